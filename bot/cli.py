@@ -1,0 +1,73 @@
+"""consent-bot run | console | check-config, and --version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bot import __version__
+from bot.config import Config, ConfigError, load_config
+
+IN_MEMORY = ":memory:"
+
+
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. 2027-03-26T18:00+01:00")
+    return moment
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="consent-bot", description="Consent decisions of citizen assemblies.")
+    parser.add_argument("--version", action="version", version=f"consent-bot {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the bot on the platform named in the configuration")
+    run.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
+
+    console = commands.add_parser("console", help="a local room in the terminal, with a simulated clock")
+    console.add_argument("--config", type=Path, help="a YAML configuration file (default: built-in defaults)")
+    console.add_argument("--start", type=_instant, help="start the simulated clock at this ISO-8601 instant")
+    console.add_argument("--json", action="store_true", help="one JSON line per bot message on standard output")
+    console.add_argument("--database", help="SQLite file (default: the config's storage.path, "
+                                            "or an in-memory database without --config)")
+
+    check = commands.add_parser("check-config", help="validate a configuration file and report every error")
+    check.add_argument("--config", type=Path, required=True)
+    return parser
+
+
+def _load(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(f"{path}: {len(error.errors)} error(s) in the configuration:", file=sys.stderr)
+        for line in error.errors:
+            print(f"  {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _console(config: Config, arguments: argparse.Namespace, default_database: str) -> None:
+    from bot.console import run_console
+
+    database = arguments.database or default_database
+    asyncio.run(run_console(config, getattr(arguments, "start", None), getattr(arguments, "json", False), database))
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = _parser().parse_args(argv)
+    config = _load(arguments.config)
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if arguments.command == "check-config":
+        print(f"{arguments.config}: the configuration is valid (platform: {config.platform}).")
+    elif arguments.command == "console":
+        _console(config, arguments, str(config.storage_path) if arguments.config else IN_MEMORY)
+    else:
+        # Only the console platform exists so far; load_config refuses the others with a clear message.
+        arguments.database = None
+        _console(config, arguments, str(config.storage_path))

@@ -1,0 +1,103 @@
+"""The command language: a declarative registry of verbs, aliases, usage lines and handlers.
+
+Commands are declared where they are handled (``@registry.command`` in
+``bot/handlers.py``), so the registry reads as the list of what the bot
+understands. Accents, case and apostrophes are ignored in verbs: ``!Désaccord``,
+``!d'accord`` and ``!DACCORD`` all work.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.service import Context
+
+PREFIX = "!"
+REFERENCE = re.compile(r"#(\d+)\b")
+
+Handler = Callable[["Context"], Awaitable[None]]
+
+
+class CommandError(Exception):
+    """A user-facing failure: ``message`` is for the member, already in their language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def normalize(word: str) -> str:
+    """Fold case, accents and apostrophes: how members may type a verb."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "'’-_")
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    aliases: tuple[str, ...]
+    usage: str
+    """A gettext message id: the usage line, shown with every mistake."""
+    summary: str
+    """A gettext message id: one line for !help."""
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A parsed command line: the command, the ``#N`` it names (if any), and the rest of the text."""
+
+    command: Command
+    reference: int | None
+    arguments: str
+
+
+class UnknownCommand(Exception):
+    def __init__(self, verb: str) -> None:
+        super().__init__(verb)
+        self.verb = verb
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+        self._by_name: dict[str, Command] = {}
+
+    def command(self, verb: str, *aliases: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            command = Command(verb, aliases, usage, summary, handler)
+            for name in (verb, *aliases):
+                key = normalize(name)
+                if key in self._by_name:
+                    raise ValueError(f"command name {name!r} is declared twice")
+                self._by_name[key] = command
+            self.commands.append(command)
+            return handler
+
+        return register
+
+    def find(self, name: str) -> Command | None:
+        return self._by_name.get(normalize(name.removeprefix(PREFIX)))
+
+    def parse(self, text: str) -> Invocation | None:
+        """None for a message that is not a command; UnknownCommand for ``!something`` we do not know."""
+        stripped = text.strip()
+        if not stripped.startswith(PREFIX) or len(stripped) == 1:
+            return None
+        head, _, rest = stripped[1:].partition("\n")
+        verb, _, first_line = head.strip().partition(" ")
+        command = self.find(verb)
+        if command is None:
+            raise UnknownCommand(verb)
+        arguments = (first_line.strip() + ("\n" + rest if rest else "")).strip()
+        reference = None
+        match = REFERENCE.match(arguments)
+        if match:
+            reference = int(match.group(1))
+            arguments = arguments[match.end():].strip()
+        return Invocation(command, reference, arguments)

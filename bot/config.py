@@ -1,0 +1,537 @@
+"""Settings: the YAML configuration file, plus a few environment variables, as typed immutable values.
+
+Validation reads everything and reports every problem at once, each named by its dotted key
+("assembly.majority: ..."), so that one run of ``consent-bot check-config`` shows them all.
+``config.example.yaml`` documents every key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import holidays
+import yaml
+
+from bot.durations import parse_calendar_duration, parse_duration
+from bot.engine.calendar import WorkingCalendar
+from bot.engine.model import SocialCode
+
+LANGUAGES = ("fr", "en")
+PLATFORMS = ("console", "matrix", "mattermost")
+# The chat adapters come in later work. Adding one: list it here, add its section (e.g. `matrix:`)
+# to TOP_LEVEL_KEYS with a function that validates it into a field of Config, and put its secrets
+# in ENVIRONMENT.
+AVAILABLE_PLATFORMS = ("console",)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms")
+STORAGE_KEYS = ("path",)
+DEFAULT_STORAGE_PATH = "storage/consent.db"
+HOLIDAY_KEYS = ("country", "subdivision")
+
+
+@dataclass(frozen=True)
+class EnvironmentVariable:
+    """An environment variable that overrides one dotted key of the file."""
+
+    key: str
+    name: str
+    secret: bool = False  # a secret's value never appears in an error message
+
+
+ENVIRONMENT = (
+    EnvironmentVariable("storage.path", "CONSENT_BOT_STORAGE_PATH"),
+    EnvironmentVariable("log_level", "CONSENT_BOT_LOG_LEVEL"),
+)
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; ``errors`` lists every problem as "dotted.key: problem"."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class AssemblySettings:
+    """What one assembly (or one room) runs by: its language, social code and facilitators."""
+
+    language: str
+    code: SocialCode
+    facilitators: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Config:
+    platform: str
+    storage_path: Path
+    assembly: AssemblySettings
+    rooms: Mapping[str, AssemblySettings]  # only the rooms that override something
+    log_level: str
+
+    def for_room(self, room_id: str) -> AssemblySettings:
+        return self.rooms.get(room_id, self.assembly)
+
+
+# --- Reporting problems -------------------------------------------------------------------------
+
+
+class _Report:
+    """Collects problems instead of stopping at the first one."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.env_sources: dict[str, str] = {}  # dotted key -> the variable that set it
+        self.secrets: list[str] = []
+
+    def add(self, key: str, problem: str) -> None:
+        if key in self.env_sources:
+            key = f"{key} (from {self.env_sources[key]})"
+        for secret in self.secrets:
+            for spelling in {secret, repr(secret)[1:-1]}:
+                problem = problem.replace(spelling, "***")
+        self.problems.append(f"{key}: {problem}")
+
+
+INVALID = object()  # what a converter returns once it has reported a problem
+Converter = Callable[[Any, str, _Report], Any]
+
+
+def _simple(parse: Callable[[Any], Any]) -> Converter:
+    """A converter from a function that raises ValueError with the problem."""
+
+    def convert(value: Any, key: str, report: _Report) -> Any:
+        try:
+            return parse(value)
+        except ValueError as error:
+            report.add(key, str(error))
+            return INVALID
+
+    return convert
+
+
+def _describe(value: Any) -> str:
+    """A YAML value as the user wrote it, for "expected X, got Y"."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"  # e.g. YAML reads 2027-03-26 as a date
+
+
+def _did_you_mean(word: object, candidates: Collection[str]) -> str:
+    close = difflib.get_close_matches(str(word), list(candidates), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _join(prefix: str, name: object) -> str:
+    return f"{prefix}.{name}" if prefix else str(name)
+
+
+def _section(value: Any, key: str, report: _Report, known: Collection[str]) -> dict[str, Any] | None:
+    """A mapping's known entries; reports a wrong type and every unknown key. Null counts as empty."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        report.add(key or "(top level)", f"expected a mapping of settings, got {_describe(value)}")
+        return None
+    for name in value:
+        if name not in known:
+            report.add(_join(key, name), "unknown key" + _did_you_mean(name, known))
+    return {name: item for name, item in value.items() if name in known}
+
+
+def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``overrides`` over ``base``; nested mappings merge, so a room may change only holidays.subdivision."""
+    merged = dict(base)
+    for name, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(name), dict):
+            value = _merge(merged[name], value)
+        merged[name] = value
+    return merged
+
+
+# --- Values -------------------------------------------------------------------------------------
+
+
+def _choice(options: tuple[str, ...], normalize: Callable[[str], str]) -> Converter:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected one of {', '.join(options)}, got {_describe(value)}")
+        if normalize(value) not in options:
+            raise ValueError(f"{value!r} is not one of {', '.join(options)}" + _did_you_mean(value, options))
+        return normalize(value)
+
+    return _simple(parse)
+
+
+def _platform(value: Any, key: str, report: _Report) -> Any:
+    platform = _choice(PLATFORMS, str.lower)(value, key, report)
+    if platform is not INVALID and platform not in AVAILABLE_PLATFORMS:
+        supported = ", ".join(AVAILABLE_PLATFORMS)
+        report.add(key, f"{platform!r} is not available in this version yet (supported: {supported})")
+        return INVALID
+    return platform
+
+
+@_simple
+def _time_zone(value: Any) -> ZoneInfo:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a time zone name such as Europe/Paris, got {_describe(value)}")
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as "Europe"
+        raise ValueError(
+            f"{value!r} is not a known time zone" + _did_you_mean(value, available_timezones())
+        ) from None
+
+
+@_simple
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {_describe(value)}")
+    return value
+
+
+def _duration_text(value: Any, expected: str) -> str:
+    if isinstance(value, str):
+        return value
+    hint = " (a unit is missing)" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+    raise ValueError(f"expected {expected}, got {_describe(value)}{hint}")
+
+
+def _duration(value: Any) -> Any:
+    return parse_duration(_duration_text(value, "a duration such as 72h or 7d"))
+
+
+def _positive_duration(value: Any) -> Any:
+    duration = _duration(value)
+    if not duration:
+        raise ValueError(f"{value!r} must be longer than zero")
+    return duration
+
+
+@_simple
+def _calendar_duration(value: Any) -> Any:
+    return parse_calendar_duration(_duration_text(value, "a duration such as 3mo or 90d"))
+
+
+def _list_of(convert_item: Converter, expected: str) -> Converter:
+    """A list converter that names each bad item by its index: reminders[1]."""
+
+    def convert(value: Any, key: str, report: _Report) -> Any:
+        if not isinstance(value, list):
+            report.add(key, f"expected a list of {expected}, got {_describe(value)}")
+            return INVALID
+        items = [convert_item(item, f"{key}[{index}]", report) for index, item in enumerate(value)]
+        return INVALID if INVALID in items else items
+
+    return convert
+
+
+def _reminders(value: Any, key: str, report: _Report) -> Any:
+    offsets = _list_of(_simple(_positive_duration), "durations such as [24h, 1h]")(value, key, report)
+    # Earliest reminder first; the same offset twice would send the same reminder twice.
+    return offsets if offsets is INVALID else sorted(set(offsets), reverse=True)
+
+
+@_simple
+def _member(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a member id such as '@alice:example.org', got {_describe(value)}")
+    return value.strip()
+
+
+@_simple
+def _rounds_count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {_describe(value)}")
+    return value
+
+
+def _fraction(value: Any, expected: str) -> Fraction:
+    """A share written 2/3, 0.67 or 67% (as written: 0.67 is 67/100, not a rounded 2/3)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected {expected}, got {_describe(value)}")
+    text = str(value).strip()
+    try:
+        if text.endswith("%"):
+            return Fraction(text[:-1].strip()) / 100
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{value!r} is not a number: expected {expected}") from None
+
+
+@_simple
+def _majority(value: Any) -> Fraction:
+    share = _fraction(value, "a fraction such as 2/3, 0.67 or 67%")
+    if not Fraction(1, 2) < share <= 1:
+        half = ", and exactly 1/2 is not a majority" if share == Fraction(1, 2) else ""
+        raise ValueError(f"must be a fraction between 1/2 and 1, e.g. 2/3 (got {value!r}{half})")
+    return share
+
+
+@_simple
+def _quorum(value: Any) -> Fraction:
+    share = _fraction(value, "a share such as 1/2, 0.5 or 50%")
+    if not 0 <= share <= 1:
+        raise ValueError(
+            f"must be a share between 0 and 1, e.g. 1/2 or 50%; 0 means no quorum (got {value!r})"
+        )
+    return share
+
+
+def _holidays(value: Any, key: str, report: _Report) -> Any:
+    """(country, subdivision), both as the holidays package names them."""
+    fields = _section(value, key, report, HOLIDAY_KEYS)
+    if fields is None:
+        return INVALID
+    fields = _merge(ASSEMBLY_DEFAULTS["holidays"], fields)
+    country, subdivision = fields["country"], fields["subdivision"]
+    supported = holidays.list_supported_countries()
+    if not isinstance(country, str):
+        report.add(f"{key}.country", f"expected a country code such as FR, got {_describe(country)}")
+        return INVALID
+    if country.upper() not in supported:
+        report.add(f"{key}.country", f"{country!r} is not a country code known to the holidays package, e.g. FR")
+        return INVALID
+    country = country.upper()
+    if subdivision is None:
+        return country, None
+    if isinstance(subdivision, int) and not isinstance(subdivision, bool):
+        subdivision = str(subdivision)  # "subdivision: 57" (Moselle) unquoted reads as a number
+    # Aliases ("Moselle") are accepted as well as codes ("57"), in any case; the code is kept.
+    entity = holidays.country_holidays(country)
+    spellings = {code: code for code in entity.subdivisions}
+    spellings.update(getattr(entity, "subdivisions_aliases", {}))
+    codes = {spelling.casefold(): code for spelling, code in spellings.items()}
+    if not isinstance(subdivision, str) or subdivision.casefold() not in codes:
+        known = ", ".join(entity.subdivisions) or "none"
+        report.add(f"{key}.subdivision", f"{subdivision!r} is not a subdivision of {country} (known: {known})")
+        return INVALID
+    return country, codes[subdivision.casefold()]
+
+
+# Every assembly key: its default as YAML would give it, and how to check and convert it.
+ASSEMBLY_DEFAULTS: dict[str, Any] = {
+    "language": "fr",
+    "timezone": "Europe/Paris",
+    "holidays": {"country": "FR", "subdivision": None},
+    "working_days_only": True,
+    "minimum_duration": "72h",
+    "reminders": ["24h", "1h"],
+    "days_between_rounds": "7d",
+    "blocked_rounds_before_majority": 2,
+    "majority": "2/3",
+    "majority_lock": "3mo",
+    "quorum": 0,
+    "facilitators": [],
+}
+ASSEMBLY_CONVERTERS: dict[str, Converter] = {
+    "language": _choice(LANGUAGES, str.lower),
+    "timezone": _time_zone,
+    "holidays": _holidays,
+    "working_days_only": _boolean,
+    "minimum_duration": _simple(_positive_duration),
+    "reminders": _reminders,
+    "days_between_rounds": _simple(_duration),
+    "blocked_rounds_before_majority": _rounds_count,
+    "majority": _majority,
+    "majority_lock": _calendar_duration,
+    "quorum": _quorum,
+    "facilitators": _list_of(_member, "member ids"),
+}
+
+
+def _assembly_settings(values: Mapping[str, Any]) -> AssemblySettings:
+    country, subdivision = values["holidays"]
+    calendar = WorkingCalendar(
+        zone=values["timezone"],
+        country=country,
+        subdivision=subdivision,
+        working_days_only=values["working_days_only"],
+    )
+    code = SocialCode(
+        calendar=calendar,
+        minimum_duration=values["minimum_duration"],
+        reminders=tuple(values["reminders"]),
+        days_between_rounds=values["days_between_rounds"],
+        blocked_rounds_before_majority=values["blocked_rounds_before_majority"],
+        majority=values["majority"],
+        majority_lock=values["majority_lock"],
+        quorum=values["quorum"],
+    )
+    facilitators = frozenset(values["facilitators"])
+    return AssemblySettings(language=values["language"], code=code, facilitators=facilitators)
+
+
+# --- Sections -----------------------------------------------------------------------------------
+
+
+def _storage_path(value: Any, key: str, report: _Report, base_dir: Path) -> Any:
+    if not isinstance(value, str) or not value.strip():
+        report.add(key, f"expected a file path such as storage/consent.db, got {_describe(value)}")
+        return INVALID
+    return base_dir / Path(value).expanduser()  # an absolute path stays as it is
+
+
+def _rooms(
+    value: Any, assembly_raw: dict[str, Any], assembly_values: dict[str, Any], report: _Report
+) -> dict[str, dict[str, Any]]:
+    """Each room's values: its overrides, checked under rooms.<room id>, over the assembly's."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        report.add("rooms", f"expected a mapping from room ids to settings, got {_describe(value)}")
+        return {}
+    rooms = {}
+    for room_id, overrides in value.items():
+        if not isinstance(room_id, str):
+            report.add("rooms", f"the room id {room_id!r} must be text: put it in quotes")
+            continue
+        prefix = f"rooms.{room_id}"
+        overrides = _section(overrides, prefix, report, ASSEMBLY_CONVERTERS)
+        if overrides is None:
+            continue
+        merged = _merge(assembly_raw, overrides)
+        own = {key: ASSEMBLY_CONVERTERS[key](merged[key], f"{prefix}.{key}", report) for key in overrides}
+        rooms[room_id] = {**assembly_values, **own}
+    return rooms
+
+
+def _set_dotted(raw: dict[str, Any], key: str, value: str) -> bool:
+    """raw["storage"]["path"] = value for "storage.path"; False if a section on the way is not a mapping."""
+    *sections, name = key.split(".")
+    node = raw
+    for section in sections:
+        if node.get(section) is None:
+            node[section] = {}
+        node = node[section]
+        if not isinstance(node, dict):
+            return False  # the file's wrong type is reported anyway
+    node[name] = value
+    return True
+
+
+def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str], report: _Report) -> set[str]:
+    """Puts the environment's values into ``raw`` (they win over the file); returns the keys they set."""
+    keys = set()
+    for variable in ENVIRONMENT:
+        value = environ.get(variable.name, "")
+        if variable.secret and value:
+            report.secrets.append(value)
+        # Unset and empty are alike: compose files often pass empty variables.
+        if value and _set_dotted(raw, variable.key, value):
+            keys.add(variable.key)
+            report.env_sources[variable.key] = variable.name
+    return keys
+
+
+def _build(raw: Any, config_dir: Path, environ: Mapping[str, str]) -> Config:
+    report = _Report()
+    top = _section(raw, "", report, TOP_LEVEL_KEYS)
+    if top is None:
+        raise ConfigError(report.problems)
+    from_env = _apply_environment(top, environ, report)
+
+    platform = _platform(top.get("platform", "console"), "platform", report)
+    log_level = _choice(LOG_LEVELS, str.upper)(top.get("log_level", "INFO"), "log_level", report)
+
+    storage = _section(top.get("storage"), "storage", report, STORAGE_KEYS) or {}
+    # A relative path in the file is relative to the file; one from the environment, to where we run.
+    base_dir = Path.cwd() if "storage.path" in from_env else config_dir
+    path = storage.get("path", DEFAULT_STORAGE_PATH)
+    storage_path = _storage_path(path, "storage.path", report, base_dir)
+
+    assembly = _section(top.get("assembly"), "assembly", report, ASSEMBLY_CONVERTERS) or {}
+    assembly_raw = _merge(ASSEMBLY_DEFAULTS, assembly)
+    assembly_values = {
+        key: convert(assembly_raw[key], f"assembly.{key}", report)
+        for key, convert in ASSEMBLY_CONVERTERS.items()
+    }
+    rooms = _rooms(top.get("rooms"), assembly_raw, assembly_values, report)
+
+    if report.problems:
+        raise ConfigError(report.problems)
+    return Config(
+        platform=platform,
+        storage_path=storage_path,
+        assembly=_assembly_settings(assembly_values),
+        rooms=MappingProxyType({room_id: _assembly_settings(values) for room_id, values in rooms.items()}),
+        log_level=log_level,
+    )
+
+
+# --- Reading the file ---------------------------------------------------------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping, where YAML silently keeps the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<" merges and complex keys are left to PyYAML
+            key = self.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} appears twice in the same section", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such configuration file"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not a UTF-8 text file"]) from None
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot be read ({error.strerror})"]) from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as error:
+        # Only the problem and its place: the offending line might hold a secret.
+        mark = error.problem_mark
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "position unknown"
+        problem = error.problem or error.context or "syntax error"
+        raise ConfigError([f"{path}, {place}: invalid YAML: {problem}"]) from None
+    except yaml.YAMLError:
+        raise ConfigError([f"{path}: invalid YAML"]) from None
+
+
+def load_config(path: Path | None, environ: Mapping[str, str] = os.environ) -> Config:
+    """The configuration in ``path`` (None: the defaults), with the environment's overrides.
+
+    Raises ConfigError listing every problem found.
+    """
+    if path is None:
+        return _build({}, Path.cwd(), environ)
+    path = Path(path)
+    raw = _read_yaml(path)
+    # absolute(), not resolve(): a symlinked config file (as Kubernetes mounts them) keeps its directory.
+    return _build({} if raw is None else raw, path.absolute().parent, environ)
+
+
+def default_config() -> Config:
+    """Every setting at its default, ignoring the environment."""
+    return load_config(None, environ={})

@@ -1,0 +1,180 @@
+"""A local room in the terminal, on SQLite, with a simulated clock: the whole decision cycle without a chat server.
+
+Lines starting with ``/`` drive the console (``/as``, ``/facilitator``,
+``/advance``, ``/quit``); everything else is a message from the current member,
+handled exactly as a chat message. ``/advance`` steps the clock through every
+due instant in order, running the same due work as the real scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TextIO
+
+from bot.config import Config
+from bot.durations import parse_duration
+from bot.handlers import COMMANDS
+from bot.outgoing import Outgoing
+from bot.service import ConsentService, Incoming
+from storage.repository import Repository
+
+ROOM = "console"
+FIRST_MEMBER = "alice"
+
+
+@dataclass
+class SimulatedClock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class ConsoleRoom:
+    """The console's one room: its members are the names used so far (the platform's Directory)."""
+
+    names: set[str] = field(default_factory=set)
+    facilitator_names: set[str] = field(default_factory=set)
+
+    async def members(self, room: str) -> set[str]:
+        return set(self.names)
+
+    async def is_facilitator(self, room: str, member: str) -> bool:
+        return member in self.facilitator_names
+
+
+class ConsoleSender:
+    """Prints the bot's messages: text for people, or one JSON line each with ``--json``."""
+
+    def __init__(self, out: TextIO, as_json: bool) -> None:
+        self._out = out
+        self._json = as_json
+
+    async def send(self, message: Outgoing, ballot_id: str | None) -> str:
+        if self._json:
+            line = dict(message.payload or {"kind": str(message.kind)})
+            line["text"] = message.body
+            self._out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        else:
+            self._out.write("\n" + _indent(message.body) + "\n\n")
+        self._out.flush()
+        return message.key
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  bot │ " + line for line in text.splitlines())
+
+
+async def _lines(source: TextIO) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, source.readline)
+        if not line:
+            return
+        yield line.rstrip("\n")
+
+
+class Console:
+    def __init__(self, service: ConsentService, room: ConsoleRoom, clock: SimulatedClock, err: TextIO) -> None:
+        self.service = service
+        self.room = room
+        self.clock = clock
+        self.err = err
+        self.member = FIRST_MEMBER
+        room.names.add(FIRST_MEMBER)
+
+    def say(self, text: str) -> None:
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def prompt(self) -> None:
+        zone = self.service.config.assembly.code.calendar.zone
+        self.err.write(f"[{self.clock.now.astimezone(zone):%a %Y-%m-%d %H:%M}] {self.member}> ")
+        self.err.flush()
+
+    async def run(self, source: TextIO) -> None:
+        self.say("consent-bot console: type !help for the bot's commands; /as NAME, /facilitator NAME, "
+                 "/advance 3d, /quit. End a line with \\ to continue on the next one.")
+        pending: list[str] = []
+        self.prompt()
+        async for line in _lines(source):
+            if line.endswith("\\"):
+                pending.append(line[:-1])
+                continue
+            text = "\n".join(pending + [line])
+            pending.clear()
+            if not await self.handle(text):
+                return
+            self.prompt()
+
+    async def handle(self, text: str) -> bool:
+        """One input line; False when the member quits."""
+        stripped = text.strip()
+        if not stripped:
+            return True
+        if stripped.startswith("/"):
+            return await self.control(stripped)
+        incoming = Incoming(ROOM, self.member, text, f"console-{uuid.uuid4()}", self.clock.now)
+        await self.service.handle(incoming)
+        return True
+
+    async def control(self, line: str) -> bool:
+        verb, _, argument = line[1:].partition(" ")
+        argument = argument.strip()
+        if verb == "quit":
+            return False
+        if verb == "as" and argument:
+            self.member = argument
+            self.room.names.add(argument)
+        elif verb == "facilitator" and argument:
+            self.room.names.add(argument)
+            self.room.facilitator_names.add(argument)
+            self.say(f"{argument} is a facilitator.")
+        elif verb == "advance" and argument:
+            try:
+                await self.advance(parse_duration(argument))
+            except ValueError as error:
+                self.say(f"/advance: {error}")
+        else:
+            self.say("Console commands: /as NAME, /facilitator NAME, /advance DURATION (e.g. 3d, 12h), /quit")
+        return True
+
+    async def advance(self, duration: timedelta) -> None:
+        """Move time forward, doing every due closing and reminder at its own instant, in order."""
+        target = self.clock.now + duration
+        while (due := await self.service.next_due()) is not None and due[0] <= target:
+            at, room, number = due
+            self.clock.now = max(self.clock.now, at)
+            await self.service.run_due(room, number, self.clock.now)
+        self.clock.now = target
+
+
+async def run_console(
+    config: Config,
+    start: datetime | None,
+    as_json: bool,
+    database: str,
+    source: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> None:
+    repository = await Repository.open(database)
+    try:
+        now = start or datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        latest = await repository.latest_time()
+        clock = SimulatedClock(max(now, latest) if latest else now)
+        room = ConsoleRoom(names=await repository.members_seen(ROOM))
+        service = ConsentService(repository, config, COMMANDS, room, ConsoleSender(out, as_json), clock)
+        console = Console(service, room, clock, err)
+        await service.deliver()
+        await console.advance(timedelta(0))
+        await console.run(source)
+    finally:
+        await repository.close()

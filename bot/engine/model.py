@@ -1,0 +1,191 @@
+"""The small immutable types the social code talks about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from fractions import Fraction
+
+from dateutil.relativedelta import relativedelta
+
+from bot.engine.calendar import WorkingCalendar
+
+
+class Position(StrEnum):
+    AGREE = "agree"
+    ABSTAIN = "abstain"
+    DISAGREE = "disagree"
+    BLOCK = "block"
+
+
+class Rule(StrEnum):
+    CONSENT = "consent"
+    MAJORITY = "majority"
+
+
+class State(StrEnum):
+    OPEN = "open"
+    ADOPTED = "adopted"
+    POSTPONED = "postponed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Reason(StrEnum):
+    """Why a round closed the way it did: which rule decided."""
+
+    NO_VALID_BLOCK = "no_valid_block"
+    VALID_BLOCK = "valid_block"
+    NO_QUORUM = "no_quorum"
+    MAJORITY_REACHED = "majority_reached"
+    MAJORITY_MISSED = "majority_missed"
+
+
+@dataclass(frozen=True)
+class SocialCode:
+    """An assembly's parameters of the social code (config ``assembly:``)."""
+
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    minimum_duration: timedelta = timedelta(hours=72)
+    reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+    days_between_rounds: timedelta = timedelta(days=7)
+    blocked_rounds_before_majority: int = 2
+    majority: Fraction = Fraction(2, 3)
+    majority_lock: relativedelta = field(default_factory=lambda: relativedelta(months=3))
+    quorum: Fraction = Fraction(0)
+
+
+@dataclass(frozen=True)
+class Stance:
+    """One member's current position in a round."""
+
+    member: str
+    position: Position
+    at: datetime
+    argument: str = ""
+
+
+@dataclass(frozen=True)
+class Tally:
+    agree: int = 0
+    abstain: int = 0
+    disagree: int = 0
+    block: int = 0
+    unargued_block: int = 0
+
+    @property
+    def answered(self) -> int:
+        return self.agree + self.abstain + self.disagree + self.block + self.unargued_block
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "agree": self.agree,
+            "abstain": self.abstain,
+            "disagree": self.disagree,
+            "block": self.block,
+            "unargued_block": self.unargued_block,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    reason: Reason
+    tally: Tally
+    members: int
+    closed_at: datetime
+    offline: bool = False
+
+
+@dataclass(frozen=True)
+class Round:
+    number: int
+    rule: Rule
+    opened_at: datetime
+    deadline: datetime
+    version: int
+    stances: tuple[Stance, ...] = ()
+    outcome: Outcome | None = None
+
+    def stance_of(self, member: str) -> Stance | None:
+        return next((s for s in self.stances if s.member == member), None)
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome is None
+
+
+@dataclass(frozen=True)
+class Challenge:
+    member: str
+    reason: str
+    part: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Proposal:
+    number: int
+    title: str
+    proposer: str
+    created_at: datetime
+    versions: tuple[str, ...]
+    rounds: tuple[Round, ...]
+    state: State = State.OPEN
+    challenge: Challenge | None = None
+    locked_until: datetime | None = None
+
+    @property
+    def current_round(self) -> Round:
+        return self.rounds[-1]
+
+    @property
+    def text(self) -> str:
+        return self.versions[self.current_round.version - 1]
+
+    @property
+    def latest_text(self) -> str:
+        return self.versions[-1]
+
+
+class Action(StrEnum):
+    PROPOSED = "proposed"
+    POSITION = "position"
+    POSITION_WITHDRAWN = "position_withdrawn"
+    ROUND_OPENED = "round_opened"
+    ROUND_CLOSED = "round_closed"
+    EXTENDED = "extended"
+    AMENDED = "amended"
+    CHALLENGED = "challenged"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of the append-only history: who did what, when."""
+
+    action: Action
+    member: str | None
+    at: datetime
+    round: int
+    position: Position | None = None
+    argument: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A transition's result: the proposal after it and what to write in the history."""
+
+    proposal: Proposal
+    changes: tuple[Change, ...]
+
+
+class RuleViolation(Exception):
+    """The social code refuses an action; ``code`` names the rule, ``params`` explain it."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params

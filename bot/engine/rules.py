@@ -1,0 +1,151 @@
+"""The social code of the assembly, one named rule per function.
+
+Each rule reads like the text it implements; ``transitions.py`` applies them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
+
+from dateutil.relativedelta import relativedelta
+
+from bot.engine.calendar import working_deadline
+from bot.engine.model import (
+    Outcome,
+    Position,
+    Proposal,
+    Reason,
+    Round,
+    Rule,
+    SocialCode,
+    Stance,
+    State,
+    Tally,
+)
+
+MINIMUM_ARGUMENT_LENGTH = 10
+"""A block is argued when its argument has at least this many visible characters."""
+
+
+def is_argued(argument: str) -> bool:
+    """Argued blocks: a block counts only if it is argued (more than a few visible characters)."""
+    return sum(1 for char in argument if char.isprintable() and not char.isspace()) >= MINIMUM_ARGUMENT_LENGTH
+
+
+def is_valid_block(stance: Stance) -> bool:
+    return stance.position is Position.BLOCK and is_argued(stance.argument)
+
+
+def owing_argument(round_: Round) -> list[str]:
+    """Members whose block is not argued yet: the bot asks them for an argument."""
+    return [s.member for s in round_.stances if s.position is Position.BLOCK and not is_argued(s.argument)]
+
+
+def not_answered(round_: Round, members: set[str]) -> list[str]:
+    answered = {s.member for s in round_.stances}
+    return sorted(members - answered)
+
+
+def tally(stances: tuple[Stance, ...]) -> Tally:
+    counts = {p: 0 for p in Position}
+    unargued = 0
+    for stance in stances:
+        if stance.position is Position.BLOCK and not is_argued(stance.argument):
+            unargued += 1
+        else:
+            counts[stance.position] += 1
+    return Tally(
+        agree=counts[Position.AGREE],
+        abstain=counts[Position.ABSTAIN],
+        disagree=counts[Position.DISAGREE],
+        block=counts[Position.BLOCK],
+        unargued_block=unargued,
+    )
+
+
+def round_deadline(opened_at: datetime, code: SocialCode) -> datetime:
+    """Deadline: members have at least the minimum duration, counted in working time, to answer."""
+    return working_deadline(opened_at, code.minimum_duration, code.calendar)
+
+
+def extended_deadline(deadline: datetime, extension: timedelta, code: SocialCode) -> datetime:
+    """Extension: a facilitator adds working time after the current deadline; never shortens it."""
+    return working_deadline(deadline, extension, code.calendar)
+
+
+def quorum_reached(answered: int, members: int, code: SocialCode) -> bool:
+    """Quorum (optional): the share of members who must answer; 0 means none is needed."""
+    if code.quorum == 0:
+        return True
+    return members > 0 and Fraction(answered, members) >= code.quorum
+
+
+def consent_outcome(stances: tuple[Stance, ...]) -> tuple[State, Reason]:
+    """Consent: no valid block at the deadline means adopted (silence is consent); a valid block postpones."""
+    if any(is_valid_block(s) for s in stances):
+        return State.POSTPONED, Reason.VALID_BLOCK
+    return State.ADOPTED, Reason.NO_VALID_BLOCK
+
+
+def majority_outcome(counted: Tally, code: SocialCode) -> tuple[State, Reason]:
+    """Majority: adopted if agree >= majority x (agree + disagree + block); abstentions do not count.
+
+    Every block counts against, argued or not (arguments matter to consent only).
+    With no vote expressed there is no majority: the proposal is rejected.
+    """
+    expressed = counted.agree + counted.disagree + counted.block + counted.unargued_block
+    if expressed > 0 and counted.agree >= code.majority * expressed:
+        return State.ADOPTED, Reason.MAJORITY_REACHED
+    return State.REJECTED, Reason.MAJORITY_MISSED
+
+
+def round_outcome(round_: Round, members: int, closed_at: datetime, code: SocialCode, offline: bool) -> Outcome:
+    """Outcome at the deadline: quorum first, then the round's rule, on positions taken before the deadline."""
+    stances = tuple(s for s in round_.stances if s.at <= round_.deadline)
+    counted = tally(stances)
+    if not quorum_reached(counted.answered, members, code):
+        state, reason = State.POSTPONED, Reason.NO_QUORUM
+    elif round_.rule is Rule.CONSENT:
+        state, reason = consent_outcome(stances)
+    else:
+        state, reason = majority_outcome(counted, code)
+    return Outcome(state, reason, counted, members, closed_at, offline)
+
+
+def blocked_rounds(proposal: Proposal) -> int:
+    """How many rounds in a row, up to the last one, were postponed by a valid block."""
+    count = 0
+    for round_ in reversed(proposal.rounds):
+        if round_.outcome is None or round_.outcome.reason is not Reason.VALID_BLOCK:
+            break
+        count += 1
+    return count
+
+
+def next_round_rule(proposal: Proposal, code: SocialCode) -> Rule:
+    """Escalation: after N blocked rounds (default 2) the next round may be decided by majority."""
+    if blocked_rounds(proposal) >= code.blocked_rounds_before_majority:
+        return Rule.MAJORITY
+    return Rule.CONSENT
+
+
+def _local_calendar_add(moment: datetime, span: timedelta | relativedelta, code: SocialCode) -> datetime:
+    """Add days or months as people count them, on the local wall clock (a week later is the same hour)."""
+    return (moment.astimezone(code.calendar.zone) + span).astimezone(timezone.utc)
+
+
+def earliest_next_round(proposal: Proposal, code: SocialCode) -> datetime:
+    """Rounds a week apart: the next round opens no earlier than N days after the previous one opened."""
+    return _local_calendar_add(proposal.current_round.opened_at, code.days_between_rounds, code)
+
+
+def majority_lock_until(decided_at: datetime, code: SocialCode) -> datetime:
+    """Lock: after a majority decision, no new vote on it for 3 calendar months (configurable)."""
+    return _local_calendar_add(decided_at, code.majority_lock, code)
+
+
+def reminder_times(round_: Round, code: SocialCode) -> list[tuple[timedelta, datetime]]:
+    """Reminders: at each configured offset before the deadline that falls after the round opened."""
+    times = [(offset, round_.deadline - offset) for offset in sorted(code.reminders, reverse=True)]
+    return [(offset, at) for offset, at in times if at > round_.opened_at]

@@ -1,0 +1,205 @@
+"""What members and the clock do to a proposal: each transition checks the rules and returns a Step."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.engine import rules
+from bot.engine.model import (
+    Action,
+    Challenge,
+    Change,
+    Position,
+    Proposal,
+    Round,
+    Rule,
+    RuleViolation,
+    SocialCode,
+    Stance,
+    State,
+    Step,
+)
+
+
+def propose(number: int, title: str, text: str, proposer: str, now: datetime, code: SocialCode) -> Step:
+    """Any member may propose: the first round is a consent round from now."""
+    first = Round(1, Rule.CONSENT, now, rules.round_deadline(now, code), version=1)
+    proposal = Proposal(number, title, proposer, now, (text,), (first,))
+    return Step(proposal, (Change(Action.PROPOSED, proposer, now, 1, detail=title),))
+
+
+def _open_round(proposal: Proposal, at: datetime) -> Round:
+    if proposal.state is not State.OPEN:
+        raise RuleViolation("not_open", state=proposal.state)
+    round_ = proposal.current_round
+    if at > round_.deadline:
+        raise RuleViolation("deadline_passed", deadline=round_.deadline)
+    return round_
+
+
+def _with_round(proposal: Proposal, round_: Round, **changes: object) -> Proposal:
+    return replace(proposal, rounds=proposal.rounds[:-1] + (round_,), **changes)
+
+
+def take_position(
+    proposal: Proposal, member: str, position: Position, argument: str, at: datetime
+) -> Step:
+    """One position per member per round; the latest counts.
+
+    A bare block from a member whose block is already argued keeps the argument
+    (a reaction after ``!block <argument>`` must not undo the argument).
+    """
+    round_ = _open_round(proposal, at)
+    argument = argument.strip()
+    previous = round_.stance_of(member)
+    if position is Position.BLOCK and not argument and previous and previous.position is Position.BLOCK:
+        argument = previous.argument
+    if position in (Position.AGREE, Position.ABSTAIN):
+        argument = ""
+    if previous and (previous.position, previous.argument) == (position, argument):
+        return Step(proposal, ())
+    stance = Stance(member, position, at, argument)
+    stances = tuple(s for s in round_.stances if s.member != member) + (stance,)
+    change = Change(Action.POSITION, member, at, round_.number, position, argument)
+    return Step(_with_round(proposal, replace(round_, stances=stances)), (change,))
+
+
+def withdraw_position(proposal: Proposal, member: str, at: datetime) -> Step:
+    """A member may withdraw their position; silence then counts as consent again."""
+    round_ = _open_round(proposal, at)
+    if round_.stance_of(member) is None:
+        raise RuleViolation("no_position")
+    stances = tuple(s for s in round_.stances if s.member != member)
+    change = Change(Action.POSITION_WITHDRAWN, member, at, round_.number)
+    return Step(_with_round(proposal, replace(round_, stances=stances)), (change,))
+
+
+def close_round(
+    proposal: Proposal, members: int, now: datetime, code: SocialCode, offline: bool = False
+) -> Step:
+    """At the deadline the round's rule decides; a majority decision locks the proposal."""
+    round_ = proposal.current_round
+    if proposal.state is not State.OPEN:
+        raise RuleViolation("not_open", state=proposal.state)
+    if now < round_.deadline:
+        raise RuleViolation("deadline_ahead", deadline=round_.deadline)
+    outcome = rules.round_outcome(round_, members, now, code, offline)
+    locked_until = proposal.locked_until
+    if round_.rule is Rule.MAJORITY and outcome.state in (State.ADOPTED, State.REJECTED):
+        locked_until = rules.majority_lock_until(now, code)
+    challenge = proposal.challenge if outcome.state is not State.ADOPTED else None
+    closed = _with_round(
+        proposal,
+        replace(round_, outcome=outcome),
+        state=outcome.state,
+        locked_until=locked_until,
+        challenge=challenge,
+    )
+    change = Change(Action.ROUND_CLOSED, None, now, round_.number, detail=outcome.state)
+    return Step(closed, (change,))
+
+
+def _check_lock(proposal: Proposal, now: datetime) -> None:
+    if proposal.locked_until is not None and now < proposal.locked_until:
+        raise RuleViolation("locked", until=proposal.locked_until)
+
+
+def open_next_round(
+    proposal: Proposal,
+    by: str,
+    is_facilitator: bool,
+    now: datetime,
+    code: SocialCode,
+    text: str = "",
+    consent_instead: bool = False,
+) -> Step:
+    """After a postponed round, the proposer or a facilitator opens the next one, a week apart at least.
+
+    After enough blocked rounds the next one is by majority; a facilitator may
+    choose another consent round instead. A rejected proposal may come back once
+    its lock has passed.
+    """
+    if proposal.state not in (State.POSTPONED, State.REJECTED):
+        raise RuleViolation("no_next_round", state=proposal.state)
+    if by != proposal.proposer and not is_facilitator:
+        raise RuleViolation("proposer_or_facilitator")
+    if consent_instead and not is_facilitator:
+        raise RuleViolation("facilitator_only")
+    _check_lock(proposal, now)
+    earliest = rules.earliest_next_round(proposal, code)
+    if now < earliest:
+        raise RuleViolation("too_early", earliest=earliest)
+    rule = Rule.CONSENT if consent_instead else rules.next_round_rule(proposal, code)
+    versions = proposal.versions + ((text.strip(),) if text.strip() else ())
+    changes = []
+    if len(versions) > len(proposal.versions):
+        changes.append(Change(Action.AMENDED, by, now, proposal.current_round.number + 1, detail=text.strip()))
+    new_round = Round(len(proposal.rounds) + 1, rule, now, rules.round_deadline(now, code), len(versions))
+    changes.append(Change(Action.ROUND_OPENED, by, now, new_round.number, detail=rule))
+    opened = replace(
+        proposal, versions=versions, rounds=proposal.rounds + (new_round,), state=State.OPEN, locked_until=None
+    )
+    return Step(opened, tuple(changes))
+
+
+def amend(proposal: Proposal, by: str, is_facilitator: bool, text: str, now: datetime) -> Step:
+    """Between rounds the proposer or a facilitator may amend the text; every version is kept."""
+    if by != proposal.proposer and not is_facilitator:
+        raise RuleViolation("proposer_or_facilitator")
+    if proposal.state not in (State.POSTPONED, State.REJECTED):
+        raise RuleViolation("amend_between_rounds", state=proposal.state)
+    if not text.strip():
+        raise RuleViolation("empty_text")
+    amended = replace(proposal, versions=proposal.versions + (text.strip(),))
+    return Step(amended, (Change(Action.AMENDED, by, now, proposal.current_round.number, detail=text.strip()),))
+
+
+def challenge(
+    proposal: Proposal, member: str, reason: str, part: str, now: datetime, code: SocialCode
+) -> Step:
+    """Any member may challenge an adopted decision, whole or in part, with a reason: a new consent round opens."""
+    if proposal.state is not State.ADOPTED:
+        raise RuleViolation("not_adopted", state=proposal.state)
+    _check_lock(proposal, now)
+    if not reason.strip():
+        raise RuleViolation("reason_required")
+    new_round = Round(
+        len(proposal.rounds) + 1, Rule.CONSENT, now, rules.round_deadline(now, code), len(proposal.versions)
+    )
+    challenged = replace(
+        proposal,
+        rounds=proposal.rounds + (new_round,),
+        state=State.OPEN,
+        challenge=Challenge(member, reason.strip(), part.strip(), now),
+        locked_until=None,
+    )
+    changes = (
+        Change(Action.CHALLENGED, member, now, new_round.number, argument=reason.strip(), detail=part.strip()),
+        Change(Action.ROUND_OPENED, member, now, new_round.number, detail=Rule.CONSENT),
+    )
+    return Step(challenged, changes)
+
+
+def withdraw_proposal(proposal: Proposal, by: str, is_facilitator: bool, now: datetime) -> Step:
+    """The proposer or a facilitator may withdraw a proposal that is not decided."""
+    if by != proposal.proposer and not is_facilitator:
+        raise RuleViolation("proposer_or_facilitator")
+    if proposal.state not in (State.OPEN, State.POSTPONED):
+        raise RuleViolation("not_undecided", state=proposal.state)
+    withdrawn = replace(proposal, state=State.WITHDRAWN)
+    return Step(withdrawn, (Change(Action.WITHDRAWN, by, now, proposal.current_round.number),))
+
+
+def extend(
+    proposal: Proposal, by: str, is_facilitator: bool, extension: timedelta, now: datetime, code: SocialCode
+) -> Step:
+    """Facilitators may extend a round (in working time); never shorten it."""
+    if not is_facilitator:
+        raise RuleViolation("facilitator_only")
+    round_ = _open_round(proposal, now)
+    if extension <= timedelta(0):
+        raise RuleViolation("extension_positive")
+    deadline = rules.extended_deadline(round_.deadline, extension, code)
+    change = Change(Action.EXTENDED, by, now, round_.number, detail=deadline.isoformat())
+    return Step(_with_round(proposal, replace(round_, deadline=deadline)), (change,))

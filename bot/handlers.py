@@ -1,0 +1,188 @@
+"""What each command does: parse its arguments, ask the engine, say the result.
+
+Declared with ``@COMMANDS.command``: verb, French aliases, usage line, one-line summary.
+"""
+
+from __future__ import annotations
+
+from bot import render
+from bot.commands import Registry, normalize
+from bot.durations import parse_duration
+from bot.engine import transitions
+from bot.engine.model import Position, State
+from bot.i18n import N_
+from bot.outgoing import Kind
+from bot.render import Text
+from bot.service import Context
+
+COMMANDS = Registry()
+
+MAX_TITLE = 200
+MAX_TEXT = 8000
+CONSENT_WORDS = {"consent", "consentement"}
+PART_WORDS = {"part", "partie"}
+
+
+@COMMANDS.command("propose", "proposer", usage=N_("!propose <title> (further lines: the text)"),
+                  summary=N_("make a proposal; the bot opens a consent round"))
+async def propose(ctx: Context) -> None:
+    title, _, text = ctx.arguments.partition("\n")
+    title, text = title.strip(), text.strip()
+    if not title:
+        raise ctx.fail("A proposal needs a title.")
+    if len(title) > MAX_TITLE:
+        raise ctx.fail("The title is too long ({length} characters, at most {limit}).", length=len(title),
+                       limit=MAX_TITLE)
+    if len(text) > MAX_TEXT:
+        raise ctx.fail("The text is too long ({length} characters, at most {limit}).", length=len(text),
+                       limit=MAX_TEXT)
+    number = await ctx.tx.next_number(ctx.room)
+    proposal = await ctx.save(transitions.propose(number, title, text, ctx.sender, ctx.now, ctx.settings.code))
+    await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code), proposal)
+
+
+async def _take(ctx: Context, position: Position) -> None:
+    proposal = await ctx.proposal()
+    step = transitions.take_position(proposal, ctx.sender, position, ctx.arguments, ctx.now)
+    proposal = await ctx.save(step)
+    stance = proposal.current_round.stance_of(ctx.sender)
+    if stance.position is Position.BLOCK and not render.rules.is_argued(stance.argument):
+        text = render.block_request(proposal, ctx.sender, ctx.m)
+        await ctx.say(Kind.BLOCK_REQUEST, text, proposal, mentions=(ctx.sender,))
+    else:
+        await ctx.say(Kind.ACK, render.ack(proposal, ctx.sender, ctx.m), proposal)
+
+
+@COMMANDS.command("agree", "accord", "daccord", usage=N_("!agree [#N]"), summary=N_("agree with a proposal"))
+async def agree(ctx: Context) -> None:
+    await _take(ctx, Position.AGREE)
+
+
+@COMMANDS.command("abstain", "abstention", "abstenir", usage=N_("!abstain [#N]"), summary=N_("abstain: neither for nor against"))
+async def abstain(ctx: Context) -> None:
+    await _take(ctx, Position.ABSTAIN)
+
+
+@COMMANDS.command("disagree", "desaccord", usage=N_("!disagree [#N] [reason]"),
+                  summary=N_("disagree without blocking, with a reason if you wish"))
+async def disagree(ctx: Context) -> None:
+    await _take(ctx, Position.DISAGREE)
+
+
+@COMMANDS.command("block", "bloquer", "objection", usage=N_("!block [#N] <argument>"),
+                  summary=N_("block (object); a block counts only if it is argued"))
+async def block(ctx: Context) -> None:
+    await _take(ctx, Position.BLOCK)
+
+
+@COMMANDS.command("unvote", "effacer", usage=N_("!unvote [#N]"), summary=N_("withdraw your position"))
+async def unvote(ctx: Context) -> None:
+    proposal = await ctx.save(transitions.withdraw_position(await ctx.proposal(), ctx.sender, ctx.now))
+    await ctx.say(Kind.ACK, render.ack(proposal, ctx.sender, ctx.m), proposal)
+
+
+@COMMANDS.command("status", "statut", usage=N_("!status [#N]"), summary=N_("show a proposal, its tally and positions"))
+async def status(ctx: Context) -> None:
+    if ctx.reference is None and len(await ctx.tx.numbers(ctx.room, (State.OPEN,))) != 1:
+        await _list(ctx)
+        return
+    proposal = await ctx.proposal()
+    members = len(await ctx.members() | {s.member for s in proposal.current_round.stances})
+    await ctx.say(Kind.STATUS, render.status(proposal, members, ctx.m, ctx.settings.code), proposal)
+
+
+@COMMANDS.command("list", "liste", usage=N_("!list"), summary=N_("list the proposals of this room"))
+async def list_(ctx: Context) -> None:
+    await _list(ctx)
+
+
+async def _list(ctx: Context) -> None:
+    proposals = [await ctx.tx.load(ctx.room, n) for n in await ctx.tx.numbers(ctx.room)]
+    await ctx.say(Kind.STATUS, render.listing(proposals, ctx.m))
+
+
+@COMMANDS.command("round", "tour", usage=N_("!round [#N] [consent] [amended text]"),
+                  summary=N_("open the next round after a postponement (proposer or facilitator)"))
+async def round_(ctx: Context) -> None:
+    proposal = await ctx.proposal(State.POSTPONED, State.REJECTED)
+    words = ctx.arguments.split(maxsplit=1)
+    consent_instead = bool(words) and normalize(words[0]) in CONSENT_WORDS
+    text = (words[1] if len(words) > 1 else "") if consent_instead else ctx.arguments
+    step = transitions.open_next_round(
+        proposal, ctx.sender, await ctx.is_facilitator(), ctx.now, ctx.settings.code, text, consent_instead
+    )
+    proposal = await ctx.save(step)
+    await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code), proposal)
+
+
+@COMMANDS.command("amend", "amender", usage=N_("!amend [#N] <new text>"),
+                  summary=N_("amend the text between rounds (proposer or facilitator)"))
+async def amend(ctx: Context) -> None:
+    proposal = await ctx.proposal(State.POSTPONED, State.REJECTED)
+    step = transitions.amend(proposal, ctx.sender, await ctx.is_facilitator(), ctx.arguments, ctx.now)
+    proposal = await ctx.save(step)
+    await ctx.say(Kind.ACK, Text().line(ctx.m._("Proposal #{number}: text amended (version {version})."),
+                                        number=proposal.number, version=len(proposal.versions)), proposal)
+
+
+@COMMANDS.command("withdraw", "retirer", usage=N_("!withdraw [#N]"),
+                  summary=N_("withdraw a proposal that is not decided (proposer or facilitator)"))
+async def withdraw(ctx: Context) -> None:
+    proposal = await ctx.proposal(State.OPEN, State.POSTPONED)
+    step = transitions.withdraw_proposal(proposal, ctx.sender, await ctx.is_facilitator(), ctx.now)
+    proposal = await ctx.save(step)
+    await ctx.say(Kind.ACK, Text().line(ctx.m._("Proposal #{number} ({title}) is withdrawn by {member}."),
+                                        number=proposal.number, title=proposal.title, member=ctx.sender), proposal)
+
+
+@COMMANDS.command("challenge", "contester", usage=N_("!challenge #N [part <which part>:] <reason>"),
+                  summary=N_("challenge an adopted decision, in whole or in part"))
+async def challenge(ctx: Context) -> None:
+    if ctx.reference is None:
+        raise ctx.fail("Name the decision to challenge with #N.")
+    proposal = await ctx.proposal()
+    part, reason = "", ctx.arguments
+    first, _, rest = ctx.arguments.partition(" ")
+    if normalize(first) in PART_WORDS and ":" in rest:
+        part, _, reason = rest.partition(":")
+    if not reason.strip():
+        raise ctx.fail("A challenge needs a reason.")
+    step = transitions.challenge(proposal, ctx.sender, reason, part, ctx.now, ctx.settings.code)
+    proposal = await ctx.save(step)
+    await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code), proposal)
+
+
+@COMMANDS.command("extend", "prolonger", usage=N_("!extend #N <duration, e.g. 24h or 2d>"),
+                  summary=N_("extend a round's deadline, in working time (facilitator)"))
+async def extend(ctx: Context) -> None:
+    proposal = await ctx.proposal()
+    try:
+        extension = parse_duration(ctx.arguments)
+    except ValueError:
+        raise ctx.fail("'{value}' is not a duration: write e.g. 24h or 2d.", value=ctx.arguments) from None
+    step = transitions.extend(proposal, ctx.sender, await ctx.is_facilitator(), extension, ctx.now, ctx.settings.code)
+    proposal = await ctx.save(step)
+    await ctx.say(Kind.ACK, Text().line(ctx.m._("Proposal #{number}: the deadline is extended to {deadline}."),
+                                        number=proposal.number, deadline=ctx.m.when(proposal.current_round.deadline)),
+                  proposal)
+
+
+@COMMANDS.command("help", "aide", usage=N_("!help [command]"), summary=N_("list the commands, or explain one"))
+async def help_(ctx: Context) -> None:
+    text = Text()
+    if ctx.arguments:
+        command = COMMANDS.find(ctx.arguments.split()[0])
+        if command is None:
+            raise ctx.fail("Unknown command !{verb}. Send !help for the list of commands.",
+                           verb=ctx.arguments.split()[0].removeprefix("!"))
+        text.line("{usage}", usage=ctx.m._(command.usage))
+        text.line("{summary}", summary=ctx.m._(command.summary))
+        if command.aliases:
+            text.line(ctx.m._("Also: {aliases}"), aliases=", ".join("!" + a for a in command.aliases))
+        await ctx.say(Kind.STATUS, text)
+        return
+    text.line(ctx.m._("Commands (a proposal is named #N; leave it out when answering its ballot or when only "
+                      "one proposal is open):"), strong=True)
+    for command in COMMANDS.commands:
+        text.line("{usage}: {summary}", usage=ctx.m._(command.usage), summary=ctx.m._(command.summary))
+    await ctx.say(Kind.STATUS, text)

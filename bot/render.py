@@ -1,0 +1,324 @@
+"""Engine state → messages: plain text and HTML in the assembly's language, with the consent_bot payload.
+
+User text (titles, proposal texts, arguments, names) is escaped for HTML and
+defused so it can never ping a whole room; the bot itself never writes @room.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_timedelta
+
+from bot.commands import CommandError
+from bot.engine import rules
+from bot.engine.model import Position, Proposal, Reason, Round, Rule, SocialCode, State
+from bot.i18n import N_, Messages
+from bot.outgoing import Kind
+
+ROOM_PINGS = re.compile(r"@(room|channel|here|all|everyone)\b", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+
+POSITION_LABELS = {
+    Position.AGREE: N_("agree"),
+    Position.ABSTAIN: N_("abstain"),
+    Position.DISAGREE: N_("disagree"),
+    Position.BLOCK: N_("block"),
+}
+STATE_LABELS = {
+    State.OPEN: N_("open"),
+    State.ADOPTED: N_("adopted"),
+    State.POSTPONED: N_("postponed"),
+    State.REJECTED: N_("rejected"),
+    State.WITHDRAWN: N_("withdrawn"),
+}
+RULE_LABELS = {Rule.CONSENT: N_("consent"), Rule.MAJORITY: N_("majority")}
+
+
+def defuse(text: str) -> str:
+    """Break room-wide pings (@room, @channel, @here, @all) written in user text."""
+    return ROOM_PINGS.sub(lambda match: "@" + WORD_JOINER + match.group(1), text)
+
+
+@dataclass
+class Text:
+    """A message built line by line, once as plain text and once as HTML."""
+
+    plain: list[str] = field(default_factory=list)
+    markup: list[str] = field(default_factory=list)
+
+    def line(self, template: str = "", strong: bool = False, **params: object) -> Text:
+        """Add a translated template; its parameters are user text: defused, and escaped in HTML."""
+        safe = {key: defuse(str(value)) for key, value in params.items()}
+        escaped = {key: html.escape(value).replace("\n", "<br>") for key, value in safe.items()}
+        plain = template.format(**safe)
+        markup = html.escape(template).format(**escaped)
+        self.plain.append(f"**{plain}**" if strong and plain else plain)
+        self.markup.append(f"<strong>{markup}</strong>" if strong and markup else markup)
+        return self
+
+    @property
+    def body(self) -> str:
+        return "\n".join(self.plain).strip()
+
+    @property
+    def html(self) -> str:
+        return "<br>\n".join(self.markup).strip()
+
+
+def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) -> dict[str, Any]:
+    """The machine-readable state every message about a proposal carries under ``consent_bot``."""
+    round_ = proposal.current_round
+    counted = round_.outcome.tally if round_.outcome else rules.tally(round_.stances)
+    return {
+        "kind": str(kind),
+        "proposal": proposal.number,
+        "round": round_.number,
+        "rule": str(round_.rule),
+        "state": str(proposal.state),
+        "deadline": round_.deadline.astimezone(messages.zone).isoformat(),
+        "tally": counted.as_dict(),
+        "members": members,
+    }
+
+
+def _how_to_answer(text: Text, m: Messages, number: int) -> None:
+    text.line(m._("Answer with !agree #{number}, !abstain #{number}, !disagree #{number} [reason] "
+                  "or !block #{number} <argument>."), number=number)
+    text.line(m._("Silence counts as consent. A block counts only if it is argued."))
+
+
+def ballot(proposal: Proposal, m: Messages, code: SocialCode) -> Text:
+    round_ = proposal.current_round
+    text = Text()
+    if round_.number == 1:
+        text.line(m._("Proposal #{number} by {proposer}: {title}"), strong=True,
+                  number=proposal.number, proposer=proposal.proposer, title=proposal.title)
+    else:
+        text.line(m._("Proposal #{number}, round {round}: {title}"), strong=True,
+                  number=proposal.number, round=round_.number, title=proposal.title)
+    if proposal.text:
+        text.line().line("{text}", text=proposal.text)
+    text.line()
+    if proposal.challenge and round_.number > 1 and proposal.state is State.OPEN:
+        challenge = proposal.challenge
+        if challenge.part:
+            text.line(m._("Challenged by {member}, on this part: {part}. Reason: {reason}"),
+                      member=challenge.member, part=challenge.part, reason=challenge.reason)
+        else:
+            text.line(m._("Challenged by {member}. Reason: {reason}"),
+                      member=challenge.member, reason=challenge.reason)
+    if round_.rule is Rule.MAJORITY:
+        text.line(m._("This round is decided by a majority of {majority}: abstentions are not counted."),
+                  majority=_fraction(code))
+    else:
+        text.line(m._("This round is decided by consent."))
+    text.line(m._("Deadline: {deadline}."), deadline=m.when(round_.deadline))
+    _how_to_answer(text, m, proposal.number)
+    return text
+
+
+def position_label(position: Position, m: Messages) -> str:
+    return m._(POSITION_LABELS[position])
+
+
+def ack(proposal: Proposal, member: str, m: Messages) -> Text:
+    stance = proposal.current_round.stance_of(member)
+    text = Text()
+    if stance is None:
+        return text.line(m._("{member}: your position on #{number} is withdrawn."), member=member,
+                         number=proposal.number)
+    if stance.position is Position.BLOCK and not rules.is_argued(stance.argument):
+        return text.line(m._("{member}: block without argument on #{number} recorded (not valid)."),
+                         member=member, number=proposal.number)
+    return text.line(m._("{member}: {position} on #{number} recorded."), member=member,
+                     position=position_label(stance.position, m), number=proposal.number)
+
+
+def block_request(proposal: Proposal, member: str, m: Messages) -> Text:
+    return Text().line(
+        m._("{member}, your block on #{number} is not valid until it is argued: answer with "
+            "!block #{number} followed by your argument (at least {length} characters) before {deadline}."),
+        member=member, number=proposal.number, length=rules.MINIMUM_ARGUMENT_LENGTH,
+        deadline=m.when(proposal.current_round.deadline),
+    )
+
+
+def reminder(proposal: Proposal, members: set[str], now: datetime, m: Messages) -> Text:
+    round_ = proposal.current_round
+    text = Text()
+    text.line(m._("Reminder: proposal #{number} ({title}) closes in {remaining}, on {deadline}."), strong=True,
+              number=proposal.number, title=proposal.title,
+              remaining=_remaining(round_.deadline, now, m),
+              deadline=m.when(round_.deadline))
+    waiting = rules.not_answered(round_, members)
+    if waiting:
+        text.line(m._("Not answered yet: {members}."), members=", ".join(waiting))
+    owing = rules.owing_argument(round_)
+    if owing:
+        text.line(m._("Block without argument, not valid until argued: {members}."), members=", ".join(owing))
+    _how_to_answer(text, m, proposal.number)
+    return text
+
+
+def _fraction(code: SocialCode) -> str:
+    return f"{code.majority.numerator}/{code.majority.denominator}"
+
+
+def _positions(text: Text, round_: Round, m: Messages) -> None:
+    """Who took which position: the process is public."""
+    for position in Position:
+        stances = [s for s in round_.stances if s.position is position and s.at <= round_.deadline]
+        if position is Position.BLOCK:
+            argued = [s for s in stances if rules.is_argued(s.argument)]
+            unargued = [s for s in stances if not rules.is_argued(s.argument)]
+            if argued:
+                text.line(m._("Block:"))
+                for s in argued:
+                    text.line("- {member}: {argument}", member=s.member, argument=s.argument)
+            if unargued:
+                text.line(m._("Block without argument (not valid): {members}."),
+                          members=", ".join(s.member for s in unargued))
+            continue
+        if not stances:
+            continue
+        text.line(m._("{position}: {members}."), position=position_label(position, m).capitalize(),
+                  members=", ".join(s.member for s in stances))
+        if position is Position.DISAGREE:
+            for s in stances:
+                if s.argument:
+                    text.line("- {member}: {argument}", member=s.member, argument=s.argument)
+
+
+def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
+    counted = round_.outcome.tally if round_.outcome else rules.tally(round_.stances)
+    text.line(m._("Tally: {agree} agree, {abstain} abstain, {disagree} disagree, {block} block, "
+                  "{unargued} block without argument."),
+              agree=counted.agree, abstain=counted.abstain, disagree=counted.disagree,
+              block=counted.block, unargued=counted.unargued_block)
+    text.line(m._("Participation: {answered} of {members} members."), answered=counted.answered, members=members)
+
+
+def outcome(proposal: Proposal, m: Messages, code: SocialCode) -> Text:
+    round_ = proposal.current_round
+    result = round_.outcome
+    text = Text()
+    headline = {
+        Reason.NO_VALID_BLOCK: N_("Proposal #{number} ({title}) is adopted by consent."),
+        Reason.VALID_BLOCK: N_("Proposal #{number} ({title}) is postponed: it was blocked."),
+        Reason.NO_QUORUM: N_("Proposal #{number} ({title}) is postponed: the quorum was not reached."),
+        Reason.MAJORITY_REACHED: N_("Proposal #{number} ({title}) is adopted by a {majority} majority."),
+        Reason.MAJORITY_MISSED: N_("Proposal #{number} ({title}) is rejected: the {majority} majority "
+                                   "was not reached."),
+    }[result.reason]
+    text.line(m._(headline), strong=True, number=proposal.number, title=proposal.title, majority=_fraction(code))
+    text.line(m._("Round {round}, decided by {rule}, closed on {closed}."), round=round_.number,
+              rule=m._(RULE_LABELS[round_.rule]), closed=m.when(round_.deadline))
+    if result.offline:
+        text.line(m._("The deadline passed while the bot was offline: this result counts only the positions "
+                      "taken before the deadline."))
+    _tally_line(text, round_, result.members, m)
+    _positions(text, round_, m)
+    text.line()
+    _next_step(text, proposal, m, code)
+    return text
+
+
+def _next_step(text: Text, proposal: Proposal, m: Messages, code: SocialCode) -> None:
+    if proposal.state is State.ADOPTED and proposal.locked_until is None:
+        text.line(m._("Next step: the decision applies. Any member may challenge it at any time, in whole or in "
+                      "part, with !challenge #{number} <reason>."), number=proposal.number)
+    elif proposal.locked_until is not None:
+        text.line(m._("Next step: decided by majority, so no new vote on it before {date}."),
+                  date=m.day(proposal.locked_until))
+    elif proposal.state is State.POSTPONED:
+        earliest = rules.earliest_next_round(proposal, code)
+        if rules.next_round_rule(proposal, code) is Rule.MAJORITY:
+            line = N_("Next step: the proposer or a facilitator may open round {round} from {date} with "
+                      "!round #{number} [amended text]; it may be decided by a {majority} majority.")
+        else:
+            line = N_("Next step: the proposer or a facilitator may open round {round} from {date} with "
+                      "!round #{number} [amended text]; it will be decided by consent.")
+        text.line(m._(line), round=proposal.current_round.number + 1, date=m.when(earliest),
+                  number=proposal.number, majority=_fraction(code))
+
+
+def status(proposal: Proposal, members: int, m: Messages, code: SocialCode) -> Text:
+    round_ = proposal.current_round
+    text = Text()
+    text.line(m._("Proposal #{number}: {title} ({state})"), strong=True, number=proposal.number,
+              title=proposal.title, state=m._(STATE_LABELS[proposal.state]))
+    text.line(m._("Proposed by {proposer} on {date}."), proposer=proposal.proposer, date=m.when(proposal.created_at))
+    if proposal.challenge and proposal.state is State.OPEN:
+        text.line(m._("Challenged by {member}: {reason}"), member=proposal.challenge.member,
+                  reason=proposal.challenge.reason)
+    if proposal.state is State.OPEN:
+        text.line(m._("Round {round}, decided by {rule}, deadline {deadline}."), round=round_.number,
+                  rule=m._(RULE_LABELS[round_.rule]), deadline=m.when(round_.deadline))
+    if proposal.text:
+        text.line().line("{text}", text=proposal.text).line()
+    _tally_line(text, round_, members, m)
+    _positions(text, round_, m)
+    if proposal.state is not State.OPEN and proposal.state is not State.WITHDRAWN:
+        text.line()
+        _next_step(text, proposal, m, code)
+    return text
+
+
+def listing(proposals: list[Proposal], m: Messages) -> Text:
+    text = Text()
+    if not proposals:
+        return text.line(m._("No proposal in this room yet. Propose one with !propose <title>."))
+    text.line(m._("Proposals in this room:"), strong=True)
+    for p in proposals:
+        if p.state is State.OPEN:
+            text.line(m._("#{number} {title}: open, round {round}, deadline {deadline}"), number=p.number,
+                      title=p.title, round=p.current_round.number, deadline=m.when(p.current_round.deadline))
+        else:
+            text.line(m._("#{number} {title}: {state}"), number=p.number, title=p.title,
+                      state=m._(STATE_LABELS[p.state]))
+    return text
+
+
+def _remaining(deadline: datetime, now: datetime, m: Messages) -> str:
+    return format_timedelta(max(deadline - now, timedelta(0)), locale=m.language, threshold=1.5)
+
+
+VIOLATIONS = {
+    "not_open": N_("This proposal is not open for answers: it is {state}."),
+    "deadline_passed": N_("The deadline has passed ({deadline})."),
+    "deadline_ahead": N_("The round is open until {deadline}."),
+    "no_position": N_("You have no position to withdraw on this proposal."),
+    "no_next_round": N_("A next round follows a postponed or rejected round; this proposal is {state}."),
+    "proposer_or_facilitator": N_("Only the proposer or a facilitator may do this."),
+    "facilitator_only": N_("Only a facilitator may do this."),
+    "too_early": N_("Too early: the next round may open from {earliest}."),
+    "locked": N_("This proposal was decided by majority: no new vote on it before {until}."),
+    "amend_between_rounds": N_("The text can be amended only between rounds; this proposal is {state}."),
+    "empty_text": N_("The text is empty."),
+    "not_adopted": N_("Only an adopted decision can be challenged; this proposal is {state}."),
+    "reason_required": N_("A challenge needs a reason."),
+    "not_undecided": N_("Only an open or postponed proposal can be withdrawn; this one is {state}."),
+    "extension_positive": N_("The extension must be a positive duration, e.g. 24h."),
+}
+
+
+def refusal(failure: Exception, m: Messages, usage: str) -> Text:
+    """A one-line answer to a mistake or a refused action, with the command's usage line."""
+    if isinstance(failure, CommandError):
+        message = failure.message
+    else:
+        params = {}
+        for key, value in failure.params.items():
+            if isinstance(value, datetime):
+                params[key] = m.when(value)
+            elif isinstance(value, State):
+                params[key] = m._(STATE_LABELS[value])
+            else:
+                params[key] = value
+        message = m._(VIOLATIONS[failure.code], **params)
+    return Text().line("{message}", message=message).line(m._("Usage: {usage}"), usage=m._(usage))

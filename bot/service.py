@@ -1,0 +1,258 @@
+"""Platform event → command → rules engine → effects (store, queue messages, reschedule), one transaction each.
+
+Adapters hand the service what members said (``Incoming``) and a ``Directory``
+that answers who the members and facilitators of a room are; they receive the
+messages to post through a ``Sender``. The service holds no rule: it loads,
+asks the engine, saves and queues, all or nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from bot import render
+from bot.commands import CommandError, Registry, UnknownCommand
+from bot.config import AssemblySettings, Config
+from bot.engine import transitions
+from bot.engine.due import CloseRound, SendReminder, due_work, next_due_at
+from bot.engine.model import Proposal, RuleViolation, State, Step
+from bot.i18n import Messages
+from bot.outgoing import Kind, Outgoing
+from bot.render import Text
+from storage.repository import Repository, Transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A member's message, as the adapter saw it."""
+
+    room: str
+    sender: str
+    text: str
+    event_id: str
+    at: datetime
+    about: int | None = None
+    """The proposal the message answers (a reply to or in the thread of its ballot), when the adapter knows."""
+
+
+class Directory(Protocol):
+    """Who is in a room, as the platform says."""
+
+    async def members(self, room: str) -> set[str]: ...
+
+    async def is_facilitator(self, room: str, member: str) -> bool: ...
+
+
+class Sender(Protocol):
+    async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
+        """Post a message (threaded under ``ballot_id`` when given); return the platform's id for it."""
+
+
+def messages_for(settings: AssemblySettings) -> Messages:
+    return Messages(settings.language, settings.code.calendar.zone)
+
+
+@dataclass
+class Context:
+    """What a command handler works with, inside the transaction of its event."""
+
+    tx: Transaction
+    room: str
+    sender: str
+    event_id: str
+    now: datetime
+    settings: AssemblySettings
+    directory: Directory
+    reference: int | None
+    arguments: str
+    outbox: list[Outgoing] = field(default_factory=list)
+    touched: set[int] = field(default_factory=set)
+
+    @property
+    def m(self) -> Messages:
+        return messages_for(self.settings)
+
+    def fail(self, message: str, **params: object) -> CommandError:
+        return CommandError(self.m._(message, **params))
+
+    async def is_facilitator(self) -> bool:
+        if self.sender in self.settings.facilitators:
+            return True
+        return await self.directory.is_facilitator(self.room, self.sender)
+
+    async def members(self) -> set[str]:
+        return await self.directory.members(self.room)
+
+    async def proposal(self, *candidates: State) -> Proposal:
+        """The proposal named by #N or by the reply; else the only one in ``candidates`` states in this room."""
+        number = self.reference
+        if number is None:
+            numbers = await self.tx.numbers(self.room, candidates or (State.OPEN,))
+            if len(numbers) != 1:
+                raise self.fail("Which proposal? Name it with #N (see !list).")
+            number = numbers[0]
+        proposal = await self.tx.load(self.room, number)
+        if proposal is None:
+            raise self.fail("There is no proposal #{number} in this room.", number=number)
+        return proposal
+
+    async def save(self, step: Step) -> Proposal:
+        await self.tx.save(self.room, step, self.event_id)
+        self.touched.add(step.proposal.number)
+        return step.proposal
+
+    async def say(self, kind: Kind, text: Text, proposal: Proposal | None = None, mentions: tuple[str, ...] = ()) -> None:
+        payload: dict = {"kind": str(kind)}
+        if proposal is not None:
+            members = len(await self.members() | {s.member for s in proposal.current_round.stances})
+            payload = render.payload(kind, proposal, members, self.m)
+        key = f"{self.event_id}/{len(self.outbox)}"
+        self.outbox.append(
+            Outgoing(key, self.room, kind, text.body, text.html, payload,
+                     proposal.number if proposal else None, self.event_id, mentions)
+        )
+
+
+class ConsentService:
+    def __init__(
+        self,
+        repository: Repository,
+        config: Config,
+        registry: Registry,
+        directory: Directory,
+        sender: Sender,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.repository = repository
+        self.config = config
+        self.registry = registry
+        self.directory = directory
+        self.sender = sender
+        self.clock = clock
+        self.started_at = clock()
+        """Deadlines before this instant passed while the bot was offline."""
+        self.on_change: Callable[[str, int], object] = lambda room, number: None
+        """Called after a proposal's deadline may have changed (the scheduler reschedules it)."""
+        self._delivering = asyncio.Lock()
+
+    async def handle(self, incoming: Incoming) -> None:
+        """Carry out one member's message; answer every mistake; the same event twice changes nothing."""
+        settings = self.config.for_room(incoming.room)
+        m = messages_for(settings)
+        try:
+            invocation = self.registry.parse(incoming.text)
+        except UnknownCommand as unknown:
+            text = Text().line(m._("Unknown command !{verb}. Send !help for the list of commands."), verb=unknown.verb)
+            await self._answer_only(incoming, text)
+            return
+        if invocation is None:
+            return
+        async with self.repository.transaction() as tx:
+            if not await tx.claim_event(incoming.event_id, incoming.room, incoming.at):
+                log.info("event %s already handled", incoming.event_id)
+                return
+            ctx = Context(
+                tx, incoming.room, incoming.sender, incoming.event_id, incoming.at, settings, self.directory,
+                invocation.reference if invocation.reference is not None else incoming.about,
+                invocation.arguments,
+            )
+            try:
+                async with tx.savepoint():
+                    await invocation.command.handler(ctx)
+            except (CommandError, RuleViolation) as failure:
+                ctx.outbox.clear()
+                ctx.touched.clear()
+                await ctx.say(Kind.ERROR, render.refusal(failure, ctx.m, invocation.command.usage))
+            for message in ctx.outbox:
+                await tx.queue(message, incoming.at)
+        for number in ctx.touched:
+            self.on_change(incoming.room, number)
+        await self.deliver()
+
+    async def _answer_only(self, incoming: Incoming, text: Text) -> None:
+        async with self.repository.transaction() as tx:
+            if await tx.claim_event(incoming.event_id, incoming.room, incoming.at):
+                await tx.queue(
+                    Outgoing(f"{incoming.event_id}/0", incoming.room, Kind.ERROR, text.body, text.html,
+                             reply_to=incoming.event_id),
+                    incoming.at,
+                )
+        await self.deliver()
+
+    async def due_at(self, room: str, number: int) -> datetime | None:
+        """When the clock next owes this proposal something (the scheduler's job time)."""
+        async with self.repository.transaction() as tx:
+            proposal = await tx.load(room, number)
+            if proposal is None or proposal.state is not State.OPEN:
+                return None
+            done = await tx.reminders_done(room, number, proposal.current_round.number)
+        return next_due_at(proposal, self.config.for_room(room).code, done)
+
+    async def next_due(self) -> tuple[datetime, str, int] | None:
+        """The earliest due work over every open proposal (the console's simulated clock steps to it)."""
+        upcoming = []
+        for room, number in await self.repository.open_proposals():
+            at = await self.due_at(room, number)
+            if at is not None:
+                upcoming.append((at, room, number))
+        return min(upcoming, default=None)
+
+    async def run_due(self, room: str, number: int, now: datetime) -> None:
+        """Do what is due for one proposal at ``now``: close its round, or send its reminder."""
+        settings = self.config.for_room(room)
+        m = messages_for(settings)
+        async with self.repository.transaction() as tx:
+            proposal = await tx.load(room, number)
+            if proposal is None:
+                return
+            round_ = proposal.current_round
+            done = await tx.reminders_done(room, number, round_.number)
+            work = due_work(proposal, now, settings.code, done)
+            if work is None:
+                return
+            members = await self.directory.members(room) | {s.member for s in round_.stances}
+            if isinstance(work, CloseRound):
+                offline = round_.deadline < self.started_at
+                closed = transitions.close_round(proposal, len(members), now, settings.code, offline)
+                await tx.save(room, closed, None)
+                text = render.outcome(closed.proposal, m, settings.code)
+                kind, key, mentions = Kind.OUTCOME, f"outcome/{room}/{number}/{round_.number}", ()
+                proposal = closed.proposal
+            else:
+                assert isinstance(work, SendReminder)
+                for skipped in work.skipped:
+                    await tx.record_reminder(room, number, round_.number, skipped, "skipped", now)
+                await tx.record_reminder(room, number, round_.number, work.offset, "sent", now)
+                text = render.reminder(proposal, members, now, m)
+                offset = int(work.offset.total_seconds())
+                kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{offset}"
+                mentions = tuple(render.rules.not_answered(round_, members)) + tuple(render.rules.owing_argument(round_))
+            message = Outgoing(key, room, kind, text.body, text.html,
+                               render.payload(kind, proposal, len(members), m), number, None, mentions)
+            await tx.queue(message, now)
+        await self.deliver()
+
+    async def deliver(self) -> None:
+        """Send every queued message in order; each is marked sent once the platform took it.
+
+        A message whose send fails stays queued and is tried again at the next
+        delivery; its key makes the platform drop a copy it already has.
+        """
+        async with self._delivering:
+            for message in await self.repository.pending_messages():
+                ballot_id = None
+                if message.number is not None and message.kind is not Kind.BALLOT:
+                    ballot_id = await self.repository.ballot_id(message.room, message.number)
+                try:
+                    platform_id = await self.sender.send(message, ballot_id)
+                except Exception:
+                    log.exception("sending %s failed; it stays queued", message.key)
+                    return
+                await self.repository.mark_sent(message.key, platform_id, self.clock())

@@ -1,0 +1,112 @@
+"""Shared fixtures: a real SQLite repository, a real configuration, the console's room as the directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import Config, load_config
+from bot.console import ConsoleRoom
+from bot.handlers import COMMANDS
+from bot.outgoing import Kind, Outgoing
+from bot.service import ConsentService, Incoming
+from storage.repository import Repository
+
+ROOM = "!room:test"
+# A Tuesday in Paris, far from any holiday, so 72 h of working time end on Friday at the same hour.
+TUESDAY = datetime.fromisoformat("2027-06-08T10:00:00+02:00")
+
+
+def write_config(directory: Path, **assembly: object) -> Config:
+    path = directory / "config.yaml"
+    path.write_text(yaml.safe_dump({"storage": {"path": "consent.db"}, "assembly": assembly}), encoding="utf-8")
+    return load_config(path, environ={})
+
+
+@dataclass
+class RecordingSender:
+    """The platform side of a test: keeps what the bot sent, in order; can be made to fail."""
+
+    sent: list[Outgoing] = field(default_factory=list)
+    failures: int = 0
+
+    async def send(self, message: Outgoing, ballot_id: str | None) -> str:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("platform unavailable")
+        self.sent.append(message)
+        return f"msg-{len(self.sent)}"
+
+    def of_kind(self, kind: Kind) -> list[Outgoing]:
+        return [m for m in self.sent if m.kind is kind]
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+@dataclass
+class Assembly:
+    """A room with members, driving a real ConsentService over a real database."""
+
+    service: ConsentService
+    room: ConsoleRoom
+    sender: RecordingSender
+    clock: Clock
+    repository: Repository
+    counter: int = 0
+
+    async def say(self, member: str, text: str, about: int | None = None, event_id: str | None = None) -> list[Outgoing]:
+        """A member's message; returns what the bot answered to it."""
+        self.room.names.add(member)
+        self.counter += 1
+        before = len(self.sender.sent)
+        event = event_id or f"$event{self.counter}"
+        await self.service.handle(Incoming(ROOM, member, text, event, self.clock.now, about))
+        return self.sender.sent[before:]
+
+    async def advance_to(self, moment: datetime) -> list[Outgoing]:
+        """Move the clock, doing the due work at each due instant in order (as the console does)."""
+        before = len(self.sender.sent)
+        while (due := await self.service.next_due()) is not None and due[0] <= moment:
+            self.clock.now = max(self.clock.now, due[0])
+            await self.service.run_due(due[1], due[2], self.clock.now)
+        self.clock.now = moment
+        return self.sender.sent[before:]
+
+
+async def make_assembly(config: Config, clock: Clock, repository: Repository, room: ConsoleRoom | None = None,
+                        sender: RecordingSender | None = None) -> Assembly:
+    room = room or ConsoleRoom()
+    sender = sender or RecordingSender()
+    service = ConsentService(repository, config, COMMANDS, room, sender, clock)
+    return Assembly(service, room, sender, clock, repository)
+
+
+@pytest.fixture
+async def repository(tmp_path: Path):
+    repository = await Repository.open(tmp_path / "consent.db")
+    yield repository
+    await repository.close()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return write_config(tmp_path, language="en")
+
+
+@pytest.fixture
+async def assembly(config: Config, repository: Repository) -> Assembly:
+    return await make_assembly(config, Clock(TUESDAY), repository)

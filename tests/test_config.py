@@ -1,0 +1,414 @@
+import dataclasses
+from datetime import date, timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import yaml
+from dateutil.relativedelta import relativedelta
+
+from bot import config as config_module
+from bot.config import ConfigError, EnvironmentVariable, default_config, load_config
+from bot.engine.model import SocialCode
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.yaml"
+
+
+def write(tmp_path: Path, data, name: str = "config.yaml") -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def errors_of(tmp_path: Path, data, environ=None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, data), environ or {})
+    return caught.value.errors
+
+
+# --- The example file and the defaults -------------------------------------------------------------
+
+
+def test_example_file_states_the_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # so that the default storage path differs from the example's
+    example = load_config(EXAMPLE, environ={})
+    defaults = default_config()
+    assert example.storage_path == EXAMPLE.parent / "storage" / "consent.db"
+    assert defaults.storage_path == tmp_path / "storage" / "consent.db"
+    assert dataclasses.replace(example, storage_path=defaults.storage_path) == defaults
+
+
+def test_example_file_documents_every_key():
+    text = EXAMPLE.read_text(encoding="utf-8")
+    keys = [*config_module.TOP_LEVEL_KEYS, *config_module.STORAGE_KEYS, *config_module.ASSEMBLY_DEFAULTS]
+    keys += [*config_module.HOLIDAY_KEYS]
+    assert [key for key in keys if f"{key}:" not in text] == []
+    for variable in config_module.ENVIRONMENT:
+        assert variable.name in text
+
+
+def test_example_room_in_the_comments_is_valid(tmp_path):
+    # The commented-out `rooms:` example, uncommented, must load too.
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = lines.index("# rooms:")
+    block = [line.removeprefix("# ") for line in lines[start:] if line.startswith("# ")]
+    config = load_config(write(tmp_path, "\n".join(block)), environ={})
+    room = config.for_room("!pLHwdGaVqOPvBhRsiJ:example.org")
+    assert room.language == "en"
+    assert room.code.calendar.subdivision == "57"
+    assert room.facilitators == {"@alice:example.org"}
+
+
+def test_defaults_are_the_social_code_of_the_spec():
+    config = default_config()
+    assert config.platform == "console"
+    assert config.log_level == "INFO"
+    assert config.assembly.language == "fr"
+    assert config.assembly.facilitators == frozenset()
+    code = config.assembly.code
+    assert code == SocialCode()  # the engine's own defaults
+    assert str(code.calendar.zone) == "Europe/Paris"
+    assert (code.calendar.country, code.calendar.subdivision) == ("FR", None)
+    assert code.minimum_duration == timedelta(hours=72)
+    assert code.reminders == (timedelta(hours=24), timedelta(hours=1))
+    assert code.majority == Fraction(2, 3)
+    assert code.majority_lock == relativedelta(months=3)
+    assert code.quorum == 0
+
+
+def test_load_config_without_a_file_takes_the_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None, {"CONSENT_BOT_LOG_LEVEL": "debug"})
+    assert config.log_level == "DEBUG"
+    assert config.storage_path == tmp_path / "storage" / "consent.db"
+
+
+def test_empty_file_gives_the_defaults(tmp_path):
+    config = load_config(write(tmp_path, ""), environ={})
+    assert config.assembly == default_config().assembly
+    assert config.storage_path == tmp_path / "storage" / "consent.db"
+
+
+def test_settings_are_immutable():
+    config = default_config()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.platform = "matrix"
+    with pytest.raises(TypeError):
+        config.rooms["!room"] = config.assembly
+
+
+# --- Values -------------------------------------------------------------------------------------
+
+
+def test_a_full_assembly_is_read_into_typed_values(tmp_path):
+    data = {
+        "log_level": "warning",
+        "assembly": {
+            "language": "EN",
+            "timezone": "America/Montreal",
+            "holidays": {"country": "ca", "subdivision": "QC"},
+            "working_days_only": False,
+            "minimum_duration": "1d 12h",
+            "reminders": ["1h", "24h", "1h"],
+            "days_between_rounds": "0d",
+            "blocked_rounds_before_majority": 3,
+            "majority": "75%",
+            "majority_lock": "1mo2w",
+            "quorum": "1/2",
+            "facilitators": ["@alice:example.org", "bob"],
+        },
+    }
+    config = load_config(write(tmp_path, data), environ={})
+    assembly = config.assembly
+    calendar = assembly.code.calendar
+    assert config.log_level == "WARNING"
+    assert assembly.language == "en"
+    assert (str(calendar.zone), calendar.country, calendar.subdivision) == ("America/Montreal", "CA", "QC")
+    assert calendar.working_days_only is False
+    assert assembly.code.minimum_duration == timedelta(hours=36)
+    assert assembly.code.reminders == (timedelta(hours=24), timedelta(hours=1))  # earliest first, once each
+    assert assembly.code.days_between_rounds == timedelta(0)
+    assert assembly.code.blocked_rounds_before_majority == 3
+    assert assembly.code.majority == Fraction(3, 4)
+    assert assembly.code.majority_lock == relativedelta(months=1, days=14)
+    assert assembly.code.quorum == Fraction(1, 2)
+    assert assembly.facilitators == {"@alice:example.org", "bob"}
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [("2/3", Fraction(2, 3)), (0.67, Fraction(67, 100)), ("66%", Fraction(33, 50)), (1, Fraction(1))],
+)
+def test_majority_spellings(tmp_path, written, expected):
+    config = load_config(write(tmp_path, {"assembly": {"majority": written}}), environ={})
+    assert config.assembly.code.majority == expected
+
+
+@pytest.mark.parametrize("written", ["50%", "1/2", 0.5, " 50 % "])
+def test_quorum_spellings(tmp_path, written):
+    config = load_config(write(tmp_path, {"assembly": {"quorum": written}}), environ={})
+    assert config.assembly.code.quorum == Fraction(1, 2)
+
+
+@pytest.mark.parametrize("written", ["57", 57, "Moselle", "moselle"])
+def test_subdivision_may_be_a_code_a_number_or_an_alias(tmp_path, written):
+    data = {"assembly": {"holidays": {"country": "FR", "subdivision": written}}}
+    calendar = load_config(write(tmp_path, data), environ={}).assembly.code.calendar
+    assert calendar.subdivision == "57"
+    assert not calendar.is_working_day(date(2027, 3, 26))  # Good Friday, a holiday in Moselle only
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"platform": "slack"}, "platform: 'slack' is not one of console, matrix, mattermost"),
+        ({"platform": "matrix"}, "platform: 'matrix' is not available in this version yet (supported: console)"),
+        ({"platform": "mattermost"}, "platform: 'mattermost' is not available in this version yet"),
+        ({"log_level": "LOUD"}, "log_level: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR"),
+        ({"storage": "db.sqlite"}, "storage: expected a mapping of settings, got the text 'db.sqlite'"),
+        ({"storage": {"path": ""}}, "storage.path: expected a file path"),
+        ({"assembly": []}, "assembly: expected a mapping of settings, got a list"),
+        ({"assembly": {"language": "de"}}, "assembly.language: 'de' is not one of fr, en"),
+        ({"assembly": {"language": 1}}, "assembly.language: expected one of fr, en, got the number 1"),
+        (
+            {"assembly": {"timezone": "Europe/Pariss"}},
+            "assembly.timezone: 'Europe/Pariss' is not a known time zone (did you mean 'Europe/Paris'?)",
+        ),
+        ({"assembly": {"timezone": "Europe"}}, "assembly.timezone: 'Europe' is not a known time zone"),
+        ({"assembly": {"holidays": "FR"}}, "assembly.holidays: expected a mapping of settings, got the text 'FR'"),
+        (
+            {"assembly": {"holidays": {"country": "XX"}}},
+            "assembly.holidays.country: 'XX' is not a country code known to the holidays package",
+        ),
+        ({"assembly": {"holidays": {"country": None}}}, "assembly.holidays.country: expected a country code"),
+        (
+            {"assembly": {"holidays": {"subdivision": "99"}}},
+            "assembly.holidays.subdivision: '99' is not a subdivision of FR (known: 57, 6AE,",
+        ),
+        ({"assembly": {"working_days_only": "no"}}, "assembly.working_days_only: expected true or false"),
+        (
+            {"assembly": {"minimum_duration": 72}},
+            "assembly.minimum_duration: expected a duration such as 72h or 7d, got the number 72 (a unit is missing)",
+        ),
+        ({"assembly": {"minimum_duration": "0h"}}, "assembly.minimum_duration: '0h' must be longer than zero"),
+        ({"assembly": {"minimum_duration": "3x"}}, "assembly.minimum_duration: '3x' is not a duration"),
+        ({"assembly": {"reminders": "24h"}}, "assembly.reminders: expected a list of durations"),
+        ({"assembly": {"reminders": ["24h", "0s"]}}, "assembly.reminders[1]: '0s' must be longer than zero"),
+        ({"assembly": {"days_between_rounds": "1mo"}}, "assembly.days_between_rounds: '1mo': months have no"),
+        (
+            {"assembly": {"blocked_rounds_before_majority": 0}},
+            "assembly.blocked_rounds_before_majority: expected a whole number of at least 1",
+        ),
+        ({"assembly": {"blocked_rounds_before_majority": True}}, "assembly.blocked_rounds_before_majority: expected"),
+        (
+            {"assembly": {"majority": "1/3"}},
+            "assembly.majority: must be a fraction between 1/2 and 1, e.g. 2/3 (got '1/3')",
+        ),
+        ({"assembly": {"majority": 0.5}}, "assembly.majority: must be a fraction between 1/2 and 1, e.g. 2/3"),
+        ({"assembly": {"majority": "110%"}}, "assembly.majority: must be a fraction between 1/2 and 1"),
+        ({"assembly": {"majority": "two thirds"}}, "assembly.majority: 'two thirds' is not a number"),
+        ({"assembly": {"majority": "2/0"}}, "assembly.majority: '2/0' is not a number"),
+        ({"assembly": {"majority_lock": "3x"}}, "assembly.majority_lock: '3x' is not a duration"),
+        ({"assembly": {"majority_lock": 3}}, "assembly.majority_lock: expected a duration such as 3mo"),
+        ({"assembly": {"quorum": "150%"}}, "assembly.quorum: must be a share between 0 and 1"),
+        ({"assembly": {"quorum": -0.1}}, "assembly.quorum: must be a share between 0 and 1"),
+        ({"assembly": {"facilitators": "alice"}}, "assembly.facilitators: expected a list of member ids"),
+        ({"assembly": {"facilitators": ["alice", 42]}}, "assembly.facilitators[1]: expected a member id"),
+        ({"rooms": ["!a:b"]}, "rooms: expected a mapping from room ids to settings, got a list"),
+        ({"rooms": {"!a:b": {"quorum": 2}}}, "rooms.!a:b.quorum: must be a share between 0 and 1"),
+        ({"rooms": {"!a:b": "en"}}, "rooms.!a:b: expected a mapping of settings, got the text 'en'"),
+        ({"rooms": {42: {}}}, "rooms: the room id 42 must be text: put it in quotes"),
+    ],
+)
+def test_each_invalid_value_is_named_by_its_key(tmp_path, data, error):
+    errors = errors_of(tmp_path, data)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(error)
+
+
+def test_all_errors_are_reported_together(tmp_path):
+    data = {
+        "platform": "slack",
+        "storage": {"path": 5},
+        "assembly": {"language": "de", "majority": "1/3", "reminders": ["1h", "x", "0h"]},
+        "rooms": {"!a:b": {"timezone": "Mars/Olympus"}},
+    }
+    keys = [error.split(": ")[0] for error in errors_of(tmp_path, data)]
+    assert sorted(keys) == sorted(
+        [
+            "platform",
+            "storage.path",
+            "assembly.language",
+            "assembly.majority",
+            "assembly.reminders[1]",
+            "assembly.reminders[2]",
+            "rooms.!a:b.timezone",
+        ]
+    )
+
+
+def test_config_error_prints_one_problem_a_line(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, {"platform": "x", "log_level": "y"}), environ={})
+    assert str(caught.value).splitlines() == caught.value.errors
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"asembly": {}}, "asembly: unknown key (did you mean 'assembly'?)"),
+        ({"assembly": {"timzone": "UTC"}}, "assembly.timzone: unknown key (did you mean 'timezone'?)"),
+        (
+            {"assembly": {"holidays": {"contry": "FR"}}},
+            "assembly.holidays.contry: unknown key (did you mean 'country'?)",
+        ),
+        ({"storage": {"paht": "x.db"}}, "storage.paht: unknown key (did you mean 'path'?)"),
+        ({"rooms": {"!a:b": {"quorom": 0}}}, "rooms.!a:b.quorom: unknown key (did you mean 'quorum'?)"),
+        ({"telemetry": True}, "telemetry: unknown key"),
+    ],
+)
+def test_unknown_keys_are_errors_with_a_suggestion(tmp_path, data, error):
+    assert errors_of(tmp_path, data) == [error]
+
+
+# --- Rooms --------------------------------------------------------------------------------------
+
+
+def test_room_overrides_merge_over_the_assembly(tmp_path):
+    data = {
+        "assembly": {
+            "language": "en",
+            "holidays": {"country": "FR", "subdivision": "57"},
+            "facilitators": ["alice"],
+        },
+        "rooms": {
+            "!garden:example.org": {"majority": "3/4", "holidays": {"subdivision": "6AE"}, "facilitators": ["bob"]},
+        },
+    }
+    config = load_config(write(tmp_path, data), environ={})
+    room = config.for_room("!garden:example.org")
+    assert room.code.majority == Fraction(3, 4)
+    assert room.language == "en"  # inherited
+    assert (room.code.calendar.country, room.code.calendar.subdivision) == ("FR", "6AE")  # merged inside holidays
+    assert room.facilitators == {"bob"}  # replaced, not added to
+    assert room.code.minimum_duration == config.assembly.code.minimum_duration
+    assert config.assembly.code.majority == Fraction(2, 3)
+    assert config.for_room("!elsewhere:example.org") is config.assembly
+
+
+def test_a_bad_assembly_value_is_reported_once_not_for_every_room(tmp_path):
+    data = {"assembly": {"language": "de"}, "rooms": {"!a:b": {"quorum": "1/2"}, "!c:d": {}}}
+    assert errors_of(tmp_path, data) == ["assembly.language: 'de' is not one of fr, en"]
+
+
+def test_a_room_override_is_checked_against_the_merged_holidays(tmp_path):
+    data = {
+        "assembly": {"holidays": {"country": "DE", "subdivision": "BY"}},
+        "rooms": {"!a:b": {"holidays": {"country": "FR"}}},
+    }
+    errors = errors_of(tmp_path, data)
+    assert len(errors) == 1
+    assert errors[0].startswith("rooms.!a:b.holidays.subdivision: 'BY' is not a subdivision of FR")
+
+
+# --- Environment --------------------------------------------------------------------------------
+
+
+def test_environment_overrides_the_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path / "etc", {"log_level": "INFO", "storage": {"path": "file.db"}})
+    environ = {"CONSENT_BOT_LOG_LEVEL": "ERROR", "CONSENT_BOT_STORAGE_PATH": "/srv/consent/env.db"}
+    config = load_config(path, environ)
+    assert config.log_level == "ERROR"
+    assert config.storage_path == Path("/srv/consent/env.db")
+
+
+def test_an_empty_environment_variable_counts_as_unset(tmp_path):
+    config = load_config(write(tmp_path, {"log_level": "DEBUG"}), {"CONSENT_BOT_LOG_LEVEL": ""})
+    assert config.log_level == "DEBUG"
+
+
+def test_an_error_in_an_environment_value_names_the_variable(tmp_path):
+    errors = errors_of(tmp_path, {}, {"CONSENT_BOT_LOG_LEVEL": "loud"})
+    assert errors == ["log_level (from CONSENT_BOT_LOG_LEVEL): 'loud' is not one of DEBUG, INFO, WARNING, ERROR"]
+
+
+def test_secret_values_never_appear_in_errors(tmp_path, monkeypatch):
+    # No secret exists yet (the chat adapters will bring tokens): pretend log_level is one.
+    secret = "syt_s3cr3t-t0ken"
+    token = EnvironmentVariable("log_level", "CONSENT_BOT_TOKEN", secret=True)
+    monkeypatch.setattr(config_module, "ENVIRONMENT", (token,))
+    errors = errors_of(tmp_path, {}, {"CONSENT_BOT_TOKEN": secret})
+    assert len(errors) == 1
+    assert errors[0].startswith("log_level (from CONSENT_BOT_TOKEN): ")
+    assert secret not in errors[0]
+
+
+# --- Storage path -------------------------------------------------------------------------------
+
+
+def test_relative_storage_path_is_taken_from_the_config_files_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path / "deploy", {"storage": {"path": "data/consent.db"}})
+    assert load_config(path, environ={}).storage_path == tmp_path / "deploy" / "data" / "consent.db"
+
+
+def test_default_storage_path_is_next_to_the_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path / "deploy", {})
+    assert load_config(path, environ={}).storage_path == tmp_path / "deploy" / "storage" / "consent.db"
+
+
+def test_a_relative_config_path_still_gives_an_absolute_storage_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "deploy", {"storage": {"path": "consent.db"}})
+    assert load_config(Path("deploy/config.yaml"), environ={}).storage_path == tmp_path / "deploy" / "consent.db"
+
+
+def test_absolute_storage_path_is_kept(tmp_path):
+    path = write(tmp_path, {"storage": {"path": "/var/lib/consent-bot/consent.db"}})
+    assert load_config(path, environ={}).storage_path == Path("/var/lib/consent-bot/consent.db")
+
+
+def test_relative_storage_path_from_the_environment_is_taken_from_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path / "deploy", {})
+    config = load_config(path, {"CONSENT_BOT_STORAGE_PATH": "run/consent.db"})
+    assert config.storage_path == tmp_path / "run" / "consent.db"
+
+
+# --- Reading the file ---------------------------------------------------------------------------
+
+
+def test_yaml_syntax_error_gives_the_line(tmp_path):
+    path = write(tmp_path, "assembly:\n  language: fr\n    timezone: Europe/Paris\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert caught.value.errors == [f"{path}, line 3, column 13: invalid YAML: mapping values are not allowed here"]
+
+
+def test_a_key_written_twice_is_an_error(tmp_path):
+    path = write(tmp_path, "assembly:\n  language: fr\n  language: en\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert caught.value.errors == [
+        f"{path}, line 3, column 3: invalid YAML: the key 'language' appears twice in the same section"
+    ]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "nope.yaml", environ={})
+    assert caught.value.errors == [f"{tmp_path / 'nope.yaml'}: no such configuration file"]
+
+
+def test_unreadable_file(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, environ={})  # a directory
+    assert caught.value.errors[0].startswith(f"{tmp_path}: cannot be read")
+
+
+def test_a_file_that_is_not_a_mapping(tmp_path):
+    errors = errors_of(tmp_path, "- platform\n- console\n")
+    assert errors == ["(top level): expected a mapping of settings, got a list"]

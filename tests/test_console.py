@@ -1,0 +1,65 @@
+"""The console end to end, as a newcomer runs it: the demo script piped into `consent-bot console --json`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+DEMO = Path(__file__).parent.parent / "examples" / "demo.txt"
+
+
+def run_console(script: str, *arguments: str, cwd: Path | None = None) -> tuple[list[dict], str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--json", *arguments],
+        input=script, capture_output=True, text=True, timeout=120, cwd=cwd,
+    )
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()], result.stderr
+
+
+def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_and_a_refused_challenge():
+    lines, prompts = run_console(DEMO.read_text(encoding="utf-8"), "--start", "2027-03-30T10:00+02:00")
+    summary = [(line["kind"], line.get("round"), line.get("rule"), line.get("state")) for line in lines
+               if line["kind"] in ("ballot", "outcome", "error")]
+    assert summary == [
+        ("ballot", 1, "consent", "open"),
+        ("outcome", 1, "consent", "postponed"),
+        ("ballot", 2, "consent", "open"),
+        ("outcome", 2, "consent", "postponed"),
+        ("ballot", 3, "majority", "open"),
+        ("outcome", 3, "majority", "adopted"),
+        ("error", None, None, None),
+    ]
+    adopted = next(line for line in lines if line["kind"] == "outcome" and line["state"] == "adopted")
+    assert adopted["tally"] == {"agree": 2, "abstain": 0, "disagree": 1, "block": 0, "unargued_block": 0}
+    assert adopted["deadline"] == "2027-04-16T10:00:00+02:00"
+    assert "16 juillet 2027" in lines[-1]["text"]
+    assert len([line for line in lines if line["kind"] == "reminder"]) == 6
+    # Prompts and the banner go to standard error, never into the JSON stream.
+    assert "alice>" in prompts
+
+
+def test_every_output_line_carries_the_text_and_the_state_of_its_proposal():
+    lines, _ = run_console("!propose Kettle\n!agree\n/advance 4d\n", "--start", "2027-06-08T10:00+02:00")
+    assert [line["kind"] for line in lines] == ["ballot", "ack", "reminder", "reminder", "outcome"]
+    for line in lines:
+        assert line["proposal"] == 1 and line["text"]
+        assert set(line["tally"]) == {"agree", "abstain", "disagree", "block", "unargued_block"}
+
+
+def test_the_console_keeps_its_register_in_the_configured_database(tmp_path: Path):
+    (tmp_path / "config.yaml").write_text("storage: {path: data/consent.db}\nassembly: {language: en}\n")
+    first, _ = run_console("!propose Kettle\n", "--config", "config.yaml", "--start", "2027-06-08T10:00+02:00",
+                           cwd=tmp_path)
+    assert (tmp_path / "data" / "consent.db").exists()
+    second, _ = run_console("!list\n", "--config", "config.yaml", cwd=tmp_path)
+    assert "#1 Kettle: open" in second[0]["text"]
+
+
+def test_console_mistakes_are_answered_on_standard_error():
+    lines, prompts = run_console("/advance soon\n/dance\n", "--start", "2027-06-08T10:00+02:00")
+    assert lines == []
+    assert "/advance: 'soon' is not a duration" in prompts
+    assert "Console commands:" in prompts

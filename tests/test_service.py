@@ -1,0 +1,172 @@
+"""The service end to end over a real database: commands, answers, idempotency, exactly-once messages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.outgoing import Kind
+from tests.conftest import ROOM, TUESDAY, Assembly, Clock, make_assembly
+
+FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")
+
+
+async def test_a_proposal_is_announced_with_its_ballot_and_machine_readable_state(assembly: Assembly):
+    [ballot] = await assembly.say("alice", "!propose Buy a kettle\nFor the meeting room.")
+    assert ballot.kind is Kind.BALLOT
+    assert "Proposal #1 by alice: Buy a kettle" in ballot.body
+    assert "For the meeting room." in ballot.body
+    assert ballot.payload == {
+        "kind": "ballot",
+        "proposal": 1,
+        "round": 1,
+        "rule": "consent",
+        "state": "open",
+        "deadline": "2027-06-11T10:00:00+02:00",
+        "tally": {"agree": 0, "abstain": 0, "disagree": 0, "block": 0, "unargued_block": 0},
+        "members": 1,
+    }
+
+
+async def test_the_same_platform_event_twice_changes_nothing(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle", event_id="$same")
+    again = await assembly.say("alice", "!propose Buy a kettle", event_id="$same")
+    assert again == []
+    await assembly.say("bob", "!agree #1", event_id="$vote")
+    await assembly.say("bob", "!agree #1", event_id="$vote")
+    history = await assembly.repository.history(ROOM, 1)
+    assert [row["action"] for row in history] == ["proposed", "position"]
+    assert history[1]["event_id"] == "$vote"
+
+
+async def test_votes_are_acknowledged_and_counted_latest_first(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    [ack] = await assembly.say("bob", "!accord")
+    assert ack.kind is Kind.ACK and ack.reply_to == "$event2"
+    await assembly.say("bob", "!Désaccord #1 too early")
+    [status] = await assembly.say("carol", "!statut")
+    assert status.payload["tally"] == {"agree": 0, "abstain": 0, "disagree": 1, "block": 0, "unargued_block": 0}
+    assert "bob: too early" in status.body
+
+
+async def test_an_unargued_block_gets_a_request_for_an_argument_mentioning_the_member(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    [request] = await assembly.say("bob", "!block")
+    assert request.kind is Kind.BLOCK_REQUEST
+    assert request.mentions == ("bob",)
+    assert request.payload["tally"]["unargued_block"] == 1
+    [ack] = await assembly.say("bob", "!block #1 We already have two kettles in the kitchen.")
+    assert ack.kind is Kind.ACK
+    assert ack.payload["tally"]["block"] == 1 and ack.payload["tally"]["unargued_block"] == 0
+
+
+async def test_a_reply_to_the_ballot_names_the_proposal(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    await assembly.say("alice", "!propose Paint the door")
+    [refusal] = await assembly.say("bob", "!agree")
+    assert refusal.kind is Kind.ERROR and "Which proposal?" in refusal.body
+    [ack] = await assembly.say("bob", "!agree", about=2)
+    assert ack.payload["proposal"] == 2
+
+
+async def test_every_mistake_gets_a_short_answer_with_the_usage_line(assembly: Assembly):
+    [unknown] = await assembly.say("alice", "!frobnicate")
+    assert unknown.kind is Kind.ERROR and "!help" in unknown.body
+    [no_title] = await assembly.say("alice", "!propose")
+    assert no_title.kind is Kind.ERROR
+    assert no_title.body.splitlines() == ["A proposal needs a title.",
+                                          "Usage: !propose <title> (further lines: the text)"]
+    [missing] = await assembly.say("alice", "!agree #7")
+    assert "There is no proposal #7 in this room." in missing.body and "Usage: !agree [#N]" in missing.body
+    [bad_duration] = await assembly.say("alice", "!extend #1 soon")
+    assert bad_duration.kind is Kind.ERROR
+
+
+async def test_a_refused_rule_explains_itself_and_writes_nothing(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    [refusal] = await assembly.say("bob", "!withdraw #1")
+    assert refusal.body.splitlines()[0] == "Only the proposer or a facilitator may do this."
+    assert [row["action"] for row in await assembly.repository.history(ROOM, 1)] == ["proposed"]
+
+
+async def test_plain_conversation_is_ignored(assembly: Assembly):
+    assert await assembly.say("alice", "hello everyone") == []
+    assert await assembly.say("alice", "!") == []
+
+
+async def test_user_text_cannot_ping_the_room_nor_inject_html(assembly: Assembly):
+    [ballot] = await assembly.say("alice", "!propose <img src=x onerror=alert(1)> @room now\n<b>@channel</b>")
+    assert "<img" not in ballot.html and "&lt;img src=x" in ballot.html
+    assert "@room" not in ballot.body and "@channel" not in ballot.body
+    assert "@room" not in ballot.html and "@channel" not in ballot.html
+
+
+async def test_the_deadline_closes_the_round_and_the_outcome_is_announced_once(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    await assembly.say("bob", "!agree")
+    sent = await assembly.advance_to(FRIDAY_DEADLINE + timedelta(hours=1))
+    kinds = [m.kind for m in sent]
+    assert kinds == [Kind.REMINDER, Kind.REMINDER, Kind.OUTCOME]
+    outcome = sent[-1]
+    assert "adopted by consent" in outcome.body
+    assert "Participation: 1 of 2 members." in outcome.body
+    assert outcome.payload["state"] == "adopted"
+    # Due work again at a later time finds nothing more to do.
+    assert await assembly.advance_to(FRIDAY_DEADLINE + timedelta(days=2)) == []
+
+
+async def test_reminders_name_the_members_who_have_not_answered(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    await assembly.say("bob", "!block")
+    assembly.room.names.add("carol")
+    [reminder] = await assembly.advance_to(FRIDAY_DEADLINE - timedelta(hours=23))
+    assert reminder.kind is Kind.REMINDER
+    assert "Not answered yet: alice, carol." in reminder.body
+    assert "not valid until argued: bob." in reminder.body
+    assert set(reminder.mentions) == {"alice", "carol", "bob"}
+
+
+async def test_a_message_that_fails_to_send_stays_queued_and_goes_out_once(assembly: Assembly):
+    assembly.sender.failures = 1
+    assert await assembly.say("alice", "!propose Buy a kettle") == []
+    await assembly.service.deliver()
+    await assembly.service.deliver()
+    assert [m.kind for m in assembly.sender.sent] == [Kind.BALLOT]
+    assert await assembly.repository.pending_messages() == []
+
+
+async def test_a_round_that_ended_while_the_bot_was_down_closes_at_start_and_says_so(config, repository):
+    before = await make_assembly(config, Clock(TUESDAY), repository)
+    await before.say("alice", "!propose Buy a kettle")
+    await before.say("bob", "!block #1 We already have two kettles in the kitchen.")
+    # The bot is down from Wednesday to the next Monday; it restarts after the deadline.
+    after = await make_assembly(config, Clock(FRIDAY_DEADLINE + timedelta(days=3)), repository, before.room)
+    assert await after.service.next_due() is not None
+    [outcome] = await after.advance_to(after.clock.now)
+    assert outcome.kind is Kind.OUTCOME
+    assert "postponed" in outcome.body and "while the bot was offline" in outcome.body
+    # The reminders whose time passed while the bot was down are not sent late.
+    assert after.sender.of_kind(Kind.REMINDER) == []
+
+
+async def test_only_the_nearest_missed_reminder_is_sent_at_start(config, repository):
+    before = await make_assembly(config, Clock(TUESDAY), repository)
+    await before.say("alice", "!propose Buy a kettle")
+    after = await make_assembly(config, Clock(FRIDAY_DEADLINE - timedelta(minutes=30)), repository, before.room)
+    sent = await after.advance_to(after.clock.now)
+    assert [m.kind for m in sent] == [Kind.REMINDER]
+    assert sent[0].key.endswith("/3600")
+
+
+async def test_the_whole_history_is_kept_and_cannot_be_rewritten(assembly: Assembly):
+    import sqlite3
+
+    import pytest
+
+    await assembly.say("alice", "!propose Buy a kettle")
+    for position in ("!agree", "!disagree", "!block", "!agree"):
+        await assembly.say("bob", position)
+    history = await assembly.repository.history(ROOM, 1)
+    assert [row["position"] for row in history] == [None, "agree", "disagree", "block", "agree"]
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        async with assembly.repository.transaction() as tx:
+            await tx._db.execute("UPDATE history SET member = 'mallory'")
