@@ -12,10 +12,11 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
-_UNIT_NAMES = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks", "mo": "months"}
+# "j" (jours) is the French for days: members type "!prolonger #3 2j".
+_UNIT_NAMES = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "j": "days", "w": "weeks", "mo": "months"}
 # "mo" comes before "m" so that "3mo" is three months, not three minutes and a stray "o".
-_PART = re.compile(r"(\d+)\s*(mo|[smhdw])", re.IGNORECASE | re.ASCII)
-_WHOLE = re.compile(r"\s*(?:\d+\s*(?:mo|[smhdw])\s*)+", re.IGNORECASE | re.ASCII)
+_PART = re.compile(r"(\d+)\s*(mo|[smhdjw])", re.IGNORECASE | re.ASCII)
+_WHOLE = re.compile(r"\s*(?:\d+\s*(?:mo|[smhdjw])\s*)+", re.IGNORECASE | re.ASCII)
 
 
 def _amounts(text: str, examples: str) -> dict[str, int]:

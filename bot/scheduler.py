@@ -29,7 +29,7 @@ class DueScheduler:
         self._service = service
         self._clock = clock
         self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
-        service.on_change = self._changed
+        service.on_change = self._reschedule
 
     async def start(self) -> None:
         """Rebuild the jobs from the database and catch up with what came due while the bot was down."""
@@ -40,12 +40,11 @@ class DueScheduler:
     def shutdown(self) -> None:
         self._scheduler.shutdown(wait=False)
 
+    def add_listener(self, callback: Callable, mask: int) -> None:
+        self._scheduler.add_listener(callback, mask)
+
     def job_times(self) -> dict[str, datetime]:
         return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
-
-    def _changed(self, room: str, number: int) -> None:
-        self._scheduler.add_job(self._reschedule, args=(room, number), id=f"reschedule/{room}/{number}",
-                                replace_existing=True, misfire_grace_time=None)
 
     async def _fire(self, room: str, number: int) -> None:
         try:

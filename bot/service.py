@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -120,6 +120,10 @@ class Context:
         )
 
 
+async def _nothing_to_reschedule(room: str, number: int) -> None:
+    """The console steps its clock through ``next_due`` instead of scheduling jobs."""
+
+
 class ConsentService:
     def __init__(
         self,
@@ -138,8 +142,8 @@ class ConsentService:
         self.clock = clock
         self.started_at = clock()
         """Deadlines before this instant passed while the bot was offline."""
-        self.on_change: Callable[[str, int], object] = lambda room, number: None
-        """Called after a proposal's deadline may have changed (the scheduler reschedules it)."""
+        self.on_change: Callable[[str, int], Awaitable[None]] = _nothing_to_reschedule
+        """Awaited after a command may have changed a proposal's due times (the scheduler reschedules it)."""
         self._delivering = asyncio.Lock()
 
     async def handle(self, incoming: Incoming) -> None:
@@ -173,7 +177,7 @@ class ConsentService:
             for message in ctx.outbox:
                 await tx.queue(message, incoming.at)
         for number in ctx.touched:
-            self.on_change(incoming.room, number)
+            await self.on_change(incoming.room, number)
         await self.deliver()
 
     async def _answer_only(self, incoming: Incoming, text: Text) -> None:

@@ -20,6 +20,8 @@ from bot.durations import parse_calendar_duration, parse_duration
         (" 1d 12h ", timedelta(days=1, hours=12)),
         ("1D12H", timedelta(days=1, hours=12)),
         ("0s", timedelta(0)),
+        ("2j", timedelta(days=2)),  # French "jours"
+        ("1j 12h", timedelta(days=1, hours=12)),
     ],
 )
 def test_parse_duration(text, expected):

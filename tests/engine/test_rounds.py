@@ -3,7 +3,7 @@ amended text if they wish (versions kept), no earlier than days_between_rounds (
 previous round opened. After blocked_rounds_before_majority (default 2) blocked rounds the next round is
 decided by majority — or, if a facilitator chooses, by consent again."""
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from fractions import Fraction
 
 from bot.engine import transitions
@@ -184,9 +184,9 @@ def test_a_round_adopted_after_blocked_rounds_ends_the_proposal_as_adopted():
 
 def test_a_week_between_rounds_is_counted_on_the_wall_clock_across_the_dst_change():
     # Round 1 opens Mon 23 March 2026 09:00 CET; clocks go forward on Sun 29 March. A week later is
-    # Mon 30 March 09:00 CEST — only 167 real hours later, not 10:00.
+    # Mon 30 March 09:00 CEST — only 167 real hours later, not 10:00 — whatever zone the clock writes in.
     code = CODE
-    proposal = blocked(proposed(at=paris(2026, 3, 23, 9)))
+    proposal = blocked(proposed(at=paris(2026, 3, 23, 9).astimezone(timezone.utc)))  # 08:00 UTC
     violation = refusal(transitions.open_next_round, proposal, PROPOSER, False, paris(2026, 3, 30, 8, 59), code)
     assert violation.params["earliest"] == paris(2026, 3, 30, 9)
     assert next_round(proposal, at=paris(2026, 3, 30, 9)).current_round.number == 2

@@ -1,0 +1,51 @@
+"""The console script as a user runs it: --version, check-config, and the Dockerfile's promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import bot
+
+ROOT = Path(__file__).parent.parent
+
+
+def consent_bot(*arguments: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *arguments], capture_output=True, text=True, timeout=60,
+                          cwd=cwd)
+
+
+def test_version():
+    result = consent_bot("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"consent-bot {bot.__version__}"
+
+
+def test_check_config_accepts_the_example():
+    result = consent_bot("check-config", "--config", str(ROOT / "config.example.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "the configuration is valid" in result.stdout
+
+
+def test_check_config_names_every_bad_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("assembly:\n  timezone: Europe/Pariss\n  majority: 3/2\n  minimum_duraton: 72h\n")
+    result = consent_bot("check-config", "--config", str(bad))
+    assert result.returncode == 2
+    assert "3 error(s)" in result.stderr
+    for key in ("assembly.timezone", "assembly.majority", "assembly.minimum_duraton"):
+        assert key in result.stderr
+
+
+def test_a_missing_subcommand_gets_the_usage():
+    result = consent_bot()
+    assert result.returncode == 2 and "usage: consent-bot" in result.stderr
+
+
+def test_the_docker_image_installs_the_package_and_runs_the_bot_as_a_non_root_user():
+    lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    copied = [line.split()[1] for line in lines if line.startswith("COPY ")]
+    assert all((ROOT / path).exists() for path in copied)
+    assert "RUN pip install . \\" in lines
+    assert any(line.startswith("USER ") and "root" not in line for line in lines)
+    assert lines[-1] == 'CMD ["consent-bot", "run", "--config", "/config/config.yaml"]'

@@ -1,0 +1,106 @@
+"""APScheduler on the real clock: jobs come from the database, are rebuilt at start, and fire once."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from apscheduler.events import EVENT_JOB_EXECUTED
+
+from bot.console import ConsoleRoom
+from bot.handlers import COMMANDS
+from bot.outgoing import Kind, Outgoing
+from bot.scheduler import DueScheduler, utc_now
+from bot.service import ConsentService, Incoming
+from tests.conftest import ROOM, Clock, RecordingSender, write_config
+
+
+@dataclass
+class WaitingSender(RecordingSender):
+    """Lets a test await the bot's outcome instead of sleeping."""
+
+    outcome: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, message: Outgoing, ballot_id: str | None) -> str:
+        platform_id = await super().send(message, ballot_id)
+        if message.kind is Kind.OUTCOME:
+            self.outcome.set()
+        return platform_id
+
+
+def short_rounds(tmp_path):
+    return write_config(tmp_path, language="en", working_days_only=False, minimum_duration="2s", reminders=["1s"])
+
+
+async def test_a_round_closes_at_its_deadline_after_its_reminder(tmp_path, repository):
+    sender = WaitingSender()
+    room = ConsoleRoom({"alice", "bob"})
+    service = ConsentService(repository, short_rounds(tmp_path), COMMANDS, room, sender, utc_now)
+    scheduler = DueScheduler(service)
+    job_done = asyncio.Event()
+    scheduler.add_listener(lambda event: job_done.set() if sender.outcome.is_set() else None, EVENT_JOB_EXECUTED)
+    await scheduler.start()
+    try:
+        await service.handle(Incoming(ROOM, "alice", "!propose Kettle", "$p", utc_now()))
+        deadline = datetime.fromisoformat(sender.sent[0].payload["deadline"])
+        assert scheduler.job_times() == {f"due/{ROOM}/1": deadline - timedelta(seconds=1)}
+        await asyncio.wait_for(sender.outcome.wait(), timeout=15)
+        assert [m.kind for m in sender.sent] == [Kind.BALLOT, Kind.REMINDER, Kind.OUTCOME]
+        assert "Not answered yet: alice, bob." in sender.sent[1].body
+        assert sender.sent[2].payload["state"] == "adopted"
+        # Once the closing job has finished, the proposal has no job left.
+        await asyncio.wait_for(job_done.wait(), timeout=5)
+        assert scheduler.job_times() == {}
+    finally:
+        scheduler.shutdown()
+
+
+async def test_jobs_are_rebuilt_from_the_database_at_start(tmp_path, repository):
+    config = write_config(tmp_path, language="en", working_days_only=False, minimum_duration="1h", reminders=[])
+    opened = utc_now()
+    before = ConsentService(repository, config, COMMANDS, ConsoleRoom(), RecordingSender(), Clock(opened))
+    await before.handle(Incoming(ROOM, "alice", "!propose Kettle", "$p", opened))
+    # A new process: nothing scheduled until start() reads the open proposals.
+    service = ConsentService(repository, config, COMMANDS, ConsoleRoom(), RecordingSender(), utc_now)
+    scheduler = DueScheduler(service)
+    assert scheduler.job_times() == {}
+    await scheduler.start()
+    try:
+        assert scheduler.job_times() == {f"due/{ROOM}/1": opened + timedelta(hours=1)}
+    finally:
+        scheduler.shutdown()
+
+
+async def test_a_deadline_missed_while_down_is_closed_at_start_and_said_so(tmp_path, repository):
+    config = short_rounds(tmp_path)
+    long_ago = utc_now() - timedelta(days=1)
+    before = ConsentService(repository, config, COMMANDS, ConsoleRoom(), RecordingSender(), Clock(long_ago))
+    await before.handle(Incoming(ROOM, "alice", "!propose Kettle", "$p", long_ago))
+    sender = WaitingSender()
+    service = ConsentService(repository, config, COMMANDS, ConsoleRoom({"alice"}), sender, utc_now)
+    scheduler = DueScheduler(service)
+    await scheduler.start()
+    try:
+        assert sender.outcome.is_set()
+        [outcome] = sender.sent
+        assert "while the bot was offline" in outcome.body
+        assert scheduler.job_times() == {}
+    finally:
+        scheduler.shutdown()
+
+
+async def test_an_extension_moves_the_job(tmp_path, repository):
+    config = write_config(tmp_path, language="en", working_days_only=False, minimum_duration="1h", reminders=[],
+                          facilitators=["fatima"])
+    service = ConsentService(repository, config, COMMANDS, ConsoleRoom(), RecordingSender(), utc_now)
+    scheduler = DueScheduler(service)
+    await scheduler.start()
+    try:
+        now = utc_now()
+        await service.handle(Incoming(ROOM, "alice", "!propose Kettle", "$p", now))
+        assert scheduler.job_times() == {f"due/{ROOM}/1": now + timedelta(hours=1)}
+        await service.handle(Incoming(ROOM, "fatima", "!extend #1 2h", "$e", now))
+        assert scheduler.job_times() == {f"due/{ROOM}/1": now + timedelta(hours=3)}
+    finally:
+        scheduler.shutdown()

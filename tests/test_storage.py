@@ -1,0 +1,77 @@
+"""The repository over a real SQLite file: migrations, round trips, transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.engine import transitions
+from bot.engine.model import Position, SocialCode
+from storage.repository import Repository, migrations
+
+ROOM = "!room:test"
+MONDAY = datetime(2027, 6, 7, 8, 0, tzinfo=timezone.utc)
+CODE = SocialCode()
+
+
+async def test_migrations_are_numbered_and_applied_once(tmp_path):
+    path = tmp_path / "nested" / "consent.db"
+    repository = await Repository.open(path)
+    assert path.exists()
+    assert await repository.schema_version() == migrations()[-1][0] == 1
+    await repository.close()
+    reopened = await Repository.open(path)
+    assert await reopened.schema_version() == 1
+    await reopened.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+
+
+async def test_a_proposal_with_rounds_positions_and_a_challenge_comes_back_as_it_was_saved(repository):
+    step = transitions.propose(1, "Kettle", "Buy one", "alice", MONDAY, CODE)
+    async with repository.transaction() as tx:
+        await tx.save(ROOM, step, "$p")
+    proposal = step.proposal
+    for member, position, argument in [("bob", Position.BLOCK, ""), ("bob", Position.BLOCK, "Too expensive now"),
+                                       ("carol", Position.DISAGREE, "meh"), ("dan", Position.AGREE, "")]:
+        step = transitions.take_position(proposal, member, position, argument, MONDAY + timedelta(hours=1))
+        proposal = step.proposal
+        async with repository.transaction() as tx:
+            await tx.save(ROOM, step, None)
+    closed = transitions.close_round(proposal, 4, proposal.current_round.deadline, CODE)
+    later = proposal.current_round.opened_at + timedelta(days=7)
+    reopened = transitions.open_next_round(closed.proposal, "alice", False, later, CODE, "Buy a cheap one")
+    async with repository.transaction() as tx:
+        await tx.save(ROOM, closed, None)
+        await tx.save(ROOM, reopened, "$r")
+        loaded = await tx.load(ROOM, 1)
+    assert loaded == reopened.proposal
+    assert loaded.versions == ("Buy one", "Buy a cheap one")
+    assert loaded.rounds[0].stance_of("bob").argument == "Too expensive now"
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(repository):
+    step = transitions.propose(1, "Kettle", "", "alice", MONDAY, CODE)
+    with pytest.raises(RuntimeError):
+        async with repository.transaction() as tx:
+            await tx.save(ROOM, step, "$p")
+            await tx.claim_event("$p", ROOM, MONDAY)
+            raise RuntimeError("crash in the middle of a decision")
+    async with repository.transaction() as tx:
+        assert await tx.load(ROOM, 1) is None
+        assert await tx.claim_event("$p", ROOM, MONDAY)
+    assert await repository.history(ROOM, 1) == []
+
+
+async def test_history_refuses_updates_and_deletes(repository, tmp_path):
+    async with repository.transaction() as tx:
+        await tx.save(ROOM, transitions.propose(1, "Kettle", "", "alice", MONDAY, CODE), "$p")
+    with sqlite3.connect(tmp_path / "consent.db") as db:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute("UPDATE history SET member = 'mallory'")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute("DELETE FROM history")
+    assert [row["member"] for row in await repository.history(ROOM, 1)] == ["alice"]
