@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot import render
 from bot.commands import Registry, normalize
 from bot.durations import parse_duration
-from bot.engine import transitions
+from bot.engine import rules, transitions
 from bot.engine.model import Position, State
 from bot.i18n import N_
 from bot.outgoing import Kind
@@ -46,7 +46,7 @@ async def _take(ctx: Context, position: Position) -> None:
     step = transitions.take_position(proposal, ctx.sender, position, ctx.arguments, ctx.now)
     proposal = await ctx.save(step)
     stance = proposal.current_round.stance_of(ctx.sender)
-    if stance.position is Position.BLOCK and not render.rules.is_argued(stance.argument):
+    if stance.position is Position.BLOCK and not rules.is_argued(stance.argument):
         text = render.block_request(proposal, ctx.sender, ctx.m)
         await ctx.say(Kind.BLOCK_REQUEST, text, proposal, mentions=(ctx.sender,))
     else:
@@ -102,7 +102,9 @@ async def _list(ctx: Context) -> None:
 
 
 @COMMANDS.command("round", "tour", usage=N_("!round [#N] [consent] [amended text]"),
-                  summary=N_("open the next round after a postponement (proposer or facilitator)"))
+                  summary=N_("open the next round after a postponement, or after a rejection once its lock has "
+                             "passed (proposer or facilitator); 'consent' keeps a consent round where a "
+                             "majority round is due (facilitator)"))
 async def round_(ctx: Context) -> None:
     proposal = await ctx.proposal(State.POSTPONED, State.REJECTED)
     words = ctx.arguments.split(maxsplit=1)
@@ -178,11 +180,12 @@ async def help_(ctx: Context) -> None:
         text.line("{usage}", usage=ctx.m._(command.usage))
         text.line("{summary}", summary=ctx.m._(command.summary))
         if command.aliases:
-            text.line(ctx.m._("Also: {aliases}"), aliases=", ".join("!" + a for a in command.aliases))
+            names = ", ".join("!" + name for name in (command.verb, *command.aliases))
+            text.line(ctx.m._("Names: {names}"), names=names)
         await ctx.say(Kind.STATUS, text)
         return
     text.line(ctx.m._("Commands (a proposal is named #N; leave it out when answering its ballot or when only "
                       "one proposal is open):"), strong=True)
     for command in COMMANDS.commands:
-        text.line("{usage}: {summary}", usage=ctx.m._(command.usage), summary=ctx.m._(command.summary))
+        text.line(ctx.m._("{usage}: {summary}"), usage=ctx.m._(command.usage), summary=ctx.m._(command.summary))
     await ctx.say(Kind.STATUS, text)

@@ -51,9 +51,9 @@ class Messages:
         text = translations(self.language).gettext(message)
         return text.format(**params) if params else text
 
-    def n_(self, singular: str, plural: str, count: int, **params: object) -> str:
-        text = translations(self.language).ngettext(singular, plural, count)
-        return text.format(count=count, **params)
+    def n_(self, singular: str, plural: str, count: int) -> str:
+        """The template for ``count`` (filled in by the caller, like a template from ``_``)."""
+        return translations(self.language).ngettext(singular, plural, count)
 
     def when(self, moment: datetime) -> str:
         local = format_datetime(moment, DATE_PATTERN, tzinfo=self.zone, locale=self.language)

@@ -179,7 +179,7 @@ def _positions(text: Text, round_: Round, m: Messages) -> None:
             if argued:
                 text.line(m._("Block:"))
                 for s in argued:
-                    text.line("- {member}: {argument}", member=s.member, argument=s.argument)
+                    text.line(m._("- {member}: {argument}"), member=s.member, argument=s.argument)
             if unargued:
                 text.line(m._("Block without argument (not valid): {members}."),
                           members=", ".join(s.member for s in unargued))
@@ -191,7 +191,7 @@ def _positions(text: Text, round_: Round, m: Messages) -> None:
         if position is Position.DISAGREE:
             for s in stances:
                 if s.argument:
-                    text.line("- {member}: {argument}", member=s.member, argument=s.argument)
+                    text.line(m._("- {member}: {argument}"), member=s.member, argument=s.argument)
 
 
 def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
@@ -200,7 +200,8 @@ def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
                   "{unargued} block without argument."),
               agree=counted.agree, abstain=counted.abstain, disagree=counted.disagree,
               block=counted.block, unargued=counted.unargued_block)
-    text.line(m._("Participation: {answered} of {members} members."), answered=counted.answered, members=members)
+    text.line(m.n_("Participation: {answered} of {count} member.", "Participation: {answered} of {count} members.",
+                   members), answered=counted.answered, count=members)
 
 
 def outcome(proposal: Proposal, m: Messages, code: SocialCode) -> Text:

@@ -18,7 +18,7 @@ from typing import Protocol
 from bot import render
 from bot.commands import CommandError, Registry, UnknownCommand
 from bot.config import AssemblySettings, Config
-from bot.engine import transitions
+from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, SendReminder, due_work, next_due_at
 from bot.engine.model import Proposal, RuleViolation, State, Step
 from bot.i18n import Messages
@@ -237,7 +237,7 @@ class ConsentService:
                 text = render.reminder(proposal, members, now, m)
                 offset = int(work.offset.total_seconds())
                 kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{offset}"
-                mentions = tuple(render.rules.not_answered(round_, members)) + tuple(render.rules.owing_argument(round_))
+                mentions = tuple(rules.not_answered(round_, members)) + tuple(rules.owing_argument(round_))
             message = Outgoing(key, room, kind, text.body, text.html,
                                render.payload(kind, proposal, len(members), m), number, None, mentions)
             await tx.queue(message, now)

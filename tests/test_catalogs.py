@@ -121,11 +121,13 @@ def test_french_command_names_are_french_aliases_of_the_same_command() -> None:
     command_word = re.compile(r"!(\w+)")
     wrong = []
     for message in entries("fr"):
-        english = [COMMANDS.find(word) for word in command_word.findall(message.id)]
-        french = [COMMANDS.find(word) for word in command_word.findall(message.string)]
+        # Plural entries hold their forms in tuples: their first forms carry the same commands.
+        source, translation = (m[0] if isinstance(m, tuple) else m for m in (message.id, message.string))
+        english = [COMMANDS.find(word) for word in command_word.findall(source)]
+        french = [COMMANDS.find(word) for word in command_word.findall(translation)]
         if french != english:
             wrong.append((message.id, message.string))
-        for word in command_word.findall(message.string):
+        for word in command_word.findall(translation):
             command = COMMANDS.find(word)
             if command is not None and word not in command.aliases:
                 wrong.append((message.id, message.string))

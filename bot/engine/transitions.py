@@ -87,7 +87,7 @@ def close_round(
     outcome = rules.round_outcome(round_, members, now, code, offline)
     locked_until = proposal.locked_until
     if round_.rule is Rule.MAJORITY and outcome.state in (State.ADOPTED, State.REJECTED):
-        locked_until = rules.majority_lock_until(now, code)
+        locked_until = rules.majority_lock_until(round_.deadline, code)
     challenge = proposal.challenge if outcome.state is not State.ADOPTED else None
     closed = _with_round(
         proposal,

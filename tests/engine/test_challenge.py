@@ -56,8 +56,9 @@ def test_a_challenge_may_name_the_part_it_contests():
     assert proposal.challenge.part == "paragraph 2"
 
 
-def test_the_proposer_and_facilitators_may_challenge_too_and_at_once():
-    assert transitions.challenge(adopted(), PROPOSER, "I changed my mind.", "", THURSDAY_DEADLINE, CODE).proposal.challenge
+def test_the_proposer_may_challenge_too_right_after_the_adoption():
+    step = transitions.challenge(adopted(), PROPOSER, "I changed my mind.", "", THURSDAY_DEADLINE, CODE)
+    assert step.proposal.challenge.member == PROPOSER
 
 
 def test_a_challenge_without_a_reason_is_refused():

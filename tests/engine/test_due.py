@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from bot.engine import transitions
 from bot.engine.due import CloseRound, SendReminder, due_work, next_due_at
-from bot.engine.model import SocialCode
-from bot.engine.rules import reminder_times
+from bot.engine.model import Position, SocialCode
+from bot.engine.rules import not_answered, owing_argument, reminder_times
 
-from .support import CODE, MONDAY_MORNING, PROPOSER, THURSDAY_DEADLINE, blocked, closed, paris, proposed
+from .support import CODE, MONDAY_MORNING, PROPOSER, THURSDAY_DEADLINE, blocked, closed, paris, proposed, vote
 
 DAY, HOUR = timedelta(hours=24), timedelta(hours=1)
 NOTHING_SENT = frozenset()
@@ -93,3 +93,10 @@ def test_an_extension_moves_the_reminders_and_the_close():
     # New deadline Fri 6 March 09:00: the 24h reminder moves to Thu 5 March 09:00.
     assert due_work(proposal, THURSDAY_DEADLINE, CODE, NOTHING_SENT) == SendReminder(1, DAY, ())
     assert next_due_at(proposal, CODE, frozenset({DAY})) == paris(2026, 3, 6, 8)
+
+
+def test_a_reminder_can_name_the_members_who_have_not_answered_and_those_who_owe_an_argument():
+    proposal = vote(vote(proposed(), "bob", Position.AGREE), "carol", Position.BLOCK)
+    members = {"alice", "bob", "carol", "dan", "erin"}
+    assert not_answered(proposal.current_round, members) == ["alice", "dan", "erin"]
+    assert owing_argument(proposal.current_round) == ["carol"]

@@ -1,7 +1,7 @@
 """Rule 7 — Lock: a decision taken by majority cannot be challenged or re-voted for majority_lock
 (default 3 calendar months, relativedelta); the refusal says the date when it becomes possible."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 from dateutil.relativedelta import relativedelta
 
@@ -108,10 +108,11 @@ def test_the_lock_duration_is_configurable():
     assert majority_lock_until(DECIDED, code) == paris(2026, 4, 19, 9)
 
 
-def test_the_lock_runs_from_when_the_round_was_closed():
-    # Closed late (the bot was offline until Friday 20 March 2026 11:00): locked until 20 June 11:00.
-    late = paris(2026, 3, 20, 11)
+def test_the_lock_runs_from_the_deadline_even_when_the_bot_closes_the_round_late():
+    # The decision is taken at the deadline, Thursday 19 March 2026 09:00; the bot, offline, only closes
+    # the round on Friday 20 March 11:00. The lock still ends three months after the deadline.
     proposal = vote(vote(majority_round(), "bob", Position.AGREE), "carol", Position.AGREE)
+    assert proposal.current_round.deadline == paris(2026, 3, 19, 9)
+    late = paris(2026, 3, 20, 11)
     proposal = transitions.close_round(proposal, 5, late, CODE, offline=True).proposal
-    assert proposal.locked_until == paris(2026, 6, 20, 11)
-    assert isinstance(proposal.locked_until, datetime)
+    assert proposal.locked_until == paris(2026, 6, 19, 9)
