@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.engine.model import Position
+
 if TYPE_CHECKING:
     from bot.service import Context
 
@@ -67,6 +69,18 @@ class Registry:
     def __init__(self) -> None:
         self.commands: list[Command] = []
         self._by_name: dict[str, Command] = {}
+        self.reaction_handler: Callable[[Context, Position], Awaitable[None]] | None = None
+        """Handles a position taken by reacting to a ballot."""
+        self.reply_handler: Handler | None = None
+        """Handles plain text in a ballot's thread (a block's argument)."""
+
+    def on_reaction(self, handler: Callable[[Context, Position], Awaitable[None]]) -> Callable:
+        self.reaction_handler = handler
+        return handler
+
+    def on_reply(self, handler: Handler) -> Handler:
+        self.reply_handler = handler
+        return handler
 
     def command(self, verb: str, *aliases: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:

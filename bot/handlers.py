@@ -53,6 +53,25 @@ async def _take(ctx: Context, position: Position) -> None:
         await ctx.say(Kind.ACK, render.ack(proposal, ctx.sender, ctx.m), proposal)
 
 
+@COMMANDS.on_reaction
+async def vote_by_reaction(ctx: Context, position: Position) -> None:
+    """A reaction on the ballot: no acknowledgement (a reaction cannot be answered), but a bare block is
+    still asked for its argument."""
+    proposal = await ctx.save(transitions.take_position(await ctx.proposal(), ctx.sender, position, "", ctx.now))
+    if position is Position.BLOCK and ctx.sender in rules.owing_argument(proposal.current_round):
+        await ctx.say(Kind.BLOCK_REQUEST, render.block_request(proposal, ctx.sender, ctx.m), proposal,
+                      mentions=(ctx.sender,))
+
+
+@COMMANDS.on_reply
+async def argument_by_reply(ctx: Context) -> None:
+    """Plain text in the ballot's thread from a member who owes a block argument: it is the argument."""
+    proposal = await ctx.proposal()
+    if proposal.state is not State.OPEN or ctx.sender not in rules.owing_argument(proposal.current_round):
+        return
+    await _take(ctx, Position.BLOCK)
+
+
 @COMMANDS.command("agree", "accord", "daccord", usage=N_("!agree [#N]"), summary=N_("agree with a proposal"))
 async def agree(ctx: Context) -> None:
     await _take(ctx, Position.AGREE)

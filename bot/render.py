@@ -308,7 +308,7 @@ VIOLATIONS = {
 }
 
 
-def refusal(failure: Exception, m: Messages, usage: str) -> Text:
+def refusal(failure: Exception, m: Messages, usage: str | None) -> Text:
     """A one-line answer to a mistake or a refused action, with the command's usage line."""
     if isinstance(failure, CommandError):
         message = failure.message
@@ -322,4 +322,5 @@ def refusal(failure: Exception, m: Messages, usage: str) -> Text:
             else:
                 params[key] = value
         message = m._(VIOLATIONS[failure.code], **params)
-    return Text().line("{message}", message=message).line(m._("Usage: {usage}"), usage=m._(usage))
+    text = Text().line("{message}", message=message)
+    return text.line(m._("Usage: {usage}"), usage=m._(usage)) if usage else text

@@ -20,7 +20,7 @@ from bot.commands import CommandError, Registry, UnknownCommand
 from bot.config import AssemblySettings, Config
 from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, SendReminder, due_work, next_due_at
-from bot.engine.model import Proposal, RuleViolation, State, Step
+from bot.engine.model import Position, Proposal, RuleViolation, State, Step
 from bot.i18n import Messages
 from bot.outgoing import Kind, Outgoing
 from bot.render import Text
@@ -40,6 +40,30 @@ class Incoming:
     at: datetime
     about: int | None = None
     """The proposal the message answers (a reply to or in the thread of its ballot), when the adapter knows."""
+    replaces: str | None = None
+    """For an edit: the event id of the message it edits."""
+
+
+@dataclass(frozen=True)
+class ReactionVote:
+    """A member reacted to a bot message with an emoji that stands for a position."""
+
+    room: str
+    sender: str
+    message_id: str
+    position: Position
+    event_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReactionRemoved:
+    """A member's reaction was taken back (Matrix: redacted)."""
+
+    room: str
+    reaction_id: str
+    event_id: str
+    at: datetime
 
 
 class Directory(Protocol):
@@ -72,6 +96,8 @@ class Context:
     directory: Directory
     reference: int | None
     arguments: str
+    reply_to: str | None = None
+    """The event answers thread under (a command); None for reactions, which cannot be replied to."""
     outbox: list[Outgoing] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
 
@@ -116,7 +142,7 @@ class Context:
         key = f"{self.event_id}/{len(self.outbox)}"
         self.outbox.append(
             Outgoing(key, self.room, kind, text.body, text.html, payload,
-                     proposal.number if proposal else None, self.event_id, mentions)
+                     proposal.number if proposal else None, self.reply_to, mentions)
         )
 
 
@@ -148,36 +174,91 @@ class ConsentService:
 
     async def handle(self, incoming: Incoming) -> None:
         """Carry out one member's message; answer every mistake; the same event twice changes nothing."""
-        settings = self.config.for_room(incoming.room)
-        m = messages_for(settings)
+        m = messages_for(self.config.for_room(incoming.room))
+        if incoming.replaces is not None and await self._took_effect(incoming.replaces):
+            await self._answer_only(incoming, Text().line(m._(
+                "That command had already taken effect: an edit does not change it. Send a new command instead.")))
+            return
         try:
             invocation = self.registry.parse(incoming.text)
         except UnknownCommand as unknown:
             text = Text().line(m._("Unknown command !{verb}. Send !help for the list of commands."), verb=unknown.verb)
             await self._answer_only(incoming, text)
             return
-        if invocation is None:
-            return
+        if invocation is not None:
+            reference = invocation.reference if invocation.reference is not None else incoming.about
+            await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, reference,
+                            invocation.arguments, invocation.command.handler, invocation.command.usage)
+        elif incoming.about is not None and self.registry.reply_handler is not None:
+            # Plain text in a ballot's thread: a block's argument, when its author owes one.
+            await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, incoming.about,
+                            incoming.text.strip(), self.registry.reply_handler, None)
+
+    async def react(self, vote: ReactionVote) -> None:
+        """A position taken by reacting to a proposal's current ballot; reactions elsewhere are ignored."""
         async with self.repository.transaction() as tx:
-            if not await tx.claim_event(incoming.event_id, incoming.room, incoming.at):
-                log.info("event %s already handled", incoming.event_id)
+            number = await tx.ballot_number(vote.room, vote.message_id)
+        if number is None or self.registry.reaction_handler is None:
+            return
+        handler = self.registry.reaction_handler
+        await self._run(vote.room, vote.sender, vote.event_id, vote.at, number, "",
+                        lambda ctx: handler(ctx, vote.position), None, in_reply=False)
+
+    async def unreact(self, removal: ReactionRemoved) -> None:
+        """A reaction taken back: the position it set is withdrawn, unless the member has changed it since."""
+        async with self.repository.transaction() as tx:
+            if not await tx.claim_event(removal.event_id, removal.room, removal.at):
                 return
-            ctx = Context(
-                tx, incoming.room, incoming.sender, incoming.event_id, incoming.at, settings, self.directory,
-                invocation.reference if invocation.reference is not None else incoming.about,
-                invocation.arguments,
-            )
+            found = await tx.position_set_by(removal.room, removal.reaction_id)
+            if found is None:
+                return
+            number, round_number, member = found
+            proposal = await tx.load(removal.room, number)
+            if proposal.state is not State.OPEN or proposal.current_round.number != round_number:
+                return
+            try:
+                step = transitions.withdraw_position(proposal, member, removal.at)
+            except RuleViolation:
+                return  # the deadline has passed: the position stands as it was at the deadline
+            await tx.save(removal.room, step, removal.event_id)
+
+    async def _took_effect(self, event_id: str) -> bool:
+        async with self.repository.transaction() as tx:
+            return await tx.took_effect(event_id)
+
+    async def _run(
+        self,
+        room: str,
+        sender: str,
+        event_id: str,
+        at: datetime,
+        reference: int | None,
+        arguments: str,
+        handler: Callable[[Context], Awaitable[None]],
+        usage: str | None,
+        in_reply: bool = True,
+    ) -> None:
+        """One event through one handler, in one transaction; a refusal rolls back all but the answer."""
+        settings = self.config.for_room(room)
+        async with self.repository.transaction() as tx:
+            if not await tx.claim_event(event_id, room, at):
+                log.info("event %s already handled", event_id)
+                return
+            ctx = Context(tx, room, sender, event_id, at, settings, self.directory, reference, arguments,
+                          reply_to=event_id if in_reply else None)
             try:
                 async with tx.savepoint():
-                    await invocation.command.handler(ctx)
+                    await handler(ctx)
             except (CommandError, RuleViolation) as failure:
                 ctx.outbox.clear()
                 ctx.touched.clear()
-                await ctx.say(Kind.ERROR, render.refusal(failure, ctx.m, invocation.command.usage))
+                proposal = await tx.load(room, reference) if reference is not None else None
+                mentions = () if in_reply else (sender,)
+                await ctx.say(Kind.ERROR, render.refusal(failure, ctx.m, usage), proposal, mentions)
             for message in ctx.outbox:
-                await tx.queue(message, incoming.at)
+                await tx.queue(message, at)
         for number in ctx.touched:
-            await self.on_change(incoming.room, number)
+            await self.on_change(room, number)
         await self.deliver()
 
     async def _answer_only(self, incoming: Incoming, text: Text) -> None:
@@ -185,7 +266,7 @@ class ConsentService:
             if await tx.claim_event(incoming.event_id, incoming.room, incoming.at):
                 await tx.queue(
                     Outgoing(f"{incoming.event_id}/0", incoming.room, Kind.ERROR, text.body, text.html,
-                             reply_to=incoming.event_id),
+                             {"kind": str(Kind.ERROR)}, reply_to=incoming.event_id),
                     incoming.at,
                 )
         await self.deliver()

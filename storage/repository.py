@@ -127,6 +127,32 @@ class Repository:
                 row = await cursor.fetchone()
         return row["platform_id"] if row else None
 
+    async def state(self, key: str) -> str | None:
+        async with self._lock:
+            async with self._db.execute("SELECT value FROM platform_state WHERE key = ?", (key,)) as cursor:
+                row = await cursor.fetchone()
+        return row["value"] if row else None
+
+    async def set_state(self, key: str, value: str) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "INSERT INTO platform_state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    async def open_ballots(self) -> list[tuple[str, int, str]]:
+        """(room, number, platform id of the current ballot) for every open proposal (reconciling votes)."""
+        async with self._lock:
+            async with self._db.execute(
+                """SELECT p.room, p.number, o.platform_id FROM proposals p JOIN outbox o
+                       ON o.room = p.room AND o.number = p.number AND o.kind = ? AND o.platform_id IS NOT NULL
+                   WHERE p.state = ? AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = p.room
+                       AND number = p.number AND kind = ? AND platform_id IS NOT NULL)""",
+                (Kind.BALLOT, State.OPEN, Kind.BALLOT),
+            ) as cursor:
+                return [(row["room"], row["number"], row["platform_id"]) for row in await cursor.fetchall()]
+
     async def open_proposals(self) -> list[tuple[str, int]]:
         async with self._lock:
             async with self._db.execute(
@@ -203,6 +229,40 @@ class Transaction:
         ) as cursor:
             row = await cursor.fetchone()
         return row["number"] if row else None
+
+    async def ballot_number(self, room: str, platform_id: str) -> int | None:
+        """The proposal whose *current* ballot this is: votes by reaction count only there."""
+        async with self._db.execute(
+            """SELECT o.number FROM outbox o WHERE o.room = ? AND o.platform_id = ? AND o.kind = ?
+               AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND number = o.number AND kind = ?)""",
+            (room, platform_id, Kind.BALLOT, Kind.BALLOT),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return row["number"] if row else None
+
+    async def took_effect(self, event_id: str) -> bool:
+        """Whether a platform event changed the register (an edit of it then changes nothing)."""
+        async with self._db.execute("SELECT 1 FROM history WHERE event_id = ? LIMIT 1", (event_id,)) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def position_set_by(self, room: str, event_id: str) -> tuple[int, int, str] | None:
+        """(number, round, member) of the position an event set, if it is still that member's latest change."""
+        async with self._db.execute(
+            "SELECT number, round, member FROM history WHERE room = ? AND event_id = ? AND action = ?",
+            (room, event_id, Action.POSITION),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        async with self._db.execute(
+            """SELECT event_id FROM history WHERE room = ? AND number = ? AND round = ? AND member = ?
+               AND action IN (?, ?) ORDER BY id DESC LIMIT 1""",
+            (room, row["number"], row["round"], row["member"], Action.POSITION, Action.POSITION_WITHDRAWN),
+        ) as cursor:
+            latest = await cursor.fetchone()
+        if latest["event_id"] != event_id:
+            return None
+        return row["number"], row["round"], row["member"]
 
     async def load(self, room: str, number: int) -> Proposal | None:
         async with self._db.execute("SELECT * FROM proposals WHERE room = ? AND number = ?", (room, number)) as c:

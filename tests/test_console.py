@@ -30,7 +30,7 @@ def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_and_a_refused_chal
         ("outcome", 2, "consent", "postponed"),
         ("ballot", 3, "majority", "open"),
         ("outcome", 3, "majority", "adopted"),
-        ("error", None, None, None),
+        ("error", 3, "majority", "adopted"),
     ]
     adopted = next(line for line in lines if line["kind"] == "outcome" and line["state"] == "adopted")
     assert adopted["tally"] == {"agree": 2, "abstain": 0, "disagree": 1, "block": 0, "unargued_block": 0}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.engine.model import Position
 from bot.outgoing import Kind
+from bot.service import Incoming, ReactionRemoved, ReactionVote
 from tests.conftest import ROOM, TUESDAY, Assembly, Clock, make_assembly
 
 FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")
@@ -157,16 +159,94 @@ async def test_only_the_nearest_missed_reminder_is_sent_at_start(config, reposit
     assert sent[0].key.endswith("/3600")
 
 
-async def test_the_whole_history_is_kept_and_cannot_be_rewritten(assembly: Assembly):
-    import sqlite3
-
-    import pytest
-
+async def test_every_change_of_position_is_kept_in_the_history_with_its_event(assembly: Assembly):
     await assembly.say("alice", "!propose Buy a kettle")
     for position in ("!agree", "!disagree", "!block", "!agree"):
         await assembly.say("bob", position)
     history = await assembly.repository.history(ROOM, 1)
     assert [row["position"] for row in history] == [None, "agree", "disagree", "block", "agree"]
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        async with assembly.repository.transaction() as tx:
-            await tx._db.execute("UPDATE history SET member = 'mallory'")
+    assert [row["event_id"] for row in history] == ["$event1", "$event2", "$event3", "$event4", "$event5"]
+
+
+async def ballot_id(assembly: Assembly, number: int) -> str:
+    return await assembly.repository.ballot_id(ROOM, number)
+
+
+async def test_a_reaction_on_the_ballot_is_a_position_and_taking_it_back_withdraws_it(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    ballot = await ballot_id(assembly, 1)
+    await assembly.service.react(ReactionVote(ROOM, "bob", ballot, Position.AGREE, "$r1", assembly.clock.now))
+    [status] = await assembly.say("carol", "!status")
+    assert status.payload["tally"]["agree"] == 1
+    await assembly.service.unreact(ReactionRemoved(ROOM, "$r1", "$redaction1", assembly.clock.now))
+    [status] = await assembly.say("carol", "!status")
+    assert status.payload["tally"]["agree"] == 0
+
+
+async def test_taking_back_an_old_reaction_does_not_undo_a_newer_position(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    ballot = await ballot_id(assembly, 1)
+    await assembly.service.react(ReactionVote(ROOM, "bob", ballot, Position.AGREE, "$r1", assembly.clock.now))
+    await assembly.service.react(ReactionVote(ROOM, "bob", ballot, Position.DISAGREE, "$r2", assembly.clock.now))
+    await assembly.service.unreact(ReactionRemoved(ROOM, "$r1", "$redaction1", assembly.clock.now))
+    [status] = await assembly.say("carol", "!status")
+    assert status.payload["tally"]["disagree"] == 1 and status.payload["tally"]["agree"] == 0
+
+
+async def test_reactions_elsewhere_than_the_current_ballot_are_ignored(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    [ack] = await assembly.say("bob", "!agree")
+    before = len(assembly.sender.sent)
+    await assembly.service.react(ReactionVote(ROOM, "carol", "msg-2", Position.BLOCK, "$r1", assembly.clock.now))
+    assert len(assembly.sender.sent) == before
+    [status] = await assembly.say("carol", "!status")
+    assert status.payload["tally"]["block"] + status.payload["tally"]["unargued_block"] == 0
+
+
+async def test_a_blocking_reaction_is_asked_for_its_argument_in_the_ballot_thread(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    ballot = await ballot_id(assembly, 1)
+    before = len(assembly.sender.sent)
+    await assembly.service.react(ReactionVote(ROOM, "bob", ballot, Position.BLOCK, "$r1", assembly.clock.now))
+    [request] = assembly.sender.sent[before:]
+    assert request.kind is Kind.BLOCK_REQUEST and request.number == 1 and request.reply_to is None
+    assert request.mentions == ("bob",)
+    # bob answers in the ballot's thread with plain text: that is his argument.
+    [ack] = await assembly.say("bob", "We already have two kettles in the kitchen.", about=1)
+    assert ack.kind is Kind.ACK and ack.payload["tally"]["block"] == 1
+    # Other talk in the thread is only talk.
+    assert await assembly.say("carol", "I think so too, honestly.", about=1) == []
+
+
+async def test_a_reaction_after_the_deadline_is_refused_in_the_thread_naming_the_member(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    ballot = await ballot_id(assembly, 1)
+    await assembly.advance_to(FRIDAY_DEADLINE + timedelta(minutes=1))
+    before = len(assembly.sender.sent)
+    await assembly.service.react(ReactionVote(ROOM, "bob", ballot, Position.BLOCK, "$late", assembly.clock.now))
+    [refusal] = assembly.sender.sent[before:]
+    assert refusal.kind is Kind.ERROR and refusal.mentions == ("bob",) and refusal.number == 1
+    assert "not open for answers" in refusal.body
+
+
+async def test_an_edit_of_a_command_that_took_effect_changes_nothing_and_says_so(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    await assembly.say("bob", "!agree", event_id="$vote")
+    edit = Incoming(ROOM, "bob", "!block #1 it is far too expensive", "$edit", assembly.clock.now, replaces="$vote")
+    before = len(assembly.sender.sent)
+    await assembly.service.handle(edit)
+    [answer] = assembly.sender.sent[before:]
+    assert answer.kind is Kind.ERROR and "already taken effect" in answer.body
+    [status] = await assembly.say("carol", "!status")
+    assert status.payload["tally"]["agree"] == 1 and status.payload["tally"]["block"] == 0
+
+
+async def test_an_edit_of_a_refused_command_is_carried_out(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    [refusal] = await assembly.say("bob", "!agree #2", event_id="$typo")
+    assert refusal.kind is Kind.ERROR
+    edit = Incoming(ROOM, "bob", "!agree #1", "$fixed", assembly.clock.now, replaces="$typo")
+    before = len(assembly.sender.sent)
+    await assembly.service.handle(edit)
+    [ack] = assembly.sender.sent[before:]
+    assert ack.kind is Kind.ACK and ack.payload["tally"]["agree"] == 1

@@ -20,14 +20,32 @@ async def test_migrations_are_numbered_and_applied_once(tmp_path):
     path = tmp_path / "nested" / "consent.db"
     repository = await Repository.open(path)
     assert path.exists()
-    assert await repository.schema_version() == migrations()[-1][0] == 1
+    numbers = [number for number, _ in migrations()]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert await repository.schema_version() == numbers[-1]
     await repository.close()
     reopened = await Repository.open(path)
-    assert await reopened.schema_version() == 1
+    assert await reopened.schema_version() == numbers[-1]
     await reopened.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+        assert [row[0] for row in db.execute("SELECT version FROM schema_version")] == numbers
+
+
+async def test_a_database_made_by_an_older_version_gets_only_the_newer_migrations(tmp_path):
+    path = tmp_path / "consent.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        db.executescript(migrations()[0][1])
+        db.execute("INSERT INTO schema_version VALUES (1)")
+        db.execute("INSERT INTO processed_events VALUES ('$old', 'room', '2027-01-01T00:00:00.000000+00:00')")
+    repository = await Repository.open(path)
+    assert await repository.schema_version() == migrations()[-1][0]
+    await repository.set_state("sync", "s1")
+    assert await repository.state("sync") == "s1"
+    async with repository.transaction() as tx:
+        assert not await tx.claim_event("$old", "room", MONDAY)
+    await repository.close()
 
 
 async def test_a_proposal_with_rounds_positions_and_a_challenge_comes_back_as_it_was_saved(repository):
