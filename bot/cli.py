@@ -67,7 +67,20 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{arguments.config}: the configuration is valid (platform: {config.platform}).")
     elif arguments.command == "console":
         _console(config, arguments, str(config.storage_path) if arguments.config else IN_MEMORY)
+    elif config.platform == "matrix":
+        _matrix(config)
     else:
-        # Only the console platform exists so far; load_config refuses the others with a clear message.
         arguments.database = None
         _console(config, arguments, str(config.storage_path))
+
+
+def _matrix(config: Config) -> None:
+    from bot.matrix.bot import MatrixLoginFailed, run_matrix
+
+    try:
+        asyncio.run(run_matrix(config))
+    except MatrixLoginFailed as error:
+        logging.getLogger("bot").error("%s", error)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        pass

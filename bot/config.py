@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
@@ -22,16 +23,18 @@ import yaml
 
 from bot.durations import parse_calendar_duration, parse_duration
 from bot.engine.calendar import WorkingCalendar
-from bot.engine.model import SocialCode
+from bot.engine.model import Position, SocialCode
+from bot.reactions import MATRIX_DEFAULTS, normalize_emoji
 
 LANGUAGES = ("fr", "en")
 PLATFORMS = ("console", "matrix", "mattermost")
-# The chat adapters come in later work. Adding one: list it here, add its section (e.g. `matrix:`)
-# to TOP_LEVEL_KEYS with a function that validates it into a field of Config, and put its secrets
-# in ENVIRONMENT.
-AVAILABLE_PLATFORMS = ("console",)
+# Adding a chat adapter: list it here, add its section (e.g. `matrix:`) to TOP_LEVEL_KEYS with a
+# function that validates it into a field of Config, and put its secrets in ENVIRONMENT.
+AVAILABLE_PLATFORMS = ("console", "matrix")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms")
+TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms", "matrix")
+MATRIX_KEYS = ("homeserver", "user_id", "access_token", "password", "device_id", "allowed_inviters",
+               "facilitator_power_level", "reactions")
 STORAGE_KEYS = ("path",)
 DEFAULT_STORAGE_PATH = "storage/consent.db"
 HOLIDAY_KEYS = ("country", "subdivision")
@@ -49,6 +52,8 @@ class EnvironmentVariable:
 ENVIRONMENT = (
     EnvironmentVariable("storage.path", "CONSENT_BOT_STORAGE_PATH"),
     EnvironmentVariable("log_level", "CONSENT_BOT_LOG_LEVEL"),
+    EnvironmentVariable("matrix.access_token", "CONSENT_BOT_MATRIX_ACCESS_TOKEN", secret=True),
+    EnvironmentVariable("matrix.password", "CONSENT_BOT_MATRIX_PASSWORD", secret=True),
 )
 
 
@@ -70,12 +75,30 @@ class AssemblySettings:
 
 
 @dataclass(frozen=True)
+class MatrixSettings:
+    homeserver: str
+    user_id: str
+    access_token: str = field(repr=False)
+    password: str = field(repr=False)
+    device_id: str
+    allowed_inviters: tuple[str, ...]
+    """User ids ("@alice:example.org") or server suffixes (":example.org")."""
+    facilitator_power_level: int
+    reactions: Mapping[Position, tuple[str, ...]]
+
+    def may_invite(self, user_id: str) -> bool:
+        return any(user_id == allowed or (allowed.startswith(":") and user_id.endswith(allowed))
+                   for allowed in self.allowed_inviters)
+
+
+@dataclass(frozen=True)
 class Config:
     platform: str
     storage_path: Path
     assembly: AssemblySettings
     rooms: Mapping[str, AssemblySettings]  # only the rooms that override something
     log_level: str
+    matrix: MatrixSettings | None = None
 
     def for_room(self, room_id: str) -> AssemblySettings:
         return self.rooms.get(room_id, self.assembly)
@@ -466,6 +489,7 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str]) -> Config:
         for key, convert in ASSEMBLY_CONVERTERS.items()
     }
     rooms = _rooms(top.get("rooms"), assembly_raw, assembly_values, report)
+    matrix = _matrix(top.get("matrix"), platform, report)
 
     if report.problems:
         raise ConfigError(report.problems)
@@ -475,7 +499,65 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str]) -> Config:
         assembly=_assembly_settings(assembly_values),
         rooms=MappingProxyType({room_id: _assembly_settings(values) for room_id, values in rooms.items()}),
         log_level=log_level,
+        matrix=matrix,
     )
+
+
+def _matrix(value: Any, platform: Any, report: _Report) -> MatrixSettings | None:
+    """The ``matrix:`` section; required, and checked, when the platform is matrix."""
+    if platform != "matrix":
+        return None
+    section = _section(value, "matrix", report, MATRIX_KEYS)
+    if section is None:
+        return None
+    problems_before = len(report.problems)
+    homeserver = section.get("homeserver")
+    if not isinstance(homeserver, str) or urlparse(homeserver).scheme not in ("http", "https") \
+            or not urlparse(homeserver).netloc:
+        report.add("matrix.homeserver", "required: the homeserver's URL, e.g. https://matrix.example.org")
+    user_id = section.get("user_id")
+    if not isinstance(user_id, str) or not user_id.startswith("@") or ":" not in user_id:
+        report.add("matrix.user_id", "required: the bot's Matrix id, e.g. '@consent:example.org' (in quotes)")
+    token, password = section.get("access_token") or "", section.get("password") or ""
+    if not isinstance(token, str) or not isinstance(password, str):
+        report.add("matrix.access_token", "the access token and the password must be text")
+    elif not token and not password:
+        report.add("matrix.access_token", "required: an access token (or CONSENT_BOT_MATRIX_ACCESS_TOKEN), "
+                                          "or a password the bot logs in with once")
+    device_id = section.get("device_id", "CONSENTBOT")
+    if not isinstance(device_id, str) or not device_id.strip():
+        report.add("matrix.device_id", f"expected a device id such as CONSENTBOT, got {_describe(device_id)}")
+    inviters = section.get("allowed_inviters", [])
+    if not isinstance(inviters, list) or not inviters or not all(
+        isinstance(i, str) and (i.startswith(":") or (i.startswith("@") and ":" in i)) for i in inviters
+    ):
+        report.add("matrix.allowed_inviters", "required: a list of user ids ('@alice:example.org') or server "
+                                              "suffixes (':example.org') whose invitations the bot accepts")
+    level = section.get("facilitator_power_level", 50)
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 100:
+        report.add("matrix.facilitator_power_level", f"expected a power level from 0 to 100, got {_describe(level)}")
+    reactions = _reactions(section.get("reactions"), report)
+    if len(report.problems) > problems_before:
+        return None
+    return MatrixSettings(homeserver.rstrip("/"), user_id, token, password, device_id.strip(), tuple(inviters),
+                          level, reactions)
+
+
+def _reactions(value: Any, report: _Report) -> Mapping[Position, tuple[str, ...]]:
+    """Which emoji stand for which position; each position keeps its defaults unless the file lists its own."""
+    section = _section(value, "matrix.reactions", report, [p.value for p in Position]) or {}
+    reactions = dict(MATRIX_DEFAULTS)
+    for name, keys in section.items():
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k.strip() for k in keys):
+            report.add(f"matrix.reactions.{name}", f"expected a list of emoji, got {_describe(keys)}")
+            continue
+        reactions[Position(name)] = tuple(normalize_emoji(k) for k in keys)
+    seen: dict[str, Position] = {}
+    for position, keys in reactions.items():
+        for key in keys:
+            if seen.setdefault(key, position) is not position:
+                report.add(f"matrix.reactions.{position.value}", f"{key} already stands for {seen[key].value}")
+    return MappingProxyType(reactions)
 
 
 # --- Reading the file ---------------------------------------------------------------------------

@@ -222,6 +222,17 @@ class ConsentService:
                 return  # the deadline has passed: the position stands as it was at the deadline
             await tx.save(removal.room, step, removal.event_id)
 
+    async def proposal_of_message(self, room: str, platform_id: str) -> int | None:
+        """The proposal a bot message (its ballot, a reminder…) is about: replies to it name that proposal."""
+        async with self.repository.transaction() as tx:
+            return await tx.number_for_message(room, platform_id)
+
+    async def say_once(self, message: Outgoing) -> None:
+        """Send a message whose key was never used: a notice said once per room, whatever happens after."""
+        async with self.repository.transaction() as tx:
+            await tx.queue(message, self.clock())
+        await self.deliver()
+
     async def _took_effect(self, event_id: str) -> bool:
         async with self.repository.transaction() as tx:
             return await tx.took_effect(event_id)

@@ -42,17 +42,61 @@ def test_example_file_states_the_defaults(tmp_path, monkeypatch):
 def test_example_file_documents_every_key():
     text = EXAMPLE.read_text(encoding="utf-8")
     keys = [*config_module.TOP_LEVEL_KEYS, *config_module.STORAGE_KEYS, *config_module.ASSEMBLY_DEFAULTS]
-    keys += [*config_module.HOLIDAY_KEYS]
+    keys += [*config_module.HOLIDAY_KEYS, *config_module.MATRIX_KEYS]
     assert [key for key in keys if f"{key}:" not in text] == []
     for variable in config_module.ENVIRONMENT:
         assert variable.name in text
+
+
+MATRIX = {
+    "homeserver": "https://matrix.example.org/",
+    "user_id": "@consent:example.org",
+    "access_token": "syt_secret_token",
+    "allowed_inviters": ["@alice:example.org", ":example.org"],
+}
+
+
+def test_matrix_section_with_defaults(tmp_path):
+    config = load_config(write(tmp_path, yaml.safe_dump({"platform": "matrix", "matrix": MATRIX})), environ={})
+    matrix = config.matrix
+    assert (matrix.homeserver, matrix.device_id, matrix.facilitator_power_level) == (
+        "https://matrix.example.org", "CONSENTBOT", 50)
+    assert matrix.may_invite("@alice:example.org") and matrix.may_invite("@zoe:example.org")
+    assert not matrix.may_invite("@mallory:evil.org") and not matrix.may_invite("@x:notexample.org")
+    assert "syt_secret_token" not in repr(matrix)
+
+
+def test_matrix_section_is_required_and_checked_for_the_matrix_platform(tmp_path):
+    errors = errors_of(tmp_path, {"platform": "matrix"})
+    assert [e.split(":")[0] for e in errors] == ["matrix.homeserver", "matrix.user_id", "matrix.access_token",
+                                                 "matrix.allowed_inviters"]
+    bad = {**MATRIX, "facilitator_power_level": 500, "reactions": {"agree": ["👍"], "block": ["👍🏽"]}}
+    errors = errors_of(tmp_path, {"platform": "matrix", "matrix": bad})
+    assert errors[0].startswith("matrix.facilitator_power_level: expected a power level from 0 to 100")
+    assert errors[1].startswith("matrix.reactions.block: 👍 already stands for agree")
+
+
+def test_matrix_token_from_the_environment_never_shows_in_errors(tmp_path):
+    data = {"platform": "matrix", "matrix": {**MATRIX, "access_token": "", "user_id": "consent"}}
+    path = write(tmp_path, yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={"CONSENT_BOT_MATRIX_ACCESS_TOKEN": "consent"})
+    # The token's value ("consent") is masked wherever it would appear, even inside the help text.
+    assert error.value.errors == ["matrix.user_id: required: the bot's Matrix id, e.g. '@***:example.org' (in quotes)"]
+    config = load_config(write(tmp_path, yaml.safe_dump({"platform": "matrix", "matrix": {**MATRIX, "access_token": ""}})),
+                         environ={"CONSENT_BOT_MATRIX_ACCESS_TOKEN": "from-env"})
+    assert config.matrix.access_token == "from-env"
 
 
 def test_example_room_in_the_comments_is_valid(tmp_path):
     # The commented-out `rooms:` example, uncommented, must load too.
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
     start = lines.index("# rooms:")
-    block = [line.removeprefix("# ") for line in lines[start:] if line.startswith("# ")]
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("# "):
+            break
+        block.append(line.removeprefix("# "))
     config = load_config(write(tmp_path, "\n".join(block)), environ={})
     room = config.for_room("!pLHwdGaVqOPvBhRsiJ:example.org")
     assert room.language == "en"
@@ -163,7 +207,6 @@ def test_subdivision_may_be_a_code_a_number_or_an_alias(tmp_path, written):
     ("data", "error"),
     [
         ({"platform": "slack"}, "platform: 'slack' is not one of console, matrix, mattermost"),
-        ({"platform": "matrix"}, "platform: 'matrix' is not available in this version yet (supported: console)"),
         ({"platform": "mattermost"}, "platform: 'mattermost' is not available in this version yet"),
         ({"log_level": "LOUD"}, "log_level: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR"),
         ({"storage": "db.sqlite"}, "storage: expected a mapping of settings, got the text 'db.sqlite'"),

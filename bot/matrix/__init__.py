@@ -1,0 +1,1 @@
+"""The Matrix adapter: matrix-nio events in, engine effects out. It holds no rule."""

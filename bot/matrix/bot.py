@@ -1,0 +1,277 @@
+"""The bot on Matrix: login, the supervised sync loop, invitations, and no vote lost or doubled.
+
+- The sync position lives in the project's database and is saved only after
+  the events of a sync were handled (they are idempotent by event id), so a
+  crash replays them instead of losing them.
+- A fresh install ignores its first sync (no old command is replayed); a
+  restart processes everything that happened while the bot was down.
+- Timelines ask for up to 100 events; a timeline the server still cuts
+  (``limited``) is completed from ``/messages`` before going on.
+- At start, every open ballot is reconciled with ``/relations`` so a reaction
+  missed in a gap still counts.
+- Errors in one event are logged and never stop the loop; lost connections
+  are retried with backoff; a rejected token stops the bot with a clear error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteMemberEvent,
+    LoginResponse,
+    MegolmEvent,
+    ReactionEvent,
+    RedactionEvent,
+    RoomCreateEvent,
+    RoomEncryptionEvent,
+    RoomMemberEvent,
+    RoomMessageText,
+    SyncError,
+    SyncResponse,
+    UnknownEncryptedEvent,
+    WhoamiError,
+)
+from nio.api import RelationshipType
+
+from bot.config import Config, MatrixSettings
+from bot.handlers import COMMANDS
+from bot.matrix import events
+from bot.matrix.directory import MatrixDirectory
+from bot.matrix.sender import MatrixSender
+from bot.outgoing import Kind, Outgoing
+from bot.reactions import position_of
+from bot.render import Text
+from bot.scheduler import DueScheduler, utc_now
+from bot.service import ConsentService, Incoming, ReactionRemoved, ReactionVote, messages_for
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+NEXT_BATCH = "matrix/next_batch"
+TOKEN = "matrix/access_token"
+TIMELINE_LIMIT = 100
+SYNC_TIMEOUT_MS = 30_000
+BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
+FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 0}}, "presence": {"not_types": ["*"]}}
+SYNC_FILTER = {"room": {"timeline": {"limit": TIMELINE_LIMIT}}, "presence": {"not_types": ["*"]}}
+
+
+class MatrixLoginFailed(Exception):
+    """The homeserver refused the bot's credentials: nothing to retry."""
+
+
+def joined_key(room: str) -> str:
+    return f"matrix/joined/{room}"
+
+
+class MatrixBot:
+    def __init__(self, config: Config, repository: Repository, clock: Callable[[], datetime] = utc_now) -> None:
+        assert config.matrix is not None
+        self.config = config
+        self.settings: MatrixSettings = config.matrix
+        self.repository = repository
+        self.client = AsyncClient(
+            self.settings.homeserver, self.settings.user_id, self.settings.device_id,
+            # We retry sends and syncs ourselves: nio's own retries never give up.
+            config=AsyncClientConfig(max_limit_exceeded=0, max_timeouts=2, request_timeout=SYNC_TIMEOUT_MS / 1000 + 30),
+        )
+        self.directory = MatrixDirectory(self.client, self.settings.facilitator_power_level)
+        seeds = {position: keys[0] for position, keys in self.settings.reactions.items()}
+        self.sender = MatrixSender(self.client, seeds)
+        self.service = ConsentService(repository, config, COMMANDS, self.directory, self.sender, clock)
+        self.scheduler = DueScheduler(self.service, clock)
+        self.ready = asyncio.Event()
+        """Set once the first sync is handled, open ballots reconciled and the scheduler started."""
+        self._joined: dict[str, datetime] = {}
+
+    async def run(self) -> None:
+        """Sync until cancelled."""
+        await self._login()
+        token = await self.repository.state(NEXT_BATCH)
+        fresh = token is None
+        backoff = BACKOFF_START
+        try:
+            while True:
+                first = not self.ready.is_set()
+                try:
+                    response = await self.client.sync(
+                        timeout=0 if first else SYNC_TIMEOUT_MS,
+                        sync_filter=FIRST_SYNC_FILTER if fresh else SYNC_FILTER,
+                        since=token,
+                        full_state=first and not fresh,
+                    )
+                except (OSError, asyncio.TimeoutError) as error:
+                    response = SyncError(str(error))
+                if isinstance(response, SyncError):
+                    if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+                        raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({response.message})")
+                    log.warning("sync failed (%s); retrying in %.0f s", response.message, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, BACKOFF_MAX)
+                    continue
+                backoff = BACKOFF_START
+                await self._handle_sync(response, since=None if fresh else token)
+                token = response.next_batch
+                await self.repository.set_state(NEXT_BATCH, token)
+                fresh = False
+                if first:
+                    await self._reconcile()
+                    await self.scheduler.start()
+                    self.ready.set()
+                await self.service.deliver()  # anything a failed send left queued
+        finally:
+            self.scheduler.shutdown()
+            await self.client.close()
+
+    async def _login(self) -> None:
+        access_token = self.settings.access_token or await self.repository.state(TOKEN)
+        if not access_token:
+            response = await self.client.login(self.settings.password, device_name="consent-bot")
+            if not isinstance(response, LoginResponse):
+                raise MatrixLoginFailed(f"login as {self.settings.user_id} failed: {response.message}")
+            # Keep the token: later starts reuse this device instead of logging in again.
+            await self.repository.set_state(TOKEN, response.access_token)
+            access_token = response.access_token
+        self.client.restore_login(self.settings.user_id, self.settings.device_id, access_token)
+        whoami = await self.client.whoami()
+        if isinstance(whoami, WhoamiError):
+            raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({whoami.message})")
+        if whoami.user_id != self.settings.user_id:
+            raise MatrixLoginFailed(f"the access token belongs to {whoami.user_id}, not {self.settings.user_id}")
+
+    async def _handle_sync(self, response: SyncResponse, since: str | None) -> None:
+        for room, info in response.rooms.invite.items():
+            await self._guarded(self._invited(room, info.invite_state))
+        for room, info in response.rooms.join.items():
+            for event in info.state:
+                if isinstance(event, RoomCreateEvent):
+                    self.directory.creators[room] = event.sender
+            matrix_room = self.client.rooms.get(room)
+            if matrix_room is not None and matrix_room.encrypted:
+                await self._guarded(self._cannot_read_encrypted(room))
+            timeline = list(info.timeline.events)
+            if since is not None and info.timeline.limited and info.timeline.prev_batch:
+                timeline = await self._gap(room, info.timeline.prev_batch, since) + timeline
+            if since is None:
+                timeline = []  # a fresh install: act on nothing old
+            if await self._joined_at(room) is None:
+                # Events count from our join; without it in view, from now on.
+                our_join = next((e for e in timeline if self._is_our_join(e)), None)
+                await self._record_join(room, events.timestamp(our_join) if our_join else self.service.clock())
+            for event in timeline:
+                await self._guarded(self._dispatch(room, event))
+
+    async def _gap(self, room: str, prev_batch: str, since: str) -> list:
+        """The events a limited timeline left out, from /messages back to our previous position."""
+        missing: list = []
+        start = prev_batch
+        while True:
+            page = await self.client.room_messages(room, start=start, end=since, limit=TIMELINE_LIMIT)
+            chunk = getattr(page, "chunk", None)
+            if not chunk:
+                break
+            missing.extend(chunk)
+            if not page.end or page.end == start:
+                break
+            start = page.end
+        log.info("%s: fetched %d events a limited sync left out", room, len(missing))
+        return list(reversed(missing))
+
+    async def _guarded(self, work) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("handling a Matrix event failed; going on with the next")
+
+    async def _invited(self, room: str, invite_state: list) -> None:
+        invitation = next((e for e in invite_state if isinstance(e, InviteMemberEvent)
+                           and e.state_key == self.settings.user_id and e.membership == "invite"), None)
+        if invitation is None:
+            return  # an invite addressed to someone else
+        if not self.settings.may_invite(invitation.sender):
+            log.warning("rejecting the invitation to %s from %s (not in matrix.allowed_inviters)",
+                        room, invitation.sender)
+            await self.client.room_leave(room)
+            return
+        response = await self.client.join(room)
+        if hasattr(response, "room_id"):
+            log.info("joined %s, invited by %s", room, invitation.sender)
+        else:
+            log.warning("could not join %s: %s", room, getattr(response, "message", response))
+
+    async def _joined_at(self, room: str) -> datetime | None:
+        if room not in self._joined:
+            stored = await self.repository.state(joined_key(room))
+            if stored:
+                self._joined[room] = datetime.fromisoformat(stored)
+        return self._joined.get(room)
+
+    def _is_our_join(self, event) -> bool:
+        return isinstance(event, RoomMemberEvent) and event.state_key == self.settings.user_id \
+            and event.membership == "join"
+
+    async def _record_join(self, room: str, at: datetime) -> None:
+        self._joined[room] = at
+        await self.repository.set_state(joined_key(room), at.isoformat())
+
+    async def _dispatch(self, room: str, event) -> None:
+        at = events.timestamp(event)
+        if isinstance(event, RoomCreateEvent):
+            self.directory.creators[room] = event.sender
+        if event.sender == self.settings.user_id:
+            return  # the bot's own messages and reactions never count
+        if at < await self._joined_at(room):
+            return  # from before the bot was in the room: never replayed
+        if isinstance(event, (MegolmEvent, UnknownEncryptedEvent, RoomEncryptionEvent)):
+            await self._cannot_read_encrypted(room)
+        elif isinstance(event, RoomMessageText):
+            await self._message(room, event, at)
+        elif isinstance(event, ReactionEvent):
+            position = position_of(event.key, self.settings.reactions)
+            if position is not None:
+                await self.service.react(ReactionVote(room, event.sender, event.reacts_to, position,
+                                                      event.event_id, at))
+        elif isinstance(event, RedactionEvent):
+            removed = events.redacted_id(event)
+            if removed:
+                await self.service.unreact(ReactionRemoved(room, removed, event.event_id, at))
+
+    async def _message(self, room: str, event: RoomMessageText, at: datetime) -> None:
+        relations = events.relations(event)
+        if relations.thread_root:
+            self.sender.remember_thread(event.event_id, relations.thread_root)
+        about = None
+        for target in (relations.thread_root, relations.reply_to):
+            if target and about is None:
+                about = await self.service.proposal_of_message(room, target)
+        text = events.message_text(event)
+        await self.service.handle(Incoming(room, event.sender, text, event.event_id, at, about, relations.replaces))
+
+    async def _reconcile(self) -> None:
+        """Count every reaction on the open ballots, in case one fell in a gap of the timeline."""
+        for room, _, ballot in await self.repository.open_ballots():
+            async for event in self.client.room_get_event_relations(room, ballot, RelationshipType.annotation):
+                if isinstance(event, ReactionEvent):
+                    await self._guarded(self._dispatch(room, event))
+
+    async def _cannot_read_encrypted(self, room: str) -> None:
+        """Said once per room (the outbox key is the room's): encrypted rooms are not supported yet."""
+        m = messages_for(self.config.for_room(room))
+        text = Text().line(m._("This room is encrypted: consent-bot cannot read encrypted rooms yet. "
+                               "Use it in a room without encryption."))
+        await self.service.say_once(Outgoing(f"encrypted/{room}", room, Kind.ERROR, text.body, text.html,
+                                             {"kind": str(Kind.ERROR)}))
+
+
+async def run_matrix(config: Config) -> None:
+    repository = await Repository.open(config.storage_path)
+    try:
+        await MatrixBot(config, repository).run()
+    finally:
+        await repository.close()

@@ -1,0 +1,114 @@
+"""Engine messages → Matrix events: threads, replies, acknowledgements, pills and the consent_bot payload.
+
+Every send carries a transaction id derived from the outbox key, so a retry
+after a crash or a timeout never posts twice (the homeserver drops the copy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from nio import AsyncClient, RoomSendError
+
+from bot.engine.model import Position
+from bot.outgoing import Kind, Outgoing
+
+log = logging.getLogger(__name__)
+
+ACK_KEY = "✅"
+NOTICE_KINDS = {Kind.STATUS, Kind.ERROR}
+"""Answers to one member are notices; announcements and anything that mentions members are m.text,
+because a notice never notifies."""
+THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR}
+"""Without a command to answer, these go in the ballot's thread."""
+RATE_LIMIT_RETRIES = 5
+REMEMBERED_THREADS = 10_000
+
+
+class SendFailed(Exception):
+    pass
+
+
+def transaction_id(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def pill(user_id: str) -> str:
+    escaped = html.escape(user_id)
+    return f'<a href="https://matrix.to/#/{escaped}">{escaped}</a>'
+
+
+class MatrixSender:
+    def __init__(self, client: AsyncClient, seed_reactions: dict[Position, str]) -> None:
+        self._client = client
+        self._seeds = seed_reactions
+        self.threads: OrderedDict[str, str] = OrderedDict()
+        """event id of a member's message → the thread it was in, so answers stay in that thread."""
+
+    def remember_thread(self, event_id: str, thread_root: str) -> None:
+        self.threads[event_id] = thread_root
+        while len(self.threads) > REMEMBERED_THREADS:
+            self.threads.popitem(last=False)
+
+    async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
+        if message.kind is Kind.ACK and message.reply_to:
+            return await self._react(message.room, message.reply_to, ACK_KEY, message.key)
+        event_id = await self._send(message.room, "m.room.message", self._content(message, ballot_id), message.key)
+        if message.kind is Kind.BALLOT:
+            # Pre-seeded reactions members can click; the bot's own reactions never count.
+            for position, key in self._seeds.items():
+                await self._react(message.room, event_id, key, f"{message.key}/seed/{position.value}")
+        return event_id
+
+    def _content(self, message: Outgoing, ballot_id: str | None) -> dict[str, Any]:
+        formatted = message.html
+        for user_id in message.mentions:
+            formatted = formatted.replace(html.escape(user_id), pill(user_id))
+        content: dict[str, Any] = {
+            "msgtype": "m.notice" if message.kind in NOTICE_KINDS else "m.text",
+            "body": message.body,
+            "format": "org.matrix.custom.html",
+            "formatted_body": formatted,
+            # Always explicit: only these members are notified, never the whole room.
+            "m.mentions": {"user_ids": sorted(set(message.mentions))},
+            "consent_bot": message.payload,
+        }
+        relation = self._relation(message, ballot_id)
+        if relation:
+            content["m.relates_to"] = relation
+        return content
+
+    def _relation(self, message: Outgoing, ballot_id: str | None) -> dict[str, Any] | None:
+        if message.reply_to:
+            root = self.threads.get(message.reply_to)
+            if root:
+                return {"rel_type": "m.thread", "event_id": root, "is_falling_back": False,
+                        "m.in_reply_to": {"event_id": message.reply_to}}
+            return {"m.in_reply_to": {"event_id": message.reply_to}}
+        if message.kind in THREADED_KINDS and ballot_id:
+            return {"rel_type": "m.thread", "event_id": ballot_id, "is_falling_back": True,
+                    "m.in_reply_to": {"event_id": ballot_id}}
+        return None
+
+    async def _react(self, room: str, event_id: str, key: str, txn_key: str) -> str:
+        relation = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        return await self._send(room, "m.reaction", relation, txn_key)
+
+    async def _send(self, room: str, event_type: str, content: dict[str, Any], key: str) -> str:
+        for _ in range(RATE_LIMIT_RETRIES):
+            response = await self._client.room_send(room, event_type, content, tx_id=transaction_id(key),
+                                                    ignore_unverified_devices=True)
+            if not isinstance(response, RoomSendError):
+                return response.event_id
+            if response.status_code == "M_LIMIT_EXCEEDED" or response.retry_after_ms:
+                await asyncio.sleep((response.retry_after_ms or 1000) / 1000)
+                continue
+            if response.status_code == "M_DUPLICATE_ANNOTATION":
+                return ""  # the reaction is there already
+            raise SendFailed(f"{event_type} to {room}: {response.status_code} {response.message}")
+        raise SendFailed(f"{event_type} to {room}: still rate-limited after {RATE_LIMIT_RETRIES} tries")

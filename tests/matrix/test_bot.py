@@ -1,0 +1,213 @@
+"""The bot in real rooms on a real Synapse, with members as real Matrix clients."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest_asyncio
+from nio import RoomMemberEvent
+
+from .bot_harness import RunningBot, bot_config, from_bot, reaction_by, room_with_bot
+from .member import content, relates_to
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def start_bot(tmp_path, bot_account):
+    """start_bot(allowed=[...], **assembly) -> a RunningBot, stopped after the test."""
+    running: list[RunningBot] = []
+
+    async def start(allowed: list[str], **assembly) -> RunningBot:
+        bot = RunningBot(bot_config(tmp_path, bot_account, allowed, **assembly))
+        running.append(bot)
+        return await bot.start()
+
+    yield start
+    for bot in running:
+        await bot.stop()
+
+
+def tally(event) -> dict:
+    return content(event)["consent_bot"]["tally"]
+
+
+async def status(member, room, bot_id, number=1) -> dict:
+    """Ask the bot for the status and return its tally."""
+    asked = await member.send_text(room, f"!status #{number}")
+    answer = await member.wait_for(lambda e: from_bot(bot_id, "status")(e)
+                                   and relates_to(e).get("m.in_reply_to", {}).get("event_id") == asked, room=room)
+    return tally(answer)
+
+
+async def test_a_proposal_gets_a_ballot_with_seeded_reactions_and_reactions_are_votes(start_bot, members):
+    alice, bob, carol = await members("alice", "bob", "carol")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id, bob, carol)
+
+    await alice.send_text(room, "!propose Buy a kettle\nFor the meeting room.")
+    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    body = content(ballot)
+    assert "Buy a kettle" in body["body"] and "For the meeting room." in body["body"]
+    assert "<strong>" in body["formatted_body"] and body["msgtype"] == "m.text"
+    assert body["consent_bot"]["state"] == "open" and body["m.mentions"] == {"user_ids": []}
+    seeded = await alice.wait_for_count(lambda e: getattr(e, "reacts_to", None) == ballot.event_id
+                                        and e.sender == bot.user_id, 4, room=room)
+    assert {e.key for e in seeded} == {"👍", "🤷", "👎", "✋"}
+
+    await bob.react(room, ballot.event_id, "👍🏽")      # a skin tone still means agree
+    carol_vote = await carol.react(room, ballot.event_id, "👎")
+    await carol.wait_for_event(carol_vote)
+    assert await status(alice, room, bot.user_id) == {"agree": 1, "abstain": 0, "disagree": 1, "block": 0,
+                                                       "unargued_block": 0}
+    # carol changes her mind (a new reaction replaces her position), then takes it back.
+    carol_agrees = await carol.react(room, ballot.event_id, "✅")
+    await carol.wait_for_event(carol_agrees)
+    assert (await status(alice, room, bot.user_id))["agree"] == 2
+    await carol.redact(room, carol_agrees)
+    assert (await status(alice, room, bot.user_id))["agree"] == 1
+    await carol.redact(room, carol_vote)   # the older reaction: already superseded, changes nothing
+    assert await status(alice, room, bot.user_id) == {"agree": 1, "abstain": 0, "disagree": 0, "block": 0,
+                                                       "unargued_block": 0}
+    bot.check_alive()
+
+
+async def test_commands_in_reply_and_in_thread_are_acknowledged_and_mistakes_answered_in_thread(start_bot, members):
+    alice, bob = await members("alice", "bob")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id, bob)
+    await alice.send_text(room, "!propose Paint the door")
+    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+
+    in_reply = await bob.send_text(room, "> <@bot> Paint the door\n\n!disagree too bright", reply_to=ballot.event_id)
+    await bob.wait_for(reaction_by(bot.user_id, in_reply, "✅"), room=room)
+    in_thread = await alice.send_text(room, "!agree", thread_root=ballot.event_id)
+    await alice.wait_for(reaction_by(bot.user_id, in_thread, "✅"), room=room)
+    assert await status(alice, room, bot.user_id) == {"agree": 1, "abstain": 0, "disagree": 1, "block": 0,
+                                                       "unargued_block": 0}
+
+    mistake = await bob.send_text(room, "!extend soon", thread_root=ballot.event_id)
+    answer = await bob.wait_for(from_bot(bot.user_id, "error"), room=room)
+    relation = relates_to(answer)
+    assert relation["rel_type"] == "m.thread" and relation["event_id"] == ballot.event_id
+    assert relation["m.in_reply_to"]["event_id"] == mistake
+    assert "Usage: !extend" in content(answer)["body"] and content(answer)["msgtype"] == "m.notice"
+
+
+async def test_a_bare_block_is_asked_for_an_argument_in_the_thread_and_argued_by_a_reply(start_bot, members):
+    alice, bob = await members("alice", "bob")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id, bob)
+    await alice.send_text(room, "!propose Buy a kettle")
+    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+
+    await bob.react(room, ballot.event_id, "✋")
+    request = await bob.wait_for(from_bot(bot.user_id, "block_request"), room=room)
+    body = content(request)
+    assert body["m.mentions"] == {"user_ids": [bob.user_id]} and body["msgtype"] == "m.text"
+    assert f'href="https://matrix.to/#/{bob.user_id}"' in body["formatted_body"]
+    assert relates_to(request)["rel_type"] == "m.thread" and relates_to(request)["event_id"] == ballot.event_id
+    assert tally(request)["unargued_block"] == 1
+
+    argument = await bob.send_text(room, "We already have two kettles in the kitchen.", thread_root=ballot.event_id)
+    await bob.wait_for(reaction_by(bot.user_id, argument, "✅"), room=room)
+    assert (await status(alice, room, bot.user_id))["block"] == 1
+
+
+async def test_rounds_close_on_time_postponed_then_adopted_by_majority(start_bot, members):
+    alice, bob, carol = await members("alice", "bob", "carol")
+    bot = await start_bot([alice.user_id], minimum_duration="4s", days_between_rounds="1s",
+                          blocked_rounds_before_majority=1)
+    room = await room_with_bot(alice, bot.user_id, bob, carol)
+    await alice.send_text(room, "!propose Buy a kettle")
+    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    await bob.send_text(room, "!block #1 Thirty euros is too much while the roof leaks.")
+    postponed = await alice.wait_for(from_bot(bot.user_id, "outcome"), room=room, timeout=20)
+    assert content(postponed)["consent_bot"]["state"] == "postponed"
+    assert "Thirty euros is too much" in content(postponed)["body"]
+    assert "Participation: 1 of 3 members." in content(postponed)["body"]
+
+    await alice.send_text(room, "!round #1 A second-hand kettle.")
+    second = await alice.wait_for(lambda e: from_bot(bot.user_id, "ballot")(e) and e.event_id != ballot.event_id,
+                                  room=room)
+    assert content(second)["consent_bot"]["rule"] == "majority"
+    await alice.react(room, second.event_id, "👍")
+    await carol.react(room, second.event_id, "👍")
+    await bob.react(room, second.event_id, "👎")
+    adopted = await alice.wait_for(lambda e: from_bot(bot.user_id, "outcome")(e)
+                                   and content(e)["consent_bot"]["round"] == 2, room=room, timeout=20)
+    assert content(adopted)["consent_bot"]["state"] == "adopted"
+    assert tally(adopted) == {"agree": 2, "abstain": 0, "disagree": 1, "block": 0, "unargued_block": 0}
+    # Reactions on the old ballot no longer count.
+    await carol.react(room, ballot.event_id, "✋")
+    assert (await status(alice, room, bot.user_id))["block"] == 0
+
+
+async def test_invitations_from_strangers_are_refused(start_bot, members):
+    alice, stranger = await members("alice", "stranger")
+    bot = await start_bot([alice.user_id])
+    room = await stranger.create_room(invite=[bot.user_id])
+    left = await stranger.wait_for(lambda e: isinstance(e, RoomMemberEvent) and e.state_key == bot.user_id
+                                   and e.membership == "leave", room=room, timeout=15)
+    assert left.sender == bot.user_id
+
+
+async def test_old_messages_are_not_replayed_and_user_text_is_defused(start_bot, members):
+    alice, bob = await members("alice", "bob")
+    room = await alice.create_room(invite=[bob.user_id])
+    await bob.join(room)
+    old = await alice.send_text(room, "!propose From before the bot came")
+    await bob.wait_for_event(old)
+    bot = await start_bot([alice.user_id])
+    await alice.invite(room, bot.user_id)
+    await alice.wait_for(lambda e: isinstance(e, RoomMemberEvent) and e.state_key == bot.user_id
+                         and e.membership == "join", room=room, timeout=15)
+    await alice.send_text(room, "!propose <img src=x onerror=alert(1)> for @room\nPing @room <b>now</b>")
+    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    body = content(ballot)
+    assert body["consent_bot"]["proposal"] == 1  # the old proposal was never made
+    assert "<img" not in body["formatted_body"] and "&lt;img src=x" in body["formatted_body"]
+    assert "@room" not in body["body"] and "@room" not in body["formatted_body"]
+    assert body["m.mentions"] == {"user_ids": []}
+
+
+async def test_votes_cast_while_the_bot_is_down_count_once_and_the_outcome_comes_on_time(start_bot, members):
+    alice, bob, carol = await members("alice", "bob", "carol")
+    bot = await start_bot([alice.user_id], minimum_duration="12s")
+    room = await room_with_bot(alice, bot.user_id, bob, carol)
+    await alice.send_text(room, "!propose Buy a kettle")
+    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    await alice.send_text(room, "!agree #1")
+    await alice.wait_for(lambda e: from_bot(bot.user_id)(e) or getattr(e, "key", None) == "✅"
+                         and e.sender == bot.user_id, room=room)
+
+    await bot.stop()
+    await bob.react(room, ballot.event_id, "👍")
+    for batch in range(12):   # more than a sync's timeline holds: the bot must fetch the gap
+        await asyncio.gather(*(alice.send_text(room, f"chatter {batch}.{i}") for i in range(10)))
+    carol_block = await carol.send_text(room, "!block #1 Not before the roof is repaired, please.")
+    await carol.wait_for_event(carol_block)
+
+    await bot.start()
+    outcome = await alice.wait_for(from_bot(bot.user_id, "outcome"), room=room, timeout=20)
+    assert content(outcome)["consent_bot"]["state"] == "postponed"
+    assert tally(outcome) == {"agree": 2, "abstain": 0, "disagree": 0, "block": 1, "unargued_block": 0}
+    # Restarting again replays nothing: no second ballot, acknowledgement or outcome.
+    await bot.stop()
+    await bot.start()
+    marker = await alice.send_text(room, "!list")
+    await alice.wait_for(lambda e: from_bot(bot.user_id, "status")(e)
+                         and relates_to(e).get("m.in_reply_to", {}).get("event_id") == marker, room=room)
+    assert len(alice.matching(from_bot(bot.user_id, "outcome"), room=room)) == 1
+    assert len(alice.matching(from_bot(bot.user_id, "ballot"), room=room)) == 1
+
+
+async def test_an_encrypted_room_is_told_once_that_it_cannot_be_read(start_bot, members):
+    alice, = await members("alice")
+    bot = await start_bot([alice.user_id])
+    room = await alice.create_room(invite=[bot.user_id], initial_state=[
+        {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}])
+    notice = await alice.wait_for(from_bot(bot.user_id, "error"), room=room, timeout=15)
+    assert "cannot read encrypted rooms" in content(notice)["body"]
+    await alice.send_text(room, "!propose hello")   # sent unencrypted by this test client, still a member's message
+    marker = await alice.send_text(room, "done")
+    await alice.wait_for_event(marker)
+    assert len(alice.matching(from_bot(bot.user_id, "error"), room=room)) == 1
