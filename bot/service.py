@@ -188,7 +188,8 @@ class ConsentService:
         if invocation is not None:
             reference = invocation.reference if invocation.reference is not None else incoming.about
             await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, reference,
-                            invocation.arguments, invocation.command.handler, invocation.command.usage)
+                            invocation.arguments, invocation.command.handler, invocation.command.usage,
+                            replaces=incoming.replaces)
         elif incoming.about is not None and self.registry.reply_handler is not None:
             # Plain text in a ballot's thread: a block's argument, when its author owes one.
             await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, incoming.about,
@@ -248,11 +249,12 @@ class ConsentService:
         handler: Callable[[Context], Awaitable[None]],
         usage: str | None,
         in_reply: bool = True,
+        replaces: str | None = None,
     ) -> None:
         """One event through one handler, in one transaction; a refusal rolls back all but the answer."""
         settings = self.config.for_room(room)
         async with self.repository.transaction() as tx:
-            if not await tx.claim_event(event_id, room, at):
+            if not await tx.claim_event(event_id, room, at, replaces):
                 log.info("event %s already handled", event_id)
                 return
             ctx = Context(tx, room, sender, event_id, at, settings, self.directory, reference, arguments,

@@ -200,11 +200,11 @@ class Transaction:
             raise
         await self._db.execute("RELEASE handler")
 
-    async def claim_event(self, event_id: str, room: str, at: datetime) -> bool:
+    async def claim_event(self, event_id: str, room: str, at: datetime, replaces: str | None = None) -> bool:
         """True the first time a platform event is seen; False for a duplicate (then change nothing)."""
         cursor = await self._db.execute(
-            "INSERT OR IGNORE INTO processed_events (event_id, room, processed_at) VALUES (?, ?, ?)",
-            (event_id, room, to_text(at)),
+            "INSERT OR IGNORE INTO processed_events (event_id, room, processed_at, replaces) VALUES (?, ?, ?, ?)",
+            (event_id, room, to_text(at), replaces),
         )
         return cursor.rowcount == 1
 
@@ -241,8 +241,12 @@ class Transaction:
         return row["number"] if row else None
 
     async def took_effect(self, event_id: str) -> bool:
-        """Whether a platform event changed the register (an edit of it then changes nothing)."""
-        async with self._db.execute("SELECT 1 FROM history WHERE event_id = ? LIMIT 1", (event_id,)) as cursor:
+        """Whether a message, or an edit of it, changed the register (a further edit then changes nothing)."""
+        async with self._db.execute(
+            """SELECT 1 FROM history WHERE event_id = ? OR event_id IN
+                   (SELECT event_id FROM processed_events WHERE replaces = ?) LIMIT 1""",
+            (event_id, event_id),
+        ) as cursor:
             return await cursor.fetchone() is not None
 
     async def position_set_by(self, room: str, event_id: str) -> tuple[int, int, str] | None:

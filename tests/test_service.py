@@ -250,3 +250,19 @@ async def test_an_edit_of_a_refused_command_is_carried_out(assembly: Assembly):
     await assembly.service.handle(edit)
     [ack] = assembly.sender.sent[before:]
     assert ack.kind is Kind.ACK and ack.payload["tally"]["agree"] == 1
+
+
+async def test_once_an_edit_took_effect_further_edits_of_the_same_message_are_refused(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    await assembly.say("bob", "!agree #2", event_id="$typo")
+    await assembly.service.handle(Incoming(ROOM, "bob", "!agree #1", "$edit1", assembly.clock.now, replaces="$typo"))
+    before = len(assembly.sender.sent)
+    await assembly.service.handle(Incoming(ROOM, "bob", "!block #1 far too expensive for us", "$edit2",
+                                           assembly.clock.now, replaces="$typo"))
+    [refusal] = assembly.sender.sent[before:]
+    assert refusal.kind is Kind.ERROR and "already taken effect" in refusal.body
+
+
+async def test_a_proposal_too_long_gets_a_clear_answer(assembly: Assembly):
+    [refusal] = await assembly.say("alice", "!propose Kettle\n" + "x" * 9000)
+    assert refusal.body.splitlines()[0] == "The text is too long (9000 characters, at most 8000)."

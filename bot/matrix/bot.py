@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timezone
 
 from nio import (
     AsyncClient,
@@ -54,6 +54,7 @@ from storage.repository import Repository
 log = logging.getLogger(__name__)
 
 NEXT_BATCH = "matrix/next_batch"
+INSTALLED = "matrix/installed_at"
 TOKEN = "matrix/access_token"
 TIMELINE_LIMIT = 100
 SYNC_TIMEOUT_MS = 30_000
@@ -95,6 +96,10 @@ class MatrixBot:
         await self._login()
         token = await self.repository.state(NEXT_BATCH)
         fresh = token is None
+        if fresh:
+            await self.repository.set_state(INSTALLED, self.service.clock().isoformat())
+        installed = await self.repository.state(INSTALLED)
+        self._installed = datetime.fromisoformat(installed) if installed else datetime.min.replace(tzinfo=timezone.utc)
         backoff = BACKOFF_START
         try:
             while True:
@@ -120,11 +125,12 @@ class MatrixBot:
                 token = response.next_batch
                 await self.repository.set_state(NEXT_BATCH, token)
                 fresh = False
+                # Anything a failed or interrupted send left queued (a ballot among them gets its id here).
+                await self.service.deliver()
                 if first:
                     await self._reconcile()
                     await self.scheduler.start()
                     self.ready.set()
-                await self.service.deliver()  # anything a failed send left queued
         finally:
             self.scheduler.shutdown()
             await self.client.close()
@@ -217,6 +223,8 @@ class MatrixBot:
             and event.membership == "join"
 
     async def _record_join(self, room: str, at: datetime) -> None:
+        # Never earlier than this installation: a new database must not replay what an older one handled.
+        at = max(at, self._installed)
         self._joined[room] = at
         await self.repository.set_state(joined_key(room), at.isoformat())
 

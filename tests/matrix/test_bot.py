@@ -7,6 +7,9 @@ import asyncio
 import pytest_asyncio
 from nio import RoomMemberEvent
 
+from bot.matrix.bot import NEXT_BATCH
+from storage.repository import Repository
+
 from .bot_harness import RunningBot, bot_config, from_bot, reaction_by, room_with_bot
 from .member import content, relates_to
 
@@ -115,11 +118,15 @@ async def test_a_bare_block_is_asked_for_an_argument_in_the_thread_and_argued_by
 async def test_rounds_close_on_time_postponed_then_adopted_by_majority(start_bot, members):
     alice, bob, carol = await members("alice", "bob", "carol")
     bot = await start_bot([alice.user_id], minimum_duration="4s", days_between_rounds="1s",
-                          blocked_rounds_before_majority=1)
+                          blocked_rounds_before_majority=1, reminders=["2s"])
     room = await room_with_bot(alice, bot.user_id, bob, carol)
     await alice.send_text(room, "!propose Buy a kettle")
     ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
     await bob.send_text(room, "!block #1 Thirty euros is too much while the roof leaks.")
+    reminder = await alice.wait_for(from_bot(bot.user_id, "reminder"), room=room, timeout=20)
+    # A reminder mentions who has not answered, so it is m.text: notices never notify.
+    assert content(reminder)["msgtype"] == "m.text"
+    assert content(reminder)["m.mentions"] == {"user_ids": sorted([alice.user_id, carol.user_id])}
     postponed = await alice.wait_for(from_bot(bot.user_id, "outcome"), room=room, timeout=20)
     assert content(postponed)["consent_bot"]["state"] == "postponed"
     assert "Thirty euros is too much" in content(postponed)["body"]
@@ -211,3 +218,79 @@ async def test_an_encrypted_room_is_told_once_that_it_cannot_be_read(start_bot, 
     marker = await alice.send_text(room, "done")
     await alice.wait_for_event(marker)
     assert len(alice.matching(from_bot(bot.user_id, "error"), room=room)) == 1
+
+
+async def test_edits_run_only_commands_that_had_not_taken_effect(start_bot, members):
+    alice, bob = await members("alice", "bob")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id, bob)
+    await alice.send_text(room, "!propose Buy a kettle")
+    await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+
+    typo = await bob.send_text(room, "!agree #7")
+    await bob.wait_for(lambda e: from_bot(bot.user_id, "error")(e)
+                       and relates_to(e).get("m.in_reply_to", {}).get("event_id") == typo, room=room)
+    fixed = await bob.edit(room, typo, "!agree #1")
+    await bob.wait_for(reaction_by(bot.user_id, fixed, "✅"), room=room)
+    late_edit = await bob.edit(room, typo, "!block #1 On second thoughts, far too expensive for us.")
+    refusal = await bob.wait_for(lambda e: from_bot(bot.user_id, "error")(e)
+                                 and relates_to(e).get("m.in_reply_to", {}).get("event_id") == late_edit, room=room)
+    assert "already taken effect" in content(refusal)["body"]
+    assert await status(alice, room, bot.user_id) == {"agree": 1, "abstain": 0, "disagree": 0, "block": 0,
+                                                       "unargued_block": 0}
+
+
+async def test_facilitators_are_members_with_the_power_level(start_bot, members):
+    alice, bob = await members("alice", "bob")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id, bob)
+    await alice.send_text(room, "!propose Buy a kettle")
+    await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+
+    refused = await bob.send_text(room, "!extend #1 2h")
+    answer = await bob.wait_for(lambda e: from_bot(bot.user_id, "error")(e)
+                                and relates_to(e).get("m.in_reply_to", {}).get("event_id") == refused, room=room)
+    assert "Only a facilitator may do this." in content(answer)["body"]
+    await alice.set_power_level(room, bob.user_id, 50)
+    await bob.wait_for(lambda e: e.source.get("type") == "m.room.power_levels"
+                       and e.source["content"]["users"].get(bob.user_id) == 50, room=room)
+    accepted = await bob.send_text(room, "!extend #1 2h")
+    await bob.wait_for(reaction_by(bot.user_id, accepted, "✅"), room=room)
+
+
+async def test_a_fresh_install_replays_nothing_from_before_it_started(start_bot, members, tmp_path, bot_account):
+    alice, = await members("alice")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id)
+    await bot.stop()
+    before = await alice.send_text(room, "!propose Sent while no bot was running")
+    await alice.wait_for_event(before)
+    # A new installation: same account and device, empty database.
+    (tmp_path / "fresh").mkdir()
+    fresh = RunningBot(bot_config(tmp_path / "fresh", bot_account, [alice.user_id]))
+    await fresh.start()
+    try:
+        await alice.send_text(room, "!propose Sent to the new installation")
+        ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+        assert "Sent to the new installation" in content(ballot)["body"]
+        assert len(alice.matching(from_bot(bot.user_id, "ballot"), room=room)) == 1
+    finally:
+        await fresh.stop()
+
+
+async def test_open_ballots_are_recounted_at_start(start_bot, members):
+    """A reaction the sync never delivered (a gap) is found through the relations API at start."""
+    alice, bob = await members("alice", "bob")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id, bob)
+    await alice.send_text(room, "!propose Buy a kettle")
+    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    await bot.stop()
+    vote = await bob.react(room, ballot.event_id, "👎")
+    await alice.wait_for_event(vote)
+    # Skip the bot's sync position past the reaction, as a lost gap would.
+    repository = await Repository.open(bot.config.storage_path)
+    await repository.set_state(NEXT_BATCH, alice.client.next_batch)
+    await repository.close()
+    await bot.start()
+    assert (await status(alice, room, bot.user_id))["disagree"] == 1

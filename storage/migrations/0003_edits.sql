@@ -1,0 +1,4 @@
+-- An edit names the message it edits: once any version of a command took effect, later edits of
+-- it are refused, so we must know which handled events were edits of which message.
+ALTER TABLE processed_events ADD COLUMN replaces TEXT;
+CREATE INDEX processed_events_by_replaces ON processed_events (replaces) WHERE replaces IS NOT NULL;
