@@ -106,7 +106,7 @@ async def status(ctx: Context) -> None:
         await _list(ctx)
         return
     proposal = await ctx.proposal()
-    members = len(await ctx.members() | {s.member for s in proposal.current_round.stances})
+    members = len(await ctx.participants(proposal))
     await ctx.say(Kind.STATUS, render.status(proposal, members, ctx.m, ctx.settings.code), proposal)
 
 

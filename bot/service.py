@@ -113,8 +113,8 @@ class Context:
             return True
         return await self.directory.is_facilitator(self.room, self.sender)
 
-    async def members(self) -> set[str]:
-        return await self.directory.members(self.room)
+    async def participants(self, proposal: Proposal) -> set[str]:
+        return rules.participants(proposal.current_round, await self.directory.members(self.room))
 
     async def proposal(self, *candidates: State) -> Proposal:
         """The proposal named by #N or by the reply; else the only one in ``candidates`` states in this room."""
@@ -137,7 +137,7 @@ class Context:
     async def say(self, kind: Kind, text: Text, proposal: Proposal | None = None, mentions: tuple[str, ...] = ()) -> None:
         payload: dict = {"kind": str(kind)}
         if proposal is not None:
-            members = len(await self.members() | {s.member for s in proposal.current_round.stances})
+            members = len(await self.participants(proposal))
             payload = render.payload(kind, proposal, members, self.m)
         key = f"{self.event_id}/{len(self.outbox)}"
         self.outbox.append(
@@ -315,7 +315,7 @@ class ConsentService:
             work = due_work(proposal, now, settings.code, done)
             if work is None:
                 return
-            members = await self.directory.members(room) | {s.member for s in round_.stances}
+            members = rules.participants(round_, await self.directory.members(room))
             if isinstance(work, CloseRound):
                 offline = round_.deadline < self.started_at
                 closed = transitions.close_round(proposal, len(members), now, settings.code, offline)

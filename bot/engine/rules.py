@@ -42,6 +42,11 @@ def owing_argument(round_: Round) -> list[str]:
     return [s.member for s in round_.stances if s.position is Position.BLOCK and not is_argued(s.argument)]
 
 
+def participants(round_: Round, room_members: set[str]) -> set[str]:
+    """Participation "n of m": m is the room's members plus anyone who answered and has since left."""
+    return room_members | {s.member for s in round_.stances}
+
+
 def not_answered(round_: Round, members: set[str]) -> list[str]:
     answered = {s.member for s in round_.stances}
     return sorted(members - answered)

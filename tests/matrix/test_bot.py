@@ -33,12 +33,22 @@ def tally(event) -> dict:
     return content(event)["consent_bot"]["tally"]
 
 
+async def propose(member, room, bot_id, text="!propose Buy a kettle"):
+    """A member proposes; returns the bot's ballot."""
+    await member.send_text(room, text)
+    return await member.wait_for(from_bot(bot_id, "ballot"), room=room)
+
+
+async def answer_to(member, room, bot_id, kind, event_id):
+    """The bot's answer (a reply of this kind) to one of the member's messages."""
+    return await member.wait_for(lambda e: from_bot(bot_id, kind)(e)
+                                 and relates_to(e).get("m.in_reply_to", {}).get("event_id") == event_id, room=room)
+
+
 async def status(member, room, bot_id, number=1) -> dict:
     """Ask the bot for the status and return its tally."""
     asked = await member.send_text(room, f"!status #{number}")
-    answer = await member.wait_for(lambda e: from_bot(bot_id, "status")(e)
-                                   and relates_to(e).get("m.in_reply_to", {}).get("event_id") == asked, room=room)
-    return tally(answer)
+    return tally(await answer_to(member, room, bot_id, "status", asked))
 
 
 async def test_a_proposal_gets_a_ballot_with_seeded_reactions_and_reactions_are_votes(start_bot, members):
@@ -77,8 +87,7 @@ async def test_commands_in_reply_and_in_thread_are_acknowledged_and_mistakes_ans
     alice, bob = await members("alice", "bob")
     bot = await start_bot([alice.user_id])
     room = await room_with_bot(alice, bot.user_id, bob)
-    await alice.send_text(room, "!propose Paint the door")
-    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    ballot = await propose(alice, room, bot.user_id, "!propose Paint the door")
 
     in_reply = await bob.send_text(room, "> <@bot> Paint the door\n\n!disagree too bright", reply_to=ballot.event_id)
     await bob.wait_for(reaction_by(bot.user_id, in_reply, "✅"), room=room)
@@ -99,8 +108,7 @@ async def test_a_bare_block_is_asked_for_an_argument_in_the_thread_and_argued_by
     alice, bob = await members("alice", "bob")
     bot = await start_bot([alice.user_id])
     room = await room_with_bot(alice, bot.user_id, bob)
-    await alice.send_text(room, "!propose Buy a kettle")
-    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    ballot = await propose(alice, room, bot.user_id)
 
     await bob.react(room, ballot.event_id, "✋")
     request = await bob.wait_for(from_bot(bot.user_id, "block_request"), room=room)
@@ -120,8 +128,7 @@ async def test_rounds_close_on_time_postponed_then_adopted_by_majority(start_bot
     bot = await start_bot([alice.user_id], minimum_duration="4s", days_between_rounds="1s",
                           blocked_rounds_before_majority=1, reminders=["2s"])
     room = await room_with_bot(alice, bot.user_id, bob, carol)
-    await alice.send_text(room, "!propose Buy a kettle")
-    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    ballot = await propose(alice, room, bot.user_id)
     await bob.send_text(room, "!block #1 Thirty euros is too much while the roof leaks.")
     reminder = await alice.wait_for(from_bot(bot.user_id, "reminder"), room=room, timeout=20)
     # A reminder mentions who has not answered, so it is m.text: notices never notify.
@@ -180,8 +187,7 @@ async def test_votes_cast_while_the_bot_is_down_count_once_and_the_outcome_comes
     alice, bob, carol = await members("alice", "bob", "carol")
     bot = await start_bot([alice.user_id], minimum_duration="12s")
     room = await room_with_bot(alice, bot.user_id, bob, carol)
-    await alice.send_text(room, "!propose Buy a kettle")
-    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    ballot = await propose(alice, room, bot.user_id)
     await alice.send_text(room, "!agree #1")
     await alice.wait_for(lambda e: from_bot(bot.user_id)(e) or getattr(e, "key", None) == "✅"
                          and e.sender == bot.user_id, room=room)
@@ -200,9 +206,7 @@ async def test_votes_cast_while_the_bot_is_down_count_once_and_the_outcome_comes
     # Restarting again replays nothing: no second ballot, acknowledgement or outcome.
     await bot.stop()
     await bot.start()
-    marker = await alice.send_text(room, "!list")
-    await alice.wait_for(lambda e: from_bot(bot.user_id, "status")(e)
-                         and relates_to(e).get("m.in_reply_to", {}).get("event_id") == marker, room=room)
+    await answer_to(alice, room, bot.user_id, "status", await alice.send_text(room, "!list"))
     assert len(alice.matching(from_bot(bot.user_id, "outcome"), room=room)) == 1
     assert len(alice.matching(from_bot(bot.user_id, "ballot"), room=room)) == 1
 
@@ -224,17 +228,14 @@ async def test_edits_run_only_commands_that_had_not_taken_effect(start_bot, memb
     alice, bob = await members("alice", "bob")
     bot = await start_bot([alice.user_id])
     room = await room_with_bot(alice, bot.user_id, bob)
-    await alice.send_text(room, "!propose Buy a kettle")
-    await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    await propose(alice, room, bot.user_id)
 
     typo = await bob.send_text(room, "!agree #7")
-    await bob.wait_for(lambda e: from_bot(bot.user_id, "error")(e)
-                       and relates_to(e).get("m.in_reply_to", {}).get("event_id") == typo, room=room)
+    await answer_to(bob, room, bot.user_id, "error", typo)
     fixed = await bob.edit(room, typo, "!agree #1")
     await bob.wait_for(reaction_by(bot.user_id, fixed, "✅"), room=room)
     late_edit = await bob.edit(room, typo, "!block #1 On second thoughts, far too expensive for us.")
-    refusal = await bob.wait_for(lambda e: from_bot(bot.user_id, "error")(e)
-                                 and relates_to(e).get("m.in_reply_to", {}).get("event_id") == late_edit, room=room)
+    refusal = await answer_to(bob, room, bot.user_id, "error", late_edit)
     assert "already taken effect" in content(refusal)["body"]
     assert await status(alice, room, bot.user_id) == {"agree": 1, "abstain": 0, "disagree": 0, "block": 0,
                                                        "unargued_block": 0}
@@ -244,12 +245,10 @@ async def test_facilitators_are_members_with_the_power_level(start_bot, members)
     alice, bob = await members("alice", "bob")
     bot = await start_bot([alice.user_id])
     room = await room_with_bot(alice, bot.user_id, bob)
-    await alice.send_text(room, "!propose Buy a kettle")
-    await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    await propose(alice, room, bot.user_id)
 
     refused = await bob.send_text(room, "!extend #1 2h")
-    answer = await bob.wait_for(lambda e: from_bot(bot.user_id, "error")(e)
-                                and relates_to(e).get("m.in_reply_to", {}).get("event_id") == refused, room=room)
+    answer = await answer_to(bob, room, bot.user_id, "error", refused)
     assert "Only a facilitator may do this." in content(answer)["body"]
     await alice.set_power_level(room, bob.user_id, 50)
     await bob.wait_for(lambda e: e.source.get("type") == "m.room.power_levels"
@@ -283,8 +282,7 @@ async def test_open_ballots_are_recounted_at_start(start_bot, members):
     alice, bob = await members("alice", "bob")
     bot = await start_bot([alice.user_id])
     room = await room_with_bot(alice, bot.user_id, bob)
-    await alice.send_text(room, "!propose Buy a kettle")
-    ballot = await alice.wait_for(from_bot(bot.user_id, "ballot"), room=room)
+    ballot = await propose(alice, room, bot.user_id)
     await bot.stop()
     vote = await bob.react(room, ballot.event_id, "👎")
     await alice.wait_for_event(vote)
