@@ -47,6 +47,8 @@ class MatrixSender:
     def __init__(self, client: AsyncClient, seed_reactions: dict[Position, str]) -> None:
         self._client = client
         self._seeds = seed_reactions
+        self.rate_limited = 0
+        """How many sends the homeserver asked to retry later (429): worth watching in the logs."""
         self.threads: OrderedDict[str, str] = OrderedDict()
         """event id of a member's message → the thread it was in, so answers stay in that thread."""
 
@@ -106,7 +108,10 @@ class MatrixSender:
             if not isinstance(response, RoomSendError):
                 return response.event_id
             if response.status_code == "M_LIMIT_EXCEEDED" or response.retry_after_ms:
-                await asyncio.sleep((response.retry_after_ms or 1000) / 1000)
+                self.rate_limited += 1
+                delay = (response.retry_after_ms or 1000) / 1000
+                log.info("rate-limited sending to %s; retrying in %.1f s", room, delay)
+                await asyncio.sleep(delay)
                 continue
             if response.status_code == "M_DUPLICATE_ANNOTATION":
                 return ""  # the reaction is there already

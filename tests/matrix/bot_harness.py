@@ -74,6 +74,9 @@ class RunningBot:
             await self._repository.close()
             self._repository = None
 
+    def rate_limited(self) -> int:
+        return self.bot.sender.rate_limited
+
     def check_alive(self) -> None:
         if self._task is not None and self._task.done():
             self._task.result()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest_asyncio
 from nio import RoomMemberEvent
 
@@ -292,3 +293,24 @@ async def test_open_ballots_are_recounted_at_start(start_bot, members):
     await repository.close()
     await bot.start()
     assert (await status(alice, room, bot.user_id))["disagree"] == 1
+
+
+async def test_rate_limited_sends_are_retried_after_the_delay_the_server_asks(start_bot, members, synapse, bot_account):
+    """The homeserver answers 429 M_LIMIT_EXCEEDED: the bot waits retry_after_ms and sends again, losing nothing."""
+    alice, = await members("alice")
+    admin = await synapse.register(synapse.unique_localpart("admin"), admin=True)
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{synapse.url}/_synapse/admin/v1/users/{bot_account.user_id}/override_ratelimit",
+            json={"messages_per_second": 2, "burst_count": 1},
+            headers={"Authorization": f"Bearer {admin.access_token}"},
+        ) as response:
+            assert response.status == 200, await response.text()
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id)
+    ballot = await propose(alice, room, bot.user_id)
+    # The ballot and its four seeded reactions are five sends in a row: over the limit, all arrive.
+    seeded = await alice.wait_for_count(lambda e: getattr(e, "reacts_to", None) == ballot.event_id
+                                        and e.sender == bot.user_id, 4, room=room, timeout=20)
+    assert {e.key for e in seeded} == {"👍", "🤷", "👎", "✋"}
+    assert bot.rate_limited() > 0
