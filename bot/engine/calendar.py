@@ -31,9 +31,6 @@ class WorkingCalendar:
         # Years are expanded lazily by the holidays package as dates are asked for.
         return holidays.country_holidays(self.country, subdiv=self.subdivision)
 
-    def holiday_name(self, day: date) -> str | None:
-        return self._holidays.get(day)
-
     def is_working_day(self, day: date) -> bool:
         if not self.working_days_only:
             return True

@@ -111,10 +111,6 @@ class Round:
     def stance_of(self, member: str) -> Stance | None:
         return next((s for s in self.stances if s.member == member), None)
 
-    @property
-    def is_open(self) -> bool:
-        return self.outcome is None
-
 
 @dataclass(frozen=True)
 class Challenge:
@@ -143,10 +139,6 @@ class Proposal:
     @property
     def text(self) -> str:
         return self.versions[self.current_round.version - 1]
-
-    @property
-    def latest_text(self) -> str:
-        return self.versions[-1]
 
 
 class Action(StrEnum):

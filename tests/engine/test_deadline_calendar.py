@@ -65,7 +65,7 @@ def test_the_dates_used_here_fall_on_the_weekdays_we_say(day, weekday):
     ],
 )
 def test_french_public_holidays_do_not_count(day, name):
-    assert FRANCE.holiday_name(day)
+    assert day.weekday() < 5, f"{name} must fall on a weekday for this test to mean anything"
     assert not FRANCE.is_working_day(day)
 
 

@@ -112,7 +112,7 @@ def test_between_rounds_the_proposer_may_amend_and_the_next_round_votes_on_the_l
     amended = transitions.amend(first, PROPOSER, False, "We repaint the hall white.", paris(2026, 3, 6)).proposal
     assert amended.versions == ("We repaint the hall green.", "We repaint the hall white.")
     assert amended.text == "We repaint the hall green."  # the closed round voted on version 1
-    assert amended.latest_text == "We repaint the hall white."
+    assert amended.versions[-1] == "We repaint the hall white."
     second = next_round(amended)
     assert (second.current_round.version, second.text) == (2, "We repaint the hall white.")
 
@@ -122,7 +122,7 @@ def test_amending_is_for_the_proposer_or_a_facilitator_between_rounds_with_some_
     assert refusal(transitions.amend, first, "bob", False, "Mine.", paris(2026, 3, 6)).code == "proposer_or_facilitator"
     assert refusal(transitions.amend, first, PROPOSER, False, "   ", paris(2026, 3, 6)).code == "empty_text"
     assert refusal(transitions.amend, proposed(), PROPOSER, False, "New.", MONDAY_MORNING).code == "amend_between_rounds"
-    assert transitions.amend(first, "zoe", True, "Theirs.", paris(2026, 3, 6)).proposal.latest_text == "Theirs."
+    assert transitions.amend(first, "zoe", True, "Theirs.", paris(2026, 3, 6)).proposal.versions[-1] == "Theirs."
 
 
 def test_after_one_blocked_round_the_next_round_is_still_by_consent():
