@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
@@ -63,12 +65,18 @@ def main(argv: list[str] | None = None) -> None:
     arguments = _parser().parse_args(argv)
     config = _load(arguments.config)
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if config.log_level != "DEBUG":
+        # The libraries narrate every room event and job at INFO; our own INFO lines are the useful ones.
+        for noisy in ("nio", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     if arguments.command == "check-config":
         print(f"{arguments.config}: the configuration is valid (platform: {config.platform}).")
     elif arguments.command == "console":
         _console(config, arguments, str(config.storage_path) if arguments.config else IN_MEMORY)
     elif config.platform == "matrix":
         _matrix(config)
+    elif config.platform == "mattermost":
+        _mattermost(config)
     else:
         arguments.database = None
         _console(config, arguments, str(config.storage_path))
@@ -77,9 +85,20 @@ def main(argv: list[str] | None = None) -> None:
 def _matrix(config: Config) -> None:
     from bot.matrix.bot import MatrixLoginFailed, run_matrix
 
+    _run_chat(run_matrix(config), MatrixLoginFailed)
+
+
+def _mattermost(config: Config) -> None:
+    from bot.mattermost.bot import MattermostLoginFailed, run_mattermost
+
+    _run_chat(run_mattermost(config), MattermostLoginFailed)
+
+
+def _run_chat(bot: Coroutine[Any, Any, None], login_failed: type[Exception]) -> None:
+    """Run a chat adapter until interrupted; refused credentials end it with a clear error, not a loop."""
     try:
-        asyncio.run(run_matrix(config))
-    except MatrixLoginFailed as error:
+        asyncio.run(bot)
+    except login_failed as error:
         logging.getLogger("bot").error("%s", error)
         raise SystemExit(1) from None
     except KeyboardInterrupt:

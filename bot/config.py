@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -24,17 +25,18 @@ import yaml
 from bot.durations import parse_calendar_duration, parse_duration
 from bot.engine.calendar import WorkingCalendar
 from bot.engine.model import Position, SocialCode
-from bot.reactions import MATRIX_DEFAULTS, normalize_emoji
+from bot.reactions import MATRIX_DEFAULTS, MATTERMOST_DEFAULTS, normalize_emoji, normalize_emoji_name
 
 LANGUAGES = ("fr", "en")
 PLATFORMS = ("console", "matrix", "mattermost")
 # Adding a chat adapter: list it here, add its section (e.g. `matrix:`) to TOP_LEVEL_KEYS with a
 # function that validates it into a field of Config, and put its secrets in ENVIRONMENT.
-AVAILABLE_PLATFORMS = ("console", "matrix")
+AVAILABLE_PLATFORMS = ("console", "matrix", "mattermost")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms", "matrix")
+TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms", "matrix", "mattermost")
 MATRIX_KEYS = ("homeserver", "user_id", "access_token", "password", "device_id", "allowed_inviters",
                "facilitator_power_level", "reactions")
+MATTERMOST_KEYS = ("url", "token", "teams", "reactions")
 STORAGE_KEYS = ("path",)
 DEFAULT_STORAGE_PATH = "storage/consent.db"
 HOLIDAY_KEYS = ("country", "subdivision")
@@ -54,6 +56,7 @@ ENVIRONMENT = (
     EnvironmentVariable("log_level", "CONSENT_BOT_LOG_LEVEL"),
     EnvironmentVariable("matrix.access_token", "CONSENT_BOT_MATRIX_ACCESS_TOKEN", secret=True),
     EnvironmentVariable("matrix.password", "CONSENT_BOT_MATRIX_PASSWORD", secret=True),
+    EnvironmentVariable("mattermost.token", "CONSENT_BOT_MATTERMOST_TOKEN", secret=True),
 )
 
 
@@ -92,6 +95,17 @@ class MatrixSettings:
 
 
 @dataclass(frozen=True)
+class MattermostSettings:
+    url: str
+    """The server's address, e.g. https://chat.example.org (no /api/v4)."""
+    token: str = field(repr=False)
+    teams: tuple[str, ...]
+    """Team names the bot answers in; empty: every team it belongs to."""
+    reactions: Mapping[Position, tuple[str, ...]]
+    """Emoji names (as Mattermost spells them: +1, raised_hand...) per position."""
+
+
+@dataclass(frozen=True)
 class Config:
     platform: str
     storage_path: Path
@@ -99,6 +113,7 @@ class Config:
     rooms: Mapping[str, AssemblySettings]  # only the rooms that override something
     log_level: str
     matrix: MatrixSettings | None = None
+    mattermost: MattermostSettings | None = None
 
     def for_room(self, room_id: str) -> AssemblySettings:
         return self.rooms.get(room_id, self.assembly)
@@ -490,6 +505,7 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str]) -> Config:
     }
     rooms = _rooms(top.get("rooms"), assembly_raw, assembly_values, report)
     matrix = _matrix(top.get("matrix"), platform, report)
+    mattermost = _mattermost(top.get("mattermost"), platform, report)
 
     if report.problems:
         raise ConfigError(report.problems)
@@ -500,7 +516,13 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str]) -> Config:
         rooms=MappingProxyType({room_id: _assembly_settings(values) for room_id, values in rooms.items()}),
         log_level=log_level,
         matrix=matrix,
+        mattermost=mattermost,
     )
+
+
+def _required_url(value: Any, key: str, what: str, report: _Report) -> None:
+    if not isinstance(value, str) or urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc:
+        report.add(key, f"required: {what}")
 
 
 def _matrix(value: Any, platform: Any, report: _Report) -> MatrixSettings | None:
@@ -512,9 +534,7 @@ def _matrix(value: Any, platform: Any, report: _Report) -> MatrixSettings | None
         return None
     problems_before = len(report.problems)
     homeserver = section.get("homeserver")
-    if not isinstance(homeserver, str) or urlparse(homeserver).scheme not in ("http", "https") \
-            or not urlparse(homeserver).netloc:
-        report.add("matrix.homeserver", "required: the homeserver's URL, e.g. https://matrix.example.org")
+    _required_url(homeserver, "matrix.homeserver", "the homeserver's URL, e.g. https://matrix.example.org", report)
     user_id = section.get("user_id")
     if not isinstance(user_id, str) or not user_id.startswith("@") or ":" not in user_id:
         report.add("matrix.user_id", "required: the bot's Matrix id, e.g. '@consent:example.org' (in quotes)")
@@ -536,28 +556,62 @@ def _matrix(value: Any, platform: Any, report: _Report) -> MatrixSettings | None
     level = section.get("facilitator_power_level", 50)
     if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 100:
         report.add("matrix.facilitator_power_level", f"expected a power level from 0 to 100, got {_describe(level)}")
-    reactions = _reactions(section.get("reactions"), report)
+    reactions = _reactions(section.get("reactions"), report, "matrix", MATRIX_DEFAULTS, normalize_emoji, "emoji")
     if len(report.problems) > problems_before:
         return None
     return MatrixSettings(homeserver.rstrip("/"), user_id, token, password, device_id.strip(), tuple(inviters),
                           level, reactions)
 
 
-def _reactions(value: Any, report: _Report) -> Mapping[Position, tuple[str, ...]]:
+def _reactions(value: Any, report: _Report, prefix: str, defaults: Mapping[Position, tuple[str, ...]],
+               normalize: Callable[[str], str], expected: str) -> Mapping[Position, tuple[str, ...]]:
     """Which emoji stand for which position; each position keeps its defaults unless the file lists its own."""
-    section = _section(value, "matrix.reactions", report, [p.value for p in Position]) or {}
-    reactions = dict(MATRIX_DEFAULTS)
+    section = _section(value, f"{prefix}.reactions", report, [p.value for p in Position]) or {}
+    reactions = dict(defaults)
     for name, keys in section.items():
         if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k.strip() for k in keys):
-            report.add(f"matrix.reactions.{name}", f"expected a list of emoji, got {_describe(keys)}")
+            report.add(f"{prefix}.reactions.{name}", f"expected a list of {expected}, got {_describe(keys)}")
             continue
-        reactions[Position(name)] = tuple(normalize_emoji(k) for k in keys)
+        reactions[Position(name)] = tuple(normalize(k) for k in keys)
     seen: dict[str, Position] = {}
     for position, keys in reactions.items():
         for key in keys:
             if seen.setdefault(key, position) is not position:
-                report.add(f"matrix.reactions.{position.value}", f"{key} already stands for {seen[key].value}")
+                report.add(f"{prefix}.reactions.{position.value}", f"{key} already stands for {seen[key].value}")
     return MappingProxyType(reactions)
+
+
+_EMOJI_NAME = re.compile(r"^[a-zA-Z0-9\-+_]{1,64}$")
+
+
+def _mattermost(value: Any, platform: Any, report: _Report) -> MattermostSettings | None:
+    """The ``mattermost:`` section; required, and checked, when the platform is mattermost."""
+    if platform != "mattermost":
+        return None
+    section = _section(value, "mattermost", report, MATTERMOST_KEYS)
+    if section is None:
+        return None
+    problems_before = len(report.problems)
+    url = section.get("url")
+    _required_url(url, "mattermost.url", "the Mattermost server's URL, e.g. https://chat.example.org", report)
+    token = section.get("token") or ""
+    if not isinstance(token, str):
+        report.add("mattermost.token", "the token must be text")
+    elif not token.strip():
+        report.add("mattermost.token", "required: the bot account's access token (or CONSENT_BOT_MATTERMOST_TOKEN)")
+    teams = section.get("teams") or []
+    if not isinstance(teams, list) or not all(isinstance(t, str) and t.strip() for t in teams):
+        report.add("mattermost.teams", f"expected a list of team names (as in the team's URL), got {_describe(teams)}")
+    reactions = _reactions(section.get("reactions"), report, "mattermost", MATTERMOST_DEFAULTS,
+                           normalize_emoji_name, "emoji names such as +1 or raised_hand")
+    for position, names in reactions.items():
+        for name in names:
+            if not _EMOJI_NAME.match(name):
+                report.add(f"mattermost.reactions.{position.value}",
+                           f"{name!r} is not an emoji name: write names such as +1 or raised_hand, without colons")
+    if len(report.problems) > problems_before:
+        return None
+    return MattermostSettings(url.rstrip("/"), token.strip(), tuple(t.strip() for t in teams), reactions)
 
 
 # --- Reading the file ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 
 from bot import config as config_module
 from bot.config import ConfigError, EnvironmentVariable, default_config, load_config
-from bot.engine.model import SocialCode
+from bot.engine.model import Position, SocialCode
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.yaml"
 
@@ -42,7 +42,7 @@ def test_example_file_states_the_defaults(tmp_path, monkeypatch):
 def test_example_file_documents_every_key():
     text = EXAMPLE.read_text(encoding="utf-8")
     keys = [*config_module.TOP_LEVEL_KEYS, *config_module.STORAGE_KEYS, *config_module.ASSEMBLY_DEFAULTS]
-    keys += [*config_module.HOLIDAY_KEYS, *config_module.MATRIX_KEYS]
+    keys += [*config_module.HOLIDAY_KEYS, *config_module.MATRIX_KEYS, *config_module.MATTERMOST_KEYS]
     assert [key for key in keys if f"{key}:" not in text] == []
     for variable in config_module.ENVIRONMENT:
         assert variable.name in text
@@ -74,6 +74,48 @@ def test_matrix_section_is_required_and_checked_for_the_matrix_platform(tmp_path
     errors = errors_of(tmp_path, {"platform": "matrix", "matrix": bad})
     assert errors[0].startswith("matrix.facilitator_power_level: expected a power level from 0 to 100")
     assert errors[1].startswith("matrix.reactions.block: 👍 already stands for agree")
+
+
+MATTERMOST = {"url": "https://chat.example.org/", "token": "mm-secret-token"}
+
+
+def test_mattermost_section_with_defaults(tmp_path):
+    config = load_config(write(tmp_path, yaml.safe_dump({"platform": "mattermost", "mattermost": MATTERMOST})),
+                         environ={})
+    mattermost = config.mattermost
+    assert (mattermost.url, mattermost.token, mattermost.teams) == ("https://chat.example.org", "mm-secret-token", ())
+    assert mattermost.reactions[Position.AGREE] == ("+1", "thumbsup", "white_check_mark")
+    assert mattermost.reactions[Position.BLOCK] == ("hand", "raised_hand", "stop_sign", "no_entry")
+    assert "mm-secret-token" not in repr(mattermost) and config.matrix is None
+
+
+def test_mattermost_section_is_required_and_checked_for_the_mattermost_platform(tmp_path):
+    errors = errors_of(tmp_path, {"platform": "mattermost"})
+    assert [e.split(":")[0] for e in errors] == ["mattermost.url", "mattermost.token"]
+    bad = {**MATTERMOST, "teams": "assembly", "colour": 1,
+           "reactions": {"agree": [":+1:", "ok_hand"], "block": ["+1"], "abstain": ["two words"]}}
+    errors = errors_of(tmp_path, {"platform": "mattermost", "mattermost": bad})
+    assert errors[0].startswith("mattermost.colour: unknown key")
+    assert errors[1].startswith("mattermost.teams: expected a list of team names")
+    assert any(e.startswith("mattermost.reactions.block: +1 already stands for agree") for e in errors)
+    assert any(e.startswith("mattermost.reactions.abstain: 'two words' is not an emoji name") for e in errors)
+
+
+def test_mattermost_reactions_and_teams_are_read(tmp_path):
+    data = {**MATTERMOST, "teams": ["assembly"], "reactions": {"agree": [":+1:", "+1_skin_tone_2", "ok_hand"]}}
+    config = load_config(write(tmp_path, yaml.safe_dump({"platform": "mattermost", "mattermost": data})), environ={})
+    assert config.mattermost.teams == ("assembly",)
+    assert config.mattermost.reactions[Position.AGREE] == ("+1", "+1", "ok_hand")
+    assert config.mattermost.reactions[Position.DISAGREE] == ("-1", "thumbsdown")
+
+
+def test_mattermost_token_from_the_environment_never_shows_in_errors(tmp_path):
+    data = {"platform": "mattermost", "mattermost": {"url": "chat.example.org/mm-env-token"}}
+    errors = errors_of(tmp_path, data, {"CONSENT_BOT_MATTERMOST_TOKEN": "mm-env-token"})
+    assert errors == ["mattermost.url: required: the Mattermost server's URL, e.g. https://chat.example.org"]
+    data = {"platform": "mattermost", "mattermost": {"url": "https://chat.example.org"}}
+    config = load_config(write(tmp_path, yaml.safe_dump(data)), environ={"CONSENT_BOT_MATTERMOST_TOKEN": "from-env"})
+    assert config.mattermost.token == "from-env"
 
 
 def test_matrix_token_from_the_environment_never_shows_in_errors(tmp_path):
@@ -207,7 +249,6 @@ def test_subdivision_may_be_a_code_a_number_or_an_alias(tmp_path, written):
     ("data", "error"),
     [
         ({"platform": "slack"}, "platform: 'slack' is not one of console, matrix, mattermost"),
-        ({"platform": "mattermost"}, "platform: 'mattermost' is not available in this version yet"),
         ({"log_level": "LOUD"}, "log_level: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR"),
         ({"storage": "db.sqlite"}, "storage: expected a mapping of settings, got the text 'db.sqlite'"),
         ({"storage": {"path": ""}}, "storage.path: expected a file path"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +10,7 @@ from nio import Event, ReactionEvent, RoomMemberEvent
 
 from bot.config import Config, load_config
 from bot.matrix.bot import MatrixBot
-from storage.repository import Repository
+from tests import running_bot
 
 from .member import Member, content, relates_to
 from .synapse import Account
@@ -38,48 +36,13 @@ def bot_config(directory: Path, account: Account, allowed: list[str], **assembly
     return load_config(path, environ={})
 
 
-class RunningBot:
-    """Start, stop and restart the bot as a process would (same database, same device)."""
-
+class RunningBot(running_bot.RunningBot):
     def __init__(self, config: Config) -> None:
-        self.config = config
+        super().__init__(config, MatrixBot)
         self.user_id = config.matrix.user_id
-        self.bot: MatrixBot | None = None
-        self._task: asyncio.Task | None = None
-        self._repository: Repository | None = None
-
-    async def start(self) -> RunningBot:
-        self._repository = await Repository.open(self.config.storage_path)
-        self.bot = MatrixBot(self.config, self._repository)
-        self._task = asyncio.create_task(self.bot.run(), name="consent-bot")
-        ready = asyncio.create_task(self.bot.ready.wait())
-        done, _ = await asyncio.wait({ready, self._task}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        if self._task in done:
-            ready.cancel()
-            self._task.result()  # raises what stopped the bot
-        assert ready in done, "the bot did not finish its first sync in 30 s"
-        return self
-
-    @property
-    def repository(self) -> Repository:
-        return self._repository
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._repository is not None:
-            await self._repository.close()
-            self._repository = None
 
     def rate_limited(self) -> int:
         return self.bot.sender.rate_limited
-
-    def check_alive(self) -> None:
-        if self._task is not None and self._task.done():
-            self._task.result()
 
 
 def from_bot(bot_id: str, kind: str | None = None, number: int | None = None):

@@ -693,6 +693,26 @@ class FakeMattermost:
                 raise TimeoutError(f"{len(open_)} authenticated websocket(s) open, expected {count}")
             await asyncio.sleep(0.01)
 
+    async def wait_until(self, condition: Callable[[], Any], *, timeout: float = 10.0, what: str = "a condition") -> Any:
+        """Wait until ``condition()`` returns something truthy (checked as the fake's state changes); return it."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = condition()
+            if found:
+                return found
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"waited {timeout} s for {what}")
+            await asyncio.sleep(0.01)
+
+    async def wait_for_post(self, predicate: Callable[[dict], bool], *, channel: Channel | str | None = None,
+                            timeout: float = 10.0, after: int = 0) -> dict:
+        """The first post (as the API shows it, oldest first) matching ``predicate``, once there is one."""
+        def find() -> dict | None:
+            posts = sorted((p for p in self._posts.values() if not p.delete_at and p.create_at > after
+                            and (channel is None or p.channel_id == _ref(channel))), key=lambda p: p.create_at)
+            return next((shown for shown in map(self._post_json, posts) if predicate(shown)), None)
+        return await self.wait_until(find, timeout=timeout, what="a matching post")
+
     def requests_to(self, method: str, path_pattern: str) -> list[RecordedRequest]:
         """Recorded requests whose method matches and whose path matches the regular expression (fullmatch)."""
         pattern = re.compile(path_pattern)

@@ -1,0 +1,338 @@
+"""The bot on Mattermost: token check, the supervised websocket, resync after every gap, no vote lost or doubled.
+
+- At start ``GET /users/me`` checks the token: a rejected token stops the bot with a clear error (never a
+  silent reconnect loop); so does a websocket that keeps closing while REST says the token is revoked.
+- The websocket is ours (aiohttp): authenticated by header, heartbeats detect a dead link, lost
+  connections are retried with exponential backoff.
+- Every ``hello`` (the first after a restart included) starts a **resync**: the posts of the bot's
+  channels created or edited since the last ``create_at`` seen (``GET /channels/{id}/posts?since=``), then
+  the reactions of every open ballot (``GET /posts/{id}/reactions``) compared with those already counted.
+  Every event has a deterministic id and the service ignores one it has handled, so a replay changes nothing.
+- A fresh install starts from now: nothing older is replayed.
+- Errors in one event are logged and never stop the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import aiohttp
+
+from bot.config import Config, MattermostSettings
+from bot.handlers import COMMANDS
+from bot.mattermost import events
+from bot.mattermost.client import MattermostApiError, MattermostClient
+from bot.mattermost.directory import MattermostDirectory
+from bot.mattermost.sender import MattermostSender
+from bot.reactions import normalize_emoji_name, position_of
+from bot.scheduler import DueScheduler, utc_now
+from bot.service import ConsentService, Incoming, ReactionRemoved, ReactionVote
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+SINCE = "mattermost/since"
+"""The create_at (ms) of the latest member post handled: the next resync asks for what came after."""
+BACKOFF_START, BACKOFF_MAX = 0.5, 60.0
+HEARTBEAT = 30.0
+CHANNEL_TYPES = ("O", "P")
+MAX_SETTERS = 10
+
+
+class MattermostLoginFailed(Exception):
+    """The server refused the bot's token: nothing to retry."""
+
+
+def reactions_key(post_id: str) -> str:
+    return f"mattermost/reactions/{post_id}"
+
+
+class MattermostBot:
+    def __init__(self, config: Config, repository: Repository, clock: Callable[[], datetime] = utc_now) -> None:
+        assert config.mattermost is not None
+        self.config = config
+        self.settings: MattermostSettings = config.mattermost
+        self.repository = repository
+        self.client = MattermostClient(self.settings.url, self.settings.token)
+        self.directory = MattermostDirectory(self.client)
+        seeds = {position: names[0] for position, names in self.settings.reactions.items()}
+        self.sender = MattermostSender(self.client, self.directory, seeds)
+        self.service = ConsentService(repository, config, COMMANDS, self.directory, self.sender, clock)
+        self.scheduler = DueScheduler(self.service, clock)
+        self.ready = asyncio.Event()
+        """Set once the first resync is done and the scheduler started."""
+        self.connected = asyncio.Event()
+        self.resyncs = 0
+        self.bot_id = ""
+        self._since = 0
+        self._teams: dict[str, str] = {}  # team id → name
+        self._channels: dict[str, bool] = {}  # channel id → whether the bot answers there
+        self._started_scheduler = False
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Listen until cancelled."""
+        try:
+            await self._login()
+            stored = await self.repository.state(SINCE)
+            if stored is None:  # a fresh install: act on nothing old
+                stored = str(int(self.service.clock().timestamp() * 1000))
+                await self.repository.set_state(SINCE, stored)
+            self._since = int(stored)
+            backoff = BACKOFF_START
+            while True:
+                if await self._listen():
+                    backoff = BACKOFF_START
+                # A revoked token shows as a socket the server closes: ask REST, which says so at once.
+                await self._check_token()
+                log.warning("websocket closed; reconnecting in %.1f s", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+        finally:
+            if self._started_scheduler:
+                self.scheduler.shutdown()
+            await self.client.close()
+
+    async def _login(self) -> None:
+        me = await self._check_token()
+        self.bot_id = me["id"]
+        self.directory.bot_id = self.sender.bot_id = self.bot_id
+        log.info("logged in to %s as @%s", self.settings.url, me.get("username"))
+
+    async def _check_token(self) -> dict:
+        try:
+            return await self.client.me()
+        except MattermostApiError as error:
+            if error.status == 401:
+                raise MattermostLoginFailed(
+                    f"{self.settings.url} rejected the bot's token ({error.message or error.error_id}); "
+                    "check mattermost.token or CONSENT_BOT_MATTERMOST_TOKEN") from None
+            raise
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+            if self.bot_id:
+                return {"id": self.bot_id}  # the server is unreachable: keep retrying
+            raise MattermostLoginFailed(f"cannot reach {self.settings.url}: {error}") from None
+
+    async def _listen(self) -> bool:
+        """One websocket connection, until it closes; True if the server greeted it (hello)."""
+        greeted = False
+        try:
+            async with self.client.session.ws_connect(self.client.websocket_url, headers=self.client.headers,
+                                                      heartbeat=HEARTBEAT, timeout=aiohttp.ClientWSTimeout(
+                                                          ws_receive=None, ws_close=5.0)) as ws:
+                async for message in ws:
+                    if message.type is not aiohttp.WSMsgType.TEXT:
+                        continue
+                    frame = events.frame(message.data)
+                    if frame is None:
+                        continue
+                    if frame["event"] == "hello":
+                        greeted = True
+                        await self._hello()
+                    elif greeted:
+                        await self._guarded(self._dispatch(frame))
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+            log.warning("websocket failed: %s", error)
+        finally:
+            self.connected.clear()
+        return greeted
+
+    async def _hello(self) -> None:
+        self.connected.set()
+        await self._guarded(self._resync())
+        self.resyncs += 1
+        if not self._started_scheduler:
+            self._started_scheduler = True
+            await self.scheduler.start()
+        self.ready.set()
+
+    async def _guarded(self, work) -> None:
+        try:
+            await work
+        except (MattermostLoginFailed, asyncio.CancelledError):
+            raise
+        except Exception:
+            log.exception("handling a Mattermost event failed; going on with the next")
+
+    # --- channels --------------------------------------------------------------------------------------------
+
+    async def _refresh_channels(self) -> list[str]:
+        self._teams = {team["id"]: team["name"] for team in await self.client.teams()}
+        allowed = []
+        for team_id, name in self._teams.items():
+            if self.settings.teams and name not in self.settings.teams:
+                continue
+            for channel in await self.client.channels(team_id):
+                ok = channel.get("type") in CHANNEL_TYPES and not channel.get("delete_at")
+                self._channels[channel["id"]] = ok
+                if ok:
+                    allowed.append(channel["id"])
+        return allowed
+
+    async def _answers_in(self, channel_id: str) -> bool:
+        if channel_id not in self._channels:  # a channel the bot was added to since the last resync
+            channel = await self.client.channel(channel_id)
+            team = channel.get("team_id") or ""
+            if team and team not in self._teams:
+                self._teams = {t["id"]: t["name"] for t in await self.client.teams()}
+            ok = channel.get("type") in CHANNEL_TYPES and not channel.get("delete_at") and (
+                not self.settings.teams or self._teams.get(team) in self.settings.teams)
+            self._channels[channel_id] = ok
+            self.directory.forget(channel_id)
+        return self._channels[channel_id]
+
+    # --- resync ----------------------------------------------------------------------------------------------
+
+    async def _resync(self) -> None:
+        since = self._since
+        for channel_id in await self._refresh_channels():
+            self.directory.forget(channel_id)
+            for post in await self.client.posts_since(channel_id, since):
+                if not events.is_member_post(post, self.bot_id):
+                    continue
+                if post.get("create_at", 0) > since:
+                    await self._guarded(self._posted(post))
+                elif post.get("edit_at", 0) > since:
+                    await self._guarded(self._edited(post))
+        for room, _, ballot in await self.repository.open_ballots():
+            if not self._channels.get(room):
+                continue
+            try:
+                current = await self.client.reactions(ballot)
+            except MattermostApiError as error:
+                log.warning("cannot read the reactions of %s: %s", ballot, error)
+                continue
+            await self._reconcile(room, ballot, current)
+        await self.service.deliver()
+        log.info("resynced (posts since %d, %d open ballot(s))", since, len(await self.repository.open_ballots()))
+
+    async def _reconcile(self, room: str, ballot: str, current: list[dict]) -> None:
+        """Count reactions added in a gap; withdraw those removed in it."""
+        state = await self._reaction_state(ballot)
+        present = {f"{r['user_id']} {r['emoji_name']}": r for r in current if r.get("user_id") != self.bot_id}
+        for key, reaction in sorted(present.items(), key=lambda item: item[1].get("create_at", 0)):
+            if state["adds"].get(key) != reaction.get("create_at"):
+                await self._guarded(self._reaction_added(room, reaction))
+        for key in list(state["adds"]):
+            if key not in present:
+                user_id, emoji = key.split(" ", 1)
+                await self._guarded(self._reaction_removed(
+                    room, {"user_id": user_id, "post_id": ballot, "emoji_name": emoji},
+                    int(self.service.clock().timestamp() * 1000)))
+
+    # --- events ----------------------------------------------------------------------------------------------
+
+    async def _dispatch(self, frame: dict) -> None:
+        kind, data = frame["event"], frame.get("data")
+        if kind == "posted":
+            post = events.inner(data, "post")
+            if post and events.is_member_post(post, self.bot_id):
+                await self._posted(post)
+        elif kind == "post_edited":
+            post = events.inner(data, "post")
+            if post and events.is_member_post(post, self.bot_id) and post.get("edit_at"):
+                await self._edited(post)
+        elif kind in ("reaction_added", "reaction_removed"):
+            reaction = events.inner(data, "reaction")
+            if not reaction or reaction.get("user_id") == self.bot_id:
+                return
+            room = reaction.get("channel_id") or (frame.get("broadcast") or {}).get("channel_id") or ""
+            if not room or not await self._answers_in(room):
+                return
+            if kind == "reaction_added":
+                await self._reaction_added(room, reaction)
+            else:
+                await self._reaction_removed(room, reaction, reaction.get("update_at") or 0)
+
+    async def _posted(self, post: dict) -> None:
+        room = post["channel_id"]
+        if not await self._answers_in(room):
+            return
+        root = post.get("root_id") or ""
+        self.sender.remember_root(post["id"], root)
+        about = await self.service.proposal_of_message(room, root) if root else None
+        await self.service.handle(Incoming(room, post["user_id"], post.get("message") or "", post["id"],
+                                           events.timestamp(post.get("create_at")), about))
+        await self._seen(post.get("create_at", 0))
+
+    async def _edited(self, post: dict) -> None:
+        room = post["channel_id"]
+        if not await self._answers_in(room):
+            return
+        root = post.get("root_id") or ""
+        event_id = events.edit_event_id(post)
+        self.sender.remember_root(event_id, root or post["id"])
+        about = await self.service.proposal_of_message(room, root) if root else None
+        await self.service.handle(Incoming(room, post["user_id"], post.get("message") or "", event_id,
+                                           events.timestamp(post.get("edit_at")), about, replaces=post["id"]))
+
+    async def _seen(self, create_at: int) -> None:
+        if create_at > self._since:
+            self._since = create_at
+            await self.repository.set_state(SINCE, str(create_at))
+
+    async def _reaction_state(self, post_id: str) -> dict:
+        stored = await self.repository.state(reactions_key(post_id))
+        state = json.loads(stored) if stored else {}
+        state.setdefault("adds", {})   # "user emoji" → create_at of the reaction now on the post
+        # "user position" → event ids of the reactions that gave that position, oldest first: an alias of a
+        # position already held changes nothing in the register, so the one that set it may be an older one.
+        state.setdefault("setters", {})
+        return state
+
+    async def _is_ballot(self, room: str, post_id: str) -> bool:
+        async with self.repository.transaction() as tx:
+            return await tx.ballot_number(room, post_id) is not None
+
+    async def _reaction_added(self, room: str, reaction: dict) -> None:
+        position = position_of(reaction.get("emoji_name", ""), self.settings.reactions, normalize_emoji_name)
+        post_id = reaction.get("post_id", "")
+        if position is None or not await self._is_ballot(room, post_id):
+            return
+        create_at = reaction.get("create_at") or 0
+        event_id = events.reaction_event_id(reaction, create_at)
+        state = await self._reaction_state(post_id)
+        state["adds"][f"{reaction['user_id']} {reaction['emoji_name']}"] = create_at
+        setters = state["setters"].setdefault(f"{reaction['user_id']} {position.value}", [])
+        if event_id not in setters:
+            setters[:] = (setters + [event_id])[-MAX_SETTERS:]
+        await self.repository.set_state(reactions_key(post_id), json.dumps(state, sort_keys=True))
+        await self.service.react(ReactionVote(room, reaction["user_id"], post_id, position, event_id,
+                                              events.timestamp(create_at)))
+
+    async def _reaction_removed(self, room: str, reaction: dict, at_ms: int) -> None:
+        position = position_of(reaction.get("emoji_name", ""), self.settings.reactions, normalize_emoji_name)
+        post_id, user_id = reaction.get("post_id", ""), reaction.get("user_id", "")
+        if position is None:
+            return
+        state = await self._reaction_state(post_id)
+        key = f"{user_id} {reaction['emoji_name']}"
+        if key not in state["adds"]:
+            return  # a reaction never counted (before the bot, or on another post)
+        create_at = state["adds"].pop(key)
+        await self.repository.set_state(reactions_key(post_id), json.dumps(state, sort_keys=True))
+        # An alias of the same position still on the post keeps the vote (👍 as +1 and as thumbsup is one vote).
+        for other in state["adds"]:
+            other_user, other_emoji = other.split(" ", 1)
+            other_position = position_of(other_emoji, self.settings.reactions, normalize_emoji_name)
+            if other_user == user_id and other_position is position:
+                return
+        # The service withdraws only if one of them is still the member's latest change of position.
+        removal_id = "un" + events.reaction_event_id(reaction, create_at)
+        for setting in reversed(state["setters"].get(f"{user_id} {position.value}", [])):
+            await self.service.unreact(ReactionRemoved(room, setting, f"{removal_id}/{setting}",
+                                                       events.timestamp(at_ms)))
+
+
+async def run_mattermost(config: Config) -> None:
+    repository = await Repository.open(config.storage_path)
+    try:
+        await MattermostBot(config, repository).run()
+    finally:
+        await repository.close()
+
