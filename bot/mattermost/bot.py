@@ -296,14 +296,16 @@ class MattermostBot:
             return
         create_at = reaction.get("create_at") or 0
         event_id = events.reaction_event_id(reaction, create_at)
+        # The vote first, the bookkeeping after: a crash in between leaves a reaction the next resync
+        # counts again, which the service ignores (same event id); the other order could lose the vote.
+        await self.service.react(ReactionVote(room, reaction["user_id"], post_id, position, event_id,
+                                              events.timestamp(create_at)))
         state = await self._reaction_state(post_id)
         state["adds"][f"{reaction['user_id']} {reaction['emoji_name']}"] = create_at
         setters = state["setters"].setdefault(f"{reaction['user_id']} {position.value}", [])
         if event_id not in setters:
             setters[:] = (setters + [event_id])[-MAX_SETTERS:]
         await self.repository.set_state(reactions_key(post_id), json.dumps(state, sort_keys=True))
-        await self.service.react(ReactionVote(room, reaction["user_id"], post_id, position, event_id,
-                                              events.timestamp(create_at)))
 
     async def _reaction_removed(self, room: str, reaction: dict, at_ms: int) -> None:
         position = position_of(reaction.get("emoji_name", ""), self.settings.reactions, normalize_emoji_name)
@@ -315,18 +317,18 @@ class MattermostBot:
         if key not in state["adds"]:
             return  # a reaction never counted (before the bot, or on another post)
         create_at = state["adds"].pop(key)
-        await self.repository.set_state(reactions_key(post_id), json.dumps(state, sort_keys=True))
         # An alias of the same position still on the post keeps the vote (👍 as +1 and as thumbsup is one vote).
-        for other in state["adds"]:
-            other_user, other_emoji = other.split(" ", 1)
-            other_position = position_of(other_emoji, self.settings.reactions, normalize_emoji_name)
-            if other_user == user_id and other_position is position:
-                return
-        # The service withdraws only if one of them is still the member's latest change of position.
-        removal_id = "un" + events.reaction_event_id(reaction, create_at)
-        for setting in reversed(state["setters"].get(f"{user_id} {position.value}", [])):
-            await self.service.unreact(ReactionRemoved(room, setting, f"{removal_id}/{setting}",
-                                                       events.timestamp(at_ms)))
+        kept = any(other.split(" ", 1)[0] == user_id
+                   and position_of(other.split(" ", 1)[1], self.settings.reactions, normalize_emoji_name) is position
+                   for other in state["adds"])
+        if not kept:
+            # The service withdraws only if one of them is still the member's latest change of position.
+            removal_id = "un" + events.reaction_event_id(reaction, create_at)
+            for setting in reversed(state["setters"].get(f"{user_id} {position.value}", [])):
+                await self.service.unreact(ReactionRemoved(room, setting, f"{removal_id}/{setting}",
+                                                           events.timestamp(at_ms)))
+        # Bookkeeping after the withdrawal, for the same reason as when adding.
+        await self.repository.set_state(reactions_key(post_id), json.dumps(state, sort_keys=True))
 
 
 async def run_mattermost(config: Config) -> None:
