@@ -27,7 +27,7 @@ from bot.handlers import COMMANDS
 from bot.mattermost import events
 from bot.mattermost.client import MattermostApiError, MattermostClient
 from bot.mattermost.directory import MattermostDirectory
-from bot.mattermost.sender import MattermostSender
+from bot.mattermost.sender import MESSAGE_ID_PROP, MattermostSender, pending_post_id
 from bot.reactions import normalize_emoji_name, position_of
 from bot.scheduler import DueScheduler, utc_now
 from bot.service import ConsentService, Incoming, ReactionRemoved, ReactionVote
@@ -190,9 +190,15 @@ class MattermostBot:
 
     async def _resync(self) -> None:
         since = self._since
+        missed = {}
         for channel_id in await self._refresh_channels():
             self.directory.forget(channel_id)
-            for post in await self.client.posts_since(channel_id, since):
+            missed[channel_id] = await self.client.posts_since(channel_id, since)
+        # First our own posts: one whose sending was interrupted before we recorded it is on the server
+        # already; record it instead of posting it again (the server only drops copies within 30 s).
+        await self._recognise_own_posts([post for posts in missed.values() for post in posts])
+        for posts in missed.values():
+            for post in posts:
                 if not events.is_member_post(post, self.bot_id):
                     continue
                 if post.get("create_at", 0) > since:
@@ -210,6 +216,15 @@ class MattermostBot:
             await self._reconcile(room, ballot, current)
         await self.service.deliver()
         log.info("resynced (posts since %d, %d open ballot(s))", since, len(await self.repository.open_ballots()))
+
+    async def _recognise_own_posts(self, posts: list[dict]) -> None:
+        ours = {(post.get("props") or {}).get(MESSAGE_ID_PROP): post["id"] for post in posts
+                if post.get("user_id") == self.bot_id}
+        for message in await self.repository.pending_messages():
+            post_id = ours.get(pending_post_id(message.key))
+            if post_id:
+                log.info("%s was posted before an interruption: recorded, not posted again", message.key)
+                await self.repository.mark_sent(message.key, post_id, self.service.clock())
 
     async def _reconcile(self, room: str, ballot: str, current: list[dict]) -> None:
         """Count reactions added in a gap; withdraw those removed in it."""

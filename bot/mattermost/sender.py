@@ -9,7 +9,8 @@
   thread; block requests and reaction errors in the ballot's thread; an acknowledgement is a
   ``white_check_mark`` reaction on the command.
 - Every post carries a ``pending_post_id`` derived from the outbox key (the server drops a copy sent
-  again within 30 s) and the ``consent_bot`` payload in ``props``.
+  again within 30 s), the same id in ``props.consent_bot_message`` (so a resync recognises a post whose
+  sending was interrupted, however late), and the ``consent_bot`` payload in ``props``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.render import WORD_JOINER
 log = logging.getLogger(__name__)
 
 ACK_EMOJI = "white_check_mark"
+MESSAGE_ID_PROP = "consent_bot_message"
 THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR, Kind.STATUS}
 """Without a command to answer, these go in the ballot's thread."""
 CHANNEL_KINDS = {Kind.BALLOT, Kind.REMINDER, Kind.OUTCOME}
@@ -94,9 +96,10 @@ class MattermostSender:
             await self._react(post_of(message.reply_to), ACK_EMOJI)
             return None
         root = await self._root(message, ballot_id)
-        props = {"consent_bot": message.payload} if message.payload else None
+        message_id = pending_post_id(message.key)
+        props = {MESSAGE_ID_PROP: message_id, "consent_bot": message.payload}
         post = await self._client.create_post(message.room, await self._text(message), root_id=root, props=props,
-                                              pending_post_id=pending_post_id(message.key))
+                                              pending_post_id=message_id)
         if message.kind is Kind.BALLOT:
             # Pre-seeded reactions members can click; the bot's own reactions never count.
             for emoji in self._seeds.values():

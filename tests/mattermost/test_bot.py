@@ -5,6 +5,7 @@ the official OpenAPI description by the `mattermost` fixture."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 
 import pytest
@@ -307,3 +308,21 @@ async def test_a_fresh_install_replays_nothing_from_before_it_started(world, tmp
     ballot = await world.propose("!propose Sent to the new installation")
     assert "Sent to the new installation" in ballot["message"] and payload(ballot)["proposal"] == 1
     assert sum(payload(p).get("kind") == "ballot" for p in world.fake.posts_in(world.channel)) == 1
+
+
+async def test_a_post_sent_just_before_a_crash_is_recognised_not_posted_again(world):
+    """The bot posted the ballot, then died before recording it; it comes back after the server's 30 s
+    de-duplication window: the resync finds the post and records it instead of posting a second ballot."""
+    fake = world.fake
+    running = await world.start()
+    ballot = await world.propose()
+    await fake.wait_until(lambda: len(fake.reactions_on(ballot)) >= 4, what="seeded reactions")
+    await running.stop()
+    with sqlite3.connect(running.config.storage_path) as db:
+        assert db.execute("UPDATE outbox SET sent_at = NULL, platform_id = NULL WHERE kind = 'ballot'").rowcount == 1
+    fake.expire_pending_post_ids()
+
+    await running.start()
+    fake.react(world.bob, ballot, "+1")
+    assert await world.tally() == {**EMPTY, "agree": 1}   # the recognised post is the ballot again
+    assert sum(payload(p).get("kind") == "ballot" for p in fake.posts_in(world.channel)) == 1
