@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+import yaml
 
 import bot
 
@@ -49,3 +53,25 @@ def test_the_docker_image_installs_the_package_and_runs_the_bot_as_a_non_root_us
     assert "RUN pip install . \\" in lines
     assert any(line.startswith("USER ") and "root" not in line for line in lines)
     assert lines[-1] == 'CMD ["consent-bot", "run", "--config", "/config/config.yaml"]'
+
+
+def _unreachable_config(tmp_path, section: str) -> Path:
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    address = f"http://127.0.0.1:{port.getsockname()[1]}"   # bound, never listening: connections are refused
+    platform = {
+        "matrix": {"homeserver": address, "user_id": "@consent:example.org", "access_token": "t",
+                   "allowed_inviters": [":example.org"]},
+        "mattermost": {"url": address, "token": "t"},
+    }[section]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"platform": section, "storage": {"path": "consent.db"}, section: platform}))
+    return path
+
+
+@pytest.mark.parametrize("platform", ["matrix", "mattermost"])
+def test_an_unreachable_server_at_start_is_a_clear_error_not_a_traceback(tmp_path, platform):
+    result = consent_bot("run", "--config", str(_unreachable_config(tmp_path, platform)))
+    assert result.returncode == 1
+    assert "cannot reach http://127.0.0.1:" in result.stderr
+    assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -93,7 +94,14 @@ class MatrixBot:
 
     async def run(self) -> None:
         """Sync until cancelled."""
-        await self._login()
+        try:
+            await self._login()
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+            await self.client.close()
+            raise MatrixLoginFailed(f"cannot reach {self.settings.homeserver}: {error}") from None
+        except BaseException:
+            await self.client.close()
+            raise
         token = await self.repository.state(NEXT_BATCH)
         fresh = token is None
         if fresh:
@@ -111,8 +119,8 @@ class MatrixBot:
                         since=token,
                         full_state=first and not fresh,
                     )
-                except (OSError, asyncio.TimeoutError) as error:
-                    response = SyncError(str(error))
+                except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+                    response = SyncError(str(error) or type(error).__name__)
                 if isinstance(response, SyncError):
                     if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
                         raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({response.message})")
