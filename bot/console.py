@@ -20,7 +20,7 @@ from typing import TextIO
 from bot.config import Config
 from bot.durations import parse_duration
 from bot.handlers import COMMANDS
-from bot.outgoing import Outgoing
+from bot.outgoing import Kind, Outgoing
 from bot.service import ConsentService, Incoming
 from storage.repository import Repository
 
@@ -57,7 +57,9 @@ class ConsoleSender:
         self._out = out
         self._json = as_json
 
-    async def send(self, message: Outgoing, ballot_id: str | None) -> str:
+    async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
+        if message.kind is Kind.SEED:
+            return None  # there are no reactions to click in a terminal
         if self._json:
             line = dict(message.payload or {"kind": str(message.kind)})
             line["text"] = message.body

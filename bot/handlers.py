@@ -9,9 +9,9 @@ from bot import render
 from bot.commands import Registry, normalize
 from bot.durations import parse_duration
 from bot.engine import rules, transitions
-from bot.engine.model import Position, State
+from bot.engine.model import Position, Proposal, State
 from bot.i18n import N_
-from bot.outgoing import Kind
+from bot.outgoing import Kind, Outgoing
 from bot.render import Text
 from bot.service import Context
 
@@ -38,7 +38,14 @@ async def propose(ctx: Context) -> None:
                        limit=MAX_TEXT)
     number = await ctx.tx.next_number(ctx.room)
     proposal = await ctx.save(transitions.propose(number, title, text, ctx.sender, ctx.now, ctx.settings.code))
+    await _announce(ctx, proposal)
+
+
+async def _announce(ctx: Context, proposal: Proposal) -> None:
+    """A new round's ballot, then the reactions to seed on it (once the ballot has its platform id)."""
     await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code), proposal)
+    ctx.outbox.append(Outgoing(f"{ctx.event_id}/{len(ctx.outbox)}", ctx.room, Kind.SEED, "", "",
+                               number=proposal.number))
 
 
 async def _take(ctx: Context, position: Position) -> None:
@@ -133,7 +140,7 @@ async def round_(ctx: Context) -> None:
         proposal, ctx.sender, await ctx.is_facilitator(), ctx.now, ctx.settings.code, text, consent_instead
     )
     proposal = await ctx.save(step)
-    await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code), proposal)
+    await _announce(ctx, proposal)
 
 
 @COMMANDS.command("amend", "amender", usage=N_("!amend [#N] <new text>"),
@@ -170,7 +177,7 @@ async def challenge(ctx: Context) -> None:
         raise ctx.fail("A challenge needs a reason.")
     step = transitions.challenge(proposal, ctx.sender, reason, part, ctx.now, ctx.settings.code)
     proposal = await ctx.save(step)
-    await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code), proposal)
+    await _announce(ctx, proposal)
 
 
 @COMMANDS.command("extend", "prolonger", usage=N_("!extend #N <duration, e.g. 24h or 2d>"),

@@ -15,6 +15,9 @@ class Kind(StrEnum):
     STATUS = "status"
     ERROR = "error"
     ACK = "ack"
+    SEED = "seed"
+    """Not a message: the reactions a chat adapter adds to the ballot so members can click them. Queued
+    after the ballot like any message, so it is retried until done and never done twice."""
 
 
 @dataclass(frozen=True)

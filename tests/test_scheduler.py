@@ -46,9 +46,9 @@ async def test_a_round_closes_at_its_deadline_after_its_reminder(tmp_path, repos
         deadline = datetime.fromisoformat(sender.sent[0].payload["deadline"])
         assert scheduler.job_times() == {f"due/{ROOM}/1": deadline - timedelta(seconds=1)}
         await asyncio.wait_for(sender.outcome.wait(), timeout=15)
-        assert [m.kind for m in sender.sent] == [Kind.BALLOT, Kind.REMINDER, Kind.OUTCOME]
-        assert "Not answered yet: alice, bob." in sender.sent[1].body
-        assert sender.sent[2].payload["state"] == "adopted"
+        assert [m.kind for m in sender.sent] == [Kind.BALLOT, Kind.SEED, Kind.REMINDER, Kind.OUTCOME]
+        assert "Not answered yet: alice, bob." in sender.sent[2].body
+        assert sender.sent[3].payload["state"] == "adopted"
         # Once the closing job has finished, the proposal has no job left.
         await asyncio.wait_for(job_done.wait(), timeout=5)
         assert scheduler.job_times() == {}

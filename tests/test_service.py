@@ -13,7 +13,9 @@ FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")
 
 
 async def test_a_proposal_is_announced_with_its_ballot_and_machine_readable_state(assembly: Assembly):
-    [ballot] = await assembly.say("alice", "!propose Buy a kettle\nFor the meeting room.")
+    [ballot, seed] = await assembly.say("alice", "!propose Buy a kettle\nFor the meeting room.")
+    # After the ballot, the reactions for chat adapters to seed on it (queued: retried until done).
+    assert (seed.kind, seed.number, seed.payload) == (Kind.SEED, 1, None)
     assert ballot.kind is Kind.BALLOT
     assert "Proposal #1 by alice: Buy a kettle" in ballot.body
     assert "For the meeting room." in ballot.body
@@ -96,7 +98,7 @@ async def test_plain_conversation_is_ignored(assembly: Assembly):
 
 
 async def test_user_text_cannot_ping_the_room_nor_inject_html(assembly: Assembly):
-    [ballot] = await assembly.say("alice", "!propose <img src=x onerror=alert(1)> @room now\n<b>@channel</b>")
+    [ballot, _] = await assembly.say("alice", "!propose <img src=x onerror=alert(1)> @room now\n<b>@channel</b>")
     assert "<img" not in ballot.html and "&lt;img src=x" in ballot.html
     assert "@room" not in ballot.body and "@channel" not in ballot.body
     assert "@room" not in ballot.html and "@channel" not in ballot.html
@@ -132,7 +134,7 @@ async def test_a_message_that_fails_to_send_stays_queued_and_goes_out_once(assem
     assert await assembly.say("alice", "!propose Buy a kettle") == []
     await assembly.service.deliver()
     await assembly.service.deliver()
-    assert [m.kind for m in assembly.sender.sent] == [Kind.BALLOT]
+    assert [m.kind for m in assembly.sender.sent] == [Kind.BALLOT, Kind.SEED]
     assert await assembly.repository.pending_messages() == []
 
 

@@ -129,12 +129,13 @@ class MatrixBot:
                     backoff = min(backoff * 2, BACKOFF_MAX)
                     continue
                 backoff = BACKOFF_START
+                # Queued messages first (a ballot whose sending was interrupted gets its id back), so the
+                # reactions and replies to them in this sync find what they answer.
+                await self.service.deliver()
                 await self._handle_sync(response, since=None if fresh else token)
                 token = response.next_batch
                 await self.repository.set_state(NEXT_BATCH, token)
                 fresh = False
-                # Anything a failed or interrupted send left queued (a ballot among them gets its id here).
-                await self.service.deliver()
                 if first:
                     await self._reconcile()
                     await self.scheduler.start()

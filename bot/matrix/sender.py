@@ -60,12 +60,12 @@ class MatrixSender:
     async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
         if message.kind is Kind.ACK and message.reply_to:
             return await self._react(message.room, message.reply_to, ACK_KEY, message.key)
-        event_id = await self._send(message.room, "m.room.message", self._content(message, ballot_id), message.key)
-        if message.kind is Kind.BALLOT:
-            # Pre-seeded reactions members can click; the bot's own reactions never count.
+        if message.kind is Kind.SEED:
+            # Reactions members can click on the ballot; the bot's own reactions never count.
             for position, key in self._seeds.items():
-                await self._react(message.room, event_id, key, f"{message.key}/seed/{position.value}")
-        return event_id
+                await self._react(message.room, ballot_id, key, f"{message.key}/{position.value}")
+            return None
+        return await self._send(message.room, "m.room.message", self._content(message, ballot_id), message.key)
 
     def _content(self, message: Outgoing, ballot_id: str | None) -> dict[str, Any]:
         formatted = message.html

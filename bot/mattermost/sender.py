@@ -95,15 +95,16 @@ class MattermostSender:
         if message.kind is Kind.ACK and message.reply_to:
             await self._react(post_of(message.reply_to), ACK_EMOJI)
             return None
+        if message.kind is Kind.SEED:
+            # Reactions members can click on the ballot; the bot's own reactions never count.
+            for emoji in self._seeds.values():
+                await self._react(ballot_id, emoji)
+            return None
         root = await self._root(message, ballot_id)
         message_id = pending_post_id(message.key)
         props = {MESSAGE_ID_PROP: message_id, "consent_bot": message.payload}
         post = await self._client.create_post(message.room, await self._text(message), root_id=root, props=props,
                                               pending_post_id=message_id)
-        if message.kind is Kind.BALLOT:
-            # Pre-seeded reactions members can click; the bot's own reactions never count.
-            for emoji in self._seeds.values():
-                await self._react(post["id"], emoji)
         return post["id"]
 
     async def _root(self, message: Outgoing, ballot_id: str | None) -> str | None:

@@ -314,3 +314,14 @@ async def test_rate_limited_sends_are_retried_after_the_delay_the_server_asks(st
                                         and e.sender == bot.user_id, 4, room=room, timeout=20)
     assert {e.key for e in seeded} == {"👍", "🤷", "👎", "✋"}
     assert bot.rate_limited() > 0
+
+
+async def test_the_bot_rides_out_a_homeserver_restart(start_bot, members, synapse):
+    alice, bob = await members("alice", "bob")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id, bob)
+    ballot = await propose(alice, room, bot.user_id)
+    await synapse.arestart()
+    await bob.react(room, ballot.event_id, "👎")
+    assert (await status(alice, room, bot.user_id))["disagree"] == 1
+    bot.check_alive()
