@@ -166,7 +166,7 @@ class MatrixBot:
         for room, info in response.rooms.join.items():
             for event in info.state:
                 if isinstance(event, RoomCreateEvent):
-                    self.directory.creators[room] = event.sender
+                    self.directory.room_created(room, event.sender, events.content(event))
             matrix_room = self.client.rooms.get(room)
             if matrix_room is not None and matrix_room.encrypted:
                 await self._guarded(self._cannot_read_encrypted(room))
@@ -240,7 +240,7 @@ class MatrixBot:
     async def _dispatch(self, room: str, event) -> None:
         at = events.timestamp(event)
         if isinstance(event, RoomCreateEvent):
-            self.directory.creators[room] = event.sender
+            self.directory.room_created(room, event.sender, events.content(event))
         if event.sender == self.settings.user_id:
             return  # the bot's own messages and reactions never count
         if at < await self._joined_at(room):

@@ -9,8 +9,12 @@ class MatrixDirectory:
     def __init__(self, client: AsyncClient, facilitator_power_level: int) -> None:
         self._client = client
         self._level = facilitator_power_level
-        self.creators: dict[str, str] = {}
-        """room id → the sender of its m.room.create (nio does not keep it; the sync loop fills this)."""
+        self.creators: dict[str, set[str]] = {}
+        """room id → its creators (nio does not keep them; the sync loop fills this from m.room.create)."""
+
+    def room_created(self, room: str, sender: str, content: dict) -> None:
+        extra = content.get("additional_creators")
+        self.creators[room] = {sender, *(extra if isinstance(extra, list) else [])}
 
     async def members(self, room: str) -> set[str]:
         """The room's joined members, the bot excluded: the "m" of participation."""
@@ -24,7 +28,7 @@ class MatrixDirectory:
         matrix_room = self._client.rooms.get(room)
         if matrix_room is None:
             return False
-        # Room version 12 gives its creator an unlimited power level that the power levels event omits.
-        if matrix_room.room_version == "12" and member == self.creators.get(room):
+        # Room version 12 gives its creators an unlimited power level that the power levels event omits.
+        if matrix_room.room_version == "12" and member in self.creators.get(room, ()):
             return True
         return matrix_room.power_levels.get_user_level(member) >= self._level

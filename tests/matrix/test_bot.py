@@ -11,7 +11,7 @@ from nio import RoomMemberEvent
 from bot.matrix.bot import NEXT_BATCH
 from storage.repository import Repository
 
-from .bot_harness import RunningBot, bot_config, from_bot, reaction_by, room_with_bot
+from .bot_harness import RunningBot, bot_config, from_bot, joined, reaction_by, room_with_bot
 from .member import content, relates_to
 
 
@@ -325,3 +325,26 @@ async def test_the_bot_rides_out_a_homeserver_restart(start_bot, members, synaps
     await bob.react(room, ballot.event_id, "👎")
     assert (await status(alice, room, bot.user_id))["disagree"] == 1
     bot.check_alive()
+
+
+async def test_in_a_room_version_12_the_additional_creators_are_facilitators(start_bot, members):
+    alice, bob, carol = await members("alice", "bob", "carol")
+    bot = await start_bot([alice.user_id])
+    # nio's room_create has no creation_content: ask the homeserver directly.
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{alice.account.homeserver}/_matrix/client/v3/createRoom", json={
+            "room_version": "12", "invite": [bot.user_id, bob.user_id, carol.user_id],
+            "creation_content": {"additional_creators": [bob.user_id]},
+        }, headers={"Authorization": f"Bearer {alice.account.access_token}"}) as response:
+            assert response.status == 200, await response.text()
+            room = (await response.json())["room_id"]
+    for member in (bob, carol):
+        await member.join(room)
+    await alice.wait_for(joined(bot.user_id), room=room, timeout=15)
+    await propose(alice, room, bot.user_id)
+    # bob has no power level in the power levels event: only his being a creator makes him a facilitator.
+    assert bob.user_id not in (await alice.power_levels(room)).get("users", {})
+    accepted = await bob.send_text(room, "!extend #1 2h")
+    await bob.wait_for(reaction_by(bot.user_id, accepted, "✅"), room=room)
+    refused = await carol.send_text(room, "!extend #1 2h")
+    assert "Only a facilitator" in content(await answer_to(carol, room, bot.user_id, "error", refused))["body"]
