@@ -37,3 +37,7 @@ class Outgoing:
     """The platform event this answers (a command)."""
     mentions: tuple[str, ...] = field(default=())
     """Members the message mentions on purpose (reminders, block requests)."""
+
+
+class Undeliverable(Exception):
+    """The platform refuses this message for good (no longer in the room, target gone): retrying cannot help."""

@@ -22,7 +22,7 @@ from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, SendReminder, due_work, next_due_at
 from bot.engine.model import Position, Proposal, RuleViolation, State, Step
 from bot.i18n import Messages
-from bot.outgoing import Kind, Outgoing
+from bot.outgoing import Kind, Outgoing, Undeliverable
 from bot.render import Text
 from storage.repository import Repository, Transaction
 
@@ -338,19 +338,29 @@ class ConsentService:
         await self.deliver()
 
     async def deliver(self) -> None:
-        """Send every queued message in order; each is marked sent once the platform took it.
+        """Send every queued message, in order within each room; each is marked sent once the platform took it.
 
-        A message whose send fails stays queued and is tried again at the next
-        delivery; its key makes the platform drop a copy it already has.
+        A message whose send fails stays queued with the rest of its room's queue and is tried again at the
+        next delivery (its key makes the platform drop a copy it already has); other rooms go on. A message
+        the platform refuses for good is set aside with the reason, so it never holds up those after it.
         """
         async with self._delivering:
+            held_up: set[str] = set()
             for message in await self.repository.pending_messages():
+                if message.room in held_up:
+                    continue
                 ballot_id = None
                 if message.number is not None and message.kind is not Kind.BALLOT:
                     ballot_id = await self.repository.ballot_id(message.room, message.number)
                 try:
                     platform_id = await self.sender.send(message, ballot_id)
+                except Undeliverable as refusal:
+                    log.warning("%s cannot be delivered (%s): set aside", message.key, refusal)
+                    await self.repository.mark_undeliverable(message.key, str(refusal), self.clock())
+                    continue
                 except Exception:
-                    log.exception("sending %s failed; it stays queued", message.key)
-                    return
+                    log.exception("sending %s failed; it stays queued with what follows it in %s",
+                                  message.key, message.room)
+                    held_up.add(message.room)
+                    continue
                 await self.repository.mark_sent(message.key, platform_id, self.clock())

@@ -153,6 +153,10 @@ class Repository:
             ) as cursor:
                 return [(row["room"], row["number"], row["platform_id"]) for row in await cursor.fetchall()]
 
+    async def mark_undeliverable(self, key: str, reason: str, at: datetime) -> None:
+        async with self._lock:
+            await self._db.execute("UPDATE outbox SET sent_at = ?, error = ? WHERE key = ?", (to_text(at), reason, key))
+
     async def open_proposals(self) -> list[tuple[str, int]]:
         async with self._lock:
             async with self._db.execute(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.engine.model import Position
-from bot.outgoing import Kind
+from bot.outgoing import Kind, Undeliverable
 from bot.service import Incoming, ReactionRemoved, ReactionVote
-from tests.conftest import ROOM, TUESDAY, Assembly, Clock, make_assembly
+from tests.conftest import ROOM, TUESDAY, Assembly, Clock, RecordingSender, make_assembly
 
 FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")
 
@@ -268,3 +268,31 @@ async def test_once_an_edit_took_effect_further_edits_of_the_same_message_are_re
 async def test_a_proposal_too_long_gets_a_clear_answer(assembly: Assembly):
     [refusal] = await assembly.say("alice", "!propose Kettle\n" + "x" * 9000)
     assert refusal.body.splitlines()[0] == "The text is too long (9000 characters, at most 8000)."
+
+
+async def test_a_room_whose_message_fails_does_not_hold_up_other_rooms(assembly: Assembly):
+    class OneRoomDown(RecordingSender):
+        async def send(self, message, ballot_id):
+            if message.room == "!down:test":
+                raise ConnectionError("that room's server is unreachable")
+            return await super().send(message, ballot_id)
+
+    assembly.service.sender = sender = OneRoomDown()
+    await assembly.service.handle(Incoming("!down:test", "alice", "!propose Kettle", "$down", assembly.clock.now))
+    await assembly.say("alice", "!propose Paint the door")
+    assert [(m.room, m.kind) for m in sender.sent] == [(ROOM, Kind.BALLOT), (ROOM, Kind.SEED)]
+    assert [m.room for m in await assembly.repository.pending_messages()] == ["!down:test", "!down:test"]
+
+
+async def test_a_message_refused_for_good_is_set_aside_and_the_rest_goes_out(assembly: Assembly):
+    class RefusesSeeds(RecordingSender):
+        async def send(self, message, ballot_id):
+            if message.kind is Kind.SEED:
+                raise Undeliverable("M_FORBIDDEN: not in the room any more")
+            return await super().send(message, ballot_id)
+
+    assembly.service.sender = sender = RefusesSeeds()
+    await assembly.say("alice", "!propose Kettle")
+    await assembly.say("bob", "!agree")
+    assert [m.kind for m in sender.sent] == [Kind.BALLOT, Kind.ACK]
+    assert await assembly.repository.pending_messages() == []

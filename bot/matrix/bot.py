@@ -177,8 +177,8 @@ class MatrixBot:
                 timeline = []  # a fresh install: act on nothing old
             if await self._joined_at(room) is None:
                 # Events count from our join; without it in view, from now on.
-                our_join = next((e for e in timeline if self._is_our_join(e)), None)
-                await self._record_join(room, events.timestamp(our_join) if our_join else self.service.clock())
+                joins = [e for e in timeline if self._is_our_join(e)]  # the last one: a room may be rejoined
+                await self._record_join(room, events.timestamp(joins[-1]) if joins else self.service.clock())
             for event in timeline:
                 await self._guarded(self._dispatch(room, event))
 
@@ -217,6 +217,10 @@ class MatrixBot:
         response = await self.client.join(room)
         if hasattr(response, "room_id"):
             log.info("joined %s, invited by %s", room, invitation.sender)
+            # Back in a room we had left: what happened while we were out must not be replayed either, so
+            # forget the old join; the new join event sets it again.
+            self._joined.pop(room, None)
+            await self.repository.set_state(joined_key(room), "")
         else:
             log.warning("could not join %s: %s", room, getattr(response, "message", response))
 

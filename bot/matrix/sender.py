@@ -16,7 +16,7 @@ from typing import Any
 from nio import AsyncClient, RoomSendError
 
 from bot.engine.model import Position
-from bot.outgoing import Kind, Outgoing
+from bot.outgoing import Kind, Outgoing, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ because a notice never notifies."""
 THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR}
 """Without a command to answer, these go in the ballot's thread."""
 RATE_LIMIT_RETRIES = 5
+REFUSED_FOR_GOOD = {"M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE", "M_INVALID_PARAM"}
+"""Errors a retry cannot mend: no longer in the room, target gone, message refused as it is."""
 REMEMBERED_THREADS = 10_000
 
 
@@ -115,5 +117,7 @@ class MatrixSender:
                 continue
             if response.status_code == "M_DUPLICATE_ANNOTATION":
                 return ""  # the reaction is there already
+            if response.status_code in REFUSED_FOR_GOOD:
+                raise Undeliverable(f"{event_type} to {room}: {response.status_code} {response.message}")
             raise SendFailed(f"{event_type} to {room}: {response.status_code} {response.message}")
         raise SendFailed(f"{event_type} to {room}: still rate-limited after {RATE_LIMIT_RETRIES} tries")

@@ -24,7 +24,7 @@ from collections import OrderedDict
 from bot.engine.model import Position
 from bot.mattermost.client import MattermostApiError, MattermostClient
 from bot.mattermost.directory import MattermostDirectory
-from bot.outgoing import Kind, Outgoing
+from bot.outgoing import Kind, Outgoing, Undeliverable
 from bot.render import WORD_JOINER
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR, Kind.STATUS}
 CHANNEL_KINDS = {Kind.BALLOT, Kind.REMINDER, Kind.OUTCOME}
 """Always top-level posts: a ballot must be a thread root, so members can reply to it."""
 REMEMBERED = 10_000
+REFUSED_FOR_GOOD = {400, 403, 404}
+"""Statuses a retry cannot mend: the request is wrong as it is, the bot was removed, the post is gone."""
 _ID = re.compile(r"\b[a-z0-9]{26}\b")
 _TAGS = re.compile(r"(<strong>|</strong>|<br>\n?)")
 _INLINE = re.compile(r"([\\`*_\[\]~|])")
@@ -92,6 +94,14 @@ class MattermostSender:
             self.roots.popitem(last=False)
 
     async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
+        try:
+            return await self._post(message, ballot_id)
+        except MattermostApiError as error:
+            if error.status in REFUSED_FOR_GOOD:
+                raise Undeliverable(str(error)) from None
+            raise
+
+    async def _post(self, message: Outgoing, ballot_id: str | None) -> str | None:
         if message.kind is Kind.ACK and message.reply_to:
             await self._react(post_of(message.reply_to), ACK_EMOJI)
             return None

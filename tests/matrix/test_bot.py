@@ -348,3 +348,21 @@ async def test_in_a_room_version_12_the_additional_creators_are_facilitators(sta
     await bob.wait_for(reaction_by(bot.user_id, accepted, "✅"), room=room)
     refused = await carol.send_text(room, "!extend #1 2h")
     assert "Only a facilitator" in content(await answer_to(carol, room, bot.user_id, "error", refused))["body"]
+
+
+async def test_a_bot_invited_back_ignores_what_was_said_while_it_was_out(start_bot, members):
+    alice, = await members("alice")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id)
+    await propose(alice, room, bot.user_id, "!propose Before the kick")
+    await alice.client.room_kick(room, bot.user_id)
+    await alice.wait_for(lambda e: isinstance(e, RoomMemberEvent) and e.state_key == bot.user_id
+                         and e.membership == "leave", room=room)
+    await alice.send_text(room, "!propose While the bot was out")
+    await alice.invite(room, bot.user_id)
+    await alice.wait_for_count(joined(bot.user_id), 2, room=room, timeout=15)   # its second join
+    await alice.send_text(room, "!propose After coming back")
+    second = await alice.wait_for(lambda e: from_bot(bot.user_id, "ballot")(e)
+                                  and content(e)["consent_bot"]["proposal"] == 2, room=room)
+    assert "After coming back" in content(second)["body"]
+    assert len(alice.matching(from_bot(bot.user_id, "ballot"), room=room)) == 2
