@@ -64,7 +64,10 @@ def _console(config: Config, arguments: argparse.Namespace, default_database: st
 def main(argv: list[str] | None = None) -> None:
     arguments = _parser().parse_args(argv)
     config = _load(arguments.config)
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = config.log_level
+    if arguments.command == "console" and level == "INFO":
+        level = "WARNING"  # the terminal is the room: log lines would interleave with the conversation
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if config.log_level != "DEBUG":
         # The libraries narrate every room event and job at INFO; our own INFO lines are the useful ones.
         for noisy in ("nio", "apscheduler"):

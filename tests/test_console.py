@@ -63,3 +63,8 @@ def test_console_mistakes_are_answered_on_standard_error():
     assert lines == []
     assert "/advance: 'soon' is not a duration" in prompts
     assert "Console commands:" in prompts
+
+
+def test_the_console_shows_the_conversation_not_log_lines():
+    _, prompts = run_console("/quit\n")
+    assert "INFO" not in prompts and "applying migration" not in prompts
