@@ -267,6 +267,14 @@ def _forbidden() -> MattermostError:
     return MattermostError(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
 
 
+def _post_id(request: web.Request) -> str:
+    """The {post_id} of the path, refused as the server does when it is not an id."""
+    post_id = request.match_info["post_id"]
+    if not is_valid_id(post_id):
+        raise _bad_url_param("post_id")
+    return post_id
+
+
 def _bad_url_param(name: str) -> MattermostError:
     return MattermostError(400, "api.context.invalid_url_param.app_error",
                            f"Invalid or missing {name} parameter in request URL.")
@@ -1495,19 +1503,19 @@ class FakeMattermost:
         shown, _created = self._create_post(request[_SESSION_KEY], body, set_online=set_online)
         return _json_response(shown, 201, newline=True)
 
-    async def _get_post(self, request: web.Request) -> web.Response:
-        post_id = request.match_info["post_id"]
-        if not is_valid_id(post_id):
-            raise _bad_url_param("post_id")
+    def _readable_post(self, request: web.Request, post_id: str) -> _Post:
         post = self._live_post(post_id)
         if not self._can_read(request[_SESSION_KEY], self.channels[post.channel_id]):
             raise _forbidden()
+        return post
+
+    async def _get_post(self, request: web.Request) -> web.Response:
+        post_id = _post_id(request)
+        post = self._readable_post(request, post_id)
         return _json_response(self._post_json(post), newline=True)
 
     async def _update_post(self, request: web.Request) -> web.Response:
-        post_id = request.match_info["post_id"]
-        if not is_valid_id(post_id):
-            raise _bad_url_param("post_id")
+        post_id = _post_id(request)
         body = self._json_body(request, "post")
         if not isinstance(body, dict) or body.get("id") != post_id:
             raise _bad_body_param("id")
@@ -1515,28 +1523,20 @@ class FakeMattermost:
         return _json_response(shown, newline=True)
 
     async def _patch_post_handler(self, request: web.Request) -> web.Response:
-        post_id = request.match_info["post_id"]
-        if not is_valid_id(post_id):
-            raise _bad_url_param("post_id")
+        post_id = _post_id(request)
         patch = self._json_body(request, "post")
         if not isinstance(patch, dict):
             raise _bad_body_param("post")
         return _json_response(self._patch_post(request[_SESSION_KEY], post_id, patch), newline=True)
 
     async def _delete_post_handler(self, request: web.Request) -> web.Response:
-        post_id = request.match_info["post_id"]
-        if not is_valid_id(post_id):
-            raise _bad_url_param("post_id")
+        post_id = _post_id(request)
         self._delete_post(request[_SESSION_KEY], post_id)
         return _json_response({"status": "OK"})
 
     async def _get_post_thread(self, request: web.Request) -> web.Response:
-        post_id = request.match_info["post_id"]
-        if not is_valid_id(post_id):
-            raise _bad_url_param("post_id")
-        post = self._live_post(post_id)
-        if not self._can_read(request[_SESSION_KEY], self.channels[post.channel_id]):
-            raise _forbidden()
+        post_id = _post_id(request)
+        post = self._readable_post(request, post_id)
         root_id = post.root_id or post.id
         thread = [p for p in self._posts.values() if (p.id == root_id or p.root_id == root_id) and not p.delete_at]
         return _json_response(self._post_list(thread), newline=True)
@@ -1546,9 +1546,7 @@ class FakeMattermost:
         return _json_response(reaction, 200, newline=True)  # 200, not the 201 the description says
 
     async def _get_reactions(self, request: web.Request) -> web.Response:
-        post_id = request.match_info["post_id"]
-        if not is_valid_id(post_id):
-            raise _bad_url_param("post_id")
+        post_id = _post_id(request)
         self._require_post_permission(request[_SESSION_KEY], post_id, write=False)
         reactions = self._reactions.get(post_id)
         return _json_response([dict(r) for r in reactions] if reactions else None)  # a nil slice: null
