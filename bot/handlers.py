@@ -44,19 +44,17 @@ async def propose(ctx: Context) -> None:
 async def _announce(ctx: Context, proposal: Proposal) -> None:
     """A new round's ballot, then the reactions to seed on it (once the ballot has its platform id)."""
     await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code), proposal)
-    ctx.outbox.append(Outgoing(f"{ctx.event_id}/{len(ctx.outbox)}", ctx.room, Kind.SEED, "", "",
-                               number=proposal.number))
+    ctx.outbox.append(Outgoing(ctx.next_key(), ctx.room, Kind.SEED, "", "", number=proposal.number))
 
 
-async def _take(ctx: Context, position: Position) -> None:
-    proposal = await ctx.proposal()
-    step = transitions.take_position(proposal, ctx.sender, position, ctx.arguments, ctx.now)
+async def _take(ctx: Context, position: Position, acknowledge: bool = True) -> None:
+    """Record the sender's position; a block still owing its argument gets a request for it instead of a ✅."""
+    step = transitions.take_position(await ctx.proposal(), ctx.sender, position, ctx.arguments, ctx.now)
     proposal = await ctx.save(step)
-    stance = proposal.current_round.stance_of(ctx.sender)
-    if stance.position is Position.BLOCK and not rules.is_argued(stance.argument):
+    if ctx.sender in rules.owing_argument(proposal.current_round):
         text = render.block_request(proposal, ctx.sender, ctx.m)
         await ctx.say(Kind.BLOCK_REQUEST, text, proposal, mentions=(ctx.sender,))
-    else:
+    elif acknowledge:
         await ctx.say(Kind.ACK, render.ack(proposal, ctx.sender, ctx.m), proposal)
 
 
@@ -64,10 +62,7 @@ async def _take(ctx: Context, position: Position) -> None:
 async def vote_by_reaction(ctx: Context, position: Position) -> None:
     """A reaction on the ballot: no acknowledgement (a reaction cannot be answered), but a bare block is
     still asked for its argument."""
-    proposal = await ctx.save(transitions.take_position(await ctx.proposal(), ctx.sender, position, "", ctx.now))
-    if position is Position.BLOCK and ctx.sender in rules.owing_argument(proposal.current_round):
-        await ctx.say(Kind.BLOCK_REQUEST, render.block_request(proposal, ctx.sender, ctx.m), proposal,
-                      mentions=(ctx.sender,))
+    await _take(ctx, position, acknowledge=False)
 
 
 @COMMANDS.on_reply

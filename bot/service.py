@@ -97,7 +97,7 @@ class Context:
     reference: int | None
     arguments: str
     reply_to: str | None = None
-    """The event answers thread under (a command); None for reactions, which cannot be replied to."""
+    """The event the answers reply to (a command); None for reactions, which cannot be replied to."""
     outbox: list[Outgoing] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
 
@@ -139,11 +139,14 @@ class Context:
         if proposal is not None:
             members = len(await self.participants(proposal))
             payload = render.payload(kind, proposal, members, self.m)
-        key = f"{self.event_id}/{len(self.outbox)}"
         self.outbox.append(
-            Outgoing(key, self.room, kind, text.body, text.html, payload,
+            Outgoing(self.next_key(), self.room, kind, text.body, text.html, payload,
                      proposal.number if proposal else None, self.reply_to, mentions)
         )
+
+    def next_key(self) -> str:
+        """The idempotency key of the next message this event causes: the same on every replay."""
+        return f"{self.event_id}/{len(self.outbox)}"
 
 
 async def _nothing_to_reschedule(room: str, number: int) -> None:
