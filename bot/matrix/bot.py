@@ -91,6 +91,7 @@ class MatrixBot:
         self.ready = asyncio.Event()
         """Set once the first sync is handled, open ballots reconciled and the scheduler started."""
         self._joined: dict[str, datetime] = {}
+        self._told_encrypted: set[str] = set()
 
     async def run(self) -> None:
         """Sync until cancelled."""
@@ -283,6 +284,9 @@ class MatrixBot:
 
     async def _cannot_read_encrypted(self, room: str) -> None:
         """Said once per room (the outbox key is the room's): encrypted rooms are not supported yet."""
+        if room in self._told_encrypted:
+            return  # every sync sees the room still encrypted: spare the database the same no-op
+        self._told_encrypted.add(room)
         m = messages_for(self.config.for_room(room))
         text = Text().line(m._("This room is encrypted: consent-bot cannot read encrypted rooms yet. "
                                "Use it in a room without encryption."))
