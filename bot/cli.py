@@ -12,15 +12,28 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config
+from bot.config import IN_MEMORY, Config, ConfigError, load_config
 
-IN_MEMORY = ":memory:"
+# The simulated clock's start: far enough from year 9999 that every deadline, lock and /advance the
+# bot may add (see bot.durations) is still a date, and close enough to now to mean something.
+EARLIEST_START_YEAR = 2000
+LATEST_START_YEAR = 2100
 
 
 def _instant(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
+    """--start: an ISO-8601 instant with its UTC offset, between the years 2000 and 2100."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not an ISO-8601 instant such as 2027-03-26T18:00+01:00"
+        ) from None
     if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. 2027-03-26T18:00+01:00")
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} needs a UTC offset, e.g. 2027-03-26T18:00+01:00")
+    if not EARLIEST_START_YEAR <= moment.year <= LATEST_START_YEAR:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is out of range: start between the years {EARLIEST_START_YEAR} and {LATEST_START_YEAR}"
+        )
     return moment
 
 

@@ -8,8 +8,11 @@ Validation reads everything and reports every problem at once, each named by its
 from __future__ import annotations
 
 import difflib
+import functools
+import math
 import os
 import re
+import tempfile
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -22,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays
 import yaml
 
-from bot.durations import parse_calendar_duration, parse_duration
+from bot.durations import MAX_BETWEEN_ROUNDS, MAX_LOCK, MAX_ROUND, parse_calendar_duration, parse_duration
 from bot.engine.calendar import WorkingCalendar
 from bot.engine.model import Position, SocialCode
 from bot.reactions import MATRIX_DEFAULTS, MATTERMOST_DEFAULTS, normalize_emoji, normalize_emoji_name
@@ -40,6 +43,23 @@ MATTERMOST_KEYS = ("url", "token", "teams", "reactions")
 STORAGE_KEYS = ("path",)
 DEFAULT_STORAGE_PATH = "storage/consent.db"
 HOLIDAY_KEYS = ("country", "subdivision")
+IN_MEMORY = ":memory:"  # SQLite's name for a database that is no file: nothing to check on disk
+
+# Bounds on what the file may hold, so that nothing in it can crash the bot or make it hang:
+# each is far beyond real use. The durations' bounds are in bot.durations (MAX_ROUND...).
+MAX_REMINDERS = 10
+MAX_BLOCKED_ROUNDS = 100
+MAX_FACILITATORS = 1000
+MAX_ID_LENGTH = 255  # a member id, a room id: Matrix ids are at most 255 bytes
+MAX_TEAM_LENGTH = 64  # Mattermost team names are at most 64 characters
+MAX_TIMEZONE_LENGTH = 100  # the longest IANA name is about 30 characters
+MAX_SHARE_LENGTH = 30  # "2/3", "0.67", "67%": a share is short
+MAX_FILE_SIZE = 1_000_000  # bytes; a configuration is a few kilobytes, /dev/zero is endless
+MAX_DEPTH = 20  # nesting levels; the deepest key is rooms.<id>.holidays.country (4)
+_SHOWN = 40  # how much of a long value an error message quotes
+# A share as Fraction reads it, with at most 3 digits of exponent: Fraction("1e999999999") would compute
+# 10**999999999 for minutes. Floats, written back by str(), never have more (1e-05, 1e+300).
+_SHARE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d{1,3})?|[-+]?\d+/\d+", re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -136,7 +156,15 @@ class _Report:
         for secret in self.secrets:
             for spelling in {secret, repr(secret)[1:-1]}:
                 problem = problem.replace(spelling, "***")
-        self.problems.append(f"{key}: {problem}")
+        # One problem a line, always: a key or a value may hold a newline or a control character.
+        self.problems.append(_printable(f"{key}: {problem}"))
+
+
+def _printable(text: str) -> str:
+    """``text`` with its control characters escaped, as repr() would show them."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 INVALID = object()  # what a converter returns once it has reported a problem
@@ -156,16 +184,34 @@ def _simple(parse: Callable[[Any], Any]) -> Converter:
     return convert
 
 
+def _shown(value: Any) -> str:
+    """A value as error messages quote it: repr() of a scalar, cut short; a list or a mapping by its type.
+
+    A container is never repr()'d: YAML aliases can make one that refers to itself, or that holds
+    millions of references to the same list ("billion laughs").
+    """
+    if isinstance(value, list | dict | set | tuple):
+        return _describe(value)
+    if isinstance(value, str) and len(value) > _SHOWN:
+        return repr(value[:_SHOWN]) + "…"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** _SHOWN:
+        return f"a number of more than {_SHOWN} digits"  # not str(): it refuses more than 4300 digits
+    shown = repr(value)
+    return shown if len(shown) <= _SHOWN + 2 else shown[:_SHOWN] + "…"
+
+
 def _describe(value: Any) -> str:
     """A YAML value as the user wrote it, for "expected X, got Y"."""
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= 10 ** _SHOWN:
+        return _shown(value)  # "a number of more than 40 digits"
     if isinstance(value, int | float):
-        return f"the number {value}"
+        return f"the number {_shown(value)}"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {_shown(value)}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -174,12 +220,20 @@ def _describe(value: Any) -> str:
 
 
 def _did_you_mean(word: object, candidates: Collection[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(candidates), n=1)
+    if not isinstance(word, str) or len(word) > _SHOWN:
+        return ""  # nothing to suggest for a number or a paragraph, and difflib is slow on long text
+    close = difflib.get_close_matches(word, list(candidates), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _join(prefix: str, name: object) -> str:
-    return f"{prefix}.{name}" if prefix else str(name)
+    """A dotted key; ``name`` may be any YAML scalar (a number, a date, null), and is cut short if long."""
+    if isinstance(name, int) and abs(name) >= 10 ** _SHOWN:
+        text = _shown(name)
+    else:
+        text = str(name)
+    shown = text if len(text) <= 2 * _SHOWN else text[:2 * _SHOWN] + "…"
+    return f"{prefix}.{shown}" if prefix else shown
 
 
 def _section(value: Any, key: str, report: _Report, known: Collection[str]) -> dict[str, Any] | None:
@@ -213,7 +267,7 @@ def _choice(options: tuple[str, ...], normalize: Callable[[str], str]) -> Conver
         if not isinstance(value, str):
             raise ValueError(f"expected one of {', '.join(options)}, got {_describe(value)}")
         if normalize(value) not in options:
-            raise ValueError(f"{value!r} is not one of {', '.join(options)}" + _did_you_mean(value, options))
+            raise ValueError(f"{_shown(value)} is not one of {', '.join(options)}" + _did_you_mean(value, options))
         return normalize(value)
 
     return _simple(parse)
@@ -232,12 +286,21 @@ def _platform(value: Any, key: str, report: _Report) -> Any:
 def _time_zone(value: Any) -> ZoneInfo:
     if not isinstance(value, str):
         raise ValueError(f"expected a time zone name such as Europe/Paris, got {_describe(value)}")
+    # ZoneInfo reads a file named after the key: refuse what no zone is called before it tries.
+    if len(value) > MAX_TIMEZONE_LENGTH or "\0" in value:
+        raise ValueError(f"{_shown(value)} is not a known time zone: expected a name such as Europe/Paris")
     try:
         return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as "Europe"
+    # ValueError: a path ("../x", "/etc/localtime") or a file that is no zone; OSError: a directory ("Europe").
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
-            f"{value!r} is not a known time zone" + _did_you_mean(value, available_timezones())
+            f"{_shown(value)} is not a known time zone" + _did_you_mean(value, _known_time_zones())
         ) from None
+
+
+@functools.cache
+def _known_time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # it reads the whole time zone database: once is enough
 
 
 @_simple
@@ -254,20 +317,23 @@ def _duration_text(value: Any, expected: str) -> str:
     raise ValueError(f"expected {expected}, got {_describe(value)}{hint}")
 
 
-def _duration(value: Any) -> Any:
-    return parse_duration(_duration_text(value, "a duration such as 72h or 7d"))
+@_simple
+def _between_rounds(value: Any) -> Any:
+    return parse_duration(_duration_text(value, "a duration such as 72h or 7d"), maximum=MAX_BETWEEN_ROUNDS)
 
 
-def _positive_duration(value: Any) -> Any:
-    duration = _duration(value)
+@_simple
+def _round_duration(value: Any) -> Any:
+    """A round's minimum duration or a reminder's offset: more than zero, at most MAX_ROUND."""
+    duration = parse_duration(_duration_text(value, "a duration such as 72h or 7d"), maximum=MAX_ROUND)
     if not duration:
-        raise ValueError(f"{value!r} must be longer than zero")
+        raise ValueError(f"{_shown(value)} must be longer than zero")
     return duration
 
 
 @_simple
-def _calendar_duration(value: Any) -> Any:
-    return parse_calendar_duration(_duration_text(value, "a duration such as 3mo or 90d"))
+def _majority_lock(value: Any) -> Any:
+    return parse_calendar_duration(_duration_text(value, "a duration such as 3mo or 90d"), maximum=MAX_LOCK)
 
 
 def _list_of(convert_item: Converter, expected: str) -> Converter:
@@ -284,7 +350,10 @@ def _list_of(convert_item: Converter, expected: str) -> Converter:
 
 
 def _reminders(value: Any, key: str, report: _Report) -> Any:
-    offsets = _list_of(_simple(_positive_duration), "durations such as [24h, 1h]")(value, key, report)
+    if isinstance(value, list) and len(value) > MAX_REMINDERS:
+        report.add(key, f"at most {MAX_REMINDERS} reminders, got {len(value)}")
+        return INVALID
+    offsets = _list_of(_round_duration, "durations such as [24h, 1h]")(value, key, report)
     # Earliest reminder first; the same offset twice would send the same reminder twice.
     return offsets if offsets is INVALID else sorted(set(offsets), reverse=True)
 
@@ -293,13 +362,23 @@ def _reminders(value: Any, key: str, report: _Report) -> Any:
 def _member(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected a member id such as '@alice:example.org', got {_describe(value)}")
+    if len(value.strip()) > MAX_ID_LENGTH:
+        raise ValueError(f"a member id has at most {MAX_ID_LENGTH} characters, got {len(value.strip())}")
     return value.strip()
+
+
+def _facilitators(value: Any, key: str, report: _Report) -> Any:
+    if isinstance(value, list) and len(value) > MAX_FACILITATORS:
+        report.add(key, f"at most {MAX_FACILITATORS} facilitators, got {len(value)}")
+        return INVALID
+    return _list_of(_member, "member ids")(value, key, report)
 
 
 @_simple
 def _rounds_count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"expected a whole number of at least 1, got {_describe(value)}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BLOCKED_ROUNDS:
+        raise ValueError(f"expected a whole number of at least 1, at most {MAX_BLOCKED_ROUNDS}, "
+                         f"got {_describe(value)}")
     return value
 
 
@@ -307,13 +386,19 @@ def _fraction(value: Any, expected: str) -> Fraction:
     """A share written 2/3, 0.67 or 67% (as written: 0.67 is 67/100, not a rounded 2/3)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected {expected}, got {_describe(value)}")
+    if isinstance(value, float) and not math.isfinite(value):  # YAML's .inf and .nan, and 1.0e+400
+        raise ValueError(f"{_shown(value)} is not a number: expected {expected}")
+    if isinstance(value, int) and abs(value) > 10 ** MAX_SHARE_LENGTH:
+        raise ValueError(f"{_shown(value)} is far too large: expected {expected}")
     text = str(value).strip()
+    percent = text.endswith("%")
+    number = text[:-1].strip() if percent else text
+    if len(number) > MAX_SHARE_LENGTH or not _SHARE.fullmatch(number):
+        raise ValueError(f"{_shown(value)} is not a number: expected {expected}")
     try:
-        if text.endswith("%"):
-            return Fraction(text[:-1].strip()) / 100
-        return Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{value!r} is not a number: expected {expected}") from None
+        return Fraction(number) / 100 if percent else Fraction(number)
+    except (ValueError, ZeroDivisionError, OverflowError):  # "2/0"
+        raise ValueError(f"{_shown(value)} is not a number: expected {expected}") from None
 
 
 @_simple
@@ -321,7 +406,7 @@ def _majority(value: Any) -> Fraction:
     share = _fraction(value, "a fraction such as 2/3, 0.67 or 67%")
     if not Fraction(1, 2) < share <= 1:
         half = ", and exactly 1/2 is not a majority" if share == Fraction(1, 2) else ""
-        raise ValueError(f"must be a fraction between 1/2 and 1, e.g. 2/3 (got {value!r}{half})")
+        raise ValueError(f"must be a fraction between 1/2 and 1, e.g. 2/3 (got {_shown(value)}{half})")
     return share
 
 
@@ -330,7 +415,7 @@ def _quorum(value: Any) -> Fraction:
     share = _fraction(value, "a share such as 1/2, 0.5 or 50%")
     if not 0 <= share <= 1:
         raise ValueError(
-            f"must be a share between 0 and 1, e.g. 1/2 or 50%; 0 means no quorum (got {value!r})"
+            f"must be a share between 0 and 1, e.g. 1/2 or 50%; 0 means no quorum (got {_shown(value)})"
         )
     return share
 
@@ -347,7 +432,8 @@ def _holidays(value: Any, key: str, report: _Report) -> Any:
         report.add(f"{key}.country", f"expected a country code such as FR, got {_describe(country)}")
         return INVALID
     if country.upper() not in supported:
-        report.add(f"{key}.country", f"{country!r} is not a country code known to the holidays package, e.g. FR")
+        report.add(f"{key}.country",
+                   f"{_shown(country)} is not a country code known to the holidays package, e.g. FR")
         return INVALID
     country = country.upper()
     if subdivision is None:
@@ -361,7 +447,8 @@ def _holidays(value: Any, key: str, report: _Report) -> Any:
     codes = {spelling.casefold(): code for spelling, code in spellings.items()}
     if not isinstance(subdivision, str) or subdivision.casefold() not in codes:
         known = ", ".join(entity.subdivisions) or "none"
-        report.add(f"{key}.subdivision", f"{subdivision!r} is not a subdivision of {country} (known: {known})")
+        report.add(f"{key}.subdivision",
+                   f"{_shown(subdivision)} is not a subdivision of {country} (known: {known})")
         return INVALID
     return country, codes[subdivision.casefold()]
 
@@ -386,14 +473,14 @@ ASSEMBLY_CONVERTERS: dict[str, Converter] = {
     "timezone": _time_zone,
     "holidays": _holidays,
     "working_days_only": _boolean,
-    "minimum_duration": _simple(_positive_duration),
+    "minimum_duration": _round_duration,
     "reminders": _reminders,
-    "days_between_rounds": _simple(_duration),
+    "days_between_rounds": _between_rounds,
     "blocked_rounds_before_majority": _rounds_count,
     "majority": _majority,
-    "majority_lock": _calendar_duration,
+    "majority_lock": _majority_lock,
     "quorum": _quorum,
-    "facilitators": _list_of(_member, "member ids"),
+    "facilitators": _facilitators,
 }
 
 
@@ -426,7 +513,62 @@ def _storage_path(value: Any, key: str, report: _Report, base_dir: Path) -> Any:
     if not isinstance(value, str) or not value.strip():
         report.add(key, f"expected a file path such as storage/consent.db, got {_describe(value)}")
         return INVALID
-    return base_dir / Path(value).expanduser()  # an absolute path stays as it is
+    if "\0" in value:  # no file name holds one: every system call would refuse it
+        report.add(key, "a file path cannot contain a NUL byte (\\0)")
+        return INVALID
+    try:
+        return base_dir / Path(value).expanduser()  # an absolute path stays as it is
+    except RuntimeError:  # "~nobody/consent.db": no such user, or no home directory
+        report.add(key, f"{_shown(value)}: there is no such home directory for ~ to stand for")
+        return INVALID
+
+
+def check_storage(path: Path) -> str | None:
+    """Why the bot could not keep its database at ``path``, or None if it can.
+
+    The bot creates the file, and its folder, at its first start: this proves it could, now, so that
+    check-config catches a wrong path before the bot runs. It may create the folder (as the bot would)
+    and writes only a temporary file there, which it removes; it never creates the database itself.
+    """
+    if "\0" in str(path):
+        return "a file path cannot contain a NUL byte (\\0)"
+    folder = path.parent
+    try:
+        if path.is_dir():
+            example = _path_text(path / "consent.db")
+            return f"{_path_text(path)} is a folder: give the database file's path, e.g. {example}"
+        blocker = _file_on_the_way(folder)
+        if blocker is not None:
+            return f"the folder {_path_text(folder)} cannot be created: {_path_text(blocker)} is a file, not a folder"
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # e.g. under /proc or /sys, or a name too long for the file system
+        return f"the folder {_path_text(folder)} cannot be created ({_reason(error)})"
+    try:
+        with tempfile.TemporaryFile(dir=folder):  # removed as soon as closed
+            pass
+        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+            return f"the bot cannot read and write the database {_path_text(path)}"
+    except OSError as error:
+        return f"the bot cannot write in the folder {_path_text(folder)} ({_reason(error)})"
+    return None
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
+
+
+def _path_text(path: Path) -> str:
+    """A path for an error message, cut short if it is absurdly long."""
+    text = str(path)
+    return text if len(text) <= 4 * _SHOWN else text[:4 * _SHOWN] + "…"
+
+
+def _file_on_the_way(folder: Path) -> Path | None:
+    """The nearest existing ancestor of ``folder`` (or itself) if it is not a folder: then mkdir would fail."""
+    for ancestor in (folder, *folder.parents):
+        if ancestor.exists():
+            return None if ancestor.is_dir() else ancestor
+    return None
 
 
 def _rooms(
@@ -441,7 +583,10 @@ def _rooms(
     rooms = {}
     for room_id, overrides in value.items():
         if not isinstance(room_id, str):
-            report.add("rooms", f"the room id {room_id!r} must be text: put it in quotes")
+            report.add("rooms", f"the room id {_shown(room_id)} must be text: put it in quotes")
+            continue
+        if not room_id.strip() or len(room_id) > MAX_ID_LENGTH:
+            report.add("rooms", f"the room id {_shown(room_id)} must be from 1 to {MAX_ID_LENGTH} characters")
             continue
         prefix = f"rooms.{room_id}"
         overrides = _section(overrides, prefix, report, ASSEMBLY_CONVERTERS)
@@ -451,6 +596,15 @@ def _rooms(
         own = {key: ASSEMBLY_CONVERTERS[key](merged[key], f"{prefix}.{key}", report) for key in overrides}
         rooms[room_id] = {**assembly_values, **own}
     return rooms
+
+
+def _known_holidays(assembly_raw: dict[str, Any]) -> dict[str, Any]:
+    """The assembly's settings without unknown holidays keys, for rooms to merge over: the assembly
+    reports them once, and a room that overrides holidays must not report them as its own."""
+    holidays_raw = assembly_raw.get("holidays")
+    if not isinstance(holidays_raw, dict):
+        return assembly_raw
+    return {**assembly_raw, "holidays": {k: v for k, v in holidays_raw.items() if k in HOLIDAY_KEYS}}
 
 
 def _set_dotted(raw: dict[str, Any], key: str, value: str) -> bool:
@@ -481,7 +635,8 @@ def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str], report: 
     return keys
 
 
-def _build(raw: Any, config_dir: Path, environ: Mapping[str, str]) -> Config:
+def _build(raw: Any, config_dir: Path, environ: Mapping[str, str], check_files: bool) -> Config:
+    """The Config of a loaded document; ``check_files``: also prove the storage path usable."""
     report = _Report()
     top = _section(raw, "", report, TOP_LEVEL_KEYS)
     if top is None:
@@ -496,6 +651,10 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str]) -> Config:
     base_dir = Path.cwd() if "storage.path" in from_env else config_dir
     path = storage.get("path", DEFAULT_STORAGE_PATH)
     storage_path = _storage_path(path, "storage.path", report, base_dir)
+    if check_files and storage_path is not INVALID and path != IN_MEMORY:
+        problem = check_storage(storage_path)
+        if problem is not None:
+            report.add("storage.path", problem)
 
     assembly = _section(top.get("assembly"), "assembly", report, ASSEMBLY_CONVERTERS) or {}
     assembly_raw = _merge(ASSEMBLY_DEFAULTS, assembly)
@@ -503,7 +662,7 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str]) -> Config:
         key: convert(assembly_raw[key], f"assembly.{key}", report)
         for key, convert in ASSEMBLY_CONVERTERS.items()
     }
-    rooms = _rooms(top.get("rooms"), assembly_raw, assembly_values, report)
+    rooms = _rooms(top.get("rooms"), _known_holidays(assembly_raw), assembly_values, report)
     matrix = _matrix(top.get("matrix"), platform, report)
     mattermost = _mattermost(top.get("mattermost"), platform, report)
 
@@ -521,8 +680,16 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str]) -> Config:
 
 
 def _required_url(value: Any, key: str, what: str, report: _Report) -> None:
-    if not isinstance(value, str) or urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc:
+    if not isinstance(value, str) or not _is_web_address(value):
         report.add(key, f"required: {what}")
+
+
+def _is_web_address(text: str) -> bool:
+    try:
+        parts = urlparse(text)
+    except ValueError:  # "http://[::1" (an unclosed IPv6 address) and the like
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _matrix(value: Any, platform: Any, report: _Report) -> MatrixSettings | None:
@@ -602,13 +769,15 @@ def _mattermost(value: Any, platform: Any, report: _Report) -> MattermostSetting
     teams = section.get("teams") or []
     if not isinstance(teams, list) or not all(isinstance(t, str) and t.strip() for t in teams):
         report.add("mattermost.teams", f"expected a list of team names (as in the team's URL), got {_describe(teams)}")
+    elif any(len(t.strip()) > MAX_TEAM_LENGTH for t in teams):
+        report.add("mattermost.teams", f"a team name has at most {MAX_TEAM_LENGTH} characters")
     reactions = _reactions(section.get("reactions"), report, "mattermost", MATTERMOST_DEFAULTS,
                            normalize_emoji_name, "emoji names such as +1 or raised_hand")
     for position, names in reactions.items():
         for name in names:
             if not _EMOJI_NAME.match(name):
-                report.add(f"mattermost.reactions.{position.value}",
-                           f"{name!r} is not an emoji name: write names such as +1 or raised_hand, without colons")
+                report.add(f"mattermost.reactions.{position.value}", f"{_shown(name)} is not an emoji name: "
+                                                                     "write names such as +1 or raised_hand, without colons")
     if len(report.problems) > problems_before:
         return None
     return MattermostSettings(url.rstrip("/"), token.strip(), tuple(t.strip() for t in teams), reactions)
@@ -628,44 +797,121 @@ class _StrictLoader(yaml.SafeLoader):
             key = self.construct_object(key_node)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} appears twice in the same section", key_node.start_mark
+                    None, None, f"the key {_shown(key)} appears twice in the same section", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
-def _read_yaml(path: Path) -> Any:
+def _file_error(path: Path, problem: str) -> ConfigError:
+    return ConfigError([_printable(f"{path}{problem}")])
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_SIZE + 1)  # no more: --config /dev/zero must not fill the memory
     except FileNotFoundError:
-        raise ConfigError([f"{path}: no such configuration file"]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([f"{path}: not a UTF-8 text file"]) from None
+        raise _file_error(path, ": no such configuration file") from None
     except OSError as error:
-        raise ConfigError([f"{path}: cannot be read ({error.strerror})"]) from None
+        raise _file_error(path, f": cannot be read ({error.strerror or type(error).__name__})") from None
+    except ValueError:  # a NUL byte in the path
+        raise _file_error(path, ": cannot be read (a file path cannot contain a NUL byte)") from None
+    if len(data) > MAX_FILE_SIZE:
+        raise _file_error(path, f": larger than {MAX_FILE_SIZE // 1_000_000} MB, not a configuration file")
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _file_error(path, ": not a UTF-8 text file") from None
+
+
+def _read_yaml(path: Path) -> Any:
+    text = _read_text(path)
+    # No message quotes the document: the offending line might hold a secret.
+    try:
+        document = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as error:
-        # Only the problem and its place: the offending line might hold a secret.
+        # Only the problem and its place.
         mark = error.problem_mark
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "position unknown"
         problem = error.problem or error.context or "syntax error"
-        raise ConfigError([f"{path}, {place}: invalid YAML: {problem}"]) from None
+        raise _file_error(path, f", {place}: invalid YAML: {problem}") from None
     except yaml.YAMLError:
-        raise ConfigError([f"{path}: invalid YAML"]) from None
+        raise _file_error(path, ": invalid YAML") from None
+    except RecursionError:  # "[[[[..." thousands deep: PyYAML composes nodes recursively
+        raise _file_error(path, ": invalid YAML: nested too deeply") from None
+    except (ValueError, OverflowError):
+        # PyYAML converts scalars with int(), datetime()...: an integer of thousands of digits, a 30 February.
+        raise _file_error(path, ": invalid YAML: a value cannot be converted (a number with thousands of "
+                                "digits, an impossible date?)") from None
+    except Exception as error:  # any other failure of PyYAML is still the file's fault, and must read as such
+        raise _file_error(path, f": invalid YAML ({type(error).__name__})") from None
+    problem = _shape_problem(document)
+    if problem is not None:
+        raise _file_error(path, f": invalid configuration: {problem}")
+    return document
+
+
+def _shape_problem(document: Any) -> str | None:
+    """What makes the document unusable as a tree of settings, whatever its keys say, or None.
+
+    YAML aliases may make a mapping that contains itself (``&a {x: *a}``), on which merging sections
+    would never end; and no setting is nested deeper than a few levels. Shared but finite parts
+    ("billion laughs") are fine: each container is walked once.
+    """
+    done: set[int] = set()
+    stack: list[tuple[Any, int, bool]] = [(document, 1, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, depth, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            done.add(id(node))
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        if id(node) in on_path:
+            return "a YAML alias refers to a section that contains it"
+        if id(node) in done:
+            continue
+        if depth > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep"
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        stack.extend((child, depth + 1, False) for child in children)
+    return None
 
 
 def load_config(path: Path | None, environ: Mapping[str, str] = os.environ) -> Config:
     """The configuration in ``path`` (None: the defaults), with the environment's overrides.
 
-    Raises ConfigError listing every problem found.
+    Raises ConfigError listing every problem found, and nothing else, whatever the file holds.
+    With a file, storage.path is proved usable (see check_storage); without one, the console runs
+    on a database in memory, and default_config() touches no disk.
     """
     if path is None:
-        return _build({}, Path.cwd(), environ)
+        return _build_guarded({}, Path.cwd(), environ, check_files=False, where="the defaults")
     path = Path(path)
     raw = _read_yaml(path)
     # absolute(), not resolve(): a symlinked config file (as Kubernetes mounts them) keeps its directory.
-    return _build({} if raw is None else raw, path.absolute().parent, environ)
+    return _build_guarded({} if raw is None else raw, path.absolute().parent, environ, check_files=True,
+                          where=str(path))
+
+
+def _build_guarded(raw: Any, config_dir: Path, environ: Mapping[str, str], check_files: bool, where: str) -> Config:
+    """_build, with a last resort: a value no check foresaw is still a ConfigError, never a traceback.
+
+    Each check above is meant to catch its own problems; this line is there so that check-config and
+    the bot's start fail cleanly even so. The message names the error's type only: no file content.
+    """
+    try:
+        return _build(raw, config_dir, environ, check_files)
+    except ConfigError:
+        raise
+    except Exception as error:
+        raise ConfigError([_printable(f"{where}: this configuration could not be checked "
+                                      f"({type(error).__name__}); please report it as a bug")]) from error
 
 
 def default_config() -> Config:

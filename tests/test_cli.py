@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import bot
+from bot.cli import _instant, main
 
 ROOT = Path(__file__).parent.parent
 
@@ -75,3 +76,49 @@ def test_an_unreachable_server_at_start_is_a_clear_error_not_a_traceback(tmp_pat
     assert result.returncode == 1
     assert "cannot reach http://127.0.0.1:" in result.stderr
     assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("start", "problem"),
+    [
+        ("9999-12-31T23:00+00:00", "out of range: start between the years 2000 and 2100"),
+        ("1999-12-31T23:59+00:00", "out of range: start between the years 2000 and 2100"),
+        ("2101-01-01T00:00+00:00", "out of range"),
+        ("0001-01-01T00:00+00:00", "out of range"),
+        ("tomorrow", "is not an ISO-8601 instant such as 2027-03-26T18:00+01:00"),
+        ("2027-02-30T10:00+01:00", "is not an ISO-8601 instant"),
+        ("2027-03-26T18:00", "needs a UTC offset"),
+        ("x" * 5000, "is not an ISO-8601 instant"),
+    ],
+)
+def test_console_start_out_of_range_is_a_usage_error_not_a_traceback(capsys, start, problem):
+    with pytest.raises(SystemExit) as caught:
+        main(["console", "--start", start])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --start: " in err and problem in err
+    assert "Traceback" not in err and len(err.splitlines()[-1]) < 200
+
+
+@pytest.mark.parametrize("start", ["2000-01-01T00:00+00:00", "2100-12-31T23:59+00:00", "2027-03-26T18:00+01:00"])
+def test_console_start_within_range_is_accepted(start):
+    assert _instant(start).year in (2000, 2027, 2100)
+
+
+def test_check_config_refuses_absurd_values_with_their_keys(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("assembly:\n  majority_lock: 120000mo\n  minimum_duration: 3000000d\n  quorum: .nan\n"
+                   f"storage:\n  path: {tmp_path}\n")
+    result = consent_bot("check-config", "--config", str(bad))
+    assert result.returncode == 2, result.stderr
+    assert "4 error(s)" in result.stderr and "Traceback" not in result.stderr
+    for key in ("assembly.majority_lock", "assembly.minimum_duration", "assembly.quorum", "storage.path"):
+        assert f"  {key}: " in result.stderr
+
+
+def test_check_config_refuses_a_yaml_integer_of_thousands_of_digits(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("assembly:\n  quorum: " + "1" * 5001 + "\n")
+    result = consent_bot("check-config", "--config", str(bad))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"  {bad}: invalid YAML" in result.stderr

@@ -1,4 +1,5 @@
 import dataclasses
+import time
 from datetime import date, timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -8,7 +9,8 @@ import yaml
 from dateutil.relativedelta import relativedelta
 
 from bot import config as config_module
-from bot.config import ConfigError, EnvironmentVariable, default_config, load_config
+from bot.cli import main
+from bot.config import ConfigError, EnvironmentVariable, check_storage, default_config, load_config
 from bot.engine.model import Position, SocialCode
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.yaml"
@@ -402,10 +404,10 @@ def test_a_room_override_is_checked_against_the_merged_holidays(tmp_path):
 def test_environment_overrides_the_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = write(tmp_path / "etc", {"log_level": "INFO", "storage": {"path": "file.db"}})
-    environ = {"CONSENT_BOT_LOG_LEVEL": "ERROR", "CONSENT_BOT_STORAGE_PATH": "/srv/consent/env.db"}
+    environ = {"CONSENT_BOT_LOG_LEVEL": "ERROR", "CONSENT_BOT_STORAGE_PATH": str(tmp_path / "srv" / "env.db")}
     config = load_config(path, environ)
     assert config.log_level == "ERROR"
-    assert config.storage_path == Path("/srv/consent/env.db")
+    assert config.storage_path == tmp_path / "srv" / "env.db"
 
 
 def test_an_empty_environment_variable_counts_as_unset(tmp_path):
@@ -451,8 +453,10 @@ def test_a_relative_config_path_still_gives_an_absolute_storage_path(tmp_path, m
 
 
 def test_absolute_storage_path_is_kept(tmp_path):
-    path = write(tmp_path, {"storage": {"path": "/var/lib/consent-bot/consent.db"}})
-    assert load_config(path, environ={}).storage_path == Path("/var/lib/consent-bot/consent.db")
+    # Under tmp_path: loading proves the folder can be made, so /var/lib would need root.
+    database = tmp_path / "var" / "lib" / "consent-bot" / "consent.db"
+    path = write(tmp_path / "etc", {"storage": {"path": str(database)}})
+    assert load_config(path, environ={}).storage_path == database
 
 
 def test_relative_storage_path_from_the_environment_is_taken_from_the_current_directory(tmp_path, monkeypatch):
@@ -496,3 +500,293 @@ def test_unreadable_file(tmp_path):
 def test_a_file_that_is_not_a_mapping(tmp_path):
     errors = errors_of(tmp_path, "- platform\n- console\n")
     assert errors == ["(top level): expected a mapping of settings, got a list"]
+
+
+# --- Bounds: nothing in the file can crash the bot or make it hang ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("assembly", "error"),
+    [
+        ({"minimum_duration": "61d"}, "assembly.minimum_duration: '61d' is too long: at most 60d"),
+        ({"minimum_duration": "3000000d"}, "assembly.minimum_duration: '3000000d' is too long: at most 60d"),
+        ({"minimum_duration": "0s"}, "assembly.minimum_duration: '0s' must be longer than zero"),
+        ({"reminders": ["24h", "1441h"]}, "assembly.reminders[1]: '1441h' is too long: at most 60d"),
+        ({"reminders": ["1h"] * 11}, "assembly.reminders: at most 10 reminders, got 11"),
+        ({"days_between_rounds": "366d"}, "assembly.days_between_rounds: '366d' is too long: at most 365d"),
+        ({"days_between_rounds": "53w"}, "assembly.days_between_rounds: '53w' is too long: at most 365d"),
+        ({"majority_lock": "61mo"}, "assembly.majority_lock: '61mo' is too long: at most 60mo"),
+        ({"majority_lock": "120000mo"}, "assembly.majority_lock: '120000mo' is too long: at most 60mo"),
+        ({"majority_lock": "1828d"}, "assembly.majority_lock: '1828d' is too long: at most 60mo"),
+        ({"majority_lock": "-1mo"}, "assembly.majority_lock: '-1mo' is not a duration"),
+        ({"blocked_rounds_before_majority": 101},
+         "assembly.blocked_rounds_before_majority: expected a whole number of at least 1, at most 100"),
+        ({"blocked_rounds_before_majority": -1}, "assembly.blocked_rounds_before_majority: expected a whole number"),
+        ({"facilitators": ["a" * 256]}, "assembly.facilitators[0]: a member id has at most 255 characters, got 256"),
+        ({"facilitators": ["alice"] * 1001}, "assembly.facilitators: at most 1000 facilitators, got 1001"),
+        ({"facilitators": [""]}, "assembly.facilitators[0]: expected a member id"),
+    ],
+)
+def test_each_bound_is_named_by_its_key(tmp_path, assembly, error):
+    errors = errors_of(tmp_path, {"assembly": assembly})
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(error), errors
+
+
+@pytest.mark.parametrize(
+    ("assembly", "expected"),
+    [
+        ({"minimum_duration": "60d"}, ("minimum_duration", timedelta(days=60))),
+        ({"reminders": ["1h"] * 10}, ("reminders", (timedelta(hours=1),))),
+        ({"days_between_rounds": "365d"}, ("days_between_rounds", timedelta(days=365))),
+        ({"majority_lock": "60mo"}, ("majority_lock", relativedelta(years=5))),
+        ({"majority_lock": "0d"}, ("majority_lock", relativedelta())),
+        ({"blocked_rounds_before_majority": 100}, ("blocked_rounds_before_majority", 100)),
+    ],
+)
+def test_values_at_the_bounds_are_accepted(tmp_path, assembly, expected):
+    code = load_config(write(tmp_path, {"assembly": assembly}), environ={}).assembly.code
+    assert getattr(code, expected[0]) == expected[1]
+
+
+def test_a_thousand_facilitators_of_255_characters_are_accepted(tmp_path):
+    facilitators = [f"{index:03d}" + "a" * 252 for index in range(1000)]
+    config = load_config(write(tmp_path, {"assembly": {"facilitators": facilitators}}), environ={})
+    assert len(config.assembly.facilitators) == 1000
+
+
+ABSURD_SHARES = [
+    "1e400", "1e999999999", "-1e999999999", ".inf", "-.inf", ".nan", "nan", "inf", "1.0e+400", "1" * 4000,
+    "'" + "1" * 5001 + "'", "1/0", "'0/0'", "2/0%", "true", "false", "[1, 2]", "{a: 1}", "null", "''", "'%'",
+    "'1/2/3'", "'½'", "'١/٢'", "'1_000'", "'" + "9" * 100 + "/" + "9" * 100 + "'",
+]
+
+
+@pytest.mark.parametrize("key", ["majority", "quorum"])
+@pytest.mark.parametrize("written", ABSURD_SHARES)
+def test_an_absurd_share_is_a_keyed_error_quickly(tmp_path, key, written):
+    started = time.perf_counter()
+    errors = errors_of(tmp_path, f"assembly:\n  {key}: {written}\n")
+    assert time.perf_counter() - started < 1
+    assert len(errors) == 1 and errors[0].startswith(f"assembly.{key}: "), errors
+    assert len(errors[0]) < 200  # a long value is quoted cut short
+
+
+@pytest.mark.parametrize("written", ["1e-2", "1.5e-1", "0.01", "1%"])
+def test_a_small_share_may_use_an_exponent(tmp_path, written):
+    config = load_config(write(tmp_path, f"assembly:\n  quorum: '{written}'\n"), environ={})
+    assert config.assembly.code.quorum in (Fraction(1, 100), Fraction(15, 100))
+
+
+@pytest.mark.parametrize(
+    "name", ["Europe/Paris\0", "\0", "../../etc/passwd", "/etc/localtime", "Europe/", "Europe//Paris", ".", "",
+             "x" * 5000, "Europe/" + "x" * 300, "Éurope/Paris", "東京", "zone.tab", "tzdata.zi", "Europe\nParis"],
+)
+def test_an_odd_time_zone_is_a_keyed_error(tmp_path, name):
+    errors = errors_of(tmp_path, {"assembly": {"timezone": name}})
+    assert len(errors) == 1 and errors[0].startswith("assembly.timezone: "), errors
+    assert "\n" not in errors[0] and len(errors[0]) < 200
+
+
+@pytest.mark.parametrize("written", [1, None, True, ["Europe/Paris"], {"name": "Europe/Paris"}])
+def test_a_time_zone_that_is_not_text_is_a_keyed_error(tmp_path, written):
+    errors = errors_of(tmp_path, {"assembly": {"timezone": written}})
+    assert len(errors) == 1 and errors[0].startswith("assembly.timezone: expected a time zone name"), errors
+
+
+def test_room_ids_and_mattermost_teams_are_bounded(tmp_path):
+    errors = errors_of(tmp_path, {"rooms": {"!" + "r" * 255: {}, "!ok:example.org": {}}})
+    assert errors == [f"rooms: the room id {'!' + 'r' * 39!r}… must be from 1 to 255 characters"]
+    config = load_config(write(tmp_path, {"rooms": {"!" + "r" * 254: {"language": "en"}}}), environ={})
+    assert config.for_room("!" + "r" * 254).language == "en"
+    mattermost = {**MATTERMOST, "teams": ["t" * 64, "u" * 65]}
+    errors = errors_of(tmp_path, {"platform": "mattermost", "mattermost": mattermost})
+    assert errors == ["mattermost.teams: a team name has at most 64 characters"]
+
+
+def test_a_key_or_a_value_with_a_newline_stays_on_its_own_line(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, {"rooms": {"!a\nb": {"quorum": 2}}, "x\ny": 1}), environ={})
+    assert str(caught.value).splitlines() == caught.value.errors
+    assert caught.value.errors == [
+        "x\\ny: unknown key",
+        "rooms.!a\\nb.quorum: must be a share between 0 and 1, e.g. 1/2 or 50%; 0 means no quorum (got 2)",
+    ]
+
+
+def test_a_matrix_homeserver_that_urlparse_refuses_is_a_keyed_error(tmp_path):
+    errors = errors_of(tmp_path, {"platform": "matrix", "matrix": {**MATRIX, "homeserver": "https://[::1"}})
+    assert errors == ["matrix.homeserver: required: the homeserver's URL, e.g. https://matrix.example.org"]
+
+
+# --- Storage: a path the bot could not use is refused by check-config ---------------------------
+
+
+def test_a_storage_path_under_proc_is_refused(tmp_path):
+    for database in ("/proc/consent.db", "/proc/consent-bot/consent.db", "/sys/consent-bot/consent.db"):
+        errors = errors_of(tmp_path, {"storage": {"path": database}})
+        assert len(errors) == 1 and errors[0].startswith("storage.path: "), errors
+        assert "cannot" in errors[0]
+
+
+def test_a_storage_path_that_is_a_folder_is_refused(tmp_path):
+    errors = errors_of(tmp_path, {"storage": {"path": str(tmp_path)}})
+    assert errors == [f"storage.path: {tmp_path} is a folder: give the database file's path, "
+                      f"e.g. {tmp_path / 'consent.db'}"]
+
+
+def test_a_storage_path_with_a_nul_byte_is_refused(tmp_path):
+    assert errors_of(tmp_path, {"storage": {"path": "consent\0.db"}}) == [
+        "storage.path: a file path cannot contain a NUL byte (\\0)"
+    ]
+
+
+def test_a_storage_path_under_a_file_is_refused(tmp_path):
+    (tmp_path / "data").write_text("not a folder")
+    errors = errors_of(tmp_path, {"storage": {"path": "data/sub/consent.db"}})
+    assert errors == [f"storage.path: the folder {tmp_path / 'data' / 'sub'} cannot be created: "
+                      f"{tmp_path / 'data'} is a file, not a folder"]
+
+
+def test_a_storage_path_from_the_environment_is_checked_too(tmp_path):
+    errors = errors_of(tmp_path, {}, {"CONSENT_BOT_STORAGE_PATH": str(tmp_path)})
+    assert errors[0].startswith("storage.path (from CONSENT_BOT_STORAGE_PATH): ")
+
+
+def test_a_storage_path_with_an_unknown_home_is_refused(tmp_path):
+    errors = errors_of(tmp_path, {"storage": {"path": "~no-such-user-here/consent.db"}})
+    assert errors == ["storage.path: '~no-such-user-here/consent.db': there is no such home directory for ~ "
+                      "to stand for"]
+
+
+def test_checking_the_storage_path_creates_its_folder_and_nothing_else(tmp_path):
+    config = load_config(write(tmp_path, {"storage": {"path": "data/deeper/consent.db"}}), environ={})
+    assert config.storage_path == tmp_path / "data" / "deeper" / "consent.db"
+    assert (tmp_path / "data" / "deeper").is_dir()
+    assert list((tmp_path / "data" / "deeper").iterdir()) == []  # no database, no temporary file
+
+
+def test_check_storage_says_why_or_nothing(tmp_path):
+    assert check_storage(tmp_path / "consent.db") is None
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "consent.db").write_text("")
+    assert check_storage(tmp_path / "consent.db") is None  # an existing database is fine
+    assert check_storage(tmp_path).startswith(f"{tmp_path} is a folder")
+    assert check_storage(Path("/proc/consent.db")).startswith("the bot cannot write in the folder /proc")
+
+
+def test_an_in_memory_database_is_not_checked(tmp_path):
+    config = load_config(write(tmp_path, {"storage": {"path": ":memory:"}}), environ={})
+    assert config.storage_path.name == ":memory:"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml"]
+
+
+def test_the_defaults_touch_no_disk(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    default_config()
+    load_config(None, {"CONSENT_BOT_STORAGE_PATH": "elsewhere/consent.db"})
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- Files no YAML check foresaw ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "assembly: {quorum: " + "1" * 5001 + "}\n",
+        "assembly:\n  reminders: [" + "1" * 5001 + "]\n",
+        "? " + "1" * 5001 + "\n: x\n",
+        "platform: console\nlog_level: " + "9" * 5001 + "\n",
+    ],
+)
+def test_an_integer_of_thousands_of_digits_is_a_clear_error(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    [error] = caught.value.errors
+    assert error.startswith(f"{path}") and "invalid YAML" in error
+    assert "1111" not in error and "9999" not in error and "\n" not in error
+
+
+@pytest.mark.parametrize("text", ["[" * 10000, "a: " + "[" * 10000 + "]" * 10000, "{a: " * 5000 + "1" + "}" * 5000])
+def test_a_deeply_nested_document_is_a_clear_error(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    [error] = caught.value.errors
+    assert error.startswith(f"{path}") and ("nested" in error or "invalid YAML" in error), error
+
+
+def test_a_document_nested_beyond_any_setting_is_refused(tmp_path):
+    path = write(tmp_path, "rooms: " + "[" * 30 + "]" * 30 + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert caught.value.errors == [f"{path}: invalid configuration: nested more than 20 levels deep"]
+
+
+def test_a_section_that_contains_itself_is_refused(tmp_path):
+    # Merging a room's holidays into the assembly's would never end.
+    path = write(tmp_path, "assembly: &a {holidays: {country: FR}, rooms: *a}\nrooms: &r {'!x': {holidays: *r}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert caught.value.errors == [f"{path}: invalid configuration: a YAML alias refers to a section that contains it"]
+
+
+def test_a_billion_laughs_is_quick(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    lines.append("assembly: {holidays: {subdivision: *a9}, majority: *a9, facilitators: *a9}")
+    started = time.perf_counter()
+    errors = errors_of(tmp_path, "\n".join(lines) + "\n")
+    assert time.perf_counter() - started < 2
+    assert "assembly.holidays.subdivision: a list is not a subdivision of FR" in [e.split(" (known")[0] for e in errors]
+    assert any(e.startswith("assembly.majority: expected a fraction") for e in errors)
+
+
+@pytest.mark.parametrize(
+    "text", ["a: !!timestamp 2027-02-30\n", "a: !!int 0xzz\n", "a: !!binary 'abc'\n", "a: !!python/name:os.system\n",
+             "--- 1\n--- 2\n", "a: *nowhere\n", "\ufeffplatform: console\n\0"],
+)
+def test_any_failure_of_the_yaml_reader_is_a_config_error(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    [error] = caught.value.errors
+    assert error.startswith(str(path)) and "invalid YAML" in error and "zz" not in error
+
+
+def test_an_endless_file_is_refused(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(Path("/dev/zero"), environ={})
+    assert caught.value.errors == ["/dev/zero: larger than 1 MB, not a configuration file"]
+
+
+def test_a_config_path_with_a_nul_byte_is_refused():
+    with pytest.raises(ConfigError) as caught:
+        load_config(Path("config\0.yaml"), environ={})
+    assert caught.value.errors == ["config\\x00.yaml: cannot be read (a file path cannot contain a NUL byte)"]
+
+
+# --- check-config ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"assembly": {"majority_lock": "120000mo"}}, "assembly.majority_lock"),
+        ({"assembly": {"minimum_duration": "3000000d"}}, "assembly.minimum_duration"),
+        ({"assembly": {"quorum": ".nan"}}, "assembly.quorum"),
+        ({"storage": {"path": "/proc/consent.db"}}, "storage.path"),
+        ("assembly: {quorum: " + "1" * 5001 + "}\n", "config.yaml: invalid YAML"),
+        ("[" * 10000, "config.yaml: invalid YAML"),
+    ],
+)
+def test_check_config_refuses_with_the_key_and_no_traceback(tmp_path, capsys, data, key):
+    path = write(tmp_path, data if isinstance(data, str) else yaml.safe_dump(data))
+    with pytest.raises(SystemExit) as caught:
+        main(["check-config", "--config", str(path)])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert f"  {key}" in err or f"/{key}" in err, err
+    assert "Traceback" not in err
