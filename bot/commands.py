@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 PREFIX = "!"
 REFERENCE = re.compile(r"#(\d+)\b")
+MAX_REFERENCE = 999_999_999
+"""No room will ever hold more proposals: a larger #N (even of thousands of digits) is "no such proposal"."""
 
 Handler = Callable[["Context"], Awaitable[None]]
 
@@ -112,6 +114,7 @@ class Registry:
         reference = None
         match = REFERENCE.match(arguments)
         if match:
-            reference = int(match.group(1))
+            digits = match.group(1)
+            reference = int(digits) if len(digits) <= len(str(MAX_REFERENCE)) else MAX_REFERENCE + 1
             arguments = arguments[match.end():].strip()
         return Invocation(command, reference, arguments)

@@ -18,13 +18,16 @@ from datetime import datetime, timedelta, timezone
 from typing import TextIO
 
 from bot.config import Config
-from bot.durations import parse_duration
+from bot.durations import MAX_ADVANCE, parse_duration
 from bot.handlers import COMMANDS
 from bot.outgoing import Kind, Outgoing
+from bot.sanitize import clean
 from bot.service import ConsentService, Incoming
 from storage.repository import Repository
 
 ROOM = "console"
+LAST_YEAR = 2999
+"""The simulated clock goes no further: every deadline and lock the bot adds stays a date (year 9999 at most)."""
 FIRST_MEMBER = "alice"
 
 
@@ -80,7 +83,8 @@ async def _lines(source: TextIO) -> AsyncIterator[str]:
         line = await loop.run_in_executor(None, source.readline)
         if not line:
             return
-        yield line.rstrip("\n")
+        # A terminal may send invalid UTF-8, which Python reads as lone surrogates: make it printable.
+        yield clean(line.rstrip("\n"))
 
 
 class Console:
@@ -141,9 +145,14 @@ class Console:
             self.say(f"{argument} is a facilitator.")
         elif verb == "advance" and argument:
             try:
-                await self.advance(parse_duration(argument))
+                duration = parse_duration(argument, maximum=MAX_ADVANCE)
             except ValueError as error:
                 self.say(f"/advance: {error}")
+                return True
+            if (self.clock.now + duration).year > LAST_YEAR:
+                self.say(f"/advance: the clock stops at the end of {LAST_YEAR}")
+                return True
+            await self.advance(duration)
         else:
             self.say("Console commands: /as NAME, /facilitator NAME, /advance DURATION (e.g. 3d, 12h), /quit")
         return True

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from bot import render
 from bot.commands import Registry, normalize
-from bot.durations import parse_duration
+from bot.durations import MAX_ROUND, parse_duration
 from bot.engine import rules, transitions
-from bot.engine.model import Position, Proposal, State
+from bot.engine.model import Position, Proposal, RuleViolation, State, Step
 from bot.i18n import N_
-from bot.outgoing import Kind, Outgoing
+from bot.outgoing import Kind, Mention, Outgoing
 from bot.render import Text
+from bot.sanitize import excerpt
 from bot.service import Context
 
 COMMANDS = Registry()
 
 MAX_TITLE = 200
 MAX_TEXT = 8000
+MAX_ARGUMENT = 1000
+"""A reason, an argument or a challenge: long enough for a paragraph; a longer text belongs in a document."""
 CONSENT_WORDS = {"consent", "consentement"}
 PART_WORDS = {"part", "partie"}
 
@@ -33,29 +36,56 @@ async def propose(ctx: Context) -> None:
     if len(title) > MAX_TITLE:
         raise ctx.fail("The title is too long ({length} characters, at most {limit}).", length=len(title),
                        limit=MAX_TITLE)
-    if len(text) > MAX_TEXT:
-        raise ctx.fail("The text is too long ({length} characters, at most {limit}).", length=len(text),
-                       limit=MAX_TEXT)
+    _check_text(ctx, text)
     number = await ctx.tx.next_number(ctx.room)
     proposal = await ctx.save(transitions.propose(number, title, text, ctx.sender, ctx.now, ctx.settings.code))
     await _announce(ctx, proposal)
 
 
+def _check_text(ctx: Context, text: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise ctx.fail("The text is too long ({length} characters, at most {limit}).", length=len(text),
+                       limit=MAX_TEXT)
+
+
 async def _announce(ctx: Context, proposal: Proposal) -> None:
     """A new round's ballot, then the reactions to seed on it (once the ballot has its platform id)."""
     await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code), proposal)
-    ctx.outbox.append(Outgoing(ctx.next_key(), ctx.room, Kind.SEED, "", "", number=proposal.number))
+    ctx.outbox.append(Outgoing(ctx.next_key(), ctx.room, Kind.SEED, number=proposal.number))
+
+
+def _check_argument(ctx: Context, text: str) -> None:
+    if len(text) > MAX_ARGUMENT:
+        raise ctx.fail("The reason or argument is too long ({length} characters, at most {limit}): shorten it, or "
+                       "write it in a document and give its link.", length=len(text), limit=MAX_ARGUMENT)
 
 
 async def _take(ctx: Context, position: Position, acknowledge: bool = True) -> None:
     """Record the sender's position; a block still owing its argument gets a request for it instead of a ✅."""
-    step = transitions.take_position(await ctx.proposal(), ctx.sender, position, ctx.arguments, ctx.now)
+    _check_argument(ctx, ctx.arguments)
+    step = transitions.take_position(await ctx.proposal(), ctx.sender, position, ctx.arguments, ctx.now,
+                                     ctx.event_id)
     proposal = await ctx.save(step)
+    if not await _counts(ctx, step, acknowledge):
+        return
     if ctx.sender in rules.owing_argument(proposal.current_round):
         text = render.block_request(proposal, ctx.sender, ctx.m)
         await ctx.say(Kind.BLOCK_REQUEST, text, proposal, mentions=(ctx.sender,))
     elif acknowledge:
         await ctx.say(Kind.ACK, render.ack(proposal, ctx.sender, ctx.m), proposal)
+
+
+async def _counts(ctx: Context, step: Step, answer: bool) -> bool:
+    """Whether what the member just said is their latest word; if they said something later (an older
+    message read late, after a restart), it changes nothing, and a command is told so."""
+    round_ = step.proposal.current_round
+    if rules.is_latest(step.expressed[0], round_.expressions):
+        return True
+    if answer:
+        stance = round_.stance_of(ctx.sender)
+        await ctx.say(Kind.ERROR, render.refusal(RuleViolation("superseded", position=stance and stance.position),
+                                                 ctx.m, None), step.proposal)
+    return False
 
 
 @COMMANDS.on_reaction
@@ -98,8 +128,10 @@ async def block(ctx: Context) -> None:
 
 @COMMANDS.command("unvote", "effacer", usage=N_("!unvote [#N]"), summary=N_("withdraw your position"))
 async def unvote(ctx: Context) -> None:
-    proposal = await ctx.save(transitions.withdraw_position(await ctx.proposal(), ctx.sender, ctx.now))
-    await ctx.say(Kind.ACK, render.ack(proposal, ctx.sender, ctx.m), proposal)
+    step = transitions.withdraw_position(await ctx.proposal(), ctx.sender, ctx.now, ctx.event_id)
+    proposal = await ctx.save(step)
+    if await _counts(ctx, step, answer=True):
+        await ctx.say(Kind.ACK, render.ack(proposal, ctx.sender, ctx.m), proposal)
 
 
 @COMMANDS.command("status", "statut", usage=N_("!status [#N]"), summary=N_("show a proposal, its tally and positions"))
@@ -131,6 +163,7 @@ async def round_(ctx: Context) -> None:
     words = ctx.arguments.split(maxsplit=1)
     consent_instead = bool(words) and normalize(words[0]) in CONSENT_WORDS
     text = (words[1] if len(words) > 1 else "") if consent_instead else ctx.arguments
+    _check_text(ctx, text)
     step = transitions.open_next_round(
         proposal, ctx.sender, await ctx.is_facilitator(), ctx.now, ctx.settings.code, text, consent_instead
     )
@@ -142,6 +175,7 @@ async def round_(ctx: Context) -> None:
                   summary=N_("amend the text between rounds (proposer or facilitator)"))
 async def amend(ctx: Context) -> None:
     proposal = await ctx.proposal(State.POSTPONED, State.REJECTED)
+    _check_text(ctx, ctx.arguments)
     step = transitions.amend(proposal, ctx.sender, await ctx.is_facilitator(), ctx.arguments, ctx.now)
     proposal = await ctx.save(step)
     await ctx.say(Kind.ACK, Text().line(ctx.m._("Proposal #{number}: text amended (version {version})."),
@@ -155,7 +189,7 @@ async def withdraw(ctx: Context) -> None:
     step = transitions.withdraw_proposal(proposal, ctx.sender, await ctx.is_facilitator(), ctx.now)
     proposal = await ctx.save(step)
     await ctx.say(Kind.ACK, Text().line(ctx.m._("Proposal #{number} ({title}) is withdrawn by {member}."),
-                                        number=proposal.number, title=proposal.title, member=ctx.sender), proposal)
+                                        number=proposal.number, title=proposal.title, member=Mention(ctx.sender)), proposal)
 
 
 @COMMANDS.command("challenge", "contester", usage=N_("!challenge #N [part <which part>:] <reason>"),
@@ -170,6 +204,10 @@ async def challenge(ctx: Context) -> None:
         part, _, reason = rest.partition(":")
     if not reason.strip():
         raise ctx.fail("A challenge needs a reason.")
+    _check_argument(ctx, reason.strip())
+    if len(part.strip()) > MAX_TITLE:
+        raise ctx.fail("The part is too long ({length} characters, at most {limit}).", length=len(part.strip()),
+                       limit=MAX_TITLE)
     step = transitions.challenge(proposal, ctx.sender, reason, part, ctx.now, ctx.settings.code)
     proposal = await ctx.save(step)
     await _announce(ctx, proposal)
@@ -182,7 +220,9 @@ async def extend(ctx: Context) -> None:
     try:
         extension = parse_duration(ctx.arguments)
     except ValueError:
-        raise ctx.fail("'{value}' is not a duration: write e.g. 24h or 2d.", value=ctx.arguments) from None
+        raise ctx.fail("'{value}' is not a duration: write e.g. 24h or 2d.", value=excerpt(ctx.arguments)) from None
+    if extension > MAX_ROUND:
+        raise ctx.fail("An extension is at most {limit} days at a time.", limit=MAX_ROUND.days)
     step = transitions.extend(proposal, ctx.sender, await ctx.is_facilitator(), extension, ctx.now, ctx.settings.code)
     proposal = await ctx.save(step)
     await ctx.say(Kind.ACK, Text().line(ctx.m._("Proposal #{number}: the deadline is extended to {deadline}."),
@@ -197,7 +237,7 @@ async def help_(ctx: Context) -> None:
         command = COMMANDS.find(ctx.arguments.split()[0])
         if command is None:
             raise ctx.fail("Unknown command !{verb}. Send !help for the list of commands.",
-                           verb=ctx.arguments.split()[0].removeprefix("!"))
+                           verb=excerpt(ctx.arguments.split()[0].removeprefix("!"), 30))
         text.line("{usage}", usage=ctx.m._(command.usage))
         text.line("{summary}", summary=ctx.m._(command.summary))
         if command.aliases:

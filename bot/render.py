@@ -1,13 +1,15 @@
-"""Engine state → messages: plain text and HTML in the assembly's language, with the consent_bot payload.
+"""Engine state → messages: lines in the assembly's language, with the consent_bot payload.
 
-User text (titles, proposal texts, arguments, names) is escaped for HTML and
-defused so it can never ping a whole room; the bot itself never writes @room.
+Members' text (titles, proposal texts, arguments) is defused so it can never ping a whole room; each
+platform escapes it as it renders. Members are :class:`Mention` segments, never text, so a platform
+shows them its own way and notifies only those a message is meant for.
 """
 
 from __future__ import annotations
 
-import html
 import re
+import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,10 +20,11 @@ from bot.commands import CommandError
 from bot.engine import rules
 from bot.engine.model import Position, Proposal, Reason, Round, Rule, SocialCode, State
 from bot.i18n import N_, Messages
-from bot.outgoing import Kind
+from bot.outgoing import Kind, Line, Mention, Segment, plain_text
 
 ROOM_PINGS = re.compile(r"@(room|channel|here|all|everyone)\b", re.IGNORECASE)
 WORD_JOINER = "\u2060"
+_FORMATTER = string.Formatter()
 
 POSITION_LABELS = {
     Position.AGREE: N_("agree"),
@@ -44,30 +47,55 @@ def defuse(text: str) -> str:
     return ROOM_PINGS.sub(lambda match: "@" + WORD_JOINER + match.group(1), text)
 
 
+@dataclass(frozen=True)
+class People:
+    """Members named in a line, separated by commas: each one a mention."""
+
+    members: tuple[str, ...]
+
+
+def people(members: Iterable[str]) -> People:
+    return People(tuple(members))
+
+
+def _segments(value: Any) -> list[Segment]:
+    if isinstance(value, Mention):
+        return [value]
+    if isinstance(value, People):
+        segments: list[Segment] = []
+        for index, member in enumerate(value.members):
+            segments += [", "] if index else []
+            segments.append(Mention(member))
+        return segments
+    return [defuse(str(value))]
+
+
 @dataclass
 class Text:
-    """A message built line by line, once as plain text and once as HTML."""
+    """A message built line by line from translated templates."""
 
-    plain: list[str] = field(default_factory=list)
-    markup: list[str] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
 
     def line(self, template: str = "", strong: bool = False, **params: object) -> Text:
-        """Add a translated template; its parameters are user text: defused, and escaped in HTML."""
-        safe = {key: defuse(str(value)) for key, value in params.items()}
-        escaped = {key: html.escape(value).replace("\n", "<br>") for key, value in safe.items()}
-        plain = template.format(**safe)
-        markup = html.escape(template).format(**escaped)
-        self.plain.append(f"**{plain}**" if strong and plain else plain)
-        self.markup.append(f"<strong>{markup}</strong>" if strong and markup else markup)
+        """Add a translated template; its parameters are member text (defused), mentions, or people."""
+        segments: list[Segment] = []
+        for literal, name, _spec, _conversion in _FORMATTER.parse(template):
+            if literal:
+                segments.append(literal)
+            if name is not None:
+                segments += _segments(params[name])
+        merged: list[Segment] = []
+        for segment in segments:
+            if merged and isinstance(segment, str) and isinstance(merged[-1], str):
+                merged[-1] += segment
+            elif segment != "":
+                merged.append(segment)
+        self.lines.append(Line(tuple(merged), strong))
         return self
 
     @property
     def body(self) -> str:
-        return "\n".join(self.plain).strip()
-
-    @property
-    def html(self) -> str:
-        return "<br>\n".join(self.markup).strip()
+        return plain_text(self.lines)
 
 
 def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) -> dict[str, Any]:
@@ -97,7 +125,7 @@ def ballot(proposal: Proposal, m: Messages, code: SocialCode) -> Text:
     text = Text()
     if round_.number == 1:
         text.line(m._("Proposal #{number} by {proposer}: {title}"), strong=True,
-                  number=proposal.number, proposer=proposal.proposer, title=proposal.title)
+                  number=proposal.number, proposer=Mention(proposal.proposer), title=proposal.title)
     else:
         text.line(m._("Proposal #{number}, round {round}: {title}"), strong=True,
                   number=proposal.number, round=round_.number, title=proposal.title)
@@ -108,10 +136,10 @@ def ballot(proposal: Proposal, m: Messages, code: SocialCode) -> Text:
         challenge = proposal.challenge
         if challenge.part:
             text.line(m._("Challenged by {member}, on this part: {part}. Reason: {reason}"),
-                      member=challenge.member, part=challenge.part, reason=challenge.reason)
+                      member=Mention(challenge.member), part=challenge.part, reason=challenge.reason)
         else:
             text.line(m._("Challenged by {member}. Reason: {reason}"),
-                      member=challenge.member, reason=challenge.reason)
+                      member=Mention(challenge.member), reason=challenge.reason)
     if round_.rule is Rule.MAJORITY:
         text.line(m._("This round is decided by a majority of {majority}: abstentions are not counted."),
                   majority=_fraction(code))
@@ -130,20 +158,30 @@ def ack(proposal: Proposal, member: str, m: Messages) -> Text:
     stance = proposal.current_round.stance_of(member)
     text = Text()
     if stance is None:
-        return text.line(m._("{member}: your position on #{number} is withdrawn."), member=member,
+        return text.line(m._("{member}: your position on #{number} is withdrawn."), member=Mention(member),
                          number=proposal.number)
     if stance.position is Position.BLOCK and not rules.is_argued(stance.argument):
         return text.line(m._("{member}: block without argument on #{number} recorded (not valid)."),
-                         member=member, number=proposal.number)
-    return text.line(m._("{member}: {position} on #{number} recorded."), member=member,
+                         member=Mention(member), number=proposal.number)
+    return text.line(m._("{member}: {position} on #{number} recorded."), member=Mention(member),
                      position=position_label(stance.position, m), number=proposal.number)
+
+
+def moderation(proposal: Proposal, moderator: str, member: str, m: Messages) -> Text:
+    stance = proposal.current_round.stance_of(member)
+    position = position_label(stance.position, m) if stance else m._("no position")
+    return Text().line(
+        m._("{moderator} removed a vote of {member} on proposal #{number} from the room. Only members change "
+            "their own position: {member} keeps theirs ({position}) until they change it."),
+        moderator=Mention(moderator), member=Mention(member), number=proposal.number, position=position,
+    )
 
 
 def block_request(proposal: Proposal, member: str, m: Messages) -> Text:
     return Text().line(
         m._("{member}, your block on #{number} is not valid until it is argued: answer with "
             "!block #{number} followed by your argument (at least {length} characters) before {deadline}."),
-        member=member, number=proposal.number, length=rules.MINIMUM_ARGUMENT_LENGTH,
+        member=Mention(member), number=proposal.number, length=rules.MINIMUM_ARGUMENT_LENGTH,
         deadline=m.when(proposal.current_round.deadline),
     )
 
@@ -157,10 +195,10 @@ def reminder(proposal: Proposal, members: set[str], now: datetime, m: Messages) 
               deadline=m.when(round_.deadline))
     waiting = rules.not_answered(round_, members)
     if waiting:
-        text.line(m._("Not answered yet: {members}."), members=", ".join(waiting))
+        text.line(m._("Not answered yet: {members}."), members=people(waiting))
     owing = rules.owing_argument(round_)
     if owing:
-        text.line(m._("Block without argument, not valid until argued: {members}."), members=", ".join(owing))
+        text.line(m._("Block without argument, not valid until argued: {members}."), members=people(owing))
     _how_to_answer(text, m, proposal.number)
     return text
 
@@ -179,19 +217,19 @@ def _positions(text: Text, round_: Round, m: Messages) -> None:
             if argued:
                 text.line(m._("Block:"))
                 for s in argued:
-                    text.line(m._("- {member}: {argument}"), member=s.member, argument=s.argument)
+                    text.line(m._("- {member}: {argument}"), member=Mention(s.member), argument=s.argument)
             if unargued:
                 text.line(m._("Block without argument (not valid): {members}."),
-                          members=", ".join(s.member for s in unargued))
+                          members=people(s.member for s in unargued))
             continue
         if not stances:
             continue
         text.line(m._("{position}: {members}."), position=position_label(position, m).capitalize(),
-                  members=", ".join(s.member for s in stances))
+                  members=people(s.member for s in stances))
         if position is Position.DISAGREE:
             for s in stances:
                 if s.argument:
-                    text.line(m._("- {member}: {argument}"), member=s.member, argument=s.argument)
+                    text.line(m._("- {member}: {argument}"), member=Mention(s.member), argument=s.argument)
 
 
 def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
@@ -253,9 +291,9 @@ def status(proposal: Proposal, members: int, m: Messages, code: SocialCode) -> T
     text = Text()
     text.line(m._("Proposal #{number}: {title} ({state})"), strong=True, number=proposal.number,
               title=proposal.title, state=m._(STATE_LABELS[proposal.state]))
-    text.line(m._("Proposed by {proposer} on {date}."), proposer=proposal.proposer, date=m.when(proposal.created_at))
+    text.line(m._("Proposed by {proposer} on {date}."), proposer=Mention(proposal.proposer), date=m.when(proposal.created_at))
     if proposal.challenge and proposal.state is State.OPEN:
-        text.line(m._("Challenged by {member}: {reason}"), member=proposal.challenge.member,
+        text.line(m._("Challenged by {member}: {reason}"), member=Mention(proposal.challenge.member),
                   reason=proposal.challenge.reason)
     if proposal.state is State.OPEN:
         text.line(m._("Round {round}, decided by {rule}, deadline {deadline}."), round=round_.number,
@@ -305,6 +343,8 @@ VIOLATIONS = {
     "reason_required": N_("A challenge needs a reason."),
     "not_undecided": N_("Only an open or postponed proposal can be withdrawn; this one is {state}."),
     "extension_positive": N_("The extension must be a positive duration, e.g. 24h."),
+    "superseded": N_("You changed your position on this proposal after this message ({position}): this older "
+                     "message changes nothing."),
 }
 
 
@@ -319,6 +359,10 @@ def refusal(failure: Exception, m: Messages, usage: str | None) -> Text:
                 params[key] = m.when(value)
             elif isinstance(value, State):
                 params[key] = m._(STATE_LABELS[value])
+            elif isinstance(value, Position):
+                params[key] = position_label(value, m)
+            elif value is None:
+                params[key] = m._("no position")
             else:
                 params[key] = value
         message = m._(VIOLATIONS[failure.code], **params)

@@ -1,29 +1,30 @@
 """Platform event → command → rules engine → effects (store, queue messages, reschedule), one transaction each.
 
-Adapters hand the service what members said (``Incoming``) and a ``Directory``
-that answers who the members and facilitators of a room are; they receive the
-messages to post through a ``Sender``. The service holds no rule: it loads,
-asks the engine, saves and queues, all or nothing.
+Adapters hand the service what members said (``Incoming``, ``ReactionVote``, ``Redaction``) and a
+``Directory`` that answers who the members and facilitators of a room are; the messages the service
+queues are sent by :class:`bot.delivery.Delivery`. The service holds no rule: it loads, asks the
+engine, saves and queues, all or nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
 from bot import render
-from bot.commands import CommandError, Registry, UnknownCommand
+from bot.commands import MAX_REFERENCE, CommandError, Registry, UnknownCommand
 from bot.config import AssemblySettings, Config
+from bot.delivery import Delivery, Sender
 from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, SendReminder, due_work, next_due_at
 from bot.engine.model import Position, Proposal, RuleViolation, State, Step
 from bot.i18n import Messages
-from bot.outgoing import Kind, Outgoing, Undeliverable
+from bot.outgoing import Kind, Outgoing
 from bot.render import Text
+from bot.sanitize import clean, excerpt
 from storage.repository import Repository, Transaction
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class Incoming:
     text: str
     event_id: str
     at: datetime
+    """When the member sent it, as the platform recorded it (never later than when the bot received it)."""
     about: int | None = None
     """The proposal the message answers (a reply to or in the thread of its ballot), when the adapter knows."""
     replaces: str | None = None
@@ -57,11 +59,14 @@ class ReactionVote:
 
 
 @dataclass(frozen=True)
-class ReactionRemoved:
-    """A member's reaction was taken back (Matrix: redacted)."""
+class Redaction:
+    """A message or reaction was removed from the room (Matrix: redacted; Mattermost: a reaction taken back)."""
 
     room: str
-    reaction_id: str
+    removed: str
+    """The platform id of the message or reaction removed."""
+    by: str
+    """Who removed it: its author, or a moderator."""
     event_id: str
     at: datetime
 
@@ -72,11 +77,6 @@ class Directory(Protocol):
     async def members(self, room: str) -> set[str]: ...
 
     async def is_facilitator(self, room: str, member: str) -> bool: ...
-
-
-class Sender(Protocol):
-    async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
-        """Post a message (threaded under ``ballot_id`` when given); return the platform's id for it."""
 
 
 def messages_for(settings: AssemblySettings) -> Messages:
@@ -124,6 +124,8 @@ class Context:
             if len(numbers) != 1:
                 raise self.fail("Which proposal? Name it with #N (see !list).")
             number = numbers[0]
+        if number > MAX_REFERENCE:
+            raise self.fail("There is no such proposal in this room (see !list).")
         proposal = await self.tx.load(self.room, number)
         if proposal is None:
             raise self.fail("There is no proposal #{number} in this room.", number=number)
@@ -140,7 +142,7 @@ class Context:
             members = len(await self.participants(proposal))
             payload = render.payload(kind, proposal, members, self.m)
         self.outbox.append(
-            Outgoing(self.next_key(), self.room, kind, text.body, text.html, payload,
+            Outgoing(self.next_key(), self.room, kind, tuple(text.lines), payload,
                      proposal.number if proposal else None, self.reply_to, mentions)
         )
 
@@ -151,6 +153,11 @@ class Context:
 
 async def _nothing_to_reschedule(room: str, number: int) -> None:
     """The console steps its clock through ``next_due`` instead of scheduling jobs."""
+
+
+def _cleaned(event):
+    """The event with every text field cleaned (see :func:`bot.sanitize.clean`)."""
+    return replace(event, **{name: clean(value) for name, value in vars(event).items() if type(value) is str})
 
 
 class ConsentService:
@@ -167,16 +174,16 @@ class ConsentService:
         self.config = config
         self.registry = registry
         self.directory = directory
-        self.sender = sender
+        self.delivery = Delivery(repository, sender, clock)
         self.clock = clock
         self.started_at = clock()
         """Deadlines before this instant passed while the bot was offline."""
         self.on_change: Callable[[str, int], Awaitable[None]] = _nothing_to_reschedule
         """Awaited after a command may have changed a proposal's due times (the scheduler reschedules it)."""
-        self._delivering = asyncio.Lock()
 
     async def handle(self, incoming: Incoming) -> None:
         """Carry out one member's message; answer every mistake; the same event twice changes nothing."""
+        incoming = _cleaned(incoming)
         m = messages_for(self.config.for_room(incoming.room))
         if incoming.replaces is not None and await self._took_effect(incoming.replaces):
             await self._answer_only(incoming, Text().line(m._(
@@ -185,7 +192,8 @@ class ConsentService:
         try:
             invocation = self.registry.parse(incoming.text)
         except UnknownCommand as unknown:
-            text = Text().line(m._("Unknown command !{verb}. Send !help for the list of commands."), verb=unknown.verb)
+            text = Text().line(m._("Unknown command !{verb}. Send !help for the list of commands."),
+                               verb=excerpt(unknown.verb, 30))
             await self._answer_only(incoming, text)
             return
         if invocation is not None:
@@ -200,6 +208,7 @@ class ConsentService:
 
     async def react(self, vote: ReactionVote) -> None:
         """A position taken by reacting to a proposal's current ballot; reactions elsewhere are ignored."""
+        vote = _cleaned(vote)
         async with self.repository.transaction() as tx:
             number = await tx.ballot_number(vote.room, vote.message_id)
         if number is None or self.registry.reaction_handler is None:
@@ -208,23 +217,44 @@ class ConsentService:
         await self._run(vote.room, vote.sender, vote.event_id, vote.at, number, "",
                         lambda ctx: handler(ctx, vote.position), None, in_reply=False)
 
-    async def unreact(self, removal: ReactionRemoved) -> None:
-        """A reaction taken back: the position it set is withdrawn, unless the member has changed it since."""
+    async def redacted(self, redaction: Redaction) -> None:
+        """A member's vote (reaction or command) removed from the room.
+
+        Its author takes it back: their position is again what the rest of what they said stands for. A
+        moderator's removal is recorded and announced, and the position stands until its owner changes it.
+        """
+        redaction = _cleaned(redaction)
+        settings = self.config.for_room(redaction.room)
         async with self.repository.transaction() as tx:
-            if not await tx.claim_event(removal.event_id, removal.room, removal.at):
+            if not await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
                 return
-            found = await tx.position_set_by(removal.room, removal.reaction_id)
+            found = await tx.expression_of(redaction.room, redaction.removed)
             if found is None:
+                # Not a vote (yet): if the removed event reaches the bot later (a recount), it is gone already.
+                await tx.claim_event(redaction.removed, redaction.room, redaction.at)
                 return
             number, round_number, member = found
-            proposal = await tx.load(removal.room, number)
+            proposal = await tx.load(redaction.room, number)
             if proposal.state is not State.OPEN or proposal.current_round.number != round_number:
-                return
-            try:
-                step = transitions.withdraw_position(proposal, member, removal.at)
-            except RuleViolation:
-                return  # the deadline has passed: the position stands as it was at the deadline
-            await tx.save(removal.room, step, removal.event_id)
+                return  # the round is closed: its positions stand as they were at the deadline
+            if redaction.by != member:
+                step = transitions.moderator_removal(proposal, redaction.by, member, redaction.at)
+                await tx.save(redaction.room, step, redaction.event_id)
+                m = messages_for(settings)
+                text = render.moderation(step.proposal, redaction.by, member, m)
+                members = rules.participants(step.proposal.current_round,
+                                             await self.directory.members(redaction.room))
+                await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.MODERATION,
+                                        tuple(text.lines), render.payload(Kind.MODERATION, step.proposal,
+                                                                          len(members), m),
+                                        number, None, (member,)), redaction.at)
+            else:
+                try:
+                    step = transitions.take_back(proposal, member, redaction.removed, redaction.at)
+                except RuleViolation:
+                    return  # the deadline has passed: the position stands as it was at the deadline
+                await tx.save(redaction.room, step, redaction.event_id)
+        await self.delivery.queued()
 
     async def proposal_of_message(self, room: str, platform_id: str) -> int | None:
         """The proposal a bot message (its ballot, a reminder…) is about: replies to it name that proposal."""
@@ -235,7 +265,7 @@ class ConsentService:
         """Send a message whose key was never used: a notice said once per room, whatever happens after."""
         async with self.repository.transaction() as tx:
             await tx.queue(message, self.clock())
-        await self.deliver()
+        await self.delivery.queued()
 
     async def _took_effect(self, event_id: str) -> bool:
         async with self.repository.transaction() as tx:
@@ -268,24 +298,26 @@ class ConsentService:
             except (CommandError, RuleViolation) as failure:
                 ctx.outbox.clear()
                 ctx.touched.clear()
-                proposal = await tx.load(room, reference) if reference is not None else None
+                proposal = None
+                if reference is not None and reference <= MAX_REFERENCE:
+                    proposal = await tx.load(room, reference)
                 mentions = () if in_reply else (sender,)
                 await ctx.say(Kind.ERROR, render.refusal(failure, ctx.m, usage), proposal, mentions)
             for message in ctx.outbox:
                 await tx.queue(message, at)
         for number in ctx.touched:
             await self.on_change(room, number)
-        await self.deliver()
+        await self.delivery.queued()
 
     async def _answer_only(self, incoming: Incoming, text: Text) -> None:
         async with self.repository.transaction() as tx:
             if await tx.claim_event(incoming.event_id, incoming.room, incoming.at):
                 await tx.queue(
-                    Outgoing(f"{incoming.event_id}/0", incoming.room, Kind.ERROR, text.body, text.html,
+                    Outgoing(f"{incoming.event_id}/0", incoming.room, Kind.ERROR, tuple(text.lines),
                              {"kind": str(Kind.ERROR)}, reply_to=incoming.event_id),
                     incoming.at,
                 )
-        await self.deliver()
+        await self.delivery.queued()
 
     async def due_at(self, room: str, number: int) -> datetime | None:
         """When the clock next owes this proposal something (the scheduler's job time)."""
@@ -304,6 +336,12 @@ class ConsentService:
             if at is not None:
                 upcoming.append((at, room, number))
         return min(upcoming, default=None)
+
+    async def closing_due(self, room: str, number: int, now: datetime) -> bool:
+        """Whether the proposal's round is due to close at ``now`` (the platform is then read up to now first)."""
+        async with self.repository.transaction() as tx:
+            proposal = await tx.load(room, number)
+        return proposal is not None and proposal.state is State.OPEN and now >= proposal.current_round.deadline
 
     async def run_due(self, room: str, number: int, now: datetime) -> None:
         """Do what is due for one proposal at ``now``: close its round, or send its reminder."""
@@ -335,35 +373,15 @@ class ConsentService:
                 offset = int(work.offset.total_seconds())
                 kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{offset}"
                 mentions = tuple(rules.not_answered(round_, members)) + tuple(rules.owing_argument(round_))
-            message = Outgoing(key, room, kind, text.body, text.html,
-                               render.payload(kind, proposal, len(members), m), number, None, mentions)
+            message = Outgoing(key, room, kind, tuple(text.lines), render.payload(kind, proposal, len(members), m),
+                               number, None, mentions)
             await tx.queue(message, now)
-        await self.deliver()
+        await self.delivery.queued()
 
-    async def deliver(self) -> None:
-        """Send every queued message, in order within each room; each is marked sent once the platform took it.
+    async def deliver(self) -> bool:
+        """Send what is queued now (the console, tests, and a chat adapter before its first read)."""
+        return await self.delivery.deliver()
 
-        A message whose send fails stays queued with the rest of its room's queue and is tried again at the
-        next delivery (its key makes the platform drop a copy it already has); other rooms go on. A message
-        the platform refuses for good is set aside with the reason, so it never holds up those after it.
-        """
-        async with self._delivering:
-            held_up: set[str] = set()
-            for message in await self.repository.pending_messages():
-                if message.room in held_up:
-                    continue
-                ballot_id = None
-                if message.number is not None and message.kind is not Kind.BALLOT:
-                    ballot_id = await self.repository.ballot_id(message.room, message.number)
-                try:
-                    platform_id = await self.sender.send(message, ballot_id)
-                except Undeliverable as refusal:
-                    log.warning("%s cannot be delivered (%s): set aside", message.key, refusal)
-                    await self.repository.mark_undeliverable(message.key, str(refusal), self.clock())
-                    continue
-                except Exception:
-                    log.exception("sending %s failed; it stays queued with what follows it in %s",
-                                  message.key, message.room)
-                    held_up.add(message.room)
-                    continue
-                await self.repository.mark_sent(message.key, platform_id, self.clock())
+
+__all__ = ["ConsentService", "Context", "Directory", "Incoming", "ReactionVote", "Redaction", "Sender",
+           "messages_for"]

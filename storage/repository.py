@@ -16,6 +16,7 @@ import aiosqlite
 from bot.engine.model import (
     Action,
     Challenge,
+    Expression,
     Outcome,
     Position,
     Proposal,
@@ -27,7 +28,7 @@ from bot.engine.model import (
     Step,
     Tally,
 )
-from bot.outgoing import Kind, Outgoing
+from bot.outgoing import Kind, Line, Outgoing, lines_from_json, lines_to_json, message_id
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,11 @@ class Repository:
             await self._db.executescript(
                 f"BEGIN;\n{script}\nINSERT INTO schema_version (version) VALUES ({version});\nCOMMIT;"
             )
+        # Messages queued by a version that did not store their platform id yet (SQLite has no sha256).
+        async with self._db.execute("SELECT key FROM outbox WHERE message_id IS NULL AND sent_at IS NULL") as c:
+            keys = [row["key"] for row in await c.fetchall()]
+        await self._db.executemany("UPDATE outbox SET message_id = ? WHERE key = ?",
+                                   [(message_id(key), key) for key in keys])
 
     async def schema_version(self) -> int:
         async with self._db.execute("SELECT MAX(version) FROM schema_version") as cursor:
@@ -114,6 +120,13 @@ class Repository:
         async with self._lock:
             await self._db.execute(
                 "UPDATE outbox SET sent_at = ?, platform_id = ? WHERE key = ?", (to_text(at), platform_id, key)
+            )
+
+    async def record_platform_id(self, message: str, platform_id: str) -> None:
+        """The platform id of a message the bot saw come back, before (or without) its delivery being recorded."""
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE outbox SET platform_id = ? WHERE message_id = ? AND platform_id IS NULL", (platform_id, message)
             )
 
     async def ballot_id(self, room: str, number: int) -> str | None:
@@ -253,24 +266,13 @@ class Transaction:
         ) as cursor:
             return await cursor.fetchone() is not None
 
-    async def position_set_by(self, room: str, event_id: str) -> tuple[int, int, str] | None:
-        """(number, round, member) of the position an event set, if it is still that member's latest change."""
+    async def expression_of(self, room: str, event_id: str) -> tuple[int, int, str] | None:
+        """(number, round, member) of what a member said about their position in this platform event."""
         async with self._db.execute(
-            "SELECT number, round, member FROM history WHERE room = ? AND event_id = ? AND action = ?",
-            (room, event_id, Action.POSITION),
+            "SELECT number, round, member FROM expressions WHERE room = ? AND event_id = ?", (room, event_id)
         ) as cursor:
             row = await cursor.fetchone()
-        if row is None:
-            return None
-        async with self._db.execute(
-            """SELECT event_id FROM history WHERE room = ? AND number = ? AND round = ? AND member = ?
-               AND action IN (?, ?) ORDER BY id DESC LIMIT 1""",
-            (room, row["number"], row["round"], row["member"], Action.POSITION, Action.POSITION_WITHDRAWN),
-        ) as cursor:
-            latest = await cursor.fetchone()
-        if latest["event_id"] != event_id:
-            return None
-        return row["number"], row["round"], row["member"]
+        return (row["number"], row["round"], row["member"]) if row else None
 
     async def load(self, room: str, number: int) -> Proposal | None:
         async with self._db.execute("SELECT * FROM proposals WHERE room = ? AND number = ?", (room, number)) as c:
@@ -289,9 +291,19 @@ class Transaction:
                 stance = Stance(p["member"], Position(p["position"]), from_text(p["at"]), p["argument"])
                 stances.setdefault(p["round"], []).append(stance)
         async with self._db.execute(
+            "SELECT * FROM expressions WHERE room = ? AND number = ? AND retracted_at IS NULL ORDER BY seq",
+            (room, number),
+        ) as c:
+            expressions: dict[int, list[Expression]] = {}
+            for e in await c.fetchall():
+                expression = Expression(e["event_id"], e["member"], e["position"] and Position(e["position"]),
+                                        e["argument"], from_text(e["at"]))
+                expressions.setdefault(e["round"], []).append(expression)
+        async with self._db.execute(
             "SELECT * FROM rounds WHERE room = ? AND number = ? ORDER BY round", (room, number)
         ) as c:
-            rounds = tuple(_round(r, tuple(stances.get(r["round"], ()))) for r in await c.fetchall())
+            rounds = tuple(_round(r, tuple(stances.get(r["round"], ())), tuple(expressions.get(r["round"], ())))
+                           for r in await c.fetchall())
         challenge = None
         if row["challenge_member"] is not None:
             challenge = Challenge(
@@ -333,6 +345,7 @@ class Transaction:
         )
         for r in p.rounds:
             await self._save_round(room, p.number, r)
+        await self._save_expressions(room, step)
         for change in step.changes:
             if change.action is Action.POSITION:
                 stance = p.rounds[change.round - 1].stance_of(change.member)
@@ -356,6 +369,21 @@ class Transaction:
                     change.argument, change.detail, to_text(change.at), event_id,
                 ),
             )
+
+    async def _save_expressions(self, room: str, step: Step) -> None:
+        """What the step's members said, or took back, in the current round."""
+        p = step.proposal
+        round_number = p.current_round.number
+        await self._db.executemany(
+            """INSERT OR IGNORE INTO expressions (room, number, round, member, event_id, position, argument, at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(room, p.number, round_number, e.member, e.event, e.position, e.argument, to_text(e.at))
+             for e in step.expressed],
+        )
+        await self._db.executemany(
+            "UPDATE expressions SET retracted_at = ? WHERE room = ? AND event_id = ? AND retracted_at IS NULL",
+            [(to_text(at), room, event) for event, at in step.retracted],
+        )
 
     async def _save_round(self, room: str, number: int, r: Round) -> None:
         o = r.outcome
@@ -395,17 +423,18 @@ class Transaction:
     async def queue(self, message: Outgoing, at: datetime) -> None:
         """Queue a message for delivery after commit; a key already queued is not queued again."""
         await self._db.execute(
-            """INSERT OR IGNORE INTO outbox (key, room, kind, number, body, html, payload, reply_to, mentions, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            """INSERT OR IGNORE INTO outbox (key, room, kind, number, body, html, lines, payload, reply_to, mentions,
+                   created_at, message_id)
+               VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)""",
             (
-                message.key, message.room, message.kind, message.number, message.body, message.html,
+                message.key, message.room, message.kind, message.number, message.body, lines_to_json(message.lines),
                 json.dumps(message.payload, ensure_ascii=False) if message.payload is not None else None,
-                message.reply_to, json.dumps(list(message.mentions)), to_text(at),
+                message.reply_to, json.dumps(list(message.mentions)), to_text(at), message_id(message.key),
             ),
         )
 
 
-def _round(row: aiosqlite.Row, stances: tuple[Stance, ...]) -> Round:
+def _round(row: aiosqlite.Row, stances: tuple[Stance, ...], expressions: tuple[Expression, ...]) -> Round:
     outcome = None
     if row["outcome"] is not None:
         tally = Tally(row["agree"], row["abstain"], row["disagree"], row["block"], row["unargued_block"])
@@ -421,6 +450,7 @@ def _round(row: aiosqlite.Row, stances: tuple[Stance, ...]) -> Round:
         version=row["version"],
         stances=stances,
         outcome=outcome,
+        expressions=expressions,
     )
 
 
@@ -429,8 +459,8 @@ def _outgoing(row: aiosqlite.Row) -> Outgoing:
         key=row["key"],
         room=row["room"],
         kind=Kind(row["kind"]),
-        body=row["body"],
-        html=row["html"],
+        # Messages queued before lines were stored: their plain text, line by line.
+        lines=lines_from_json(row["lines"]) if row["lines"] else tuple(Line((t,)) for t in row["body"].split("\n")),
         payload=json.loads(row["payload"]) if row["payload"] else None,
         number=row["number"],
         reply_to=row["reply_to"],

@@ -68,3 +68,17 @@ def test_console_mistakes_are_answered_on_standard_error():
 def test_the_console_shows_the_conversation_not_log_lines():
     _, prompts = run_console("/quit\n")
     assert "INFO" not in prompts and "applying migration" not in prompts
+
+
+def test_huge_durations_and_invalid_utf8_get_an_answer_and_never_a_crash():
+    script = b"!propose Kettle \xff\xfe for the hall\n/as b\xc3\n/advance 3000000d\n" + \
+        b"/advance 3650d\n" * 300 + b"!list\n"
+    result = subprocess.run([sys.executable, "-m", "bot", "console", "--json", "--start", "2027-06-08T10:00+02:00"],
+                            input=script, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    lines = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert lines[0]["kind"] == "ballot" and "Kettle \ufffd\ufffd for the hall" in lines[0]["text"]
+    prompts = result.stderr.decode()
+    assert "/advance: '3000000d' is too long: at most 3660d" in prompts
+    assert "/advance: the clock stops at the end of 2999" in prompts
+    assert "Traceback" not in prompts and lines[-1]["kind"] == "status"

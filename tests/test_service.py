@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from bot.engine.model import Position
 from bot.outgoing import Kind, Undeliverable
-from bot.service import Incoming, ReactionRemoved, ReactionVote
+from bot.matrix.sender import contents
+from bot.service import Incoming, ReactionVote, Redaction
 from tests.conftest import ROOM, TUESDAY, Assembly, Clock, RecordingSender, make_assembly
 
 FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")
@@ -99,9 +100,11 @@ async def test_plain_conversation_is_ignored(assembly: Assembly):
 
 async def test_user_text_cannot_ping_the_room_nor_inject_html(assembly: Assembly):
     [ballot, _] = await assembly.say("alice", "!propose <img src=x onerror=alert(1)> @room now\n<b>@channel</b>")
-    assert "<img" not in ballot.html and "&lt;img src=x" in ballot.html
+    [content] = contents(ballot, None)
+    html = content["formatted_body"]
+    assert "<img" not in html and "&lt;img src=x" in html
     assert "@room" not in ballot.body and "@channel" not in ballot.body
-    assert "@room" not in ballot.html and "@channel" not in ballot.html
+    assert "@room" not in html and "@channel" not in html
 
 
 async def test_the_deadline_closes_the_round_and_the_outcome_is_announced_once(assembly: Assembly):
@@ -180,7 +183,7 @@ async def test_a_reaction_on_the_ballot_is_a_position_and_taking_it_back_withdra
     await assembly.service.react(ReactionVote(ROOM, "bob", ballot, Position.AGREE, "$r1", assembly.clock.now))
     [status] = await assembly.say("carol", "!status")
     assert status.payload["tally"]["agree"] == 1
-    await assembly.service.unreact(ReactionRemoved(ROOM, "$r1", "$redaction1", assembly.clock.now))
+    await assembly.service.redacted(Redaction(ROOM, "$r1", "bob", "$redaction1", assembly.clock.now))
     [status] = await assembly.say("carol", "!status")
     assert status.payload["tally"]["agree"] == 0
 
@@ -190,7 +193,7 @@ async def test_taking_back_an_old_reaction_does_not_undo_a_newer_position(assemb
     ballot = await ballot_id(assembly, 1)
     await assembly.service.react(ReactionVote(ROOM, "bob", ballot, Position.AGREE, "$r1", assembly.clock.now))
     await assembly.service.react(ReactionVote(ROOM, "bob", ballot, Position.DISAGREE, "$r2", assembly.clock.now))
-    await assembly.service.unreact(ReactionRemoved(ROOM, "$r1", "$redaction1", assembly.clock.now))
+    await assembly.service.redacted(Redaction(ROOM, "$r1", "bob", "$redaction1", assembly.clock.now))
     [status] = await assembly.say("carol", "!status")
     assert status.payload["tally"]["disagree"] == 1 and status.payload["tally"]["agree"] == 0
 
@@ -270,28 +273,30 @@ async def test_a_proposal_too_long_gets_a_clear_answer(assembly: Assembly):
     assert refusal.body.splitlines()[0] == "The text is too long (9000 characters, at most 8000)."
 
 
-async def test_a_room_whose_message_fails_does_not_hold_up_other_rooms(assembly: Assembly):
+async def test_a_room_whose_message_fails_does_not_hold_up_other_rooms(config, repository):
     class OneRoomDown(RecordingSender):
         async def send(self, message, ballot_id):
             if message.room == "!down:test":
                 raise ConnectionError("that room's server is unreachable")
             return await super().send(message, ballot_id)
 
-    assembly.service.sender = sender = OneRoomDown()
+    sender = OneRoomDown()
+    assembly = await make_assembly(config, Clock(TUESDAY), repository, sender=sender)
     await assembly.service.handle(Incoming("!down:test", "alice", "!propose Kettle", "$down", assembly.clock.now))
     await assembly.say("alice", "!propose Paint the door")
     assert [(m.room, m.kind) for m in sender.sent] == [(ROOM, Kind.BALLOT), (ROOM, Kind.SEED)]
     assert [m.room for m in await assembly.repository.pending_messages()] == ["!down:test", "!down:test"]
 
 
-async def test_a_message_refused_for_good_is_set_aside_and_the_rest_goes_out(assembly: Assembly):
+async def test_a_message_refused_for_good_is_set_aside_and_the_rest_goes_out(config, repository):
     class RefusesSeeds(RecordingSender):
         async def send(self, message, ballot_id):
             if message.kind is Kind.SEED:
                 raise Undeliverable("M_FORBIDDEN: not in the room any more")
             return await super().send(message, ballot_id)
 
-    assembly.service.sender = sender = RefusesSeeds()
+    sender = RefusesSeeds()
+    assembly = await make_assembly(config, Clock(TUESDAY), repository, sender=sender)
     await assembly.say("alice", "!propose Kettle")
     await assembly.say("bob", "!agree")
     assert [m.kind for m in sender.sent] == [Kind.BALLOT, Kind.ACK]

@@ -67,6 +67,19 @@ class Stance:
 
 
 @dataclass(frozen=True)
+class Expression:
+    """One thing a member said about their position in a round — a reaction, a command, a withdrawal — with
+    the platform event that carried it and the instant they said it."""
+
+    event: str
+    member: str
+    position: Position | None
+    """None: the member withdrew their position (``!unvote``)."""
+    argument: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Tally:
     agree: int = 0
     abstain: int = 0
@@ -107,9 +120,14 @@ class Round:
     version: int
     stances: tuple[Stance, ...] = ()
     outcome: Outcome | None = None
+    expressions: tuple[Expression, ...] = ()
+    """What members said in this round and still stands (not taken back by its author), in arrival order."""
 
     def stance_of(self, member: str) -> Stance | None:
         return next((s for s in self.stances if s.member == member), None)
+
+    def expressions_of(self, member: str) -> tuple[Expression, ...]:
+        return tuple(e for e in self.expressions if e.member == member)
 
 
 @dataclass(frozen=True)
@@ -151,6 +169,7 @@ class Action(StrEnum):
     AMENDED = "amended"
     CHALLENGED = "challenged"
     WITHDRAWN = "withdrawn"
+    REMOVED_BY_MODERATOR = "removed_by_moderator"
 
 
 @dataclass(frozen=True)
@@ -168,10 +187,13 @@ class Change:
 
 @dataclass(frozen=True)
 class Step:
-    """A transition's result: the proposal after it and what to write in the history."""
+    """A transition's result: the proposal after it, what to write in the history, and the members'
+    expressions it adds to the current round or takes back ((event, when))."""
 
     proposal: Proposal
     changes: tuple[Change, ...]
+    expressed: tuple[Expression, ...] = ()
+    retracted: tuple[tuple[str, datetime], ...] = ()
 
 
 class RuleViolation(Exception):

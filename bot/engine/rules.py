@@ -12,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 
 from bot.engine.calendar import working_deadline
 from bot.engine.model import (
+    Expression,
     Outcome,
     Position,
     Proposal,
@@ -35,6 +36,37 @@ def is_argued(argument: str) -> bool:
 
 def is_valid_block(stance: Stance) -> bool:
     return stance.position is Position.BLOCK and is_argued(stance.argument)
+
+
+def standing_stance(member: str, expressions: tuple[Expression, ...]) -> Stance | None:
+    """The latest counts: a member's position is what they last expressed, among what they said that still
+    stands (a reaction or a command they took back no longer does).
+
+    Their expressions are replayed in the order they made them (then in the order they were read): each
+    position replaces the one before, a withdrawal leaves none, a bare block keeps the argument of a block
+    before it, and saying the same thing again changes nothing. So an older message read late (after a
+    restart, in a recount) never undoes a newer one, and taking back one's latest reaction goes back to
+    what one said before it — what the room still shows.
+    """
+    stance: Stance | None = None
+    for expression in sorted((e for e in expressions if e.member == member), key=lambda e: e.at):
+        if expression.position is None:
+            stance = None
+            continue
+        argument = expression.argument.strip()
+        if expression.position is Position.BLOCK and not argument and stance and stance.position is Position.BLOCK:
+            argument = stance.argument
+        if expression.position in (Position.AGREE, Position.ABSTAIN):
+            argument = ""
+        if stance and (stance.position, stance.argument) == (expression.position, argument):
+            continue
+        stance = Stance(member, expression.position, expression.at, argument)
+    return stance
+
+
+def is_latest(expression: Expression, expressions: tuple[Expression, ...]) -> bool:
+    """Whether nothing the member said later than this still stands: then it is what counts."""
+    return not any(e.member == expression.member and e.at > expression.at for e in expressions)
 
 
 def owing_argument(round_: Round) -> list[str]:

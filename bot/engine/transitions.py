@@ -10,13 +10,13 @@ from bot.engine.model import (
     Action,
     Challenge,
     Change,
+    Expression,
     Position,
     Proposal,
     Round,
     Rule,
     RuleViolation,
     SocialCode,
-    Stance,
     State,
     Step,
 )
@@ -43,36 +43,63 @@ def _with_round(proposal: Proposal, round_: Round, **changes: object) -> Proposa
 
 
 def take_position(
-    proposal: Proposal, member: str, position: Position, argument: str, at: datetime
+    proposal: Proposal, member: str, position: Position, argument: str, at: datetime, event: str | None = None
 ) -> Step:
-    """One position per member per round; the latest counts.
+    """One position per member per round; the latest counts (see ``rules.standing_stance``).
 
     A bare block from a member whose block is already argued keeps the argument
     (a reaction after ``!block <argument>`` must not undo the argument).
     """
     round_ = _open_round(proposal, at)
-    argument = argument.strip()
-    previous = round_.stance_of(member)
-    if position is Position.BLOCK and not argument and previous and previous.position is Position.BLOCK:
-        argument = previous.argument
-    if position in (Position.AGREE, Position.ABSTAIN):
-        argument = ""
-    if previous and (previous.position, previous.argument) == (position, argument):
-        return Step(proposal, ())
-    stance = Stance(member, position, at, argument)
-    stances = tuple(s for s in round_.stances if s.member != member) + (stance,)
-    change = Change(Action.POSITION, member, at, round_.number, position, argument)
-    return Step(_with_round(proposal, replace(round_, stances=stances)), (change,))
+    return _restand(proposal, round_, member, at, add=Expression(event or _event(round_, member, at), member,
+                                                                  position, argument.strip(), at))
 
 
-def withdraw_position(proposal: Proposal, member: str, at: datetime) -> Step:
+def withdraw_position(proposal: Proposal, member: str, at: datetime, event: str | None = None) -> Step:
     """A member may withdraw their position; silence then counts as consent again."""
     round_ = _open_round(proposal, at)
     if round_.stance_of(member) is None:
         raise RuleViolation("no_position")
-    stances = tuple(s for s in round_.stances if s.member != member)
-    change = Change(Action.POSITION_WITHDRAWN, member, at, round_.number)
-    return Step(_with_round(proposal, replace(round_, stances=stances)), (change,))
+    return _restand(proposal, round_, member, at,
+                    add=Expression(event or _event(round_, member, at), member, None, "", at))
+
+
+def take_back(proposal: Proposal, member: str, event: str, at: datetime) -> Step:
+    """A member took back one of their reactions or commands: their position is again what the rest of what
+    they said stands for (the one before, or none)."""
+    round_ = _open_round(proposal, at)
+    if not any(e.event == event for e in round_.expressions):
+        return Step(proposal, ())
+    return _restand(proposal, round_, member, at, remove=event)
+
+
+def _event(round_: Round, member: str, at: datetime) -> str:
+    """An expression's id when no platform event carries it (the engine's own tests): unique in the round."""
+    return f"{member}@{at.isoformat()}#{len(round_.expressions_of(member))}"
+
+
+def _restand(proposal: Proposal, round_: Round, member: str, at: datetime, add: Expression | None = None,
+             remove: str | None = None) -> Step:
+    """The member's stance after adding or taking back one expression; a change of stance is history."""
+    before = round_.stance_of(member)
+    expressions = tuple(e for e in round_.expressions if e.event != remove) + ((add,) if add else ())
+    after = rules.standing_stance(member, expressions)
+    stances = tuple(s for s in round_.stances if s.member != member) + ((after,) if after else ())
+    changes: tuple[Change, ...] = ()
+    if after != before:
+        if after is None:
+            changes = (Change(Action.POSITION_WITHDRAWN, member, at, round_.number),)
+        else:
+            changes = (Change(Action.POSITION, member, at, round_.number, after.position, after.argument),)
+    updated = _with_round(proposal, replace(round_, stances=stances, expressions=expressions))
+    return Step(updated, changes, expressed=(add,) if add else (), retracted=((remove, at),) if remove else ())
+
+
+def moderator_removal(proposal: Proposal, moderator: str, member: str, at: datetime) -> Step:
+    """Only a member changes their own position: a moderator who removes a member's vote from the room is
+    recorded in the history, and the position stands until its owner changes it."""
+    round_ = proposal.current_round
+    return Step(proposal, (Change(Action.REMOVED_BY_MODERATOR, moderator, at, round_.number, detail=member),))
 
 
 def close_round(

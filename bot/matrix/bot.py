@@ -1,4 +1,4 @@
-"""The bot on Matrix: login, the supervised sync loop, invitations, and no vote lost or doubled.
+"""The bot on Matrix: login, the supervised sync loop, invitations, and no vote lost, doubled or reordered.
 
 - The sync position lives in the project's database and is saved only after
   the events of a sync were handled (they are idempotent by event id), so a
@@ -6,9 +6,19 @@
 - A fresh install ignores its first sync (no old command is replayed); a
   restart processes everything that happened while the bot was down.
 - Timelines ask for up to 100 events; a timeline the server still cuts
-  (``limited``) is completed from ``/messages`` before going on.
-- At start, every open ballot is reconciled with ``/relations`` so a reaction
-  missed in a gap still counts.
+  (``limited``) is completed from ``/messages`` before going on, so events are
+  handled in the order the homeserver received them.
+- A position's instant is when the member sent it (``origin_server_ts``, never
+  later than its arrival): an older event handled late never undoes a newer one.
+- The bot's messages are sent by a background task (bot.delivery): reading
+  events never waits on a throttled or unreachable homeserver. The bot
+  recognises its own messages in the sync (their transaction id), so votes on a
+  ballot count even before the sender's bookkeeping.
+- Before a round closes, an immediate sync reads everything the homeserver
+  received up to the deadline (``catch_up``); if the homeserver is down, the close
+  waits for its return.
+- After the first sync, every open ballot is recounted from ``/relations``, in
+  the background and oldest first, in case a reaction fell in a gap.
 - Errors in one event are logged and never stop the loop; lost connections
   are retried with backoff; a rejected token stops the bot with a clear error.
 """
@@ -16,6 +26,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -38,7 +49,7 @@ from nio import (
     UnknownEncryptedEvent,
     WhoamiError,
 )
-from nio.api import RelationshipType
+from nio.api import MessageDirection, RelationshipType
 
 from bot.config import Config, MatrixSettings
 from bot.handlers import COMMANDS
@@ -49,7 +60,7 @@ from bot.outgoing import Kind, Outgoing
 from bot.reactions import position_of
 from bot.render import Text
 from bot.scheduler import DueScheduler, utc_now
-from bot.service import ConsentService, Incoming, ReactionRemoved, ReactionVote, messages_for
+from bot.service import ConsentService, Incoming, ReactionVote, Redaction, messages_for
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -59,7 +70,13 @@ INSTALLED = "matrix/installed_at"
 TOKEN = "matrix/access_token"
 TIMELINE_LIMIT = 100
 SYNC_TIMEOUT_MS = 30_000
-BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
+BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
+BACKOFF_MAX_WHILE_CLOSING = 1.0
+"""While a round waits to close, a homeserver that is down is asked again every second: the outcome then
+follows its return within seconds."""
+FIRST_DELIVERY_WITHIN = 10.0
+"""At start, messages left queued by the previous run are sent before the first sync for at most this long;
+the background task sends the rest, so a throttled homeserver never delays reading."""
 FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 0}}, "presence": {"not_types": ["*"]}}
 SYNC_FILTER = {"room": {"timeline": {"limit": TIMELINE_LIMIT}}, "presence": {"not_types": ["*"]}}
 
@@ -87,11 +104,22 @@ class MatrixBot:
         seeds = {position: keys[0] for position, keys in self.settings.reactions.items()}
         self.sender = MatrixSender(self.client, seeds)
         self.service = ConsentService(repository, config, COMMANDS, self.directory, self.sender, clock)
-        self.scheduler = DueScheduler(self.service, clock)
+        self.scheduler = DueScheduler(self.service, clock, self.catch_up)
         self.ready = asyncio.Event()
-        """Set once the first sync is handled, open ballots reconciled and the scheduler started."""
+        """Set once the first sync is handled and the scheduler started."""
+        self.reconciled = asyncio.Event()
+        """Set once the open ballots have been recounted after the first sync."""
         self._joined: dict[str, datetime] = {}
         self._told_encrypted: set[str] = set()
+        # Catching up: syncs are numbered as they start; a round closes once a sync that started after its
+        # deadline has been handled.
+        self._syncs_started = 0
+        self._syncs_handled = 0
+        self._catch_up_target = 0
+        self._handled = asyncio.Condition()
+        self._long_poll: asyncio.Future | None = None
+        self._wake = asyncio.Event()
+        self._stopped = False
 
     async def run(self) -> None:
         """Sync until cancelled."""
@@ -109,41 +137,87 @@ class MatrixBot:
             await self.repository.set_state(INSTALLED, self.service.clock().isoformat())
         installed = await self.repository.state(INSTALLED)
         self._installed = datetime.fromisoformat(installed) if installed else datetime.min.replace(tzinfo=timezone.utc)
-        backoff = BACKOFF_START
+        background: list[asyncio.Task] = []
         try:
-            while True:
-                first = not self.ready.is_set()
-                try:
-                    response = await self.client.sync(
-                        timeout=0 if first else SYNC_TIMEOUT_MS,
-                        sync_filter=FIRST_SYNC_FILTER if fresh else SYNC_FILTER,
-                        since=token,
-                        full_state=first and not fresh,
-                    )
-                except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
-                    response = SyncError(str(error) or type(error).__name__)
-                if isinstance(response, SyncError):
-                    if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
-                        raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({response.message})")
-                    log.warning("sync failed (%s); retrying in %.0f s", response.message, backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, BACKOFF_MAX)
-                    continue
-                backoff = BACKOFF_START
-                # Queued messages first (a ballot whose sending was interrupted gets its id back), so the
-                # reactions and replies to them in this sync find what they answer.
-                await self.service.deliver()
-                await self._handle_sync(response, since=None if fresh else token)
-                token = response.next_batch
-                await self.repository.set_state(NEXT_BATCH, token)
-                fresh = False
-                if first:
-                    await self._reconcile()
-                    await self.scheduler.start()
-                    self.ready.set()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.service.deliver(), FIRST_DELIVERY_WITHIN)
+            background.append(asyncio.create_task(self.service.delivery.run(), name="matrix-delivery"))
+            await self._sync_forever(token, fresh, background)
         finally:
+            self._stopped = True
+            async with self._handled:
+                self._handled.notify_all()  # rounds waiting to close will close at the next start
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             self.scheduler.shutdown()
             await self.client.close()
+
+    async def _sync_forever(self, token: str | None, fresh: bool, background: list[asyncio.Task]) -> None:
+        backoff = BACKOFF_START
+        failing = False
+        while True:
+            first = not self.ready.is_set()
+            self._syncs_started += 1
+            started = self._syncs_started
+            immediate = first or self._catch_up_target > self._syncs_handled  # a round waits to close
+            self._long_poll = asyncio.ensure_future(self.client.sync(
+                timeout=0 if immediate else SYNC_TIMEOUT_MS,
+                sync_filter=FIRST_SYNC_FILTER if fresh else SYNC_FILTER,
+                since=token,
+                full_state=first and not fresh,
+            ))
+            try:
+                response = await self._long_poll
+            except asyncio.CancelledError:
+                if asyncio.current_task().cancelling():
+                    raise  # the bot is stopping
+                continue  # a round is due to close: sync again at once
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+                response = SyncError(str(error) or type(error).__name__)
+            finally:
+                self._long_poll = None
+            if isinstance(response, SyncError):
+                if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+                    raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({response.message})")
+                waiting = self._catch_up_target > self._syncs_handled
+                delay = min(backoff, BACKOFF_MAX_WHILE_CLOSING) if waiting else backoff
+                log.warning("sync failed (%s); retrying in %.0f s", response.message, delay)
+                self._wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                failing = True
+                continue
+            backoff = BACKOFF_START
+            if failing:
+                failing = False
+                self.service.delivery.retry_now()
+            await self._handle_sync(response, since=None if fresh else token)
+            token = response.next_batch
+            await self.repository.set_state(NEXT_BATCH, token)
+            fresh = False
+            async with self._handled:
+                self._syncs_handled = started
+                self._handled.notify_all()
+            if first:
+                await self.scheduler.start()
+                self.ready.set()
+                background.append(asyncio.create_task(self._reconcile(), name="matrix-reconcile"))
+
+    async def catch_up(self, room: str) -> bool:
+        """Return once the bot has handled everything the homeserver received until now (a sync begun after
+        this call), waiting for the homeserver if it is down; False if the bot stopped meanwhile."""
+        target = self._syncs_started + 1
+        self._catch_up_target = max(self._catch_up_target, target)
+        if self._long_poll is not None and not self._long_poll.done():
+            self._long_poll.cancel()  # a long poll started before now: replace it by an immediate sync
+        self._wake.set()
+        async with self._handled:
+            await self._handled.wait_for(lambda: self._syncs_handled >= target or self._stopped)
+        return not self._stopped
 
     async def _login(self) -> None:
         access_token = self.settings.access_token or await self.repository.state(TOKEN)
@@ -243,10 +317,13 @@ class MatrixBot:
         await self.repository.set_state(joined_key(room), at.isoformat())
 
     async def _dispatch(self, room: str, event) -> None:
-        at = events.timestamp(event)
+        # When the member sent it, as their homeserver says, but never later than it reached us: a clock
+        # ahead cannot slip a vote past a deadline.
+        at = min(events.timestamp(event), self.service.clock())
         if isinstance(event, RoomCreateEvent):
             self.directory.room_created(room, event.sender, events.content(event))
         if event.sender == self.settings.user_id:
+            await self._our_own(event)
             return  # the bot's own messages and reactions never count
         if at < await self._joined_at(room):
             return  # from before the bot was in the room: never replayed
@@ -255,6 +332,9 @@ class MatrixBot:
         elif isinstance(event, RoomMessageText):
             await self._message(room, event, at)
         elif isinstance(event, ReactionEvent):
+            # Only what members see counts: an annotation. A "reaction" with another relation shows nothing.
+            if events.relation_type(event) != "m.annotation":
+                return
             position = position_of(event.key, self.settings.reactions)
             if position is not None:
                 await self.service.react(ReactionVote(room, event.sender, event.reacts_to, position,
@@ -262,7 +342,13 @@ class MatrixBot:
         elif isinstance(event, RedactionEvent):
             removed = events.redacted_id(event)
             if removed:
-                await self.service.unreact(ReactionRemoved(room, removed, event.event_id, at))
+                await self.service.redacted(Redaction(room, removed, event.sender, event.event_id, at))
+
+    async def _our_own(self, event) -> None:
+        """One of the bot's messages came back: its transaction id says which outbox message it is."""
+        transaction = events.transaction_id(event)
+        if transaction and isinstance(event, RoomMessageText):
+            await self.service.delivery.recognise(transaction[:26], event.event_id)
 
     async def _message(self, room: str, event: RoomMessageText, at: datetime) -> None:
         relations = events.relations(event)
@@ -276,11 +362,21 @@ class MatrixBot:
         await self.service.handle(Incoming(room, event.sender, text, event.event_id, at, about, relations.replaces))
 
     async def _reconcile(self) -> None:
-        """Count every reaction on the open ballots, in case one fell in a gap of the timeline."""
-        for room, _, ballot in await self.repository.open_ballots():
-            async for event in self.client.room_get_event_relations(room, ballot, RelationshipType.annotation):
-                if isinstance(event, ReactionEvent):
-                    await self._guarded(self._dispatch(room, event))
+        """Count every reaction on the open ballots, in case one fell in a gap of the timeline.
+
+        Oldest first; a reaction older than the member's latest change counts for nothing, so the recount
+        can never undo a vote the sync already counted.
+        """
+        try:
+            for room, _, ballot in await self.repository.open_ballots():
+                async for event in self.client.room_get_event_relations(room, ballot, RelationshipType.annotation,
+                                                                        direction=MessageDirection.front):
+                    if isinstance(event, ReactionEvent):
+                        await self._guarded(self._dispatch(room, event))
+        except Exception:
+            log.exception("recounting the open ballots failed; the sync goes on")
+        finally:
+            self.reconciled.set()
 
     async def _cannot_read_encrypted(self, room: str) -> None:
         """Said once per room (the outbox key is the room's): encrypted rooms are not supported yet."""
@@ -290,7 +386,7 @@ class MatrixBot:
         m = messages_for(self.config.for_room(room))
         text = Text().line(m._("This room is encrypted: consent-bot cannot read encrypted rooms yet. "
                                "Use it in a room without encryption."))
-        await self.service.say_once(Outgoing(f"encrypted/{room}", room, Kind.ERROR, text.body, text.html,
+        await self.service.say_once(Outgoing(f"encrypted/{room}", room, Kind.ERROR, tuple(text.lines),
                                              {"kind": str(Kind.ERROR)}))
 
 

@@ -64,6 +64,18 @@ def strip_reply_fallback(body: str) -> str:
     return "\n".join(lines[index:])
 
 
+def relation_type(event: Event) -> str | None:
+    relates = content(event).get("m.relates_to")
+    return relates.get("rel_type") if isinstance(relates, dict) else None
+
+
+def transaction_id(event: Event) -> str | None:
+    """The transaction id the bot sent its own event with (the homeserver returns it to the sending device)."""
+    unsigned = event.source.get("unsigned") if isinstance(event.source, dict) else None
+    value = unsigned.get("transaction_id") if isinstance(unsigned, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def redacted_id(event: Event) -> str | None:
     """The event a redaction removes: top-level ``redacts`` (rooms v1-10) or in the content (v11+)."""
     return getattr(event, "redacts", None) or content(event).get("redacts")

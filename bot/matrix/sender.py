@@ -1,7 +1,8 @@
 """Engine messages → Matrix events: threads, replies, acknowledgements, pills and the consent_bot payload.
 
-Every send carries a transaction id derived from the outbox key, so a retry
-after a crash or a timeout never posts twice (the homeserver drops the copy).
+Every send carries a transaction id derived from the outbox key, so a retry after a crash or a timeout
+never posts twice (the homeserver drops the copy). A message whose event would exceed Matrix's size limit
+is split between lines into several events, each within the limit, each with the payload.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import html
+import json
 import logging
 from collections import OrderedDict
 from typing import Any
@@ -16,7 +18,8 @@ from typing import Any
 from nio import AsyncClient, RoomSendError
 
 from bot.engine.model import Position
-from bot.outgoing import Kind, Outgoing, Undeliverable
+from bot.outgoing import Kind, Line, Mention, Outgoing, Undeliverable, part_key
+from bot.splitting import split
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +27,15 @@ ACK_KEY = "✅"
 NOTICE_KINDS = {Kind.STATUS, Kind.ERROR}
 """Answers to one member are notices; announcements and anything that mentions members are m.text,
 because a notice never notifies."""
-THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR}
+THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR, Kind.MODERATION}
 """Without a command to answer, these go in the ballot's thread."""
 RATE_LIMIT_RETRIES = 5
 REFUSED_FOR_GOOD = {"M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE", "M_INVALID_PARAM"}
 """Errors a retry cannot mend: no longer in the room, target gone, message refused as it is."""
 REMEMBERED_THREADS = 10_000
+MAX_CONTENT_BYTES = 60_000
+"""Matrix refuses an event over 65,536 bytes of canonical JSON (M_TOO_LARGE). The content gets this much;
+the rest is left for what the homeserver adds around it (ids, hashes, signatures, prev_events)."""
 
 
 class SendFailed(Exception):
@@ -37,12 +43,81 @@ class SendFailed(Exception):
 
 
 def transaction_id(key: str) -> str:
+    """32 hex characters of the key's SHA-256: its first 26 are the message id (bot.outgoing.message_id)."""
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def pill(user_id: str) -> str:
     escaped = html.escape(user_id)
     return f'<a href="https://matrix.to/#/{escaped}">{escaped}</a>'
+
+
+def line_body(line: Line) -> str:
+    text = line.plain()
+    return f"**{text}**" if line.strong and text else text
+
+
+def line_html(line: Line, mentioned: set[str]) -> str:
+    """Member text escaped, line breaks kept; a member is a pill when the message notifies them."""
+    out = []
+    for segment in line.segments:
+        if isinstance(segment, Mention):
+            out.append(pill(segment.member) if segment.member in mentioned else html.escape(segment.member))
+        else:
+            out.append(html.escape(segment).replace("\n", "<br>"))
+    text = "".join(out)
+    return f"<strong>{text}</strong>" if line.strong and text else text
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _string_size(text: str) -> int:
+    """Bytes a string takes inside a JSON string: escaping is per character, so sizes add up."""
+    return _json_size(text) - 2
+
+
+def contents(message: Outgoing, relation: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The message as one or more event contents, each within MAX_CONTENT_BYTES, split between lines."""
+    notified = set(message.mentions)
+
+    def cost(line: Line) -> int:
+        mentions = {m for m in line.mentioned() if m in notified}
+        return (_string_size(line_body(line)) + 1 + _string_size(line_html(line, notified)) + len("<br>\n")
+                + sum(_string_size(m) + 3 for m in mentions))
+
+    shown = {m for line in message.lines for m in line.mentioned()}
+    unshown = sorted(notified - shown)  # mentioned on purpose but not named in the text: notified by the first part
+    frame = _content(message, relation, "", "", unshown, {**(message.payload or {}), "part": 999, "parts": 999})
+    parts = split(message.lines, cost, MAX_CONTENT_BYTES - _json_size(frame))
+    result = []
+    for index, lines in enumerate(parts):
+        payload = message.payload
+        if len(parts) > 1:
+            payload = {**(payload or {"kind": str(message.kind)}), "part": index + 1, "parts": len(parts)}
+        mentions = sorted({m for line in lines for m in line.mentioned() if m in notified}
+                          | (set(unshown) if index == 0 else set()))
+        body = "\n".join(line_body(line) for line in lines).strip()
+        formatted = "<br>\n".join(line_html(line, notified) for line in lines).strip()
+        result.append(_content(message, relation, body, formatted, mentions, payload))
+    return result
+
+
+def _content(message: Outgoing, relation: dict[str, Any] | None, body: str, formatted: str, mentions: list[str],
+             payload: dict[str, Any] | None) -> dict[str, Any]:
+    content: dict[str, Any] = {
+        "msgtype": "m.notice" if message.kind in NOTICE_KINDS else "m.text",
+        "body": body,
+        "format": "org.matrix.custom.html",
+        "formatted_body": formatted,
+        # Always explicit: only these members are notified, never the whole room.
+        "m.mentions": {"user_ids": mentions},
+        "consent_bot": payload,
+    }
+    if relation:
+        content["m.relates_to"] = relation
+    return content
 
 
 class MatrixSender:
@@ -67,25 +142,11 @@ class MatrixSender:
             for position, key in self._seeds.items():
                 await self._react(message.room, ballot_id, key, f"{message.key}/{position.value}")
             return None
-        return await self._send(message.room, "m.room.message", self._content(message, ballot_id), message.key)
-
-    def _content(self, message: Outgoing, ballot_id: str | None) -> dict[str, Any]:
-        formatted = message.html
-        for user_id in message.mentions:
-            formatted = formatted.replace(html.escape(user_id), pill(user_id))
-        content: dict[str, Any] = {
-            "msgtype": "m.notice" if message.kind in NOTICE_KINDS else "m.text",
-            "body": message.body,
-            "format": "org.matrix.custom.html",
-            "formatted_body": formatted,
-            # Always explicit: only these members are notified, never the whole room.
-            "m.mentions": {"user_ids": sorted(set(message.mentions))},
-            "consent_bot": message.payload,
-        }
-        relation = self._relation(message, ballot_id)
-        if relation:
-            content["m.relates_to"] = relation
-        return content
+        first = None
+        for index, content in enumerate(contents(message, self._relation(message, ballot_id))):
+            event_id = await self._send(message.room, "m.room.message", content, part_key(message.key, index))
+            first = first or event_id
+        return first
 
     def _relation(self, message: Outgoing, ballot_id: str | None) -> dict[str, Any] | None:
         if message.reply_to:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -27,10 +28,10 @@ from bot.handlers import COMMANDS
 from bot.mattermost import events
 from bot.mattermost.client import MattermostApiError, MattermostClient
 from bot.mattermost.directory import MattermostDirectory
-from bot.mattermost.sender import MESSAGE_ID_PROP, MattermostSender, pending_post_id
+from bot.mattermost.sender import MESSAGE_ID_PROP, MattermostSender
 from bot.reactions import normalize_emoji_name, position_of
 from bot.scheduler import DueScheduler, utc_now
-from bot.service import ConsentService, Incoming, ReactionRemoved, ReactionVote
+from bot.service import ConsentService, Incoming, ReactionVote, Redaction
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ SINCE = "mattermost/since"
 BACKOFF_START, BACKOFF_MAX = 0.5, 60.0
 HEARTBEAT = 30.0
 CHANNEL_TYPES = ("O", "P")
-MAX_SETTERS = 10
 
 
 class MattermostLoginFailed(Exception):
@@ -62,7 +62,7 @@ class MattermostBot:
         seeds = {position: names[0] for position, names in self.settings.reactions.items()}
         self.sender = MattermostSender(self.client, self.directory, seeds)
         self.service = ConsentService(repository, config, COMMANDS, self.directory, self.sender, clock)
-        self.scheduler = DueScheduler(self.service, clock)
+        self.scheduler = DueScheduler(self.service, clock, self.catch_up)
         self.ready = asyncio.Event()
         """Set once the first resync is done and the scheduler started."""
         self.connected = asyncio.Event()
@@ -72,6 +72,10 @@ class MattermostBot:
         self._teams: dict[str, str] = {}  # team id → name
         self._channels: dict[str, bool] = {}  # channel id → whether the bot answers there
         self._started_scheduler = False
+        self._delivery: asyncio.Task | None = None
+        self._reading = asyncio.Lock()
+        """Held while events are handled, by the websocket reader or a catch-up: one at a time, in order."""
+        self._stopped = False
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
@@ -94,6 +98,11 @@ class MattermostBot:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
         finally:
+            self._stopped = True
+            if self._delivery is not None:
+                self._delivery.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._delivery
             if self._started_scheduler:
                 self.scheduler.shutdown()
             await self.client.close()
@@ -135,7 +144,8 @@ class MattermostBot:
                         greeted = True
                         await self._hello()
                     elif greeted:
-                        await self._guarded(self._dispatch(frame))
+                        async with self._reading:
+                            await self._guarded(self._dispatch(frame))
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
             log.warning("websocket failed: %s", error)
         finally:
@@ -144,12 +154,31 @@ class MattermostBot:
 
     async def _hello(self) -> None:
         self.connected.set()
-        await self._guarded(self._resync())
+        async with self._reading:
+            await self._guarded(self._resync())
         self.resyncs += 1
+        if self._delivery is None:
+            # Only after the first resync: it finds the posts a crash left unrecorded, never to be posted twice.
+            self._delivery = asyncio.create_task(self.service.delivery.run(), name="mattermost-delivery")
         if not self._started_scheduler:
             self._started_scheduler = True
             await self.scheduler.start()
         self.ready.set()
+
+    async def catch_up(self, room: str) -> bool:
+        """Read what the server received in a channel until now (its posts and its open ballots' reactions)
+        before a round there closes; retried until the server answers. False if the bot stopped meanwhile."""
+        while not self._stopped:
+            try:
+                async with self._reading:
+                    await self._resync(only=room)
+                return True
+            except (MattermostLoginFailed, asyncio.CancelledError):
+                raise
+            except Exception as error:
+                log.warning("cannot read %s before closing a round there (%s); trying again", room, error)
+                await asyncio.sleep(1.0)
+        return False
 
     async def _guarded(self, work) -> None:
         try:
@@ -188,10 +217,11 @@ class MattermostBot:
 
     # --- resync ----------------------------------------------------------------------------------------------
 
-    async def _resync(self) -> None:
+    async def _resync(self, only: str | None = None) -> None:
         since = self._since
         missed = {}
-        for channel_id in await self._refresh_channels():
+        channels = [only] if only else await self._refresh_channels()
+        for channel_id in channels:
             self.directory.forget(channel_id)
             missed[channel_id] = await self.client.posts_since(channel_id, since)
         # First our own posts: one whose sending was interrupted before we recorded it is on the server
@@ -206,7 +236,7 @@ class MattermostBot:
                 elif post.get("edit_at", 0) > since:
                     await self._guarded(self._edited(post))
         for room, _, ballot in await self.repository.open_ballots():
-            if not self._channels.get(room):
+            if not self._channels.get(room) or (only and room != only):
                 continue
             try:
                 current = await self.client.reactions(ballot)
@@ -214,17 +244,20 @@ class MattermostBot:
                 log.warning("cannot read the reactions of %s: %s", ballot, error)
                 continue
             await self._reconcile(room, ballot, current)
-        await self.service.deliver()
-        log.info("resynced (posts since %d, %d open ballot(s))", since, len(await self.repository.open_ballots()))
+        self.service.delivery.retry_now()
+        log.info("resynced %s (posts since %d)", only or "every channel", since)
 
     async def _recognise_own_posts(self, posts: list[dict]) -> None:
-        ours = {(post.get("props") or {}).get(MESSAGE_ID_PROP): post["id"] for post in posts
-                if post.get("user_id") == self.bot_id}
-        for message in await self.repository.pending_messages():
-            post_id = ours.get(pending_post_id(message.key))
-            if post_id:
-                log.info("%s was posted before an interruption: recorded, not posted again", message.key)
-                await self.repository.mark_sent(message.key, post_id, self.service.clock())
+        for post in posts:
+            if post.get("user_id") == self.bot_id:
+                await self._our_own(post)
+
+    async def _our_own(self, post: dict) -> None:
+        """One of the bot's posts, seen on the server: never posted again, and its ballot known at once."""
+        part_id = (post.get("props") or {}).get(MESSAGE_ID_PROP)
+        if isinstance(part_id, str) and part_id:
+            self.sender.recognise(part_id, post["id"])
+            await self.service.delivery.recognise(part_id, post["id"])
 
     async def _reconcile(self, room: str, ballot: str, current: list[dict]) -> None:
         """Count reactions added in a gap; withdraw those removed in it."""
@@ -246,7 +279,9 @@ class MattermostBot:
         kind, data = frame["event"], frame.get("data")
         if kind == "posted":
             post = events.inner(data, "post")
-            if post and events.is_member_post(post, self.bot_id):
+            if post and post.get("user_id") == self.bot_id:
+                await self._our_own(post)
+            elif post and events.is_member_post(post, self.bot_id):
                 await self._posted(post)
         elif kind == "post_edited":
             post = events.inner(data, "post")
@@ -272,7 +307,7 @@ class MattermostBot:
         self.sender.remember_root(post["id"], root)
         about = await self.service.proposal_of_message(room, root) if root else None
         await self.service.handle(Incoming(room, post["user_id"], post.get("message") or "", post["id"],
-                                           events.timestamp(post.get("create_at")), about))
+                                           self._instant(post.get("create_at")), about))
         await self._seen(post.get("create_at", 0))
 
     async def _edited(self, post: dict) -> None:
@@ -284,7 +319,11 @@ class MattermostBot:
         self.sender.remember_root(event_id, root or post["id"])
         about = await self.service.proposal_of_message(room, root) if root else None
         await self.service.handle(Incoming(room, post["user_id"], post.get("message") or "", event_id,
-                                           events.timestamp(post.get("edit_at")), about, replaces=post["id"]))
+                                           self._instant(post.get("edit_at")), about, replaces=post["id"]))
+
+    def _instant(self, ms: object) -> datetime:
+        """When the member acted, as the server recorded it, but never later than it reached the bot."""
+        return min(events.timestamp(ms), self.service.clock())
 
     async def _seen(self, create_at: int) -> None:
         if create_at > self._since:
@@ -295,9 +334,6 @@ class MattermostBot:
         stored = await self.repository.state(reactions_key(post_id))
         state = json.loads(stored) if stored else {}
         state.setdefault("adds", {})   # "user emoji" → create_at of the reaction now on the post
-        # "user position" → event ids of the reactions that gave that position, oldest first: an alias of a
-        # position already held changes nothing in the register, so the one that set it may be an older one.
-        state.setdefault("setters", {})
         return state
 
     async def _is_ballot(self, room: str, post_id: str) -> bool:
@@ -314,34 +350,24 @@ class MattermostBot:
         # The vote first, the bookkeeping after: a crash in between leaves a reaction the next resync
         # counts again, which the service ignores (same event id); the other order could lose the vote.
         await self.service.react(ReactionVote(room, reaction["user_id"], post_id, position, event_id,
-                                              events.timestamp(create_at)))
+                                              self._instant(create_at)))
         state = await self._reaction_state(post_id)
         state["adds"][f"{reaction['user_id']} {reaction['emoji_name']}"] = create_at
-        setters = state["setters"].setdefault(f"{reaction['user_id']} {position.value}", [])
-        if event_id not in setters:
-            setters[:] = (setters + [event_id])[-MAX_SETTERS:]
         await self.repository.set_state(reactions_key(post_id), json.dumps(state, sort_keys=True))
 
     async def _reaction_removed(self, room: str, reaction: dict, at_ms: int) -> None:
-        position = position_of(reaction.get("emoji_name", ""), self.settings.reactions, normalize_emoji_name)
+        """A reaction taken back: the member's position is again what their other reactions and commands say
+        (👍 as +1 and as thumbsup is one vote: removing one leaves the other)."""
         post_id, user_id = reaction.get("post_id", ""), reaction.get("user_id", "")
-        if position is None:
+        if position_of(reaction.get("emoji_name", ""), self.settings.reactions, normalize_emoji_name) is None:
             return
         state = await self._reaction_state(post_id)
         key = f"{user_id} {reaction['emoji_name']}"
         if key not in state["adds"]:
             return  # a reaction never counted (before the bot, or on another post)
-        create_at = state["adds"].pop(key)
-        # An alias of the same position still on the post keeps the vote (👍 as +1 and as thumbsup is one vote).
-        kept = any(other.split(" ", 1)[0] == user_id
-                   and position_of(other.split(" ", 1)[1], self.settings.reactions, normalize_emoji_name) is position
-                   for other in state["adds"])
-        if not kept:
-            # The service withdraws only if one of them is still the member's latest change of position.
-            removal_id = "un" + events.reaction_event_id(reaction, create_at)
-            for setting in reversed(state["setters"].get(f"{user_id} {position.value}", [])):
-                await self.service.unreact(ReactionRemoved(room, setting, f"{removal_id}/{setting}",
-                                                           events.timestamp(at_ms)))
+        added = events.reaction_event_id(reaction, state["adds"].pop(key))
+        # Mattermost does not say who removed a reaction: its owner, as a rule.
+        await self.service.redacted(Redaction(room, added, user_id, f"un{added}", self._instant(at_ms)))
         # Bookkeeping after the withdrawal, for the same reason as when adding.
         await self.repository.set_state(reactions_key(post_id), json.dumps(state, sort_keys=True))
 

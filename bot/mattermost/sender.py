@@ -1,13 +1,13 @@
 """Engine messages → Mattermost posts: Markdown, threads, acknowledgements, @-mentions and the payload.
 
-- The post's text is built from the message's HTML, whose user text is already escaped and defused: text
-  is unescaped then escaped for Markdown, ``<strong>`` becomes ``**``, ``<br>`` a new line. Nothing a
-  member wrote can become a link, an image, a heading or a table.
-- Member ids in the text become ``@username`` for the members the message mentions on purpose, and a
-  ``@`` + word joiner + username (shown, never notified) for the others.
+- Lines are rendered as Markdown that shows members' text as written: it is escaped, so nothing a member
+  wrote can become a link, an image, a heading or a table.
+- A member is ``@username`` when the message notifies them, and ``@`` + word joiner + username (shown,
+  never notified) otherwise.
 - Ballots, reminders and outcomes are posts in the channel; answers to a command go in the command's
   thread; block requests and reaction errors in the ballot's thread; an acknowledgement is a
   ``white_check_mark`` reaction on the command.
+- A message longer than a post may be (16,383 characters) is split between lines into several posts.
 - Every post carries a ``pending_post_id`` derived from the outbox key (the server drops a copy sent
   again within 30 s), the same id in ``props.consent_bot_message`` (so a resync recognises a post whose
   sending was interrupted, however late), and the ``consent_bot`` payload in ``props``.
@@ -15,38 +15,38 @@
 
 from __future__ import annotations
 
-import hashlib
-import html
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 
 from bot.engine.model import Position
 from bot.mattermost.client import MattermostApiError, MattermostClient
 from bot.mattermost.directory import MattermostDirectory
-from bot.outgoing import Kind, Outgoing, Undeliverable
+from bot.outgoing import Kind, Line, Mention, Outgoing, Undeliverable, message_id, part_key
 from bot.render import WORD_JOINER
+from bot.splitting import split
 
 log = logging.getLogger(__name__)
 
 ACK_EMOJI = "white_check_mark"
 MESSAGE_ID_PROP = "consent_bot_message"
-THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR, Kind.STATUS}
+THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR, Kind.STATUS, Kind.MODERATION}
 """Without a command to answer, these go in the ballot's thread."""
 CHANNEL_KINDS = {Kind.BALLOT, Kind.REMINDER, Kind.OUTCOME}
 """Always top-level posts: a ballot must be a thread root, so members can reply to it."""
 REMEMBERED = 10_000
 REFUSED_FOR_GOOD = {400, 403, 404}
 """Statuses a retry cannot mend: the request is wrong as it is, the bot was removed, the post is gone."""
-_ID = re.compile(r"\b[a-z0-9]{26}\b")
-_TAGS = re.compile(r"(<strong>|</strong>|<br>\n?)")
-_INLINE = re.compile(r"([\\`*_\[\]~|])")
+MAX_POST_CHARACTERS = 16_000
+"""Mattermost refuses a post over 16,383 characters (runes); the rest is a margin."""
+_INLINE = re.compile(r"([\\`*_\[\]~|<>])")
 _LINE_START = re.compile(r"^([ \t]*)([#>+\-=]|\d+[.)])", re.MULTILINE)
 
 
 def pending_post_id(key: str) -> str:
     """26 characters from the outbox key: the same message always gets the same pending id."""
-    return hashlib.sha256(key.encode()).hexdigest()[:26]
+    return message_id(key)
 
 
 def post_of(event_id: str) -> str:
@@ -58,24 +58,19 @@ def escape_markdown(text: str) -> str:
     return _INLINE.sub(r"\\\1", text)
 
 
-def markdown(formatted: str) -> str:
-    """The message's HTML (escaped user text, <strong>, <br>) as Markdown that shows the text as written."""
-    out = []
-    for token in _TAGS.split(formatted):
-        if token in ("<strong>", "</strong>"):
-            out.append("**")
-        elif token.startswith("<br>"):
-            out.append("\n")
-        elif token:
-            out.append(escape_markdown(html.unescape(token)))
-    text = "".join(out)
-    return _LINE_START.sub(_escape_line_start, text).strip()
-
-
 def _escape_line_start(match: re.Match) -> str:
     marker = match.group(2)
     escaped = marker[:-1] + "\\" + marker[-1] if marker[0].isdigit() else "\\" + marker
     return match.group(1) + escaped
+
+
+def line_markdown(line: Line, name: Callable[[str], str]) -> str:
+    """One line as Markdown: text escaped (at line starts too), members as ``name(member)`` renders them."""
+    out = []
+    for segment in line.segments:
+        out.append(name(segment.member) if isinstance(segment, Mention) else escape_markdown(segment))
+    text = _LINE_START.sub(_escape_line_start, "".join(out))
+    return f"**{text}**" if line.strong and text.strip() else text
 
 
 class MattermostSender:
@@ -87,6 +82,8 @@ class MattermostSender:
         self.bot_id = ""
         self.roots: OrderedDict[str, str] = OrderedDict()
         """post id of a member's message → the root of its thread (itself when not in a thread)."""
+        self.posted: OrderedDict[str, str] = OrderedDict()
+        """``consent_bot_message`` id of a part → its post, for the bot's posts a resync found on the server."""
 
     def remember_root(self, post_id: str, root_id: str) -> None:
         self.roots[post_id] = root_id or post_id
@@ -111,11 +108,27 @@ class MattermostSender:
                 await self._react(ballot_id, emoji)
             return None
         root = await self._root(message, ballot_id)
-        message_id = pending_post_id(message.key)
-        props = {MESSAGE_ID_PROP: message_id, "consent_bot": message.payload}
-        post = await self._client.create_post(message.room, await self._text(message), root_id=root, props=props,
-                                              pending_post_id=message_id)
-        return post["id"]
+        parts = await self._texts(message)
+        first = None
+        for index, text in enumerate(parts):
+            part_id = pending_post_id(part_key(message.key, index))
+            post_id = self.posted.get(part_id)
+            if post_id is None:  # not seen on the server by a resync: post it (the server drops a 30 s copy)
+                payload = message.payload
+                if len(parts) > 1:
+                    payload = {**(payload or {"kind": str(message.kind)}), "part": index + 1, "parts": len(parts)}
+                props = {MESSAGE_ID_PROP: part_id, "consent_bot": payload}
+                post = await self._client.create_post(message.room, text, root_id=root, props=props,
+                                                      pending_post_id=part_id)
+                post_id = post["id"]
+            first = first or post_id
+        return first
+
+    def recognise(self, part_id: str, post_id: str) -> None:
+        """A post of the bot's seen on the server (a resync): never posted again."""
+        self.posted[part_id] = post_id
+        while len(self.posted) > REMEMBERED:
+            self.posted.popitem(last=False)
 
     async def _root(self, message: Outgoing, ballot_id: str | None) -> str | None:
         if message.kind in CHANNEL_KINDS:
@@ -136,27 +149,28 @@ class MattermostSender:
             return ballot_id
         return None
 
-    async def _text(self, message: Outgoing) -> str:
-        text = markdown(message.html)
-        ids = set(_ID.findall(text)) | set(message.mentions)
-        if not ids:
-            return text
-        await self._directory.load_users([i for i in ids if i not in self._directory.users])
-        mentioned = set(message.mentions)
+    async def _texts(self, message: Outgoing) -> list[str]:
+        """The message as one or more post texts, each within MAX_POST_CHARACTERS."""
+        named = {m for line in message.lines for m in line.mentioned()}
+        await self._directory.load_users([i for i in named | set(message.mentions) if i not in self._directory.users])
+        notified = set(message.mentions)
 
-        def name(match: re.Match) -> str:
-            username = self._directory.username(match.group(0))
+        def name(member: str) -> str:
+            username = self._directory.username(member)
             if username is None:
-                return match.group(0)
-            shown = username  # [a-z0-9._-]: an underscore inside a word is never emphasis
-            return f"@{shown}" if match.group(0) in mentioned else f"@{WORD_JOINER}{shown}"
+                return escape_markdown(member)
+            # [a-z0-9._-]: an underscore inside a word is never emphasis
+            return f"@{username}" if member in notified else f"@{WORD_JOINER}{username}"
 
-        text = _ID.sub(name, text)
-        missing = [i for i in message.mentions if self._directory.username(i)
-                   and f"@{self._directory.username(i)}" not in text]
-        if missing:  # a mention the text does not show: add it, so the member is notified
-            text += "\n" + " ".join(f"@{self._directory.username(i)}" for i in missing)
-        return text
+        # A mention the text does not show: added to the first part, so the member is notified.
+        unshown = " ".join(f"@{self._directory.username(m)}" for m in sorted(notified - named)
+                           if self._directory.username(m))
+        budget = MAX_POST_CHARACTERS - len(unshown) - 1
+        parts = split(message.lines, lambda line: len(line_markdown(line, name)) + 1, budget)
+        texts = ["\n".join(line_markdown(line, name) for line in lines).strip() for lines in parts]
+        if unshown:
+            texts[0] += "\n" + unshown
+        return texts
 
     async def _react(self, post_id: str, emoji: str) -> None:
         await self._client.react(self.bot_id, post_id, emoji)

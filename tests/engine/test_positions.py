@@ -3,7 +3,7 @@ a member may withdraw; every change is kept in an append-only history."""
 
 from datetime import timedelta
 
-from bot.engine import transitions
+from bot.engine import rules, transitions
 from bot.engine.model import Action, Position, Reason, State
 from bot.engine.rules import tally
 
@@ -79,7 +79,7 @@ def test_repeating_the_same_position_adds_no_line_to_the_history():
     proposal = vote(proposed(), "bob", Position.AGREE, at=MONDAY_MORNING + timedelta(hours=1))
     step = transitions.take_position(proposal, "bob", Position.AGREE, "", MONDAY_MORNING + timedelta(hours=5))
     assert step.changes == ()
-    assert step.proposal == proposal
+    assert step.proposal.current_round.stances == proposal.current_round.stances
     assert step.proposal.current_round.stance_of("bob").at == MONDAY_MORNING + timedelta(hours=1)
 
 
@@ -155,3 +155,61 @@ def test_each_round_starts_without_positions_and_keeps_the_previous_rounds_posit
     second = vote(second, "carol", Position.DISAGREE, "Still too green.")
     assert second.rounds[0].stance_of("carol").position is Position.AGREE
     assert second.rounds[1].stance_of("carol").position is Position.DISAGREE
+
+
+def test_the_latest_counts_by_the_instant_the_member_expressed_it_not_by_when_the_bot_read_it():
+    # bob reacts 👍 at 10:00 then 🤷 at 10:01; the bot, back from a restart, reads 🤷 first.
+    proposal = vote(proposed(), "bob", Position.ABSTAIN, at=MONDAY_MORNING + timedelta(hours=1, minutes=1))
+    step = transitions.take_position(proposal, "bob", Position.AGREE, "", MONDAY_MORNING + timedelta(hours=1))
+    assert step.changes == ()
+    assert step.proposal.current_round.stance_of("bob").position is Position.ABSTAIN
+    assert not rules.is_latest(step.expressed[0], step.proposal.current_round.expressions)
+
+
+def test_a_withdrawal_is_not_undone_by_an_older_position_read_late():
+    proposal = vote(proposed(), "bob", Position.AGREE, at=MONDAY_MORNING + timedelta(hours=1))
+    proposal = transitions.withdraw_position(proposal, "bob", MONDAY_MORNING + timedelta(hours=3)).proposal
+    late = transitions.take_position(proposal, "bob", Position.BLOCK, ARGUMENT, MONDAY_MORNING + timedelta(hours=2))
+    assert late.changes == () and late.proposal.current_round.stance_of("bob") is None
+    # A change made after the withdrawal counts as usual.
+    later = vote(late.proposal, "bob", Position.DISAGREE, at=MONDAY_MORNING + timedelta(hours=4))
+    assert later.current_round.stance_of("bob").position is Position.DISAGREE
+
+
+def test_taking_back_ones_latest_reaction_goes_back_to_what_one_said_before_it():
+    # bob reacts 👍, then 👎; he removes 👎: his 👍 is still on the ballot, and counts again.
+    proposal = vote(proposed(), "bob", Position.AGREE, at=MONDAY_MORNING + timedelta(hours=1))
+    step = transitions.take_position(proposal, "bob", Position.DISAGREE, "", MONDAY_MORNING + timedelta(hours=2),
+                                     event="$thumbs-down")
+    step = transitions.take_back(step.proposal, "bob", "$thumbs-down", MONDAY_MORNING + timedelta(hours=3))
+    assert step.proposal.current_round.stance_of("bob").position is Position.AGREE
+    [change] = step.changes
+    assert (change.action, change.position) == (Action.POSITION, Position.AGREE)
+    assert step.retracted == (("$thumbs-down", MONDAY_MORNING + timedelta(hours=3)),)
+
+
+def test_taking_back_ones_only_vote_leaves_no_position_and_an_older_one_changes_nothing():
+    proposal = transitions.take_position(proposed(), "bob", Position.AGREE, "", MONDAY_MORNING + timedelta(hours=1),
+                                         event="$old").proposal
+    proposal = transitions.take_position(proposal, "bob", Position.BLOCK, ARGUMENT,
+                                         MONDAY_MORNING + timedelta(hours=2), event="$new").proposal
+    unchanged = transitions.take_back(proposal, "bob", "$old", MONDAY_MORNING + timedelta(hours=3))
+    assert unchanged.changes == () and unchanged.proposal.current_round.stance_of("bob").position is Position.BLOCK
+    gone = transitions.take_back(unchanged.proposal, "bob", "$new", MONDAY_MORNING + timedelta(hours=4))
+    assert gone.proposal.current_round.stance_of("bob") is None
+    assert [c.action for c in gone.changes] == [Action.POSITION_WITHDRAWN]
+
+
+def test_two_changes_at_the_same_instant_count_in_the_order_they_are_read():
+    at = MONDAY_MORNING + timedelta(hours=1)
+    proposal = vote(vote(proposed(), "bob", Position.AGREE, at=at), "bob", Position.DISAGREE, at=at)
+    assert proposal.current_round.stance_of("bob").position is Position.DISAGREE
+
+
+def test_a_moderator_removing_a_members_vote_records_it_and_the_position_stands():
+    proposal = vote(proposed(), "bob", Position.BLOCK, ARGUMENT)
+    step = transitions.moderator_removal(proposal, "moderator", "bob", MONDAY_MORNING + timedelta(hours=2))
+    assert step.proposal == proposal
+    [change] = step.changes
+    assert (change.action, change.member, change.detail) == (Action.REMOVED_BY_MODERATOR, "moderator", "bob")
+    assert closed(step.proposal).state is State.POSTPONED

@@ -9,7 +9,8 @@ import yaml
 from nio import Event, ReactionEvent, RoomMemberEvent
 
 from bot.config import Config, load_config
-from bot.matrix.bot import MatrixBot
+from bot.matrix.bot import NEXT_BATCH, MatrixBot
+from storage.repository import Repository
 from tests import running_bot
 
 from .member import Member, content, relates_to
@@ -57,6 +58,40 @@ def from_bot(bot_id: str, kind: str | None = None, number: int | None = None):
     return matches
 
 
+def replying_to(bot_id: str, kind: str, event_id: str):
+    """A predicate: the bot's answer of this kind to one message (each part, if it came in several)."""
+    return lambda e: from_bot(bot_id, kind)(e) and relates_to(e).get("m.in_reply_to", {}).get("event_id") == event_id
+
+
+def tally(event) -> dict:
+    return content(event)["consent_bot"]["tally"]
+
+
+async def propose(member: Member, room: str, bot_id: str, text: str = "!propose Buy a kettle", number: int = 1):
+    """A member proposes; returns the bot's ballot for proposal #number."""
+    await member.send_text(room, text)
+    return await member.wait_for(from_bot(bot_id, "ballot", number), room=room, timeout=20)
+
+
+async def answer_to(member: Member, room: str, bot_id: str, kind: str, event_id: str, timeout: float = 10):
+    """The bot's answer (a reply of this kind) to one of the member's messages."""
+    return await member.wait_for(replying_to(bot_id, kind, event_id), room=room, timeout=timeout)
+
+
+async def status(member: Member, room: str, bot_id: str, number: int = 1) -> dict:
+    """Ask the bot for the status and return its tally."""
+    asked = await member.send_text(room, f"!status #{number}")
+    return tally(await answer_to(member, room, bot_id, "status", asked))
+
+
+async def skip_sync_past(bot: RunningBot, member: Member) -> None:
+    """Move a stopped bot's sync position to where the member's client is: what came between is a gap
+    the sync will never show it (as if it were lost)."""
+    repository = await Repository.open(bot.config.storage_path)
+    await repository.set_state(NEXT_BATCH, member.client.next_batch)
+    await repository.close()
+
+
 def reaction_by(user_id: str, target: str, key: str):
     return lambda e: isinstance(e, ReactionEvent) and e.sender == user_id and e.reacts_to == target and e.key == key
 
@@ -76,4 +111,5 @@ async def room_with_bot(owner: Member, bot_id: str, *others: Member) -> str:
     return room
 
 
-__all__ = ["RunningBot", "bot_config", "from_bot", "reaction_by", "joined", "room_with_bot", "relates_to"]
+__all__ = ["RunningBot", "answer_to", "bot_config", "from_bot", "joined", "propose", "reaction_by", "relates_to",
+           "replying_to", "room_with_bot", "skip_sync_past", "status", "tally"]

@@ -18,8 +18,13 @@ Fixtures:
     members       (function) factory: `alice, bob = await members("alice", "bob")` or
                              `a, b, c = await members(3)` -> started `Member`s (fresh accounts with
                              unique localparts), closed after the test.
+    voters        (function) factory: `bob, carol = await voters(2)` -> Members that do not sync
+                             (send, react, redact, join only): cheap in numbers.
     bot_account   (function) a fresh `Account` (user_id, access_token, device_id, password,
                              homeserver) for the bot under test; not logged in or syncing.
+    start_bot     (function) `bot = await start_bot([alice.user_id], **assembly)` -> a started RunningBot
+                             (tests/matrix/bot_harness.py) on bot_account, with those assembly settings;
+                             stopped after the test.
 
 Member (tests/matrix/member.py, re-exported here): a nio AsyncClient on the account's access token
 (restore_login; no password login, no E2E) with a background sync loop recording every timeline event:
@@ -45,12 +50,14 @@ Synapse's start time(s) are printed in the terminal summary ("synapse" section),
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
+from .bot_harness import RunningBot, bot_config
 from .member import Member, content, relates_to  # noqa: F401  (re-exported for convenience)
 from .synapse import Account, Synapse
 
@@ -109,5 +116,36 @@ async def members(synapse: Synapse) -> AsyncIterator[Callable[..., Awaitable[lis
 
 
 @pytest_asyncio.fixture(loop_scope="session")
+async def voters(synapse: Synapse) -> AsyncIterator[Callable[..., Awaitable[list[Member]]]]:
+    """voters(n) -> n Members that act (send, react, redact, join) without syncing: many of them cost
+    Synapse nothing between their requests. Closed after the test."""
+    made: list[Member] = []
+
+    async def make(count: int, prefix: str = "voter") -> list[Member]:
+        accounts = await asyncio.gather(*(synapse.register(Synapse.unique_localpart(f"{prefix}{i}"))
+                                          for i in range(1, count + 1)))
+        made.extend(Member(account) for account in accounts)
+        return made[-count:]
+
+    yield make
+    for member in made:
+        await member.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def bot_account(synapse: Synapse) -> Account:
     return await synapse.register(Synapse.unique_localpart("consentbot"))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def start_bot(tmp_path: Path, bot_account: Account) -> AsyncIterator[Callable[..., Awaitable[RunningBot]]]:
+    running: list[RunningBot] = []
+
+    async def start(allowed: list[str], **assembly: object) -> RunningBot:
+        bot = RunningBot(bot_config(tmp_path, bot_account, allowed, **assembly))
+        running.append(bot)
+        return await bot.start()
+
+    yield start
+    for bot in running:
+        await bot.stop()

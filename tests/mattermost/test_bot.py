@@ -97,9 +97,9 @@ async def test_ballot_is_markdown_with_seeded_reactions_and_reactions_are_votes(
     assert await world.tally() == {**EMPTY, "agree": 1, "disagree": 1}
     fake.react(world.carol, ballot, "white_check_mark")      # carol changes her mind
     assert await world.tally() == {**EMPTY, "agree": 2}
-    fake.unreact(world.carol, ballot, "white_check_mark")    # ...and takes it back
-    assert await world.tally() == {**EMPTY, "agree": 1}
-    fake.unreact(world.carol, ballot, "-1")                  # already superseded: changes nothing
+    fake.unreact(world.carol, ballot, "white_check_mark")    # ...and takes it back: her -1, still there, counts
+    assert await world.tally() == {**EMPTY, "agree": 1, "disagree": 1}
+    fake.unreact(world.carol, ballot, "-1")                  # nothing of hers is left: no position
     assert await world.tally() == {**EMPTY, "agree": 1}
 
     fake.react(world.bob, ballot, "thumbsup")                # an alias of his vote: still one vote

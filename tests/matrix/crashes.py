@@ -1,0 +1,156 @@
+"""The bot killed with SIGKILL while members vote: the pieces of the fault suite (tests/matrix/test_crashes.py)
+and of its long run (benchmarks/crashes.py).
+
+A burst of commands, reactions and redactions from many members, each acting in turn as a person would,
+while a separate task kills the bot at given points of the burst and starts it again at once. Every
+member's expected position is modelled from what they did, in their order, with the social code's rule:
+the latest word counts, among what the member said and did not take back (a reaction or command they
+removed no longer says anything).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .member import Member
+
+REACTIONS = {"👍": "agree", "🤷": "abstain", "👎": "disagree", "✋": "block"}
+REASON = "Not now, the budget is spent."
+ARGUMENT = "We have no room for it in the kitchen."
+COMMANDS = {
+    "!agree": ("agree", ""),
+    "!abstain": ("abstain", ""),
+    f"!disagree {REASON}": ("disagree", REASON),
+    f"!block {ARGUMENT}": ("block", ARGUMENT),
+}
+
+
+class BotProcess:
+    """``consent-bot run`` as an operator runs it: a process of its own, killed with SIGKILL, restarted."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self.config = config
+        self.log = log
+        self.process: subprocess.Popen | None = None
+        self.kills = 0
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(self.config)],
+                                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    async def kill_and_restart(self) -> None:
+        assert self.process is not None and self.process.poll() is None, self.log.read_text()[-3000:]
+        self.process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(self.process.wait)
+        self.kills += 1
+        self.start()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass
+class Expected:
+    """One member's position as the bot must record it, modelled from what they said that still stands."""
+
+    said: list[tuple[str, str | None, str]] = field(default_factory=list)
+    """(event, position or None for a withdrawal, argument), in the order said, minus what they took back."""
+    live_reactions: dict[str, str] = field(default_factory=dict)
+    """emoji → event id of the member's reactions still on the ballot (the same emoji twice is refused)."""
+    done: list[str] = field(default_factory=list)
+    """What the member did, in order (for a failure's message)."""
+
+    @property
+    def position(self) -> str | None:
+        """The latest word counts; a bare block keeps the argument of a block before it."""
+        stance: tuple[str, str] | None = None
+        for _, position, argument in self.said:
+            if position is None:
+                stance = None
+            else:
+                if position == "block" and not argument and stance and stance[0] == "block":
+                    argument = stance[1]
+                stance = (position, argument)
+        return stance[0] if stance else None
+
+    def say(self, event: str, position: str | None, argument: str = "") -> None:
+        if position is None and self.position is None:
+            return  # "!unvote" with no position: refused, it says nothing
+        self.said.append((event, position, argument))
+
+    def take_back(self, event: str) -> None:
+        self.said = [entry for entry in self.said if entry[0] != event]
+
+
+async def act(member: Member, room: str, ballot: str, expected: Expected, rng: random.Random) -> None:
+    """One thing a member does, chosen at random, and what it means for their expected position."""
+    choice = rng.random()
+    free = [key for key in REACTIONS if key not in expected.live_reactions]
+    own = [entry[0] for entry in expected.said]
+    if choice < 0.4 and free:
+        key = rng.choice(free)
+        event = await member.react(room, ballot, key)
+        expected.done.append(f"react {key} {event}")
+        expected.live_reactions[key] = event
+        expected.say(event, REACTIONS[key])
+    elif choice < 0.6 and own:
+        event = rng.choice(own)
+        for key, reaction in list(expected.live_reactions.items()):
+            if reaction == event:
+                del expected.live_reactions[key]
+        redaction = await member.redact(room, event)
+        expected.done.append(f"redact {event} {redaction}")
+        expected.take_back(event)
+    elif choice < 0.67:
+        event = await member.send_text(room, "!unvote #1")
+        expected.done.append(f"!unvote {event}")
+        expected.say(event, None)
+    else:
+        command = rng.choice(list(COMMANDS))
+        position, argument = COMMANDS[command]
+        verb, _, rest = command.partition(" ")
+        event = await member.send_text(room, f"{verb} #1 {rest}".strip())
+        expected.done.append(f"{verb} {event}")
+        expected.say(event, position, argument)
+
+
+async def burst(voters: list[Member], room: str, ballot: str, actions_each: int, bot: BotProcess,
+                kill_after: list[int], seed: int) -> dict[str, Expected]:
+    """Every voter acts ``actions_each`` times, all at once; the bot is killed after the given numbers of
+    actions done in all. Returns each voter's expected position."""
+    rng = random.Random(seed)
+    expected = {voter.user_id: Expected() for voter in voters}
+    done = 0
+    progress = asyncio.Condition()
+
+    async def one(voter: Member, own: random.Random) -> None:
+        nonlocal done
+        for _ in range(actions_each):
+            await act(voter, room, ballot, expected[voter.user_id], own)
+            async with progress:
+                done += 1
+                progress.notify_all()
+
+    async def killer() -> None:
+        for point in kill_after:
+            async with progress:
+                await progress.wait_for(lambda: done >= point)
+            await bot.kill_and_restart()
+
+    await asyncio.gather(killer(), *(one(voter, random.Random(rng.random())) for voter in voters))
+    return expected
