@@ -120,9 +120,12 @@ def _how_to_answer(text: Text, m: Messages, number: int) -> None:
     text.line(m._("Silence counts as consent. A block counts only if it is argued."))
 
 
-def ballot(proposal: Proposal, m: Messages, code: SocialCode) -> Text:
+def ballot(proposal: Proposal, m: Messages, code: SocialCode, reposted: bool = False) -> Text:
     round_ = proposal.current_round
     text = Text()
+    if reposted:
+        text.line(m._("The ballot of proposal #{number} was removed from the room: here it is again. Positions "
+                      "already taken stand."), number=proposal.number)
     if round_.number == 1:
         text.line(m._("Proposal #{number} by {proposer}: {title}"), strong=True,
                   number=proposal.number, proposer=Mention(proposal.proposer), title=proposal.title)
@@ -306,6 +309,11 @@ def status(proposal: Proposal, members: int, m: Messages, code: SocialCode) -> T
         text.line()
         _next_step(text, proposal, m, code)
     return text
+
+
+def not_an_assembly(m: Messages) -> Text:
+    return Text().line(m._("I run the assembly's decisions in its channels, where everyone can see them: write "
+                           "there (send !help in the channel for the commands)."))
 
 
 def listing(proposals: list[Proposal], m: Messages) -> Text:

@@ -224,37 +224,58 @@ class ConsentService:
         moderator's removal is recorded and announced, and the position stands until its owner changes it.
         """
         redaction = _cleaned(redaction)
-        settings = self.config.for_room(redaction.room)
         async with self.repository.transaction() as tx:
-            if not await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
-                return
-            found = await tx.expression_of(redaction.room, redaction.removed)
-            if found is None:
-                # Not a vote (yet): if the removed event reaches the bot later (a recount), it is gone already.
-                await tx.claim_event(redaction.removed, redaction.room, redaction.at)
-                return
-            number, round_number, member = found
-            proposal = await tx.load(redaction.room, number)
-            if proposal.state is not State.OPEN or proposal.current_round.number != round_number:
-                return  # the round is closed: its positions stand as they were at the deadline
-            if redaction.by != member:
-                step = transitions.moderator_removal(proposal, redaction.by, member, redaction.at)
-                await tx.save(redaction.room, step, redaction.event_id)
-                m = messages_for(settings)
-                text = render.moderation(step.proposal, redaction.by, member, m)
-                members = rules.participants(step.proposal.current_round,
-                                             await self.directory.members(redaction.room))
-                await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.MODERATION,
-                                        tuple(text.lines), render.payload(Kind.MODERATION, step.proposal,
-                                                                          len(members), m),
-                                        number, None, (member,)), redaction.at)
-            else:
-                try:
-                    step = transitions.take_back(proposal, member, redaction.removed, redaction.at)
-                except RuleViolation:
-                    return  # the deadline has passed: the position stands as it was at the deadline
-                await tx.save(redaction.room, step, redaction.event_id)
+            if await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
+                await self._remove(tx, redaction, self.config.for_room(redaction.room))
         await self.delivery.queued()
+
+    async def _remove(self, tx: Transaction, redaction: Redaction, settings: AssemblySettings) -> None:
+        ballot = await tx.ballot_number(redaction.room, redaction.removed)
+        if ballot is not None:
+            await self._repost(tx, redaction, ballot, settings)
+            return
+        found = await tx.expression_of(redaction.room, redaction.removed)
+        if found is None:
+            # Not a vote (yet): if the removed event reaches the bot later (a recount), it is gone already.
+            await tx.claim_event(redaction.removed, redaction.room, redaction.at)
+            return
+        number, round_number, member = found
+        proposal = await tx.load(redaction.room, number)
+        if proposal.state is not State.OPEN or proposal.current_round.number != round_number:
+            return  # the round is closed: its positions stand as they were at the deadline
+        if redaction.by != member:
+            step = transitions.moderator_removal(proposal, redaction.by, member, redaction.at)
+            await tx.save(redaction.room, step, redaction.event_id)
+            m = messages_for(settings)
+            text = render.moderation(step.proposal, redaction.by, member, m)
+            members = rules.participants(step.proposal.current_round, await self.directory.members(redaction.room))
+            await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.MODERATION, tuple(text.lines),
+                                    render.payload(Kind.MODERATION, step.proposal, len(members), m), number, None,
+                                    (member,)), redaction.at)
+            return
+        try:
+            step = transitions.take_back(proposal, member, redaction.removed, redaction.at)
+        except RuleViolation:
+            return  # the deadline has passed: the position stands as it was at the deadline
+        await tx.save(redaction.room, step, redaction.event_id)
+
+    async def _repost(self, tx: Transaction, redaction: Redaction, number: int, settings: AssemblySettings) -> None:
+        """A proposal's current ballot was removed from the room: while its round is open, it is posted again
+        (the positions already taken stand, whatever reactions went with the old one)."""
+        proposal = await tx.load(redaction.room, number)
+        if proposal.state is not State.OPEN:
+            return
+        m = messages_for(settings)
+        members = len(rules.participants(proposal.current_round, await self.directory.members(redaction.room)))
+        text = render.ballot(proposal, m, settings.code, reposted=True)
+        await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.BALLOT, tuple(text.lines),
+                                render.payload(Kind.BALLOT, proposal, members, m), number), redaction.at)
+        await tx.queue(Outgoing(f"{redaction.event_id}/1", redaction.room, Kind.SEED, number=number), redaction.at)
+
+    async def not_an_assembly(self, incoming: Incoming) -> None:
+        """A message where no assembly meets (a direct message): a short answer pointing to the channels."""
+        incoming = _cleaned(incoming)
+        await self._answer_only(incoming, render.not_an_assembly(messages_for(self.config.assembly)))
 
     async def proposal_of_message(self, room: str, platform_id: str) -> int | None:
         """The proposal a bot message (its ballot, a reminder…) is about: replies to it name that proposal."""

@@ -194,3 +194,25 @@ def test_a_single_line_longer_than_an_event_is_cut_at_a_space():
     assert len(parts) > 1 and all(_canonical_size(p) <= MAX_CONTENT_BYTES for p in parts)
     assert all(p["body"].endswith("&") or p["body"].endswith(" ") or p is parts[-1] for p in parts)
     assert "".join(p["body"] for p in parts).replace(" ", "") == "&" * 9 * 8000
+
+
+async def test_a_removed_ballot_is_posted_again_and_the_positions_stand(assembly: Assembly):
+    await assembly.say("alice", "!propose Buy a kettle")
+    await assembly.say("bob", "!agree #1")
+    first = await ballot_of(assembly)
+    before = len(assembly.sender.sent)
+    await assembly.service.redacted(Redaction(ROOM, first, "mod", "$ballot-gone", assembly.clock.now))
+    ballot, seed = assembly.sender.sent[before:]
+    assert ballot.kind is Kind.BALLOT and "was removed from the room: here it is again" in ballot.body
+    assert seed.kind is Kind.SEED and await ballot_of(assembly) != first
+    assert (await tally(assembly))["agree"] == 1
+    # Reactions on the new ballot are votes.
+    await assembly.service.react(ReactionVote(ROOM, "carol", await ballot_of(assembly), Position.AGREE, "$r",
+                                              assembly.clock.now))
+    assert (await tally(assembly))["agree"] == 2
+
+
+async def test_a_message_where_no_assembly_meets_gets_a_pointer_to_the_channels(assembly: Assembly):
+    await assembly.service.not_an_assembly(Incoming("dm-1", "bob", "!agree #1", "$dm", assembly.clock.now))
+    [answer] = assembly.sender.sent
+    assert answer.room == "dm-1" and answer.reply_to == "$dm" and "in its channels" in answer.body
