@@ -19,7 +19,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .member import Member
+from tests.polling import query
+
+from .bot_harness import answer_to, bot_config, from_bot, propose, room_with_bot
+from .member import Member, content
+from .synapse import Account
 
 REACTIONS = {"👍": "agree", "🤷": "abstain", "👎": "disagree", "✋": "block"}
 REASON = "Not now, the budget is spent."
@@ -154,3 +158,51 @@ async def burst(voters: list[Member], room: str, ballot: str, actions_each: int,
 
     await asyncio.gather(killer(), *(one(voter, random.Random(rng.random())) for voter in voters))
     return expected
+
+
+@dataclass
+class CrashRun:
+    """What one run of the fault suite found."""
+
+    expected: dict[str, Expected]
+    recorded: dict[str, str]
+    """member → the position the bot's register holds for them."""
+    tally: dict[str, int]
+    """The outcome's tally."""
+    outcomes: int
+    ballots: int
+    kills: int
+    actions: int
+
+    @property
+    def wrong(self) -> dict[str, tuple[str | None, str | None]]:
+        """member → (recorded, expected) where they differ."""
+        return {member: (self.recorded.get(member), e.position) for member, e in self.expected.items()
+                if self.recorded.get(member) != e.position}
+
+
+async def crash_run(alice: Member, crowd: list[Member], bot_account: Account, folder: Path, actions_each: int,
+                    kill_after: list[int], seed: int, minimum_duration: str = "30s") -> CrashRun:
+    """The bot runs as a process; alice proposes; the crowd votes while the bot is killed and restarted; once
+    the bot has read everything, its register is compared with what each member last said; then the round
+    closes and its outcome is read."""
+    config = bot_config(folder, bot_account, [alice.user_id], minimum_duration=minimum_duration)
+    bot = BotProcess(folder / "config.yaml", folder / "bot.log")
+    bot.start()
+    try:
+        room = await room_with_bot(alice, bot_account.user_id, *crowd)
+        ballot = await propose(alice, room, bot_account.user_id)
+        expected = await burst(crowd, room, ballot.event_id, actions_each, bot, kill_after, seed)
+        # Once the bot answers a question asked after the burst, it has read everything before it.
+        await answer_to(alice, room, bot_account.user_id, "status", await alice.send_text(room, "!status #1"),
+                        timeout=60)
+        recorded = {row["member"]: row["position"] for row in query(
+            config.storage_path, "SELECT member, position FROM positions WHERE number = 1 AND round = 1")}
+        outcome = await alice.wait_for(from_bot(bot_account.user_id, "outcome"), room=room, timeout=120)
+        await answer_to(alice, room, bot_account.user_id, "status", await alice.send_text(room, "!list"))
+        return CrashRun(expected, recorded, content(outcome)["consent_bot"]["tally"],
+                        len(alice.matching(from_bot(bot_account.user_id, "outcome"), room=room)),
+                        len(alice.matching(from_bot(bot_account.user_id, "ballot"), room=room)),
+                        bot.kills, actions_each * len(crowd))
+    finally:
+        bot.stop()
