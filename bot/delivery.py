@@ -54,6 +54,11 @@ class Delivery:
         """The platform is back (a sync or a connection succeeded): try the held-up rooms at once."""
         self._wake.set()
 
+    def start(self) -> asyncio.Task:
+        """Deliver in a background task from now on (a chat platform): the service only wakes it."""
+        self._background = True
+        return asyncio.create_task(self.run(), name="delivery")
+
     async def run(self) -> None:
         """Deliver in the background until cancelled: at once when woken, on a backoff timer while held up."""
         self._background = True

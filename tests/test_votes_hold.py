@@ -127,7 +127,7 @@ class FlakySender(RecordingSender):
 async def test_delivery_retries_on_its_own_timer_without_any_new_event(config, repository):
     sender = FlakySender(failures=2)
     assembly = await make_assembly(config, Clock(TUESDAY), repository, sender=sender)
-    worker = asyncio.create_task(assembly.service.delivery.run())
+    worker = assembly.service.delivery.start()
     try:
         await assembly.say("alice", "!propose Buy a kettle")
         # Nothing else happens in the room: the outbox is retried with backoff until the platform is back.
@@ -150,7 +150,7 @@ async def test_reading_never_waits_on_a_platform_that_is_slow_to_take_messages(c
 
     sender = Throttled()
     assembly = await make_assembly(config, Clock(TUESDAY), repository, sender=sender)
-    worker = asyncio.create_task(assembly.service.delivery.run())
+    worker = assembly.service.delivery.start()
     try:
         await asyncio.wait_for(assembly.say("alice", "!propose Buy a kettle"), timeout=2)
         for member in ("bob", "carol", "dan"):

@@ -141,7 +141,7 @@ class MatrixBot:
         try:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.service.deliver(), FIRST_DELIVERY_WITHIN)
-            background.append(asyncio.create_task(self.service.delivery.run(), name="matrix-delivery"))
+            background.append(self.service.delivery.start())
             await self._sync_forever(token, fresh, background)
         finally:
             self._stopped = True

@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 RATE_LIMIT_RETRIES = 5
 MAX_WAIT = 60.0
 REQUEST_TIMEOUT = 30.0
+PAGE_SIZE = 200
+"""Posts per page when paging through a channel: the server's maximum."""
+SINCE_LIMIT = 1000
+"""The most posts a ``since`` listing holds (the server's LIMIT)."""
 
 
 class MattermostApiError(Exception):
@@ -118,11 +122,37 @@ class MattermostClient:
         return await self.request("POST", "/users/ids", body=user_ids) or []
 
     async def posts_since(self, channel_id: str, since_ms: int) -> list[dict]:
-        """Every post of the channel created or changed after ``since_ms``, oldest first."""
+        """Posts of the channel changed (created, edited, deleted) after ``since_ms``, oldest first — but at most
+        :data:`SINCE_LIMIT` of them, and the server picks which (in practice the oldest changes): use it for
+        edits and deletions, and :meth:`posts_created_after` for new posts."""
         listing = await self.request("GET", f"/channels/{channel_id}/posts", params={"since": since_ms}) or {}
-        posts = (listing.get("posts") or {}).values()
-        return sorted((p for p in posts if p.get("channel_id") == channel_id),
-                      key=lambda p: (p.get("create_at", 0), p.get("id", "")))
+        return _oldest_first(p for p in (listing.get("posts") or {}).values() if p.get("channel_id") == channel_id)
+
+    async def posts_page(self, channel_id: str, page: int, per_page: int = PAGE_SIZE) -> list[dict]:
+        """One page of the channel's live posts, newest first (page 0 holds the newest)."""
+        listing = await self.request("GET", f"/channels/{channel_id}/posts",
+                                     params={"page": page, "per_page": per_page}) or {}
+        posts = listing.get("posts") or {}
+        # `posts` also holds the rest of each post's thread; `order` is the page itself.
+        return [posts[i] for i in listing.get("order") or [] if isinstance(posts.get(i), dict)]
+
+    async def posts_created_after(self, channel_id: str, since_ms: int) -> list[dict]:
+        """Every live post of the channel created after ``since_ms``, however many, oldest first.
+
+        Pages are read newest first until one reaches back to ``since_ms``. A post created meanwhile shifts the
+        pages: one post is then seen twice (kept once). A post deleted meanwhile shifts them the other way and
+        may hide one: the caller also reads :meth:`posts_since`, which holds it unless 1000 posts changed."""
+        found: dict[str, dict] = {}
+        page = 0
+        while True:
+            chunk = await self.posts_page(channel_id, page)
+            for post in chunk:
+                if post.get("create_at", 0) > since_ms and post.get("channel_id") == channel_id:
+                    found[post["id"]] = post
+            # Not "a short page is the last": a server with a lower cap would end the reading early.
+            if not chunk or min(p.get("create_at", 0) for p in chunk) <= since_ms:
+                return _oldest_first(found.values())
+            page += 1
 
     async def post(self, post_id: str) -> dict:
         return await self.request("GET", f"/posts/{post_id}")
@@ -144,6 +174,10 @@ class MattermostClient:
 
     async def reactions(self, post_id: str) -> list[dict]:
         return await self.request("GET", f"/posts/{post_id}/reactions") or []  # null when there are none
+
+
+def _oldest_first(posts: Any) -> list[dict]:
+    return sorted(posts, key=lambda p: (p.get("create_at", 0), p.get("id", "")))
 
 
 def _retry_delay(headers: Any) -> float:

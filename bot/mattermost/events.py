@@ -47,3 +47,8 @@ def reaction_event_id(reaction: dict, create_at: Any) -> str:
 
 def edit_event_id(post: dict) -> str:
     return f"{post['id']}@{post.get('edit_at')}"
+
+
+def deleted_event_id(post_id: str) -> str:
+    """The deletion of a post, the same whether seen live (post_deleted) or in a resync (delete_at set)."""
+    return f"deleted:{post_id}"

@@ -7,7 +7,13 @@
 - Ballots, reminders and outcomes are posts in the channel; answers to a command go in the command's
   thread; block requests and reaction errors in the ballot's thread; an acknowledgement is a
   ``white_check_mark`` reaction on the command.
-- A message longer than a post may be (16,383 characters) is split between lines into several posts.
+- In a direct or group message (no assembly meets there) an answer is a plain post of the conversation.
+- A message longer than a post may be (16,383 characters) is split between lines into several posts, each
+  with ``part`` and ``parts`` in its payload.
+- An answer whose thread is gone (its root was deleted) is posted in the channel instead: said, not lost.
+- Nothing is sent before :meth:`MattermostSender.release`, which the adapter calls once its first resync has
+  recognised the posts a crash left unrecorded (they are never posted twice); delivery waits meanwhile in
+  its own task, never in the reader's way.
 - Every post carries a ``pending_post_id`` derived from the outbox key (the server drops a copy sent
   again within 30 s), the same id in ``props.consent_bot_message`` (so a resync recognises a post whose
   sending was interrupted, however late), and the ``consent_bot`` payload in ``props``.
@@ -15,6 +21,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import OrderedDict
@@ -38,6 +45,8 @@ CHANNEL_KINDS = {Kind.BALLOT, Kind.REMINDER, Kind.OUTCOME}
 REMEMBERED = 10_000
 REFUSED_FOR_GOOD = {400, 403, 404}
 """Statuses a retry cannot mend: the request is wrong as it is, the bot was removed, the post is gone."""
+ROOT_GONE = "api.post.create_post.root_id.app_error"
+"""The server's refusal of a reply whose thread root is missing or deleted: posted in the channel instead."""
 MAX_POST_CHARACTERS = 16_000
 """Mattermost refuses a post over 16,383 characters (runes); the rest is a margin."""
 _INLINE = re.compile(r"([\\`*_\[\]~|<>])")
@@ -84,6 +93,13 @@ class MattermostSender:
         """post id of a member's message → the root of its thread (itself when not in a thread)."""
         self.posted: OrderedDict[str, str] = OrderedDict()
         """``consent_bot_message`` id of a part → its post, for the bot's posts a resync found on the server."""
+        self.conversations: set[str] = set()
+        """Direct and group message channels: answers there are plain posts, not threads."""
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        """Sending may start: the posts already on the server are known (the first resync is done)."""
+        self._released.set()
 
     def remember_root(self, post_id: str, root_id: str) -> None:
         self.roots[post_id] = root_id or post_id
@@ -91,6 +107,7 @@ class MattermostSender:
             self.roots.popitem(last=False)
 
     async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
+        await self._released.wait()
         try:
             return await self._post(message, ballot_id)
         except MattermostApiError as error:
@@ -118,11 +135,22 @@ class MattermostSender:
                 if len(parts) > 1:
                     payload = {**(payload or {"kind": str(message.kind)}), "part": index + 1, "parts": len(parts)}
                 props = {MESSAGE_ID_PROP: part_id, "consent_bot": payload}
-                post = await self._client.create_post(message.room, text, root_id=root, props=props,
-                                                      pending_post_id=part_id)
-                post_id = post["id"]
+                post_id, root = await self._create(message.room, text, root, props, part_id)
             first = first or post_id
         return first
+
+    async def _create(self, room: str, text: str, root: str | None, props: dict,
+                      part_id: str) -> tuple[str, str | None]:
+        """Post one part; (its id, the root the next parts go under)."""
+        try:
+            post = await self._client.create_post(room, text, root_id=root, props=props, pending_post_id=part_id)
+        except MattermostApiError as error:
+            if not root or error.error_id != ROOT_GONE:
+                raise
+            log.warning("the thread %s is gone (%s): posting in the channel instead", root, error.error_id)
+            post = await self._client.create_post(room, text, props=props, pending_post_id=part_id)
+            root = None
+        return post["id"], root
 
     def recognise(self, part_id: str, post_id: str) -> None:
         """A post of the bot's seen on the server (a resync): never posted again."""
@@ -131,7 +159,7 @@ class MattermostSender:
             self.posted.popitem(last=False)
 
     async def _root(self, message: Outgoing, ballot_id: str | None) -> str | None:
-        if message.kind in CHANNEL_KINDS:
+        if message.kind in CHANNEL_KINDS or message.room in self.conversations:
             return None
         if message.reply_to:
             root = self.roots.get(message.reply_to)

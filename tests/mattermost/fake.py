@@ -16,16 +16,25 @@ the description disagree (``shared/research/mattermost.md`` §2, §3, §4.5):
   challenge's OK reply, numbers events per connection, JSON-encodes ``post``/``reaction`` a second time,
   writes hub broadcasts with ``": "`` spacing and no newline and per-connection frames (hello, replies,
   events changed for the receiver such as ``posted`` with ``mentions``) compactly with a trailing newline,
-  and delivers channel events only to the channel's members.
+  and delivers channel events only to the channel's members;
+* ``GET /channels/{id}/posts?since=`` answers at most 1000 changed posts, and which 1000 is the database's
+  choice: the server's query has no ORDER BY before its LIMIT, so on PostgreSQL they are the first 1000 in
+  insertion order, the oldest; the newest are missing. Paging (``page``/``per_page``, ``before``/``after``)
+  shows live posts only, at most 200 a page;
+* deleting a post broadcasts ``post_deleted`` and its reactions disappear (no ``reaction_removed``);
+* a post over 16,383 runes is refused with 400.
 
 Test controls are plain Python methods (``create_user``, ``post``, ``react``, ``drop_websockets``,
-``inject_429``...) that run the same code as the REST handlers, so events are produced exactly once.
+``inject_429``, ``withhold_events``...) that run the same code as the REST handlers, so events are produced
+exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
+import inspect
 import json
 import os
 import re
@@ -51,6 +60,7 @@ HOSTNAME = "fake-mattermost"
 
 PER_PAGE_DEFAULT = 60
 PER_PAGE_MAXIMUM = 200
+SINCE_LIMIT = 1000  # GetPostsSince: `... WHERE UpdateAt > ? AND ChannelId = ? LIMIT 1000`
 MESSAGE_MAX_RUNES = 65535 // 4
 EMOJI_NAME_MAX = 64
 UNIQUE_REACTIONS_PER_POST = 50
@@ -474,7 +484,9 @@ class FakeMattermost:
         self._reactions: dict[str, list[dict]] = {}
         self._custom_emojis: set[str] = set()
         self._pending: dict[str, tuple[str, int]] = {}
-        self._rate_limited: list[int] = []
+        self._rate_limited: list[tuple[int, re.Pattern | None]] = []
+        self._withheld: list[tuple[_Connection, str, dict, dict, bool]] | None = None
+        self._replies: dict[str, list[str]] = {}  # root id → its replies' ids, in creation order
         self._connections: list[_Connection] = []
         self._last_ms = 0
         self._runner: web.AppRunner | None = None
@@ -614,6 +626,23 @@ class FakeMattermost:
             self._members[channel.id][user_id] = Membership(user_id, False, "", 0, channel.create_at)
         return channel
 
+    def group_channel(self, *users: User | str) -> Channel:
+        """The group-message channel of three to eight users (created when missing): type 'G', no team, named
+        from the sorted member ids (the server hashes them) and shown as the usernames."""
+        ids = sorted({_ref(u) for u in users})
+        if not 3 <= len(ids) <= 8:
+            raise ValueError("a group message has 3 to 8 members")
+        name = hashlib.sha1("".join(ids).encode()).hexdigest()
+        for channel in self.channels.values():
+            if channel.type == "G" and channel.name == name:
+                return channel
+        display = ", ".join(sorted(self.users[i].username for i in ids))
+        channel = Channel(id=new_id(), team_id="", name=name, display_name=display, type="G",
+                          create_at=self._now(), creator_id=ids[0])
+        self.channels[channel.id] = channel
+        self._members[channel.id] = {i: Membership(i, False, "", 0, channel.create_at) for i in ids}
+        return channel
+
     def add_custom_emoji(self, name: str) -> None:
         self._custom_emojis.add(name)
 
@@ -657,9 +686,50 @@ class FakeMattermost:
             conn.abort()
         return len(connections)
 
-    def inject_429(self, count: int = 1, retry_after: int = 1) -> None:
-        """The next `count` REST requests are refused with the rate limiter's plain-text 429."""
-        self._rate_limited.extend([retry_after] * count)
+    def inject_429(self, count: int = 1, retry_after: int = 1, *, only: str | None = None) -> None:
+        """The next `count` REST requests are refused with the rate limiter's plain-text 429; with `only`, a
+        regular expression matched (fullmatch) against "METHOD /path", only the requests it matches."""
+        pattern = re.compile(only) if only else None
+        self._rate_limited.extend([(retry_after, pattern)] * count)
+
+    def stop_429(self) -> int:
+        """The rate limiting injected and not yet used ends now; returns how many 429s were left."""
+        left = len(self._rate_limited)
+        self._rate_limited.clear()
+        return left
+
+    @property
+    def pending_429(self) -> int:
+        return len(self._rate_limited)
+
+    def _take_429(self, method: str, path: str) -> int | None:
+        for index, (retry_after, pattern) in enumerate(self._rate_limited):
+            if pattern is None or pattern.fullmatch(f"{method} {path}"):
+                del self._rate_limited[index]
+                return retry_after
+        return None
+
+    def withhold_events(self, on: bool = True) -> int:
+        """While on, websocket events are held back from every connection (a slow or stalled link: the server
+        has them, the client does not); off, the held events go out in order to the connections still open
+        (a connection dropped meanwhile never gets its share, as without resume). Returns how many went out."""
+        if on:
+            if self._withheld is None:
+                self._withheld = []
+            return 0
+        held, self._withheld = self._withheld or [], None
+        released = 0
+        for conn, event, data, broadcast, precomputed in held:
+            if not conn.closed:
+                conn.send_event(event, data, broadcast, precomputed)
+                released += 1
+        return released
+
+    def _send_event(self, conn: _Connection, event: str, data: dict, broadcast: dict, precomputed: bool) -> None:
+        if self._withheld is not None:
+            self._withheld.append((conn, event, data, broadcast, precomputed))
+        else:
+            conn.send_event(event, data, broadcast, precomputed)
 
     def expire_pending_post_ids(self) -> None:
         """As if the 30 s during which the server de-duplicates pending_post_id had passed."""
@@ -702,10 +772,13 @@ class FakeMattermost:
             await asyncio.sleep(0.01)
 
     async def wait_until(self, condition: Callable[[], Any], *, timeout: float = 10.0, what: str = "a condition") -> Any:
-        """Wait until ``condition()`` returns something truthy (checked as the fake's state changes); return it."""
+        """Wait until ``condition()`` returns something truthy (checked as the fake's state changes); return it.
+        The condition may be a coroutine function (a look into the bot's database, say): it is awaited."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             found = condition()
+            if inspect.isawaitable(found):
+                found = await found
             if found:
                 return found
             if asyncio.get_running_loop().time() > deadline:
@@ -781,7 +854,8 @@ class FakeMattermost:
 
     def _post_json(self, post: _Post, *, pending_post_id: str = "") -> dict:
         root_id = post.root_id or post.id
-        replies = [p for p in self._posts.values() if p.root_id == root_id and not p.delete_at]
+        replies = [reply for reply in map(self._posts.__getitem__, self._replies.get(root_id, ()))
+                   if not reply.delete_at]
         reactions = self._reactions.get(post.id, [])
         out: dict = {"id": post.id, "create_at": post.create_at, "update_at": post.update_at,
                      "edit_at": post.edit_at, "delete_at": post.delete_at, "is_pinned": post.is_pinned,
@@ -888,6 +962,7 @@ class FakeMattermost:
                      hashtags=" ".join(dict.fromkeys(_HASHTAG.findall(message))))
         self._posts[post.id] = post
         if root_id:  # the store bumps the root's update_at, so `since` queries return the thread's root
+            self._replies.setdefault(root_id, []).append(post.id)
             self._posts[root_id].update_at = now
         if pending_post_id:
             self._pending[pending_post_id] = (post.id, now)
@@ -964,10 +1039,12 @@ class FakeMattermost:
         now = self._now()
         post.delete_at = post.update_at = now
         post.props = {**post.props, "deleteBy": user.id}
+        self._reactions.pop(post.id, None)  # gone with the post, without reaction_removed events
         if not post.root_id:
-            for reply in self._posts.values():
-                if reply.root_id == post.id and not reply.delete_at:
+            for reply in map(self._posts.__getitem__, self._replies.get(post.id, ())):
+                if not reply.delete_at:
                     reply.delete_at = reply.update_at = now
+                    self._reactions.pop(reply.id, None)
         shown = go_json(self._post_json(post))
         self._publish("post_deleted", {"post": shown}, channel_id=post.channel_id, sanitized=True)
         self._publish("post_deleted", {"delete_by": user.id, "post": shown}, channel_id=post.channel_id,
@@ -1069,9 +1146,9 @@ class FakeMattermost:
                 continue  # WebSocketEventScope: only clients that sent `presence` for another channel miss it
             if receiver.id in mentions:  # the mentions broadcast hook rewrites the event for this connection
                 changed = dict(sorted({**data, "mentions": go_json([receiver.id])}.items()))
-                conn.send_event(event, changed, broadcast, precomputed=False)
+                self._send_event(conn, event, changed, broadcast, precomputed=False)
             else:
-                conn.send_event(event, data, broadcast, precomputed=True)
+                self._send_event(conn, event, data, broadcast, precomputed=True)
 
     # ------------------------------------------------------------------------------------------- websocket in
 
@@ -1248,8 +1325,9 @@ class FakeMattermost:
                 entry.violation = finding.message
                 self.violations.append(Violation(request.method, request.path_qs, finding.message))
         try:
-            if self._rate_limited:
-                response = _too_many_requests(self._rate_limited.pop(0))
+            retry_after = self._take_429(request.method, request.path) if self._rate_limited else None
+            if retry_after is not None:
+                response = _too_many_requests(retry_after)
             elif request.match_info.route.name == "unknown":
                 response = self._unknown(request, finding)
             else:
@@ -1469,12 +1547,16 @@ class FakeMattermost:
         if not self._can_read(request[_SESSION_KEY], channel):
             raise _forbidden()
         page, per_page = self._paging(request)
-        in_channel = sorted((p for p in self._posts.values() if p.channel_id == channel.id),
-                            key=lambda p: (p.create_at, p.id), reverse=True)
-        if since > 0:  # every post changed since then, deleted ones included, with the roots of replies
-            changed = [p for p in in_channel if p.update_at > since]
+        if since > 0:
+            # Posts changed since then, deleted ones included, at most SINCE_LIMIT of them: the server's CTE
+            # has a LIMIT and no ORDER BY, so PostgreSQL returns the first rows in physical (insertion) order,
+            # the oldest; the newest changes are left out. The roots of the replies are added to the list.
+            changed = [p for p in self._posts.values() if p.channel_id == channel.id and p.update_at > since]
+            changed = changed[:SINCE_LIMIT]
             roots = [self._posts[p.root_id] for p in changed if p.root_id in self._posts]
             return _json_response(self._post_list(changed, roots), newline=True)
+        in_channel = sorted((p for p in self._posts.values() if p.channel_id == channel.id),
+                            key=lambda p: (p.create_at, p.id), reverse=True)
         live = [p for p in in_channel if not p.delete_at]
         if after or before:
             anchor = self._posts.get(after or before)

@@ -5,12 +5,16 @@ the official OpenAPI description by the `mattermost` fixture."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
+from datetime import datetime
 
 import pytest
 
+from bot.engine import rules
 from bot.mattermost.bot import MattermostLoginFailed
+from bot.mattermost.sender import escape_markdown
 
 from .bot_harness import RunningBot, bot_config, from_bot, payload
 
@@ -67,6 +71,15 @@ class World:
     async def tally(self, number: int = 1) -> dict:
         asked = self.say(self.alice, f"!status #{number}")
         return payload(await self.answer_to(asked, "status"))["tally"]
+
+    async def stored_tally(self, running: RunningBot, number: int = 1) -> dict:
+        """The tally in the bot's database: what it counted, whether or not it could post anything yet."""
+        async with running.bot.repository.transaction() as tx:
+            proposal = await tx.load(self.channel.id, number)
+        return rules.tally(proposal.current_round.stances).as_dict()
+
+    def bot_posts(self, kind: str | None = None, channel=None) -> list[dict]:
+        return [p for p in self.fake.posts_in(channel or self.channel) if from_bot(self.bot_id, kind)(p)]
 
     async def stop_all(self) -> None:
         for running in self.running:
@@ -326,3 +339,256 @@ async def test_a_post_sent_just_before_a_crash_is_recognised_not_posted_again(wo
     fake.react(world.bob, ballot, "+1")
     assert await world.tally() == {**EMPTY, "agree": 1}   # the recognised post is the ballot again
     assert sum(payload(p).get("kind") == "ballot" for p in fake.posts_in(world.channel)) == 1
+
+
+# --- nothing lost, whatever the server does ------------------------------------------------------------------
+
+
+async def test_a_bot_offline_while_2500_posts_arrive_handles_every_command_among_them(world, caplog):
+    """The server's `since` listing holds at most 1000 posts, and on PostgreSQL the oldest: the newest 1,500
+    are read page by page. With a `since` read alone, most of these votes would be lost."""
+    fake = world.fake
+    caplog.set_level(logging.WARNING, logger="bot.mattermost.bot")
+    voters = [fake.create_user(f"voter{i:02d}") for i in range(30)]
+    for voter in voters:
+        fake.add_member(world.channel, voter)
+    running = await world.start()
+    await world.propose()
+    await running.stop()
+
+    commands, chatter = [], [world.alice, world.bob, world.carol]
+    spacing = 2500 // len(voters)
+    for i in range(2500):
+        number, turn = divmod(i, spacing)
+        if turn == spacing // 2 and number < len(voters):
+            text = "!agree #1" if number % 2 == 0 else f"!disagree #1 Reason number {number}."
+            commands.append(world.say(voters[number], text))
+        else:
+            world.say(chatter[i % 3], f"chatter {i}")
+    assert len(commands) == 30 and len(fake.posts_in(world.channel)) >= 2500
+
+    await running.start()
+    assert await world.tally() == {**EMPTY, "agree": 15, "disagree": 15}
+    for command in commands:
+        await world.acked(command)
+    pages = [r for r in fake.requests_to("GET", rf"/api/v4/channels/{world.channel.id}/posts")
+             if r.query.get("per_page") == "200"]
+    assert len(pages) >= 13   # 2,500 posts, 200 a page
+    assert "edits and deletions of older posts may be missed" in caplog.text
+
+
+async def test_a_deleted_command_leaves_its_vote_counted(world):
+    fake = world.fake
+    running = await world.start()
+    await world.propose()
+    command = world.say(world.bob, "!disagree #1 Too expensive for us.")
+    await world.acked(command)
+    fake.delete(world.bob, command)
+    assert await world.tally() == {**EMPTY, "disagree": 1}   # asked after the deletion reached the bot
+    resyncs = running.bot.resyncs
+    fake.drop_websockets()   # the resync reads the deleted post again (delete_at set): still nothing changes
+    await fake.wait_until(lambda: running.bot.resyncs > resyncs, what="a resync after the reconnection")
+    assert await world.tally() == {**EMPTY, "disagree": 1}
+
+
+async def test_a_deleted_ballot_is_posted_again_and_the_positions_taken_stand(world):
+    fake = world.fake
+    running = await world.start()
+    ballot = await world.propose()
+    fake.react(world.bob, ballot, "+1")
+    await world.acked(world.say(world.carol, "!disagree #1 Too expensive for us."))
+    assert await world.tally() == {**EMPTY, "agree": 1, "disagree": 1}
+    admin = fake.create_user("root", system_admin=True)
+    fake.add_member(world.channel, admin)
+
+    fake.delete(admin, ballot)   # bob's 👍 disappears with it
+    again = await world.bot_post("ballot", after=ballot["create_at"])
+    assert again["id"] != ballot["id"] and payload(again)["proposal"] == 1 and again["root_id"] == ""
+    await fake.wait_until(lambda: len(fake.reactions_on(again)) >= 4, what="the new ballot's seeded reactions")
+    assert await world.tally() == {**EMPTY, "agree": 1, "disagree": 1}
+    fake.react(world.alice, again, "+1")   # the new ballot's reactions count
+    assert await world.tally() == {**EMPTY, "agree": 2, "disagree": 1}
+
+    resyncs = running.bot.resyncs
+    fake.drop_websockets()   # the resync sees the deleted ballot again and the new one's reactions: no change
+    await fake.wait_until(lambda: running.bot.resyncs > resyncs, what="a resync after the reconnection")
+    assert await world.tally() == {**EMPTY, "agree": 2, "disagree": 1}
+    assert len(world.bot_posts("ballot")) == 1   # the live one
+
+
+async def test_an_answer_whose_thread_was_deleted_meanwhile_is_posted_in_the_channel(world):
+    fake = world.fake
+    running = await world.start()
+    ballot = await world.propose()
+    await fake.wait_until(lambda: len(fake.reactions_on(ballot)) >= 4, what="seeded reactions")
+    fake.inject_429(10_000, retry_after=1, only=r"POST /api/v4/posts")
+    fake.react(world.bob, ballot, "raised_hand")   # a bare block: bob is asked for his argument in the thread
+    await fake.wait_until(lambda: running.bot.client.rate_limited > 0, what="the request held up")
+    admin = fake.create_user("root", system_admin=True)
+    fake.add_member(world.channel, admin)
+    fake.delete(admin, ballot)   # the thread the request was going to goes with it
+    fake.stop_429()
+    request = await world.bot_post("block_request")
+    assert request["root_id"] == "" and "@bob" in request["message"]
+    await world.bot_post("ballot", after=ballot["create_at"])
+
+
+async def test_a_resync_before_the_new_ballot_is_out_takes_no_vote_back(world):
+    """The deleted ballot has no reactions left: that is no member taking a vote back."""
+    fake = world.fake
+    running = await world.start()
+    ballot = await world.propose()
+    fake.react(world.bob, ballot, "+1")
+    assert await world.tally() == {**EMPTY, "agree": 1}
+    fake.inject_429(10_000, retry_after=1, only=r"POST /api/v4/posts")
+    admin = fake.create_user("root", system_admin=True)
+    fake.add_member(world.channel, admin)
+    fake.delete(admin, ballot)
+    await fake.wait_until(lambda: running.bot.client.rate_limited > 0, what="the new ballot held up")
+    resyncs = running.bot.resyncs
+    fake.drop_websockets()
+    await fake.wait_until(lambda: running.bot.resyncs > resyncs, what="a resync after the reconnection")
+    fake.stop_429()
+    await world.bot_post("ballot", after=ballot["create_at"])
+    assert await world.tally() == {**EMPTY, "agree": 1}
+
+
+async def test_a_ballot_deleted_while_the_bot_is_down_is_posted_again_once(world):
+    fake = world.fake
+    running = await world.start()
+    ballot = await world.propose()
+    await world.acked(world.say(world.bob, "!agree #1"))
+    await running.stop()
+    admin = fake.create_user("root", system_admin=True)
+    fake.add_member(world.channel, admin)
+    fake.delete(admin, ballot)
+
+    await running.start()   # the resync finds it deleted (delete_at set)
+    again = await world.bot_post("ballot", after=ballot["create_at"])
+    assert await world.tally() == {**EMPTY, "agree": 1}
+    await running.stop()
+    await running.start()   # the same deletion read again changes nothing
+    assert await world.tally() == {**EMPTY, "agree": 1}
+    assert [p["id"] for p in world.bot_posts("ballot")] == [again["id"]]
+
+
+async def test_a_direct_message_is_answered_once_with_a_pointer_to_the_channels(world):
+    fake = world.fake
+    running = await world.start()
+    direct = fake.direct_channel(world.alice, world.bot_user)
+    fake.post(world.alice, direct, "!propose Buy a kettle")
+    answer = await fake.wait_for_post(from_bot(world.bot_id), channel=direct)
+    assert "in its channels" in answer["message"] and answer["root_id"] == ""   # a plain post of the conversation
+    group = fake.group_channel(world.alice, world.bob, world.bot_user)
+    fake.post(world.alice, group, "Shall we order pizza?")   # members talking among themselves: no answer
+    command = fake.post(world.bob, group, "!agree #1")
+    answer = await fake.wait_for_post(from_bot(world.bot_id), channel=group)
+    assert "in its channels" in answer["message"] and answer["create_at"] > command["create_at"]
+
+    resyncs = running.bot.resyncs
+    fake.drop_websockets()   # neither a reconnection nor a restart answers anyone twice
+    await fake.wait_until(lambda: running.bot.resyncs > resyncs, what="a resync after the reconnection")
+    await running.stop()
+    carols = fake.direct_channel(world.carol, world.bot_user)
+    fake.post(world.carol, carols, "Hello?")   # sent while the bot is down: answered when it is back
+    await running.start()
+    await fake.wait_for_post(from_bot(world.bot_id), channel=carols)
+    fake.post(world.alice, direct, "Hello again")
+    await fake.wait_until(lambda: len(world.bot_posts(channel=direct)) == 2, what="the second answer")
+    # Only pointers: no ballot, no acknowledgement, nothing ran where no assembly meets.
+    assert [payload(p)["kind"] for p in world.bot_posts(channel=direct)] == ["error", "error"]
+    assert [payload(p)["kind"] for p in world.bot_posts(channel=group)] == ["error"]
+    assert not fake.reactions_on(command) and world.bot_posts() == []
+
+
+async def test_an_outcome_and_a_status_too_long_for_one_post_arrive_whole_in_parts(world):
+    """Twenty reasons of 1,000 characters that Markdown escaping doubles: about 40,000 characters."""
+    fake = world.fake
+    critics = [fake.create_user(f"critic{i:02d}") for i in range(20)]
+    for critic in critics:
+        fake.add_member(world.channel, critic)
+    await world.start(minimum_duration="3s")
+    await world.propose()
+    reasons = [(f"{i:02d} " + "*_\\" * 400)[:1000] for i in range(len(critics))]
+    commands = [world.say(critic, f"!disagree #1 {reason}") for critic, reason in zip(critics, reasons)]
+    await world.acked(commands[-1])
+    asked = world.say(world.alice, "!status #1")
+
+    def whole(kind: str, where) -> list[dict] | None:
+        posts = [p for p in world.bot_posts(kind) if where(p)]
+        if not posts or len(posts) < payload(posts[0]).get("parts", 1):
+            return None
+        return posts
+
+    status = await fake.wait_until(lambda: whole("status", lambda p: p["root_id"] == asked["id"]), what="the status")
+    outcome = await fake.wait_until(lambda: whole("outcome", lambda p: True), timeout=15, what="the outcome")
+    for parts in (status, outcome):
+        assert len(parts) >= 3
+        assert [(payload(p)["part"], payload(p)["parts"]) for p in parts] == [(i + 1, len(parts))
+                                                                              for i in range(len(parts))]
+        assert all(len(p["message"]) <= 16383 for p in parts)
+        text = "\n".join(p["message"] for p in parts)
+        assert len(text) > 16383 and all(escape_markdown(reason) in text for reason in reasons)
+    assert payload(outcome[0])["tally"]["disagree"] == 20 and payload(outcome[0])["state"] == "adopted"
+
+
+async def test_votes_are_counted_while_the_bots_posts_are_rate_limited(world):
+    """Delivery runs on its own: a server refusing every post of the bot (429) never delays a vote."""
+    fake = world.fake
+    voters = [fake.create_user(f"voter{i:02d}") for i in range(10)]
+    for voter in voters:
+        fake.add_member(world.channel, voter)
+    running = await world.start()
+    ballot = await world.propose()
+    await fake.wait_until(lambda: len(fake.reactions_on(ballot)) >= 4, what="seeded reactions")
+    fake.inject_429(10_000, retry_after=1, only=r"POST /api/v4/(posts|reactions)")
+    commands = [world.say(voter, "!agree #1") for voter in voters[:5]]
+    for voter in voters[5:]:
+        fake.react(voter, ballot, "-1")
+
+    async def counted() -> bool:
+        return await world.stored_tally(running) == {**EMPTY, "agree": 5, "disagree": 5}
+
+    await fake.wait_until(counted, timeout=5, what="every vote counted while posts are refused")
+    await fake.wait_until(lambda: running.bot.client.rate_limited > 0, what="the bot's posts refused")
+    assert fake.pending_429 > 0   # still refusing: not one post or reaction of the bot went through
+    assert not any(r["user_id"] == world.bot_id for c in commands for r in fake.reactions_on(c))
+    fake.stop_429()
+    for command in commands:
+        await world.acked(command)
+    assert await world.tally() == {**EMPTY, "agree": 5, "disagree": 5}
+
+
+async def test_votes_missed_while_down_are_counted_at_restart_while_the_bots_posts_are_rate_limited(world):
+    """The first resync too only queues its answers: the bot is ready, and the votes counted, at once."""
+    fake = world.fake
+    running = await world.start()
+    await world.propose()
+    await running.stop()
+    commands = [world.say(member, "!agree #1") for member in (world.alice, world.bob, world.carol)]
+    fake.inject_429(10_000, retry_after=1, only=r"POST /api/v4/(posts|reactions)")
+    started = time.monotonic()
+    await running.start()
+    assert time.monotonic() - started < 5   # a ✅ sent inline would wait out five 429s of 1 s first
+
+    assert await world.stored_tally(running) == {**EMPTY, "agree": 3}
+    assert fake.pending_429 > 0 and not any(r["user_id"] == world.bot_id for c in commands
+                                             for r in fake.reactions_on(c))
+    fake.stop_429()
+    for command in commands:
+        await world.acked(command)
+
+
+async def test_a_vote_whose_event_never_reaches_the_bot_is_read_before_the_round_closes(world):
+    fake = world.fake
+    await world.start(minimum_duration="3s")
+    ballot = await world.propose()
+    fake.withhold_events(True)   # from now on the websocket stays silent
+    vote = world.say(world.bob, "!agree #1")
+    assert vote["create_at"] < datetime.fromisoformat(payload(ballot)["deadline"]).timestamp() * 1000
+    outcome = await world.bot_post("outcome", timeout=15)
+    assert payload(outcome)["tally"] == {**EMPTY, "agree": 1}
+    assert fake.withhold_events(False) > 0   # the event arrives after all, late: it changes nothing
+    status = await world.answer_to(world.say(world.alice, "!status #1"), "status")
+    assert payload(status)["tally"] == {**EMPTY, "agree": 1}
+    assert len(world.bot_posts("outcome")) == 1

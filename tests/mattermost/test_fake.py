@@ -485,3 +485,97 @@ def test_without_the_spec_the_fake_works_and_the_output_says_validation_was_skip
     assert "1 passed" in output
     assert "Mattermost contract validation SKIPPED" in output and "absent.yaml" in output
     assert "ContractSkippedWarning" in output
+
+
+# ------------------------------------------------------------------------------- what the bot must not lose
+
+
+async def test_since_lists_at_most_1000_posts_the_first_inserted_and_paging_shows_the_rest(world: World, http):
+    mm = world.mm
+    first = mm.post(world.alice, world.channel, "post 0")
+    posts = [first] + [mm.post(world.alice, world.channel, f"post {i}") for i in range(1, 1010)]
+    reply = mm.post(world.bob, world.channel, "a late reply to the first post", root_id=first)
+    url = mm.url + f"{API}/channels/{world.channel.id}/posts"
+    async with http.get(url, params={"since": str(first["create_at"] - 1)}, headers=auth(world.bot)) as response:
+        since = await response.json()
+    # No ORDER BY before the LIMIT: the first 1000 rows inserted, the oldest; the newest are missing.
+    assert since["order"] == [p["id"] for p in reversed(posts[:1000])]
+    assert reply["id"] not in since["posts"] and posts[-1]["id"] not in since["posts"]
+    async with http.get(url, params={"page": "0", "per_page": "500"}, headers=auth(world.bot)) as response:
+        newest = await response.json()
+    assert newest["order"] == [reply["id"]] + [p["id"] for p in reversed(posts[-199:])]   # at most 200 a page
+    assert first["id"] in newest["posts"]   # the root of a reply on the page comes along
+    async with http.get(url, params={"since": str(posts[-1]["create_at"])}, headers=auth(world.bot)) as response:
+        late = await response.json()
+    assert late["order"] == [reply["id"], first["id"]]   # a reply bumps its root's update_at
+
+
+async def test_a_post_over_16383_runes_is_refused(world: World, http):
+    mm = world.mm
+    for length, status in ((16383, 201), (16384, 400)):
+        body = {"channel_id": world.channel.id, "message": "é" * length}   # runes, not bytes
+        async with http.post(mm.url + f"{API}/posts", json=body, headers=auth(world.bot)) as response:
+            assert response.status == status
+            answer = await response.json()
+    assert answer["id"] == "model.post.is_valid.msg.app_error"
+    assert len(mm.posts_in(world.channel)) == 1
+
+
+async def test_a_deleted_post_is_broadcast_loses_its_reactions_and_shows_only_in_since(world: World, http):
+    mm = world.mm
+    ws = await connect(http, mm, world.bot)
+    post = mm.post(world.alice, world.channel, "!agree")
+    mm.react(world.bob, post, "+1")
+    mm.delete(world.alice, post)
+    assert [json.loads(await frame(ws))["event"] for _ in range(2)] == ["posted", "reaction_added"]
+    deleted = json.loads(await frame(ws))
+    assert deleted["event"] == "post_deleted" and list(deleted["data"]) == ["post"]
+    assert deleted["broadcast"]["contains_sanitized_data"] is True   # the deleter is only in admins' copy
+    assert json.loads(deleted["data"]["post"])["delete_at"] > 0
+    assert mm.reactions_on(post) == []   # gone with the post, without a reaction_removed
+    url = mm.url + f"{API}/channels/{world.channel.id}/posts"
+    async with http.get(url, params={"since": str(post["create_at"] - 1)}, headers=auth(world.bot)) as response:
+        assert (await response.json())["posts"][post["id"]]["delete_at"] > 0
+    async with http.get(url, params={"page": "0", "per_page": "200"}, headers=auth(world.bot)) as response:
+        assert (await response.json())["order"] == []
+    await ws.close()
+
+
+async def test_withheld_events_go_out_in_order_when_released(world: World, http):
+    mm = world.mm
+    ws = await connect(http, mm, world.bot)
+    mm.withhold_events(True)
+    first = mm.post(world.alice, world.channel, "first")
+    mm.post(world.bob, world.channel, "second")
+    assert mm.connections[0]["seq"] == 1   # nothing but hello went out
+    assert mm.withhold_events(False) == 2
+    assert [json.loads(json.loads(await frame(ws))["data"]["post"])["message"] for _ in range(2)] == ["first",
+                                                                                                      "second"]
+    assert mm.get_post(first)["message"] == "first"   # REST had them all along
+    await ws.close()
+
+
+async def test_injected_429_can_target_some_requests_and_be_stopped(world: World, http):
+    mm = world.mm
+    mm.inject_429(3, retry_after=2, only=r"POST /api/v4/posts")
+    async with http.get(mm.url + f"{API}/users/me", headers=auth(world.bot)) as response:
+        assert response.status == 200   # not targeted
+    body = {"channel_id": world.channel.id, "message": "hello"}
+    async with http.post(mm.url + f"{API}/posts", json=body, headers=auth(world.bot)) as response:
+        assert response.status == 429 and response.headers["Retry-After"] == "2"
+    assert mm.pending_429 == 2 and mm.stop_429() == 2
+    async with http.post(mm.url + f"{API}/posts", json=body, headers=auth(world.bot)) as response:
+        assert response.status == 201
+
+
+async def test_a_group_message_is_a_channel_of_type_g_without_team(world: World, http):
+    mm = world.mm
+    ws = await connect(http, mm, world.bot)
+    group = mm.group_channel(world.alice, world.bob, world.bot)
+    assert mm.group_channel(world.bob, world.bot, world.alice) is group
+    mm.post(world.alice, group, "!propose here?")
+    data = json.loads(await frame(ws))["data"]
+    assert (data["channel_type"], data["team_id"], data["channel_display_name"]) == ("G", "", "alice, bob, consentbot")
+    async with http.get(mm.url + f"{API}/users/me/teams/{world.team.id}/channels", headers=auth(world.bot)) as response:
+        assert {c["type"] for c in await response.json()} == {"O", "G"}   # conversations show in every team
+    await ws.close()
