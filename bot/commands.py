@@ -50,6 +50,9 @@ class Command:
     summary: str
     """A gettext message id: one line for !help."""
     handler: Handler
+    takes_reference: bool = True
+    """Whether a ``#N`` right after the verb names a proposal (not for !propose: "!propose #3 Revise #3" is a
+    title)."""
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,12 @@ class Registry:
         self.reply_handler = handler
         return handler
 
-    def command(self, verb: str, *aliases: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
+    def command(self, verb: str, *aliases: str, usage: str, summary: str,
+                takes_reference: bool = True) -> Callable[[Handler], Handler]:
+        """Declare a command; an alias may be two words ("pas d'accord"), matched as one."""
+
         def register(handler: Handler) -> Handler:
-            command = Command(verb, aliases, usage, summary, handler)
+            command = Command(verb, aliases, usage, summary, handler, takes_reference)
             for name in (verb, *aliases):
                 key = normalize(name)
                 if key in self._by_name:
@@ -108,11 +114,15 @@ class Registry:
         head, _, rest = stripped[1:].partition("\n")
         verb, _, first_line = head.strip().partition(" ")
         command = self.find(verb)
-        if command is None:
-            raise UnknownCommand(verb)
+        if command is None:  # a two-word verb: "!pas d'accord"
+            second, _, after = first_line.strip().partition(" ")
+            command = self.find(verb + second) if second else None
+            if command is None:
+                raise UnknownCommand(verb)
+            first_line = after
         arguments = (first_line.strip() + ("\n" + rest if rest else "")).strip()
         reference = None
-        match = REFERENCE.match(arguments)
+        match = REFERENCE.match(arguments) if command.takes_reference else None
         if match:
             digits = match.group(1)
             reference = int(digits) if len(digits) <= len(str(MAX_REFERENCE)) else MAX_REFERENCE + 1

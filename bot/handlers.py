@@ -5,6 +5,8 @@ Declared with ``@COMMANDS.command``: verb, French aliases, usage line, one-line 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import render
 from bot.commands import Registry, normalize
 from bot.durations import MAX_ROUND, parse_duration
@@ -23,23 +25,41 @@ MAX_TEXT = 8000
 MAX_ARGUMENT = 1000
 """A reason, an argument or a challenge: long enough for a paragraph; a longer text belongs in a document."""
 CONSENT_WORDS = {"consent", "consentement"}
+DURATION_WORDS = {"duration", "duree"}
 PART_WORDS = {"part", "partie"}
 
 
-@COMMANDS.command("propose", "proposer", usage=N_("!propose <title> (further lines: the text)"),
-                  summary=N_("make a proposal; the bot opens a consent round"))
+@COMMANDS.command("propose", "proposer", usage=N_("!propose [duration <duration>] <title> (further lines: the text)"),
+                  summary=N_("make a proposal; the bot opens a consent round (for longer than the minimum if you "
+                             "give a duration, e.g. duration 10d)"),
+                  takes_reference=False)
 async def propose(ctx: Context) -> None:
     title, _, text = ctx.arguments.partition("\n")
+    duration, title = _duration_asked(ctx, title.strip())
     title, text = title.strip(), text.strip()
-    if not title:
+    if not rules.has_words(title):
         raise ctx.fail("A proposal needs a title.")
     if len(title) > MAX_TITLE:
         raise ctx.fail("The title is too long ({length} characters, at most {limit}).", length=len(title),
                        limit=MAX_TITLE)
     _check_text(ctx, text)
     number = await ctx.tx.next_number(ctx.room)
-    proposal = await ctx.save(transitions.propose(number, title, text, ctx.sender, ctx.now, ctx.settings.code))
-    await _announce(ctx, proposal)
+    step = transitions.propose(number, title, text, ctx.sender, ctx.now, ctx.settings.code, duration)
+    await _announce(ctx, await ctx.save(step))
+
+
+def _duration_asked(ctx: Context, line: str) -> tuple[timedelta | None, str]:
+    """A duration the proposer asks for ("duration 10d <title>", "durée 10j <titre>"), and the rest of the line."""
+    words = line.split(maxsplit=2)
+    if len(words) < 2 or normalize(words[0]) not in DURATION_WORDS:
+        return None, line
+    try:
+        duration = parse_duration(words[1], maximum=MAX_ROUND)
+    except ValueError as error:
+        raise ctx.fail("'{value}' is not a duration a round may have: write e.g. 10d, at most {limit} days "
+                       "({problem}).", value=excerpt(words[1], 20), limit=MAX_ROUND.days,
+                       problem=excerpt(str(error), 80)) from None
+    return duration, words[2] if len(words) > 2 else ""
 
 
 def _check_text(ctx: Context, text: str) -> None:
@@ -50,7 +70,8 @@ def _check_text(ctx: Context, text: str) -> None:
 
 async def _announce(ctx: Context, proposal: Proposal) -> None:
     """A new round's ballot, then the reactions to seed on it (once the ballot has its platform id)."""
-    await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code), proposal)
+    decision = await ctx.tx.load(ctx.room, proposal.challenges) if proposal.challenges else None
+    await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code, decision=decision), proposal)
     ctx.outbox.append(Outgoing(ctx.next_key(), ctx.room, Kind.SEED, number=proposal.number))
 
 
@@ -67,6 +88,11 @@ async def _take(ctx: Context, position: Position, acknowledge: bool = True) -> N
                                      ctx.event_id)
     proposal = await ctx.save(step)
     if not await _counts(ctx, step, acknowledge):
+        return
+    stance = proposal.current_round.stance_of(ctx.sender)
+    if position is Position.BLOCK and ctx.arguments and stance.argument != ctx.arguments.strip():
+        # Too short to be an argument: the argument given before stands, and the member is told so.
+        await ctx.say(Kind.ERROR, render.argument_kept(proposal, ctx.sender, stance.argument, ctx.m), proposal)
         return
     if ctx.sender in rules.owing_argument(proposal.current_round):
         text = render.block_request(proposal, ctx.sender, ctx.m)
@@ -109,18 +135,18 @@ async def agree(ctx: Context) -> None:
     await _take(ctx, Position.AGREE)
 
 
-@COMMANDS.command("abstain", "abstention", "abstenir", usage=N_("!abstain [#N]"), summary=N_("abstain: neither for nor against"))
+@COMMANDS.command("abstain", "abstention", "abstenir", "sabstient", usage=N_("!abstain [#N]"), summary=N_("abstain: neither for nor against"))
 async def abstain(ctx: Context) -> None:
     await _take(ctx, Position.ABSTAIN)
 
 
-@COMMANDS.command("disagree", "desaccord", usage=N_("!disagree [#N] [reason]"),
+@COMMANDS.command("disagree", "desaccord", "pasdaccord", usage=N_("!disagree [#N] [reason]"),
                   summary=N_("disagree without blocking, with a reason if you wish"))
 async def disagree(ctx: Context) -> None:
     await _take(ctx, Position.DISAGREE)
 
 
-@COMMANDS.command("block", "bloquer", "objection", usage=N_("!block [#N] <argument>"),
+@COMMANDS.command("block", "bloquer", "blocage", "objection", usage=N_("!block [#N] <argument>"),
                   summary=N_("block (object); a block counts only if it is argued"))
 async def block(ctx: Context) -> None:
     await _take(ctx, Position.BLOCK)
@@ -141,7 +167,8 @@ async def status(ctx: Context) -> None:
         return
     proposal = await ctx.proposal()
     members = len(await ctx.participants(proposal))
-    await ctx.say(Kind.STATUS, render.status(proposal, members, ctx.m, ctx.settings.code), proposal)
+    await ctx.say(Kind.STATUS, render.status(proposal, members, ctx.m, ctx.settings.code, ctx.now),
+                  proposal)
 
 
 @COMMANDS.command("list", "liste", usage=N_("!list"), summary=N_("list the proposals of this room"))
@@ -154,15 +181,18 @@ async def _list(ctx: Context) -> None:
     await ctx.say(Kind.STATUS, render.listing(proposals, ctx.m))
 
 
-@COMMANDS.command("round", "tour", usage=N_("!round [#N] [consent] [amended text]"),
+@COMMANDS.command("round", "tour", usage=N_("!round [#N] [amended text] — or !round [#N] consent, the amended text "
+                                            "on the next lines"),
                   summary=N_("open the next round after a postponement, or after a rejection once its lock has "
-                             "passed (proposer or facilitator); 'consent' keeps a consent round where a "
-                             "majority round is due (facilitator)"))
+                             "passed (proposer or facilitator); 'consent' alone on the line keeps a consent round "
+                             "where a majority round is due (facilitator)"))
 async def round_(ctx: Context) -> None:
     proposal = await ctx.proposal(State.POSTPONED, State.REJECTED)
-    words = ctx.arguments.split(maxsplit=1)
-    consent_instead = bool(words) and normalize(words[0]) in CONSENT_WORDS
-    text = (words[1] if len(words) > 1 else "") if consent_instead else ctx.arguments
+    # The keyword is alone on the command's line; an amended text follows on the next lines, so that a text
+    # that starts with the word ("Consentement éclairé requis…") is never taken for it.
+    first_line, _, rest = ctx.arguments.partition("\n")
+    consent_instead = normalize(first_line.strip()) in CONSENT_WORDS
+    text = rest if consent_instead else ctx.arguments
     _check_text(ctx, text)
     step = transitions.open_next_round(
         proposal, ctx.sender, await ctx.is_facilitator(), ctx.now, ctx.settings.code, text, consent_instead
@@ -178,8 +208,7 @@ async def amend(ctx: Context) -> None:
     _check_text(ctx, ctx.arguments)
     step = transitions.amend(proposal, ctx.sender, await ctx.is_facilitator(), ctx.arguments, ctx.now)
     proposal = await ctx.save(step)
-    await ctx.say(Kind.ACK, Text().line(ctx.m._("Proposal #{number}: text amended (version {version})."),
-                                        number=proposal.number, version=len(proposal.versions)), proposal)
+    await ctx.say(Kind.ANNOUNCEMENT, render.amended(proposal, ctx.sender, ctx.m), proposal)
 
 
 @COMMANDS.command("withdraw", "retirer", usage=N_("!withdraw [#N]"),
@@ -188,29 +217,39 @@ async def withdraw(ctx: Context) -> None:
     proposal = await ctx.proposal(State.OPEN, State.POSTPONED)
     step = transitions.withdraw_proposal(proposal, ctx.sender, await ctx.is_facilitator(), ctx.now)
     proposal = await ctx.save(step)
-    await ctx.say(Kind.ACK, Text().line(ctx.m._("Proposal #{number} ({title}) is withdrawn by {member}."),
-                                        number=proposal.number, title=proposal.title, member=Mention(ctx.sender)), proposal)
+    await ctx.say(Kind.ANNOUNCEMENT, Text().line(ctx.m._("Proposal #{number} ({title}) is withdrawn by {member}."),
+                                                 number=proposal.number, title=proposal.title,
+                                                 member=Mention(ctx.sender)), proposal)
 
 
-@COMMANDS.command("challenge", "contester", usage=N_("!challenge #N [part <which part>:] <reason>"),
-                  summary=N_("challenge an adopted decision, in whole or in part"))
+@COMMANDS.command("challenge", "contester", usage=N_("!challenge #N [part <which part>:] <reason> (further lines: the "
+                                                     "new text; none to repeal)"),
+                  summary=N_("call an adopted decision into question, in whole or in part: a new proposal to repeal "
+                             "it or change its text, decided like any other; the decision stays in force meanwhile"))
 async def challenge(ctx: Context) -> None:
     if ctx.reference is None:
         raise ctx.fail("Name the decision to challenge with #N.")
-    proposal = await ctx.proposal()
-    part, reason = "", ctx.arguments
-    first, _, rest = ctx.arguments.partition(" ")
+    decision = await ctx.proposal()
+    reason, _, text = ctx.arguments.partition("\n")
+    part = ""
+    first, _, rest = reason.partition(" ")
     if normalize(first) in PART_WORDS and ":" in rest:
         part, _, reason = rest.partition(":")
-    if not reason.strip():
+    part, reason, text = part.strip(), reason.strip(), text.strip()
+    if not rules.has_words(reason):
         raise ctx.fail("A challenge needs a reason.")
-    _check_argument(ctx, reason.strip())
-    if len(part.strip()) > MAX_TITLE:
-        raise ctx.fail("The part is too long ({length} characters, at most {limit}).", length=len(part.strip()),
+    if len(reason) > MAX_TITLE:
+        raise ctx.fail("The reason is the challenge's title: at most {limit} characters ({length} given); put "
+                       "the rest on the next lines.", length=len(reason), limit=MAX_TITLE)
+    if len(part) > MAX_TITLE:
+        raise ctx.fail("The part is too long ({length} characters, at most {limit}).", length=len(part),
                        limit=MAX_TITLE)
-    step = transitions.challenge(proposal, ctx.sender, reason, part, ctx.now, ctx.settings.code)
-    proposal = await ctx.save(step)
-    await _announce(ctx, proposal)
+    _check_text(ctx, text)
+    number = await ctx.tx.next_number(ctx.room)
+    made, noted = transitions.challenge(decision, number, ctx.sender, reason, text, part, ctx.now,
+                                        ctx.settings.code)
+    await ctx.save(noted)
+    await _announce(ctx, await ctx.save(made))
 
 
 @COMMANDS.command("extend", "prolonger", usage=N_("!extend #N <duration, e.g. 24h or 2d>"),
@@ -225,9 +264,20 @@ async def extend(ctx: Context) -> None:
         raise ctx.fail("An extension is at most {limit} days at a time.", limit=MAX_ROUND.days)
     step = transitions.extend(proposal, ctx.sender, await ctx.is_facilitator(), extension, ctx.now, ctx.settings.code)
     proposal = await ctx.save(step)
-    await ctx.say(Kind.ACK, Text().line(ctx.m._("Proposal #{number}: the deadline is extended to {deadline}."),
-                                        number=proposal.number, deadline=ctx.m.when(proposal.current_round.deadline)),
-                  proposal)
+    await ctx.say(Kind.ANNOUNCEMENT, Text().line(
+        ctx.m._("Proposal #{number} ({title}): {member} extends the deadline to {deadline}. Reminders will go out "
+                "again before it."), number=proposal.number, title=proposal.title, member=Mention(ctx.sender),
+        deadline=ctx.m.when(proposal.current_round.deadline)), proposal)
+
+
+@COMMANDS.command("history", "historique", usage=N_("!history #N"),
+                  summary=N_("the whole trace of a proposal: its versions, rounds, positions and what was done"))
+async def history(ctx: Context) -> None:
+    if ctx.reference is None:
+        raise ctx.fail("Name the proposal with #N (see !list).")
+    proposal = await ctx.proposal()
+    lines = await ctx.tx.history(ctx.room, proposal.number)
+    await ctx.say(Kind.HISTORY, render.history(proposal, lines, ctx.m), proposal)
 
 
 @COMMANDS.command("help", "aide", usage=N_("!help [command]"), summary=N_("list the commands, or explain one"))

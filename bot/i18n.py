@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -22,6 +22,7 @@ DOMAIN = "consent_bot"
 LANGUAGES = ("fr", "en")
 
 DATE_PATTERN = "EEEE d MMMM y, HH:mm"
+DAY_PATTERN = "EEEE d MMMM y"
 
 
 def N_(message: str) -> str:
@@ -56,8 +57,14 @@ class Messages:
         return translations(self.language).ngettext(singular, plural, count)
 
     def when(self, moment: datetime) -> str:
-        local = format_datetime(moment, DATE_PATTERN, tzinfo=self.zone, locale=self.language)
-        return f"{local} ({self.zone.key})"
+        """A date and time as people read it, in the assembly's zone. Midnight is written as the end of the
+        day before ("Wednesday 21 April 2027, 24:00"): a deadline "Thursday 00:00" reads as a day too late."""
+        local = moment.astimezone(self.zone)
+        if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+            day = format_date(local.date() - timedelta(days=1), DAY_PATTERN, locale=self.language)
+            return f"{day}, 24:00 ({self.zone.key})"
+        shown = format_datetime(moment, DATE_PATTERN, tzinfo=self.zone, locale=self.language)
+        return f"{shown} ({self.zone.key})"
 
     def day(self, moment: datetime) -> str:
-        return format_datetime(moment, "EEEE d MMMM y", tzinfo=self.zone, locale=self.language)
+        return format_datetime(moment, DAY_PATTERN, tzinfo=self.zone, locale=self.language)

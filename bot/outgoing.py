@@ -26,6 +26,10 @@ class Kind(StrEnum):
     ACK = "ack"
     MODERATION = "moderation"
     """A moderator removed a member's vote from view: said in the room, the position stands."""
+    ANNOUNCEMENT = "announcement"
+    """What a facilitator or a proposer did to a proposal (withdrawn, extended, amended), said to the room."""
+    HISTORY = "history"
+    """A proposal's whole trace, asked for with !history."""
     SEED = "seed"
     """Not a message: the reactions a chat adapter adds to the ballot so members can click them. Queued
     after the ballot like any message, so it is retried until done and never done twice."""

@@ -18,7 +18,7 @@ from babel.dates import format_timedelta
 
 from bot.commands import CommandError
 from bot.engine import rules
-from bot.engine.model import Position, Proposal, Reason, Round, Rule, SocialCode, State
+from bot.engine.model import Action, Position, Proposal, Reason, Round, Rule, SocialCode, State
 from bot.i18n import N_, Messages
 from bot.outgoing import Kind, Line, Mention, Segment, plain_text
 
@@ -38,6 +38,7 @@ STATE_LABELS = {
     State.POSTPONED: N_("postponed"),
     State.REJECTED: N_("rejected"),
     State.WITHDRAWN: N_("withdrawn"),
+    State.REPEALED: N_("repealed"),
 }
 RULE_LABELS = {Rule.CONSENT: N_("consent"), Rule.MAJORITY: N_("majority")}
 
@@ -101,7 +102,7 @@ class Text:
 def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) -> dict[str, Any]:
     """The machine-readable state every message about a proposal carries under ``consent_bot``."""
     round_ = proposal.current_round
-    counted = round_.outcome.tally if round_.outcome else rules.tally(round_.stances)
+    counted = round_.outcome.tally if round_.outcome else rules.tally(round_.stances, round_.rule)
     return {
         "kind": str(kind),
         "proposal": proposal.number,
@@ -111,16 +112,86 @@ def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) ->
         "deadline": round_.deadline.astimezone(messages.zone).isoformat(),
         "tally": counted.as_dict(),
         "members": members,
+        **_links(proposal),
     }
 
 
-def _how_to_answer(text: Text, m: Messages, number: int) -> None:
+def _links(proposal: Proposal) -> dict[str, Any]:
+    """How a proposal and the decisions it challenges, or that challenge it, are linked (only those present)."""
+    links: dict[str, Any] = {}
+    if proposal.challenges is not None:
+        links["challenges"] = proposal.challenges
+        if proposal.part:
+            links["challenged_part"] = proposal.part
+    if proposal.challenged_by:
+        links["challenged_by"] = list(proposal.challenged_by)
+    if proposal.repealed_by is not None:
+        links["repealed_by"] = proposal.repealed_by
+    if proposal.amended_by:
+        links["amended_by"] = list(proposal.amended_by)
+    return links
+
+
+def _how_to_answer(text: Text, m: Messages, proposal: Proposal) -> None:
+    number = proposal.number
+    if proposal.current_round.rule is Rule.MAJORITY:
+        text.line(m._("Answer with !agree #{number}, !abstain #{number}, !disagree #{number} [reason] "
+                      "or !block #{number} [argument]."), number=number)
+        text.line(m._("Silence does not count in this round: only the votes expressed decide. A block is a vote "
+                      "against and needs no argument."))
+        return
     text.line(m._("Answer with !agree #{number}, !abstain #{number}, !disagree #{number} [reason] "
                   "or !block #{number} <argument>."), number=number)
     text.line(m._("Silence counts as consent. A block counts only if it is argued."))
 
 
-def ballot(proposal: Proposal, m: Messages, code: SocialCode, reposted: bool = False) -> Text:
+def _what_a_challenge_changes(text: Text, m: Messages, challenge: Proposal, decision: Proposal) -> None:
+    """A challenge's ballot says which decision it would revise and how, if adopted."""
+    if challenge.part:
+        text.line(m._("It challenges decision #{number} ({title}), on this part: {part}. Meanwhile the decision "
+                      "stays in force."), number=decision.number, title=decision.title, part=challenge.part)
+    else:
+        text.line(m._("It challenges decision #{number} ({title}) as a whole. Meanwhile the decision stays in "
+                      "force."), number=decision.number, title=decision.title)
+    if challenge.text and challenge.part:
+        text.line(m._("If it is adopted, that part becomes:")).line("{text}", text=challenge.text)
+    elif challenge.text:
+        text.line(m._("If it is adopted, the decision's text becomes:")).line("{text}", text=challenge.text)
+    elif challenge.part:
+        text.line(m._("If it is adopted, that part is repealed."))
+    else:
+        text.line(m._("If it is adopted, the decision is repealed."))
+
+
+def _decision_links(text: Text, m: Messages, proposal: Proposal) -> None:
+    """What challenges a decision, or changed it; and what a challenge challenges."""
+    if proposal.challenges is not None:
+        text.line(m._("Challenges decision #{number}{part}."), number=proposal.challenges,
+                  part=m._(", on this part: {part}", part=proposal.part) if proposal.part else "")
+    if proposal.repealed_by is not None:
+        text.line(m._("Repealed by #{number}."), number=proposal.repealed_by)
+    if proposal.amended_by:
+        text.line(m._("Amended by {numbers} (text version {version})."),
+                  numbers=", ".join(f"#{n}" for n in proposal.amended_by), version=len(proposal.versions))
+    if proposal.challenged_by:
+        text.line(m._("Challenged by {numbers}: it stays in force while they are not decided."),
+                  numbers=", ".join(f"#{n}" for n in proposal.challenged_by))
+
+
+def _rule_line(text: Text, m: Messages, proposal: Proposal, code: SocialCode) -> None:
+    """What decides this round, said the same way on the ballot and in the status."""
+    round_ = proposal.current_round
+    if round_.rule is Rule.CONSENT:
+        text.line(m._("This round is decided by consent."))
+        return
+    text.line(m._("This round is decided by a {majority} majority of the votes expressed: agree against disagree "
+                  "and block. Abstentions and silence are not counted. With no vote expressed the proposal is "
+                  "rejected, and no new vote on it is possible before {date}."),
+              majority=_fraction(code), date=m.day(rules.majority_lock_until(round_.deadline, code)))
+
+
+def ballot(proposal: Proposal, m: Messages, code: SocialCode, reposted: bool = False,
+           decision: Proposal | None = None) -> Text:
     round_ = proposal.current_round
     text = Text()
     if reposted:
@@ -132,25 +203,22 @@ def ballot(proposal: Proposal, m: Messages, code: SocialCode, reposted: bool = F
     else:
         text.line(m._("Proposal #{number}, round {round}: {title}"), strong=True,
                   number=proposal.number, round=round_.number, title=proposal.title)
-    if proposal.text:
+    if decision is not None:
+        _what_a_challenge_changes(text, m, proposal, decision)
+    elif proposal.text:
         text.line().line("{text}", text=proposal.text)
     text.line()
-    if proposal.challenge and round_.number > 1 and proposal.state is State.OPEN:
-        challenge = proposal.challenge
-        if challenge.part:
-            text.line(m._("Challenged by {member}, on this part: {part}. Reason: {reason}"),
-                      member=Mention(challenge.member), part=challenge.part, reason=challenge.reason)
-        else:
-            text.line(m._("Challenged by {member}. Reason: {reason}"),
-                      member=Mention(challenge.member), reason=challenge.reason)
-    if round_.rule is Rule.MAJORITY:
-        text.line(m._("This round is decided by a majority of {majority}: abstentions are not counted."),
-                  majority=_fraction(code))
-    else:
-        text.line(m._("This round is decided by consent."))
+    _rule_line(text, m, proposal, code)
+    if proposal.duration is not None and proposal.duration > code.minimum_duration:
+        text.line(m._("Time to answer: {duration} of working time, as its proposer asked (at least {minimum})."),
+                  duration=_span(proposal.duration, m), minimum=_span(code.minimum_duration, m))
     text.line(m._("Deadline: {deadline}."), deadline=m.when(round_.deadline))
-    _how_to_answer(text, m, proposal.number)
+    _how_to_answer(text, m, proposal)
     return text
+
+
+def _span(duration: timedelta, m: Messages) -> str:
+    return format_timedelta(duration, locale=m.language, threshold=2)
 
 
 def position_label(position: Position, m: Messages) -> str:
@@ -163,11 +231,28 @@ def ack(proposal: Proposal, member: str, m: Messages) -> Text:
     if stance is None:
         return text.line(m._("{member}: your position on #{number} is withdrawn."), member=Mention(member),
                          number=proposal.number)
+    if stance.position is Position.BLOCK and proposal.current_round.rule is Rule.MAJORITY:
+        return text.line(m._("{member}: block (a vote against) on #{number} recorded."), member=Mention(member),
+                         number=proposal.number)
     if stance.position is Position.BLOCK and not rules.is_argued(stance.argument):
         return text.line(m._("{member}: block without argument on #{number} recorded (not valid)."),
                          member=Mention(member), number=proposal.number)
     return text.line(m._("{member}: {position} on #{number} recorded."), member=Mention(member),
                      position=position_label(stance.position, m), number=proposal.number)
+
+
+def amended(proposal: Proposal, member: str, m: Messages) -> Text:
+    text = Text().line(m._("Proposal #{number} ({title}): {member} amends the text (version {version}); the next "
+                           "round will vote on it:"), number=proposal.number, title=proposal.title,
+                       member=Mention(member), version=len(proposal.versions))
+    return text.line("{text}", text=proposal.versions[-1])
+
+
+def argument_kept(proposal: Proposal, member: str, argument: str, m: Messages) -> Text:
+    return Text().line(
+        m._("{member}, your block on #{number} keeps the argument you gave before: “{argument}”. A new argument "
+            "needs at least {length} letters or digits."),
+        member=Mention(member), number=proposal.number, argument=argument, length=rules.MINIMUM_ARGUMENT_LENGTH)
 
 
 def moderation(proposal: Proposal, moderator: str, member: str, m: Messages) -> Text:
@@ -183,7 +268,7 @@ def moderation(proposal: Proposal, moderator: str, member: str, m: Messages) -> 
 def block_request(proposal: Proposal, member: str, m: Messages) -> Text:
     return Text().line(
         m._("{member}, your block on #{number} is not valid until it is argued: answer with "
-            "!block #{number} followed by your argument (at least {length} characters) before {deadline}."),
+            "!block #{number} followed by your argument (at least {length} letters or digits) before {deadline}."),
         member=Mention(member), number=proposal.number, length=rules.MINIMUM_ARGUMENT_LENGTH,
         deadline=m.when(proposal.current_round.deadline),
     )
@@ -197,12 +282,14 @@ def reminder(proposal: Proposal, members: set[str], now: datetime, m: Messages) 
               remaining=_remaining(round_.deadline, now, m),
               deadline=m.when(round_.deadline))
     waiting = rules.not_answered(round_, members)
-    if waiting:
+    if waiting and round_.rule is Rule.MAJORITY:
+        text.line(m._("Not voted yet: {members}. Silence does not count in this round."), members=people(waiting))
+    elif waiting:
         text.line(m._("Not answered yet: {members}."), members=people(waiting))
     owing = rules.owing_argument(round_)
     if owing:
         text.line(m._("Block without argument, not valid until argued: {members}."), members=people(owing))
-    _how_to_answer(text, m, proposal.number)
+    _how_to_answer(text, m, proposal)
     return text
 
 
@@ -211,32 +298,25 @@ def _fraction(code: SocialCode) -> str:
 
 
 def _positions(text: Text, round_: Round, m: Messages) -> None:
-    """Who took which position: the process is public."""
+    """Who took which position, with the reasons and arguments they gave: the process is public."""
     for position in Position:
         stances = [s for s in round_.stances if s.position is position and s.at <= round_.deadline]
-        if position is Position.BLOCK:
-            argued = [s for s in stances if rules.is_argued(s.argument)]
+        unargued: list = []
+        if position is Position.BLOCK and round_.rule is Rule.CONSENT:
             unargued = [s for s in stances if not rules.is_argued(s.argument)]
-            if argued:
-                text.line(m._("Block:"))
-                for s in argued:
-                    text.line(m._("- {member}: {argument}"), member=Mention(s.member), argument=s.argument)
-            if unargued:
-                text.line(m._("Block without argument (not valid): {members}."),
-                          members=people(s.member for s in unargued))
-            continue
-        if not stances:
-            continue
-        text.line(m._("{position}: {members}."), position=position_label(position, m).capitalize(),
-                  members=people(s.member for s in stances))
-        if position is Position.DISAGREE:
+            stances = [s for s in stances if rules.is_argued(s.argument)]
+        if stances:
+            text.line(m._("{position}: {members}."), position=position_label(position, m).capitalize(),
+                      members=people(s.member for s in stances))
             for s in stances:
                 if s.argument:
                     text.line(m._("- {member}: {argument}"), member=Mention(s.member), argument=s.argument)
+        if unargued:
+            text.line(m._("Block without argument (not valid): {members}."), members=people(s.member for s in unargued))
 
 
 def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
-    counted = round_.outcome.tally if round_.outcome else rules.tally(round_.stances)
+    counted = round_.outcome.tally if round_.outcome else rules.tally(round_.stances, round_.rule)
     text.line(m._("Tally: {agree} agree, {abstain} abstain, {disagree} disagree, {block} block, "
                   "{unargued} block without argument."),
               agree=counted.agree, abstain=counted.abstain, disagree=counted.disagree,
@@ -245,7 +325,7 @@ def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
                    members), answered=counted.answered, count=members)
 
 
-def outcome(proposal: Proposal, m: Messages, code: SocialCode) -> Text:
+def outcome(proposal: Proposal, m: Messages, code: SocialCode, revised: Proposal | None = None) -> Text:
     round_ = proposal.current_round
     result = round_.outcome
     text = Text()
@@ -265,16 +345,30 @@ def outcome(proposal: Proposal, m: Messages, code: SocialCode) -> Text:
                       "taken before the deadline."))
     _tally_line(text, round_, result.members, m)
     _positions(text, round_, m)
+    if revised is not None and revised.repealed_by == proposal.number:
+        text.line().line(m._("Decision #{number} ({title}) is repealed."), strong=True, number=revised.number,
+                         title=revised.title)
+    elif revised is not None and proposal.number in revised.amended_by:
+        text.line().line(m._("Decision #{number} ({title}) is amended: its text in force (version {version}):"),
+                         strong=True, number=revised.number, title=revised.title, version=len(revised.versions))
+        text.line("{text}", text=revised.text)
     text.line()
-    _next_step(text, proposal, m, code)
+    _next_step(text, proposal, m, code, proposal.current_round.deadline)
     return text
 
 
-def _next_step(text: Text, proposal: Proposal, m: Messages, code: SocialCode) -> None:
-    if proposal.state is State.ADOPTED and proposal.locked_until is None:
+def _next_step(text: Text, proposal: Proposal, m: Messages, code: SocialCode, now: datetime) -> None:
+    locked = proposal.locked_until is not None and now < proposal.locked_until
+    if proposal.state is State.ADOPTED and proposal.challenges is not None and not locked:
+        text.line(m._("Next step: decision #{number} applies as this challenge changed it; it may be called into "
+                      "question again with !challenge #{number} <reason>."), number=proposal.challenges)
+    elif proposal.state is State.ADOPTED and not locked:
         text.line(m._("Next step: the decision applies. Any member may challenge it at any time, in whole or in "
                       "part, with !challenge #{number} <reason>."), number=proposal.number)
-    elif proposal.locked_until is not None:
+    elif proposal.state is State.REJECTED and proposal.locked_until is not None and not locked:
+        text.line(m._("Next step: its lock has passed ({date}): the proposer or a facilitator may bring it back "
+                      "with !round #{number}."), date=m.day(proposal.locked_until), number=proposal.number)
+    elif locked:
         text.line(m._("Next step: decided by majority, so no new vote on it before {date}."),
                   date=m.day(proposal.locked_until))
     elif proposal.state is State.POSTPONED:
@@ -289,25 +383,85 @@ def _next_step(text: Text, proposal: Proposal, m: Messages, code: SocialCode) ->
                   number=proposal.number, majority=_fraction(code))
 
 
-def status(proposal: Proposal, members: int, m: Messages, code: SocialCode) -> Text:
+def status(proposal: Proposal, members: int, m: Messages, code: SocialCode, now: datetime) -> Text:
     round_ = proposal.current_round
     text = Text()
     text.line(m._("Proposal #{number}: {title} ({state})"), strong=True, number=proposal.number,
               title=proposal.title, state=m._(STATE_LABELS[proposal.state]))
     text.line(m._("Proposed by {proposer} on {date}."), proposer=Mention(proposal.proposer), date=m.when(proposal.created_at))
-    if proposal.challenge and proposal.state is State.OPEN:
-        text.line(m._("Challenged by {member}: {reason}"), member=Mention(proposal.challenge.member),
-                  reason=proposal.challenge.reason)
+    _decision_links(text, m, proposal)
     if proposal.state is State.OPEN:
         text.line(m._("Round {round}, decided by {rule}, deadline {deadline}."), round=round_.number,
                   rule=m._(RULE_LABELS[round_.rule]), deadline=m.when(round_.deadline))
+        if round_.rule is Rule.MAJORITY:
+            _rule_line(text, m, proposal, code)
     if proposal.text:
         text.line().line("{text}", text=proposal.text).line()
-    _tally_line(text, round_, members, m)
+    # A closed round shows the participation counted at its close, not the room as it is today.
+    _tally_line(text, round_, round_.outcome.members if round_.outcome else members, m)
     _positions(text, round_, m)
-    if proposal.state is not State.OPEN and proposal.state is not State.WITHDRAWN:
+    if proposal.state not in (State.OPEN, State.WITHDRAWN, State.REPEALED):
         text.line()
-        _next_step(text, proposal, m, code)
+        _next_step(text, proposal, m, code, now)
+    return text
+
+
+HISTORY_LINES = {
+    Action.PROPOSED: N_("{member} proposes it: {detail}"),
+    Action.POSITION: N_("{member}: {position}"),
+    Action.POSITION_WITHDRAWN: N_("{member} withdraws their position"),
+    Action.ROUND_OPENED: N_("{member} opens round {round} ({detail})"),
+    Action.ROUND_CLOSED: N_("round {round} closes: {detail}"),
+    Action.EXTENDED: N_("{member} extends round {round} until {detail}"),
+    Action.AMENDED: N_("{member} amends the text"),
+    Action.CHALLENGED: N_("{member} challenges it: proposal #{detail}"),
+    Action.REPEALED: N_("repealed by proposal #{detail}"),
+    Action.REVISED: N_("amended by proposal #{detail}"),
+    Action.WITHDRAWN: N_("{member} withdraws the proposal"),
+    Action.REMOVED_BY_MODERATOR: N_("{member} (moderator) removes a vote of {detail} from the room; the position "
+                                    "stands"),
+}
+
+
+def history(proposal: Proposal, rows: list[dict], m: Messages) -> Text:
+    """A proposal's whole trace: every version, every round, every line of its history, dated."""
+    text = Text().line(m._("History of proposal #{number}: {title}"), strong=True, number=proposal.number,
+                       title=proposal.title)
+    _decision_links(text, m, proposal)
+    for version, body in enumerate(proposal.versions, start=1):
+        text.line(m._("Version {version}:"), version=version).line("{text}", text=body or "—")
+    for round_ in proposal.rounds:
+        if round_.outcome is None:
+            text.line(m._("Round {round} ({rule}): opened {opened}, deadline {deadline}, open."), round=round_.number,
+                      rule=m._(RULE_LABELS[round_.rule]), opened=m.when(round_.opened_at),
+                      deadline=m.when(round_.deadline))
+            continue
+        counted = round_.outcome.tally
+        text.line(m._("Round {round} ({rule}): opened {opened}, deadline {deadline}, {state}; {agree} agree, "
+                      "{abstain} abstain, {disagree} disagree, {block} block; {answered} of {members} members "
+                      "answered."), round=round_.number, rule=m._(RULE_LABELS[round_.rule]),
+                  opened=m.when(round_.opened_at), deadline=m.when(round_.deadline),
+                  state=m._(STATE_LABELS[round_.outcome.state]), agree=counted.agree, abstain=counted.abstain,
+                  disagree=counted.disagree, block=counted.block + counted.unargued_block,
+                  answered=counted.answered, members=round_.outcome.members)
+    text.line(m._("Trace:"), strong=True)
+    for row in rows:
+        action = Action(row["action"])
+        detail = row["detail"]
+        if action is Action.EXTENDED and detail:
+            detail = m.when(datetime.fromisoformat(detail))
+        elif action is Action.ROUND_OPENED and detail in set(Rule):
+            detail = m._(RULE_LABELS[Rule(detail)])
+        elif action is Action.ROUND_CLOSED and detail in set(State):
+            detail = m._(STATE_LABELS[State(detail)])
+        position = position_label(Position(row["position"]), m) if row["position"] else ""
+        text.line("{when} — " + m._(HISTORY_LINES[action]), when=m.when(datetime.fromisoformat(row["at"])),
+                  member=Mention(row["member"]) if row["member"] else "—", round=row["round"], position=position,
+                  detail=Mention(detail) if action is Action.REMOVED_BY_MODERATOR else detail)
+        if row["argument"]:
+            text.line(m._("  “{argument}”"), argument=row["argument"])
+        if action is Action.AMENDED and row["detail"]:
+            text.line("{text}", text=row["detail"])
     return text
 
 
@@ -348,8 +502,10 @@ VIOLATIONS = {
     "amend_between_rounds": N_("The text can be amended only between rounds; this proposal is {state}."),
     "empty_text": N_("The text is empty."),
     "not_adopted": N_("Only an adopted decision can be challenged; this proposal is {state}."),
+    "duration_too_short": N_("Members have at least {minimum} to answer: propose that long or longer."),
     "reason_required": N_("A challenge needs a reason."),
-    "not_undecided": N_("Only an open or postponed proposal can be withdrawn; this one is {state}."),
+    "not_undecided": N_("Only an open or postponed proposal can be withdrawn; this one is {state}. An adopted "
+                        "decision is changed or repealed by a challenge: !challenge #N <reason>."),
     "extension_positive": N_("The extension must be a positive duration, e.g. 24h."),
     "superseded": N_("You changed your position on this proposal after this message ({position}): this older "
                      "message changes nothing."),
@@ -369,6 +525,8 @@ def refusal(failure: Exception, m: Messages, usage: str | None) -> Text:
                 params[key] = m._(STATE_LABELS[value])
             elif isinstance(value, Position):
                 params[key] = position_label(value, m)
+            elif isinstance(value, timedelta):
+                params[key] = _span(value, m)
             elif value is None:
                 params[key] = m._("no position")
             else:

@@ -121,6 +121,12 @@ class Context:
         number = self.reference
         if number is None:
             numbers = await self.tx.numbers(self.room, candidates or (State.OPEN,))
+            if not numbers and not candidates:
+                postponed = await self.tx.numbers(self.room, (State.POSTPONED,))
+                if postponed:
+                    raise self.fail("No proposal is open in this room; postponed: {numbers} (see !list).",
+                                    numbers=", ".join(f"#{n}" for n in postponed))
+                raise self.fail("No proposal is open in this room (see !list).")
             if len(numbers) != 1:
                 raise self.fail("Which proposal? Name it with #N (see !list).")
             number = numbers[0]
@@ -267,7 +273,8 @@ class ConsentService:
             return
         m = messages_for(settings)
         members = len(rules.participants(proposal.current_round, await self.directory.members(redaction.room)))
-        text = render.ballot(proposal, m, settings.code, reposted=True)
+        decision = await tx.load(redaction.room, proposal.challenges) if proposal.challenges else None
+        text = render.ballot(proposal, m, settings.code, reposted=True, decision=decision)
         await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.BALLOT, tuple(text.lines),
                                 render.payload(Kind.BALLOT, proposal, members, m), number), redaction.at)
         await tx.queue(Outgoing(f"{redaction.event_id}/1", redaction.room, Kind.SEED, number=number), redaction.at)
@@ -346,7 +353,7 @@ class ConsentService:
             proposal = await tx.load(room, number)
             if proposal is None or proposal.state is not State.OPEN:
                 return None
-            done = await tx.reminders_done(room, number, proposal.current_round.number)
+            done = await tx.reminders_done(room, number, proposal.current_round)
         return next_due_at(proposal, self.config.for_room(room).code, done)
 
     async def next_due(self) -> tuple[datetime, str, int] | None:
@@ -373,7 +380,7 @@ class ConsentService:
             if proposal is None:
                 return
             round_ = proposal.current_round
-            done = await tx.reminders_done(room, number, round_.number)
+            done = await tx.reminders_done(room, number, round_)
             work = due_work(proposal, now, settings.code, done)
             if work is None:
                 return
@@ -382,22 +389,35 @@ class ConsentService:
                 offline = round_.deadline < self.started_at
                 closed = transitions.close_round(proposal, len(members), now, settings.code, offline)
                 await tx.save(room, closed, None)
-                text = render.outcome(closed.proposal, m, settings.code)
+                revised = await self._revise(tx, room, closed.proposal, now)
+                text = render.outcome(closed.proposal, m, settings.code, revised)
                 kind, key, mentions = Kind.OUTCOME, f"outcome/{room}/{number}/{round_.number}", ()
                 proposal = closed.proposal
             else:
                 assert isinstance(work, SendReminder)
                 for skipped in work.skipped:
-                    await tx.record_reminder(room, number, round_.number, skipped, "skipped", now)
-                await tx.record_reminder(room, number, round_.number, work.offset, "sent", now)
+                    await tx.record_reminder(room, number, round_, skipped, "skipped", now)
+                await tx.record_reminder(room, number, round_, work.offset, "sent", now)
                 text = render.reminder(proposal, members, now, m)
-                offset = int(work.offset.total_seconds())
-                kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{offset}"
+                offset, deadline = int(work.offset.total_seconds()), int(round_.deadline.timestamp())
+                kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{deadline}/{offset}"
                 mentions = tuple(rules.not_answered(round_, members)) + tuple(rules.owing_argument(round_))
             message = Outgoing(key, room, kind, tuple(text.lines), render.payload(kind, proposal, len(members), m),
                                number, None, mentions)
             await tx.queue(message, now)
         await self.delivery.queued()
+
+    @staticmethod
+    async def _revise(tx: Transaction, room: str, closed: Proposal, now: datetime) -> Proposal | None:
+        """An adopted challenge changes the decision it named (in the same transaction): the decision as revised."""
+        if closed.challenges is None or closed.state is not State.ADOPTED:
+            return None
+        decision = await tx.load(room, closed.challenges)
+        if decision is None:
+            return None
+        step = transitions.revise(decision, closed, now)
+        await tx.save(room, step, None)
+        return step.proposal
 
     async def deliver(self) -> bool:
         """Send what is queued now (the console, tests, and a chat adapter before its first read)."""

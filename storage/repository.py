@@ -15,7 +15,6 @@ import aiosqlite
 
 from bot.engine.model import (
     Action,
-    Challenge,
     Expression,
     Outcome,
     Position,
@@ -179,10 +178,7 @@ class Repository:
 
     async def history(self, room: str, number: int) -> list[dict]:
         async with self._lock:
-            async with self._db.execute(
-                "SELECT * FROM history WHERE room = ? AND number = ? ORDER BY id", (room, number)
-            ) as cursor:
-                return [dict(row) for row in await cursor.fetchall()]
+            return await Transaction(self._db).history(room, number)
 
     async def members_seen(self, room: str) -> set[str]:
         """Everyone who has proposed or acted in a room (the console's members across restarts)."""
@@ -266,6 +262,13 @@ class Transaction:
         ) as cursor:
             return await cursor.fetchone() is not None
 
+    async def history(self, room: str, number: int) -> list[dict]:
+        """Every line of a proposal's history, in order."""
+        async with self._db.execute(
+            "SELECT * FROM history WHERE room = ? AND number = ? ORDER BY id", (room, number)
+        ) as cursor:
+            return [dict(row) for row in await cursor.fetchall()]
+
     async def expression_of(self, room: str, event_id: str) -> tuple[int, int, str] | None:
         """(number, round, member) of what a member said about their position in this platform event."""
         async with self._db.execute(
@@ -304,11 +307,11 @@ class Transaction:
         ) as c:
             rounds = tuple(_round(r, tuple(stances.get(r["round"], ())), tuple(expressions.get(r["round"], ())))
                            for r in await c.fetchall())
-        challenge = None
-        if row["challenge_member"] is not None:
-            challenge = Challenge(
-                row["challenge_member"], row["challenge_reason"], row["challenge_part"], from_text(row["challenge_at"])
-            )
+        async with self._db.execute(
+            "SELECT number FROM proposals WHERE room = ? AND challenges = ? AND state IN (?, ?) ORDER BY number",
+            (room, number, State.OPEN, State.POSTPONED),
+        ) as c:
+            challenged_by = tuple(r["number"] for r in await c.fetchall())
         return Proposal(
             number=number,
             title=row["title"],
@@ -317,26 +320,29 @@ class Transaction:
             versions=versions,
             rounds=rounds,
             state=State(row["state"]),
-            challenge=challenge,
             locked_until=from_text(row["locked_until"]),
+            duration=timedelta(seconds=row["duration_seconds"]) if row["duration_seconds"] is not None else None,
+            challenges=row["challenges"],
+            part=row["part"],
+            challenged_by=challenged_by,
+            repealed_by=row["repealed_by"],
+            amended_by=tuple(json.loads(row["amended_by"])),
         )
 
     async def save(self, room: str, step: Step, event_id: str | None) -> None:
         """Write the proposal as the step left it and append the step's changes to the history."""
         p = step.proposal
-        c = p.challenge
         await self._db.execute(
-            """INSERT INTO proposals (room, number, title, proposer, created_at, state, challenge_member,
-                   challenge_reason, challenge_part, challenge_at, locked_until)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (room, number) DO UPDATE SET state = excluded.state,
-                   challenge_member = excluded.challenge_member, challenge_reason = excluded.challenge_reason,
-                   challenge_part = excluded.challenge_part, challenge_at = excluded.challenge_at,
-                   locked_until = excluded.locked_until""",
+            """INSERT INTO proposals (room, number, title, proposer, created_at, state, locked_until,
+                   duration_seconds, challenges, part, repealed_by, amended_by)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (room, number) DO UPDATE SET state = excluded.state, locked_until = excluded.locked_until,
+                   repealed_by = excluded.repealed_by, amended_by = excluded.amended_by""",
             (
                 room, p.number, p.title, p.proposer, to_text(p.created_at), p.state,
-                c and c.member, c and c.reason, c and c.part, c and to_text(c.at),
                 p.locked_until and to_text(p.locked_until),
+                int(p.duration.total_seconds()) if p.duration is not None else None,
+                p.challenges, p.part, p.repealed_by, json.dumps(list(p.amended_by)),
             ),
         )
         await self._db.executemany(
@@ -405,19 +411,21 @@ class Transaction:
             ),
         )
 
-    async def reminders_done(self, room: str, number: int, round_: int) -> frozenset[timedelta]:
+    async def reminders_done(self, room: str, number: int, round_: Round) -> frozenset[timedelta]:
+        """The reminders dealt with before the round's current deadline (an extension makes them due again)."""
         async with self._db.execute(
-            "SELECT offset_seconds FROM reminders WHERE room = ? AND number = ? AND round = ?",
-            (room, number, round_),
+            "SELECT offset_seconds FROM reminders WHERE room = ? AND number = ? AND round = ? AND deadline = ?",
+            (room, number, round_.number, to_text(round_.deadline)),
         ) as cursor:
             return frozenset(timedelta(seconds=row[0]) for row in await cursor.fetchall())
 
     async def record_reminder(
-        self, room: str, number: int, round_: int, offset: timedelta, status: str, at: datetime
+        self, room: str, number: int, round_: Round, offset: timedelta, status: str, at: datetime
     ) -> None:
         await self._db.execute(
-            "INSERT OR IGNORE INTO reminders (room, number, round, offset_seconds, status, at) VALUES (?, ?, ?, ?, ?, ?)",
-            (room, number, round_, int(offset.total_seconds()), status, to_text(at)),
+            """INSERT OR IGNORE INTO reminders (room, number, round, deadline, offset_seconds, status, at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (room, number, round_.number, to_text(round_.deadline), int(offset.total_seconds()), status, to_text(at)),
         )
 
     async def queue(self, message: Outgoing, at: datetime) -> None:

@@ -19,24 +19,36 @@ def run_console(script: str, *arguments: str, cwd: Path | None = None) -> tuple[
     return [json.loads(line) for line in result.stdout.splitlines()], result.stderr
 
 
-def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_and_a_refused_challenge():
+def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_a_refused_and_an_adopted_challenge():
     lines, prompts = run_console(DEMO.read_text(encoding="utf-8"), "--start", "2027-03-30T10:00+02:00")
-    summary = [(line["kind"], line.get("round"), line.get("rule"), line.get("state")) for line in lines
+    summary = [(line["kind"], line["proposal"], line["round"], line["rule"], line["state"]) for line in lines
                if line["kind"] in ("ballot", "outcome", "error")]
     assert summary == [
-        ("ballot", 1, "consent", "open"),
-        ("outcome", 1, "consent", "postponed"),
-        ("ballot", 2, "consent", "open"),
-        ("outcome", 2, "consent", "postponed"),
-        ("ballot", 3, "majority", "open"),
-        ("outcome", 3, "majority", "adopted"),
-        ("error", 3, "majority", "adopted"),
+        ("ballot", 1, 1, "consent", "open"),
+        ("outcome", 1, 1, "consent", "postponed"),
+        ("ballot", 1, 2, "consent", "open"),
+        ("outcome", 1, 2, "consent", "postponed"),
+        ("ballot", 1, 3, "majority", "open"),
+        ("outcome", 1, 3, "majority", "adopted"),
+        ("error", 1, 3, "majority", "adopted"),
+        ("ballot", 2, 1, "consent", "open"),
+        ("outcome", 2, 1, "consent", "adopted"),
+        ("ballot", 3, 1, "consent", "open"),
+        ("outcome", 3, 1, "consent", "adopted"),
     ]
+    majority_ballot = next(line for line in lines if line["kind"] == "ballot" and line["rule"] == "majority")
+    assert "Le silence ne compte pas dans ce tour" in majority_ballot["text"]
     adopted = next(line for line in lines if line["kind"] == "outcome" and line["state"] == "adopted")
     assert adopted["tally"] == {"agree": 2, "abstain": 0, "disagree": 1, "block": 0, "unargued_block": 0}
     assert adopted["deadline"] == "2027-04-16T10:00:00+02:00"
-    assert "16 juillet 2027" in lines[-1]["text"]
-    assert len([line for line in lines if line["kind"] == "reminder"]) == 6
+    refused = next(line for line in lines if line["kind"] == "error")
+    assert "16 juillet 2027" in refused["text"]
+    challenge = next(line for line in lines if line["kind"] == "ballot" and line["proposal"] == 3)
+    assert challenge["challenges"] == 2 and challenge["challenged_part"] == "2"
+    before, after = [line for line in lines if line["kind"] == "status"]
+    assert before["challenged_by"] == [3] and before["state"] == "adopted"
+    assert after["amended_by"] == [3] and "chaque semaine" in after["text"] and "chaque mois" in after["text"]
+    assert len([line for line in lines if line["kind"] == "reminder"]) == 10
     # Prompts and the banner go to standard error, never into the JSON stream.
     assert "alice>" in prompts
 

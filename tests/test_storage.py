@@ -32,6 +32,44 @@ async def test_migrations_are_numbered_and_applied_once(tmp_path):
         assert [row[0] for row in db.execute("SELECT version FROM schema_version")] == numbers
 
 
+async def test_votes_and_reminders_recorded_by_version_4_survive_the_upgrade(tmp_path):
+    """A register in use before positions were replayed from expressions keeps every position, and each
+    position keeps the event that set it (a redaction of it after the upgrade still takes it back)."""
+    path = tmp_path / "consent.db"
+    at = "2027-06-07T09:00:00.000000+00:00"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for number, script in migrations()[:4]:
+            db.executescript(script)
+            db.execute("INSERT INTO schema_version VALUES (?)", (number,))
+        db.execute("INSERT INTO proposals (room, number, title, proposer, created_at, state) "
+                   "VALUES (?, 1, 'Kettle', 'alice', ?, 'open')", (ROOM, at))
+        db.execute("INSERT INTO versions VALUES (?, 1, 1, 'A kettle.')", (ROOM,))
+        db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version) "
+                   "VALUES (?, 1, 1, 'consent', ?, '2027-06-10T08:00:00.000000+00:00', 1)", (ROOM, at))
+        db.execute("INSERT INTO positions VALUES (?, 1, 1, 'bob', 'block', 'We have two kettles already.', ?)",
+                   (ROOM, at))
+        db.execute("INSERT INTO history (room, number, round, action, member, position, argument, detail, at, "
+                   "event_id) VALUES (?, 1, 1, 'position', 'bob', 'block', 'We have two kettles already.', '', ?, "
+                   "'$bob-block')", (ROOM, at))
+        db.execute("INSERT INTO reminders VALUES (?, 1, 1, 86400, 'sent', ?)", (ROOM, at))
+        db.execute("INSERT INTO outbox (key, room, kind, number, body, html, mentions, created_at) "
+                   "VALUES ('$x/0', ?, 'status', 1, 'Still queued', '', '[]', ?)", (ROOM, at))
+    repository = await Repository.open(path)
+    async with repository.transaction() as tx:
+        proposal = await tx.load(ROOM, 1)
+        assert proposal.current_round.stance_of("bob").argument == "We have two kettles already."
+        assert [e.event for e in proposal.current_round.expressions] == ["$bob-block"]
+        assert await tx.expression_of(ROOM, "$bob-block") == (1, 1, "bob")
+        assert await tx.reminders_done(ROOM, 1, proposal.current_round) == {timedelta(days=1)}
+        step = transitions.take_back(proposal, "bob", "$bob-block", MONDAY + timedelta(hours=3))
+        await tx.save(ROOM, step, "$redaction")
+        assert (await tx.load(ROOM, 1)).current_round.stances == ()
+    [queued] = await repository.pending_messages()
+    assert queued.body == "Still queued"  # a message queued before the upgrade still goes out
+    await repository.close()
+
+
 async def test_a_database_made_by_an_older_version_gets_only_the_newer_migrations(tmp_path):
     path = tmp_path / "consent.db"
     with sqlite3.connect(path) as db:

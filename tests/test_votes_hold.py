@@ -81,7 +81,7 @@ async def test_a_reason_longer_than_the_maximum_gets_a_clear_answer_and_changes_
                                                    "1000)")
     assert len(refusal.body) < 400
     [refusal] = await assembly.say("bob", "!challenge #1 " + "y" * 2000)
-    assert "too long" in refusal.body
+    assert "at most 200 characters (2000 given)" in refusal.body
     assert (await tally(assembly))["disagree"] == 0
 
 

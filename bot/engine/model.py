@@ -30,6 +30,8 @@ class State(StrEnum):
     POSTPONED = "postponed"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    REPEALED = "repealed"
+    """An adopted decision a challenge, once adopted itself, repealed as a whole."""
 
 
 class Reason(StrEnum):
@@ -131,14 +133,6 @@ class Round:
 
 
 @dataclass(frozen=True)
-class Challenge:
-    member: str
-    reason: str
-    part: str
-    at: datetime
-
-
-@dataclass(frozen=True)
 class Proposal:
     number: int
     title: str
@@ -147,8 +141,17 @@ class Proposal:
     versions: tuple[str, ...]
     rounds: tuple[Round, ...]
     state: State = State.OPEN
-    challenge: Challenge | None = None
     locked_until: datetime | None = None
+    duration: timedelta | None = None
+    """The time to answer its proposer asked for, when longer than the minimum: every round lasts that long."""
+    challenges: int | None = None
+    """For a challenge: the number of the decision it would revise."""
+    part: str = ""
+    """For a challenge: the part of that decision it names ("" for the whole)."""
+    challenged_by: tuple[int, ...] = ()
+    """The challenges of this decision not decided yet (meanwhile it stays in force)."""
+    repealed_by: int | None = None
+    amended_by: tuple[int, ...] = ()
 
     @property
     def current_round(self) -> Round:
@@ -156,6 +159,9 @@ class Proposal:
 
     @property
     def text(self) -> str:
+        """The text voted on in the current round; for a decision amended since, the text in force."""
+        if self.amended_by:
+            return self.versions[-1]
         return self.versions[self.current_round.version - 1]
 
 
@@ -168,6 +174,10 @@ class Action(StrEnum):
     EXTENDED = "extended"
     AMENDED = "amended"
     CHALLENGED = "challenged"
+    """A challenge of this decision was made: ``detail`` is the challenge's number."""
+    REPEALED = "repealed"
+    REVISED = "revised"
+    """An adopted challenge amended this decision: ``detail`` is the challenge's number."""
     WITHDRAWN = "withdrawn"
     REMOVED_BY_MODERATOR = "removed_by_moderator"
 

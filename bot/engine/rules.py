@@ -5,6 +5,7 @@ Each rule reads like the text it implements; ``transitions.py`` applies them.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
@@ -26,12 +27,18 @@ from bot.engine.model import (
 )
 
 MINIMUM_ARGUMENT_LENGTH = 10
-"""A block is argued when its argument has at least this many visible characters."""
+"""A block is argued when its argument has at least this many letters or digits."""
 
 
 def is_argued(argument: str) -> bool:
-    """Argued blocks: a block counts only if it is argued (more than a few visible characters)."""
-    return sum(1 for char in argument if char.isprintable() and not char.isspace()) >= MINIMUM_ARGUMENT_LENGTH
+    """Argued blocks: a block counts only if it is argued — at least ten letters or digits (Unicode
+    categories L and N): ten dots, ten emoji or ten invisible characters are no argument."""
+    return sum(1 for char in argument if unicodedata.category(char)[0] in "LN") >= MINIMUM_ARGUMENT_LENGTH
+
+
+def has_words(text: str) -> bool:
+    """A title says something: at least one letter or digit."""
+    return any(unicodedata.category(char)[0] in "LN" for char in text)
 
 
 def is_valid_block(stance: Stance) -> bool:
@@ -43,8 +50,8 @@ def standing_stance(member: str, expressions: tuple[Expression, ...]) -> Stance 
     stands (a reaction or a command they took back no longer does).
 
     Their expressions are replayed in the order they made them (then in the order they were read): each
-    position replaces the one before, a withdrawal leaves none, a bare block keeps the argument of a block
-    before it, and saying the same thing again changes nothing. So an older message read late (after a
+    position, with its reason, replaces the one before; a withdrawal leaves none; a block without a real
+    argument keeps the argument of an argued block before it; saying the same thing again changes nothing. So an older message read late (after a
     restart, in a recount) never undoes a newer one, and taking back one's latest reaction goes back to
     what one said before it — what the room still shows.
     """
@@ -54,10 +61,9 @@ def standing_stance(member: str, expressions: tuple[Expression, ...]) -> Stance 
             stance = None
             continue
         argument = expression.argument.strip()
-        if expression.position is Position.BLOCK and not argument and stance and stance.position is Position.BLOCK:
-            argument = stance.argument
-        if expression.position in (Position.AGREE, Position.ABSTAIN):
-            argument = ""
+        if (expression.position is Position.BLOCK and stance and stance.position is Position.BLOCK
+                and is_argued(stance.argument) and not is_argued(argument)):
+            argument = stance.argument  # only a new argument replaces an argument
         if stance and (stance.position, stance.argument) == (expression.position, argument):
             continue
         stance = Stance(member, expression.position, expression.at, argument)
@@ -70,7 +76,13 @@ def is_latest(expression: Expression, expressions: tuple[Expression, ...]) -> bo
 
 
 def owing_argument(round_: Round) -> list[str]:
-    """Members whose block is not argued yet: the bot asks them for an argument."""
+    """Members whose block is not argued yet: the bot asks them for an argument.
+
+    Only in a consent round: an argument gives a block its power of veto; in a majority round a block is a
+    vote against, and needs none.
+    """
+    if round_.rule is Rule.MAJORITY:
+        return []
     return [s.member for s in round_.stances if s.position is Position.BLOCK and not is_argued(s.argument)]
 
 
@@ -84,11 +96,13 @@ def not_answered(round_: Round, members: set[str]) -> list[str]:
     return sorted(members - answered)
 
 
-def tally(stances: tuple[Stance, ...]) -> Tally:
+def tally(stances: tuple[Stance, ...], rule: Rule = Rule.CONSENT) -> Tally:
+    """The counts of each position. In a consent round a block without argument is counted apart (it does
+    not block); in a majority round every block is a vote against, argued or not."""
     counts = {p: 0 for p in Position}
     unargued = 0
     for stance in stances:
-        if stance.position is Position.BLOCK and not is_argued(stance.argument):
+        if rule is Rule.CONSENT and stance.position is Position.BLOCK and not is_argued(stance.argument):
             unargued += 1
         else:
             counts[stance.position] += 1
@@ -101,9 +115,18 @@ def tally(stances: tuple[Stance, ...]) -> Tally:
     )
 
 
-def round_deadline(opened_at: datetime, code: SocialCode) -> datetime:
-    """Deadline: members have at least the minimum duration, counted in working time, to answer."""
-    return working_deadline(opened_at, code.minimum_duration, code.calendar)
+def round_deadline(opened_at: datetime, code: SocialCode, asked: timedelta | None = None) -> datetime:
+    """Deadline: members have at least the minimum duration, counted in working time, to answer — or the
+    longer time the proposer asked for ("at the end of the time proposed")."""
+    return working_deadline(opened_at, max(code.minimum_duration, asked or timedelta(0)), code.calendar)
+
+
+def amended_text(decision: str, challenge: int, part: str, change: str) -> str:
+    """An adopted challenge of a part adds to the decision's text what it changed, and where it comes from;
+    a whole new text replaces it. The former versions are all kept."""
+    if not part:
+        return change
+    return f"{decision}\n\n[#{challenge}] {part}: {change or '—'}"
 
 
 def extended_deadline(deadline: datetime, extension: timedelta, code: SocialCode) -> datetime:
@@ -126,12 +149,12 @@ def consent_outcome(stances: tuple[Stance, ...]) -> tuple[State, Reason]:
 
 
 def majority_outcome(counted: Tally, code: SocialCode) -> tuple[State, Reason]:
-    """Majority: adopted if agree >= majority x (agree + disagree + block); abstentions do not count.
+    """Majority: adopted if agree >= majority x (agree + disagree + block); abstentions and silence do not count.
 
     Every block counts against, argued or not (arguments matter to consent only).
     With no vote expressed there is no majority: the proposal is rejected.
     """
-    expressed = counted.agree + counted.disagree + counted.block + counted.unargued_block
+    expressed = counted.agree + counted.disagree + counted.block
     if expressed > 0 and counted.agree >= code.majority * expressed:
         return State.ADOPTED, Reason.MAJORITY_REACHED
     return State.REJECTED, Reason.MAJORITY_MISSED
@@ -140,7 +163,7 @@ def majority_outcome(counted: Tally, code: SocialCode) -> tuple[State, Reason]:
 def round_outcome(round_: Round, members: int, closed_at: datetime, code: SocialCode, offline: bool) -> Outcome:
     """Outcome at the deadline: quorum first, then the round's rule, on positions taken before the deadline."""
     stances = tuple(s for s in round_.stances if s.at <= round_.deadline)
-    counted = tally(stances)
+    counted = tally(stances, round_.rule)
     if not quorum_reached(counted.answered, members, code):
         state, reason = State.POSTPONED, Reason.NO_QUORUM
     elif round_.rule is Rule.CONSENT:
@@ -151,9 +174,14 @@ def round_outcome(round_: Round, members: int, closed_at: datetime, code: Social
 
 
 def blocked_rounds(proposal: Proposal) -> int:
-    """How many rounds in a row, up to the last one, were postponed by a valid block."""
+    """How many rounds in a row, up to the last one, were postponed by a valid block.
+
+    A round postponed for want of quorum decided nothing: it neither counts as blocked nor breaks the row.
+    """
     count = 0
     for round_ in reversed(proposal.rounds):
+        if round_.outcome is not None and round_.outcome.reason is Reason.NO_QUORUM:
+            continue
         if round_.outcome is None or round_.outcome.reason is not Reason.VALID_BLOCK:
             break
         count += 1
@@ -161,7 +189,11 @@ def blocked_rounds(proposal: Proposal) -> int:
 
 
 def next_round_rule(proposal: Proposal, code: SocialCode) -> Rule:
-    """Escalation: after N blocked rounds (default 2) the next round may be decided by majority."""
+    """Escalation: after N blocked rounds (default 2) the next round may be decided by majority.
+
+    A round that failed its quorum is skipped in that count, so the next round has the rule it would have
+    had: a majority round without quorum is run again by majority.
+    """
     if blocked_rounds(proposal) >= code.blocked_rounds_before_majority:
         return Rule.MAJORITY
     return Rule.CONSENT

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from bot.engine import rules
 from bot.engine.model import (
     Action,
-    Challenge,
     Change,
     Expression,
     Position,
@@ -22,10 +21,16 @@ from bot.engine.model import (
 )
 
 
-def propose(number: int, title: str, text: str, proposer: str, now: datetime, code: SocialCode) -> Step:
-    """Any member may propose: the first round is a consent round from now."""
-    first = Round(1, Rule.CONSENT, now, rules.round_deadline(now, code), version=1)
-    proposal = Proposal(number, title, proposer, now, (text,), (first,))
+def propose(number: int, title: str, text: str, proposer: str, now: datetime, code: SocialCode,
+            duration: timedelta | None = None) -> Step:
+    """Any member may propose: the first round is a consent round from now.
+
+    The proposer may give members longer than the minimum to answer, never less.
+    """
+    if duration is not None and duration < code.minimum_duration:
+        raise RuleViolation("duration_too_short", minimum=code.minimum_duration)
+    first = Round(1, Rule.CONSENT, now, rules.round_deadline(now, code, duration), version=1)
+    proposal = Proposal(number, title, proposer, now, (text,), (first,), duration=duration)
     return Step(proposal, (Change(Action.PROPOSED, proposer, now, 1, detail=title),))
 
 
@@ -115,14 +120,7 @@ def close_round(
     locked_until = proposal.locked_until
     if round_.rule is Rule.MAJORITY and outcome.state in (State.ADOPTED, State.REJECTED):
         locked_until = rules.majority_lock_until(round_.deadline, code)
-    challenge = proposal.challenge if outcome.state is not State.ADOPTED else None
-    closed = _with_round(
-        proposal,
-        replace(round_, outcome=outcome),
-        state=outcome.state,
-        locked_until=locked_until,
-        challenge=challenge,
-    )
+    closed = _with_round(proposal, replace(round_, outcome=outcome), state=outcome.state, locked_until=locked_until)
     change = Change(Action.ROUND_CLOSED, None, now, round_.number, detail=outcome.state)
     return Step(closed, (change,))
 
@@ -162,7 +160,8 @@ def open_next_round(
     changes = []
     if len(versions) > len(proposal.versions):
         changes.append(Change(Action.AMENDED, by, now, proposal.current_round.number + 1, detail=text.strip()))
-    new_round = Round(len(proposal.rounds) + 1, rule, now, rules.round_deadline(now, code), len(versions))
+    new_round = Round(len(proposal.rounds) + 1, rule, now, rules.round_deadline(now, code, proposal.duration),
+                      len(versions))
     changes.append(Change(Action.ROUND_OPENED, by, now, new_round.number, detail=rule))
     opened = replace(
         proposal, versions=versions, rounds=proposal.rounds + (new_round,), state=State.OPEN, locked_until=None
@@ -183,29 +182,42 @@ def amend(proposal: Proposal, by: str, is_facilitator: bool, text: str, now: dat
 
 
 def challenge(
-    proposal: Proposal, member: str, reason: str, part: str, now: datetime, code: SocialCode
-) -> Step:
-    """Any member may challenge an adopted decision, whole or in part, with a reason: a new consent round opens."""
-    if proposal.state is not State.ADOPTED:
-        raise RuleViolation("not_adopted", state=proposal.state)
-    _check_lock(proposal, now)
-    if not reason.strip():
+    decision: Proposal, number: int, member: str, title: str, text: str, part: str, now: datetime, code: SocialCode
+) -> tuple[Step, Step]:
+    """Any member may call an adopted decision into question, in whole or in part, at any time: the challenge
+    is a new proposal (its own number, ballot, rounds, blocks, escalation and lock) to change it — repeal
+    it, or give the whole or the part a new text. The decision stays in force while the challenge is not
+    decided. A decision taken by majority cannot be challenged during its lock.
+
+    Returns the challenge's step, and the decision's (which only records that it is challenged).
+    """
+    if decision.state is not State.ADOPTED:
+        raise RuleViolation("not_adopted", state=decision.state)
+    _check_lock(decision, now)
+    if not title.strip():
         raise RuleViolation("reason_required")
-    new_round = Round(
-        len(proposal.rounds) + 1, Rule.CONSENT, now, rules.round_deadline(now, code), len(proposal.versions)
-    )
-    challenged = replace(
-        proposal,
-        rounds=proposal.rounds + (new_round,),
-        state=State.OPEN,
-        challenge=Challenge(member, reason.strip(), part.strip(), now),
-        locked_until=None,
-    )
-    changes = (
-        Change(Action.CHALLENGED, member, now, new_round.number, argument=reason.strip(), detail=part.strip()),
-        Change(Action.ROUND_OPENED, member, now, new_round.number, detail=Rule.CONSENT),
-    )
-    return Step(challenged, changes)
+    step = propose(number, title.strip(), text.strip(), member, now, code)
+    challenger = replace(step.proposal, challenges=decision.number, part=part.strip())
+    noted = Change(Action.CHALLENGED, member, now, decision.current_round.number, detail=str(number))
+    challenged = replace(decision, challenged_by=decision.challenged_by + (number,))
+    return Step(challenger, step.changes), Step(challenged, (noted,))
+
+
+def revise(decision: Proposal, challenge: Proposal, now: datetime) -> Step:
+    """A challenge adopted changes the decision it named: a challenge of the whole without a new text repeals
+    it; otherwise the decision's text gets a new version (the former ones are kept). A decision already
+    repealed meanwhile (by another challenge) stays so."""
+    pending = tuple(n for n in decision.challenged_by if n != challenge.number)
+    round_number = decision.current_round.number
+    if decision.state is not State.ADOPTED:
+        return Step(replace(decision, challenged_by=pending), ())
+    if not challenge.part and not challenge.text:
+        repealed = replace(decision, state=State.REPEALED, repealed_by=challenge.number, challenged_by=pending)
+        return Step(repealed, (Change(Action.REPEALED, None, now, round_number, detail=str(challenge.number)),))
+    text = rules.amended_text(decision.text, challenge.number, challenge.part, challenge.text)
+    amended = replace(decision, versions=decision.versions + (text,), challenged_by=pending,
+                      amended_by=decision.amended_by + (challenge.number,))
+    return Step(amended, (Change(Action.REVISED, None, now, round_number, detail=str(challenge.number)),))
 
 
 def withdraw_proposal(proposal: Proposal, by: str, is_facilitator: bool, now: datetime) -> Step:

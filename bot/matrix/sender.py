@@ -24,7 +24,7 @@ from bot.splitting import split
 log = logging.getLogger(__name__)
 
 ACK_KEY = "✅"
-NOTICE_KINDS = {Kind.STATUS, Kind.ERROR}
+NOTICE_KINDS = {Kind.STATUS, Kind.ERROR, Kind.HISTORY}
 """Answers to one member are notices; announcements and anything that mentions members are m.text,
 because a notice never notifies."""
 THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR, Kind.MODERATION}

@@ -8,7 +8,7 @@ import pytest
 
 from bot.engine import transitions
 from bot.engine.model import Action, Position, Reason, Stance, State
-from bot.engine.rules import MINIMUM_ARGUMENT_LENGTH, is_argued, is_valid_block, owing_argument, tally
+from bot.engine.rules import MINIMUM_ARGUMENT_LENGTH, has_words, is_argued, is_valid_block, owing_argument, tally
 
 from .support import ARGUMENT, MONDAY_MORNING, closed, proposed, vote
 
@@ -42,8 +42,10 @@ def test_a_block_with_an_argument_blocks():
 
 @pytest.mark.parametrize(
     "argument",
-    ["", "   ", "no", "Non !", "\t\n  nope \n", "\u200b" * 30, "a b c d e"],
-    ids=["empty", "spaces", "one-word", "french-no", "padded", "zero-width-spaces", "nine-letters-spaced"],
+    ["", "   ", "no", "Non !", "\t\n  nope \n", "\u200b" * 30, "a b c d e", "." * 12, "😠" * 12, "!!!???...---",
+     "no\u200bno\u200bno\u200b!"],
+    ids=["empty", "spaces", "one-word", "french-no", "padded", "zero-width-spaces", "nine-letters-spaced",
+         "ten-dots", "ten-emoji", "punctuation", "invisible-padding"],
 )
 def test_a_few_visible_characters_are_not_an_argument(argument):
     assert not is_argued(argument)
@@ -52,8 +54,9 @@ def test_a_few_visible_characters_are_not_an_argument(argument):
 
 @pytest.mark.parametrize(
     "argument",
-    [ARGUMENT, "Trop cher pour notre budget.", "x" * MINIMUM_ARGUMENT_LENGTH],
-    ids=["sentence", "french-sentence", "exactly-the-minimum"],
+    [ARGUMENT, "Trop cher pour notre budget.", "x" * MINIMUM_ARGUMENT_LENGTH, "Пять рублей", "預算不足以購買此物品",
+     "2027 2028 99"],
+    ids=["sentence", "french-sentence", "exactly-the-minimum", "cyrillic", "chinese", "digits"],
 )
 def test_an_argument_is_a_handful_of_visible_characters(argument):
     assert is_argued(argument)
@@ -149,3 +152,18 @@ def test_the_postponed_round_keeps_the_blockers_and_their_arguments():
     valid = [(s.member, s.argument) for s in round_.stances if is_valid_block(s)]
     assert valid == [("bob", ARGUMENT)]
     assert owing_argument(round_) == ["carol"]
+
+
+def test_a_block_with_a_too_short_argument_keeps_the_argument_already_given():
+    proposal = vote(proposed(), "bob", Position.BLOCK, ARGUMENT, at=MONDAY_MORNING + timedelta(hours=1))
+    step = transitions.take_position(proposal, "bob", Position.BLOCK, "no!", MONDAY_MORNING + timedelta(hours=2))
+    assert step.proposal.current_round.stance_of("bob").argument == ARGUMENT
+    assert step.changes == ()
+    # A new argued text replaces it.
+    later = vote(step.proposal, "bob", Position.BLOCK, "The hall is booked that day anyway.",
+                 at=MONDAY_MORNING + timedelta(hours=3))
+    assert later.current_round.stance_of("bob").argument == "The hall is booked that day anyway."
+
+
+def test_a_title_says_something():
+    assert has_words("Kettle") and has_words("42") and not has_words("\u200b \u200b") and not has_words("🙂 ...")

@@ -1,5 +1,8 @@
-"""Rule 6 — Challenge: any member may challenge an adopted consent decision at any time, with a reason,
-in whole or naming the part: this opens a new consent round on it; its status shows it is challenged."""
+"""Rule 6 — Challenge: a consent decision "can be called into question at any time, in whole or in part".
+A challenge is a proposal to change the decision — repeal it, or give it or one of its parts a new text —
+which must itself obtain consent: its own number, ballot, rounds, blocks, escalation and lock. The decision
+stays in force while it is not decided; if it is adopted, the decision is repealed or amended (every
+version kept); if it is postponed, rejected or withdrawn, the decision is unchanged."""
 
 from datetime import timedelta
 
@@ -22,6 +25,7 @@ from .support import (
 )
 
 LATER = paris(2026, 9, 14, 10)  # Monday 14 September 2026, months after the adoption
+NEW_TEXT = "We repaint the hall blue."
 
 
 def adopted():
@@ -30,48 +34,109 @@ def adopted():
     return proposal
 
 
-def test_any_member_may_challenge_an_adopted_decision_as_a_whole_which_opens_a_new_consent_round():
-    step = transitions.challenge(adopted(), "bob", "  The colour clashes with the stage.  ", "", LATER, CODE)
-    proposal = step.proposal
-    assert proposal.state is State.OPEN
-    assert [r.number for r in proposal.rounds] == [1, 2]
-    round_ = proposal.current_round
-    assert (round_.rule, round_.opened_at, round_.stances) == (Rule.CONSENT, LATER, ())
+def challenge(decision, reason="The colour clashes with the stage.", text="", part="", by="bob", at=LATER):
+    """bob challenges the decision: the challenge (#2) and the decision as it stands meanwhile."""
+    made, noted = transitions.challenge(decision, 2, by, reason, text, part, at, CODE)
+    return made.proposal, noted.proposal
+
+
+def test_a_challenge_is_a_new_proposal_with_its_own_number_and_consent_round():
+    made, noted = transitions.challenge(adopted(), 2, "bob", "  The colour clashes with the stage.  ", "", "",
+                                        LATER, CODE)
+    challenge_ = made.proposal
+    assert (challenge_.number, challenge_.title, challenge_.proposer) == (2, "The colour clashes with the stage.",
+                                                                          "bob")
+    assert (challenge_.challenges, challenge_.part, challenge_.state) == (1, "", State.OPEN)
+    round_ = challenge_.current_round
+    assert (round_.number, round_.rule, round_.opened_at) == (1, Rule.CONSENT, LATER)
     # Mon 14 September 2026 10:00 + 72 working hours = Thu 17 September 10:00.
     assert round_.deadline == paris(2026, 9, 17, 10)
-    assert round_.version == 1
-    assert proposal.challenge is not None
-    assert (proposal.challenge.member, proposal.challenge.reason, proposal.challenge.part, proposal.challenge.at) == (
-        "bob", "The colour clashes with the stage.", "", LATER,
-    )
-    assert [(c.action, c.member, c.round) for c in step.changes] == [
-        (Action.CHALLENGED, "bob", 2),
-        (Action.ROUND_OPENED, "bob", 2),
-    ]
-    assert step.changes[0].argument == "The colour clashes with the stage."
+    assert [c.action for c in made.changes] == [Action.PROPOSED]
+    [note] = noted.changes
+    assert (note.action, note.member, note.detail) == (Action.CHALLENGED, "bob", "2")
 
 
-def test_a_challenge_may_name_the_part_it_contests():
-    proposal = transitions.challenge(adopted(), "bob", "Too expensive.", " paragraph 2 ", LATER, CODE).proposal
-    assert proposal.challenge.part == "paragraph 2"
+def test_the_decision_stays_adopted_and_in_force_while_its_challenge_is_not_decided():
+    challenge_, decision = challenge(adopted())
+    assert decision.state is State.ADOPTED and decision.challenged_by == (2,)
+    postponed = closed(vote(challenge_, "carol", Position.BLOCK, ARGUMENT))
+    assert postponed.state is State.POSTPONED
+    assert transitions.revise(decision, postponed, LATER) is not None  # only an adopted challenge revises
+    assert decision.state is State.ADOPTED
+
+
+def test_a_challenge_of_the_whole_without_a_new_text_repeals_the_decision_once_adopted():
+    challenge_, decision = challenge(adopted())
+    step = transitions.revise(decision, closed(challenge_), LATER + timedelta(days=4))
+    assert (step.proposal.state, step.proposal.repealed_by, step.proposal.challenged_by) == (State.REPEALED, 2, ())
+    assert [(c.action, c.detail) for c in step.changes] == [(Action.REPEALED, "2")]
+
+
+def test_a_challenge_with_a_new_text_amends_the_decision_and_keeps_every_version():
+    challenge_, decision = challenge(adopted(), text=NEW_TEXT)
+    step = transitions.revise(decision, closed(challenge_), LATER + timedelta(days=4))
+    amended = step.proposal
+    assert (amended.state, amended.amended_by, amended.text) == (State.ADOPTED, (2,), NEW_TEXT)
+    assert amended.versions == ("We repaint the hall green.", NEW_TEXT)
+    assert [(c.action, c.detail) for c in step.changes] == [(Action.REVISED, "2")]
+
+
+def test_a_challenge_of_a_part_adds_the_new_text_of_that_part_to_the_decision():
+    challenge_, decision = challenge(adopted(), text="In blue, not green.", part="the colour")
+    assert challenge_.part == "the colour"
+    amended = transitions.revise(decision, closed(challenge_), LATER + timedelta(days=4)).proposal
+    assert amended.text == "We repaint the hall green.\n\n[#2] the colour: In blue, not green."
+    assert amended.versions[0] == "We repaint the hall green."
+
+
+def test_a_challenge_of_a_part_without_text_repeals_only_that_part():
+    challenge_, decision = challenge(adopted(), part="the colour")
+    amended = transitions.revise(decision, closed(challenge_), LATER + timedelta(days=4)).proposal
+    assert amended.state is State.ADOPTED and amended.text.endswith("[#2] the colour: —")
+
+
+def test_several_challenges_may_be_open_at_once_and_each_is_decided_on_its_own():
+    first, decision = challenge(adopted())
+    second, decision = transitions.challenge(decision, 3, "carol", "Too costly.", NEW_TEXT, "", LATER, CODE)
+    second, decision = second.proposal, decision.proposal
+    assert decision.challenged_by == (2, 3)
+    decision = transitions.revise(decision, closed(second), LATER + timedelta(days=4)).proposal
+    assert (decision.text, decision.challenged_by) == (NEW_TEXT, (2,))
+    # The first is adopted later: the whole is repealed.
+    assert transitions.revise(decision, closed(first), LATER + timedelta(days=5)).proposal.state is State.REPEALED
+
+
+def test_a_challenge_adopted_after_the_decision_was_repealed_changes_nothing_more():
+    first, decision = challenge(adopted())
+    repealed = transitions.revise(decision, closed(first), LATER + timedelta(days=4)).proposal
+    late = transitions.revise(repealed, closed(first), LATER + timedelta(days=5))
+    assert late.changes == () and late.proposal.state is State.REPEALED
+
+
+def test_a_challenge_is_blocked_escalated_and_decided_by_majority_like_any_proposal():
+    challenge_, _ = challenge(adopted())
+    twice = blocked(next_round(blocked(challenge_), by="bob"))
+    assert next_round(twice, by="bob").current_round.rule is Rule.MAJORITY
 
 
 def test_the_proposer_may_challenge_too_right_after_the_adoption():
-    step = transitions.challenge(adopted(), PROPOSER, "I changed my mind.", "", THURSDAY_DEADLINE, CODE)
-    assert step.proposal.challenge.member == PROPOSER
+    challenge_, _ = challenge(adopted(), by=PROPOSER, at=THURSDAY_DEADLINE)
+    assert challenge_.proposer == PROPOSER
 
 
 def test_a_challenge_without_a_reason_is_refused():
     for reason in ("", "   \n"):
-        assert refusal(transitions.challenge, adopted(), "bob", reason, "", LATER, CODE).code == "reason_required"
+        violation = refusal(transitions.challenge, adopted(), 2, "bob", reason, "", "", LATER, CODE)
+        assert violation.code == "reason_required"
 
 
 def test_only_an_adopted_decision_may_be_challenged():
     open_ = proposed()
     postponed = blocked(proposed())
     withdrawn = transitions.withdraw_proposal(proposed(), PROPOSER, False, THURSDAY_DEADLINE).proposal
-    for proposal in (open_, postponed, withdrawn):
-        violation = refusal(transitions.challenge, proposal, "bob", "Why not.", "", LATER, CODE)
+    repealed = transitions.revise(challenge(adopted())[1], closed(challenge(adopted())[0]), LATER).proposal
+    for proposal in (open_, postponed, withdrawn, repealed):
+        violation = refusal(transitions.challenge, proposal, 2, "bob", "Why not.", "", "", LATER, CODE)
         assert violation.code == "not_adopted"
         assert violation.params["state"] is proposal.state
 
@@ -79,24 +144,22 @@ def test_only_an_adopted_decision_may_be_challenged():
 def test_a_rejected_proposal_cannot_be_challenged():
     rejected = closed(majority_round())
     assert rejected.state is State.REJECTED
-    violation = refusal(transitions.challenge, rejected, "bob", "Why not.", "", LATER + timedelta(days=365), CODE)
+    violation = refusal(transitions.challenge, rejected, 2, "bob", "Why not.", "", "", LATER + timedelta(days=365),
+                        CODE)
     assert violation.code == "not_adopted"
 
 
-def test_a_challenge_round_is_an_ordinary_consent_round():
-    challenged = transitions.challenge(adopted(), "bob", "Clashes with the stage.", "", LATER, CODE).proposal
-    blocked_ = closed(vote(challenged, "bob", Position.BLOCK, ARGUMENT))
-    assert blocked_.state is State.POSTPONED
-    assert blocked_.challenge is not None  # still shown as challenged
-    confirmed = closed(vote(challenged, "carol", Position.AGREE))
-    assert confirmed.state is State.ADOPTED
+def test_an_adopted_decision_can_never_be_withdrawn():
+    violation = refusal(transitions.withdraw_proposal, adopted(), PROPOSER, True, LATER)
+    assert violation.code == "not_undecided"
 
 
-def test_a_challenged_decision_confirmed_by_consent_is_no_longer_shown_as_challenged():
-    challenged = transitions.challenge(adopted(), "bob", "Clashes with the stage.", "", LATER, CODE).proposal
-    assert closed(challenged).challenge is None
+def test_the_author_of_a_challenge_may_withdraw_it_and_the_decision_is_unchanged():
+    challenge_, decision = challenge(adopted())
+    withdrawn = transitions.withdraw_proposal(challenge_, "bob", False, LATER + timedelta(hours=1)).proposal
+    assert withdrawn.state is State.WITHDRAWN and decision.state is State.ADOPTED
 
 
 def test_a_decision_adopted_after_blocked_rounds_may_be_challenged_as_well():
-    proposal = closed(next_round(blocked(proposed())))
-    assert transitions.challenge(proposal, "bob", "Still wrong.", "", LATER, CODE).proposal.current_round.number == 3
+    decision = closed(next_round(blocked(proposed())))
+    assert challenge(decision)[0].challenges == 1

@@ -41,17 +41,17 @@ def test_a_majority_decision_is_locked_for_three_calendar_months():
 
 
 def test_an_adoption_by_majority_cannot_be_challenged_during_the_lock_and_the_refusal_gives_the_date():
-    violation = refusal(
-        transitions.challenge, adopted_by_majority(), "bob", "It was rushed.", "", UNTIL - timedelta(seconds=1), CODE
-    )
+    violation = refusal(transitions.challenge, adopted_by_majority(), 9, "bob", "It was rushed.", "", "",
+                        UNTIL - timedelta(seconds=1), CODE)
     assert violation.code == "locked"
     assert violation.params["until"] == UNTIL
 
 
 def test_an_adoption_by_majority_may_be_challenged_once_the_lock_has_passed():
-    proposal = transitions.challenge(adopted_by_majority(), "bob", "It was rushed.", "", UNTIL, CODE).proposal
-    assert (proposal.state, proposal.current_round.rule) == (State.OPEN, Rule.CONSENT)
-    assert proposal.locked_until is None
+    made, noted = transitions.challenge(adopted_by_majority(), 9, "bob", "It was rushed.", "", "", UNTIL, CODE)
+    assert (made.proposal.state, made.proposal.current_round.rule, made.proposal.challenges) == (
+        State.OPEN, Rule.CONSENT, 1)
+    assert noted.proposal.state is State.ADOPTED  # in force while its challenge is decided
 
 
 def test_a_rejection_by_majority_cannot_be_voted_again_during_the_lock():
@@ -75,8 +75,8 @@ def test_a_rejection_by_majority_may_be_voted_again_once_the_lock_has_passed():
 def test_a_consent_decision_is_not_locked():
     proposal = closed(proposed())
     assert proposal.locked_until is None
-    challenged = transitions.challenge(proposal, "bob", "Too fast.", "", proposal.current_round.deadline, CODE)
-    assert challenged.proposal.state is State.OPEN
+    made, _ = transitions.challenge(proposal, 9, "bob", "Too fast.", "", "", proposal.current_round.deadline, CODE)
+    assert made.proposal.state is State.OPEN
 
 
 def test_a_postponed_round_is_not_locked():

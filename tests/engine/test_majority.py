@@ -5,10 +5,10 @@ from fractions import Fraction
 
 import pytest
 
-from bot.engine.model import Position, Reason, Rule, SocialCode, State, Tally
-from bot.engine.rules import majority_outcome
+from bot.engine.model import Position, Reason, Rule, SocialCode, Stance, State, Tally
+from bot.engine.rules import majority_outcome, owing_argument, tally
 
-from .support import ARGUMENT, CODE, closed, majority_round, vote
+from .support import ARGUMENT, CODE, MONDAY_MORNING, closed, majority_round, vote
 
 ADOPTED = (State.ADOPTED, Reason.MAJORITY_REACHED)
 REJECTED = (State.REJECTED, Reason.MAJORITY_MISSED)
@@ -57,11 +57,21 @@ def test_with_no_vote_expressed_there_is_no_majority():
     assert majority_outcome(Tally(abstain=5), CODE) == REJECTED
 
 
-def test_unargued_blocks_count_against():
-    # 2 agree, 1 disagree, 1 block without argument: 2 < 2/3 x 4 — rejected, though 2 of 3 would pass.
-    assert majority_outcome(Tally(agree=2, disagree=1, unargued_block=1), CODE) == REJECTED
+def test_in_a_majority_round_a_block_is_a_vote_against_argued_or_not():
+    bare = Stance("dan", Position.BLOCK, MONDAY_MORNING, "")
+    counted = tally((Stance("bob", Position.AGREE, MONDAY_MORNING), Stance("carol", Position.AGREE, MONDAY_MORNING),
+                     Stance("erin", Position.DISAGREE, MONDAY_MORNING), bare), Rule.MAJORITY)
+    assert (counted.block, counted.unargued_block) == (1, 0)
+    # 2 agree, 1 disagree, 1 block: 2 < 2/3 x 4 — rejected, though 2 of 3 would pass.
+    assert majority_outcome(counted, CODE) == REJECTED
     # 2 agree, 1 block without argument: 2 >= 2/3 x 3.
-    assert majority_outcome(Tally(agree=2, unargued_block=1), CODE) == ADOPTED
+    assert majority_outcome(Tally(agree=2, block=1), CODE) == ADOPTED
+
+
+def test_a_majority_round_asks_nobody_for_an_argument():
+    proposal = vote(majority_round(), "bob", Position.BLOCK)
+    assert owing_argument(proposal.current_round) == []
+    assert tally(proposal.current_round.stances, Rule.MAJORITY).block == 1
 
 
 def test_an_argued_block_is_no_veto_in_a_majority_round():

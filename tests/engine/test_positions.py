@@ -90,11 +90,13 @@ def test_repeating_a_disagreement_with_a_new_reason_is_a_change():
     assert step.proposal.current_round.stance_of("bob").argument == "Too ugly."
 
 
-def test_agree_and_abstain_carry_no_argument():
-    proposal = vote(proposed(), "bob", Position.AGREE, "some words that are ignored")
-    proposal = vote(proposal, "carol", Position.ABSTAIN, "some words that are ignored")
-    assert proposal.current_round.stance_of("bob").argument == ""
-    assert proposal.current_round.stance_of("carol").argument == ""
+def test_a_reason_given_with_agree_or_abstain_is_kept():
+    step = transitions.take_position(proposed(), "bob", Position.AGREE, "only if the budget stays under 50 €",
+                                     MONDAY_MORNING + timedelta(hours=1))
+    assert step.proposal.current_round.stance_of("bob").argument == "only if the budget stays under 50 €"
+    assert step.changes[0].argument == "only if the budget stays under 50 €"
+    proposal = vote(step.proposal, "carol", Position.ABSTAIN, "I will be away that month")
+    assert proposal.current_round.stance_of("carol").argument == "I will be away that month"
 
 
 def test_a_member_may_withdraw_their_position_and_the_withdrawal_is_history():

@@ -164,16 +164,32 @@ def test_a_consent_round_chosen_instead_and_blocked_again_leads_to_majority_agai
     assert next_round(third).current_round.rule is Rule.MAJORITY
 
 
-def test_a_round_postponed_for_lack_of_quorum_is_not_a_blocked_round():
-    # The social code escalates after *blocked* rounds; a round postponed because too few members
-    # answered was not blocked, and it interrupts the series.
-    code = SocialCode(quorum=Fraction(1, 2))
-    proposal = vote(proposed(code=code), "bob", Position.BLOCK, ARGUMENT)
-    proposal = vote(proposal, "carol", Position.AGREE)
-    proposal = closed(proposal, members=4, code=code)  # blocked
-    proposal = closed(next_round(proposal, code=code), members=4, code=code)  # nobody answered
+QUORUM = SocialCode(quorum=Fraction(1, 2))
+
+
+def blocked_with_quorum(proposal):
+    """Two of four members answer, one with an argued block: the quorum is met, the round is blocked."""
+    proposal = vote(vote(proposal, "bob", Position.BLOCK, ARGUMENT), "carol", Position.AGREE)
+    return closed(proposal, members=4, code=QUORUM)
+
+
+def test_a_round_postponed_for_want_of_quorum_neither_counts_as_blocked_nor_resets_the_count():
+    proposal = blocked_with_quorum(proposed(code=QUORUM))
+    proposal = closed(next_round(proposal, code=QUORUM), members=4, code=QUORUM)  # nobody answered
     assert [r.outcome.reason for r in proposal.rounds] == [Reason.VALID_BLOCK, Reason.NO_QUORUM]
-    assert next_round(proposal, code=code).current_round.rule is Rule.CONSENT
+    assert next_round(proposal, code=QUORUM).current_round.rule is Rule.CONSENT  # one blocked round so far
+    proposal = blocked_with_quorum(next_round(proposal, code=QUORUM))
+    # blocked, no quorum, blocked: two blocked rounds, the next one is by majority.
+    assert next_round(proposal, code=QUORUM).current_round.rule is Rule.MAJORITY
+
+
+def test_a_majority_round_that_fails_its_quorum_is_run_again_by_majority():
+    proposal = blocked_with_quorum(next_round(blocked_with_quorum(proposed(code=QUORUM)), code=QUORUM))
+    third = next_round(proposal, code=QUORUM)
+    assert third.current_round.rule is Rule.MAJORITY
+    failed = closed(third, members=4, code=QUORUM)  # nobody voted
+    assert failed.current_round.outcome.reason is Reason.NO_QUORUM and failed.state is State.POSTPONED
+    assert next_round(failed, code=QUORUM).current_round.rule is Rule.MAJORITY
 
 
 def test_a_round_adopted_after_blocked_rounds_ends_the_proposal_as_adopted():

@@ -217,7 +217,8 @@ async def test_facilitators_are_members_with_the_power_level(start_bot, members)
     await bob.wait_for(lambda e: e.source.get("type") == "m.room.power_levels"
                        and e.source["content"]["users"].get(bob.user_id) == 50, room=room)
     accepted = await bob.send_text(room, "!extend #1 2h")
-    await bob.wait_for(reaction_by(bot.user_id, accepted, "✅"), room=room)
+    announcement = await answer_to(bob, room, bot.user_id, "announcement", accepted)
+    assert content(announcement)["msgtype"] == "m.text" and "extends the deadline" in content(announcement)["body"]
 
 
 async def test_a_fresh_install_replays_nothing_from_before_it_started(start_bot, members, tmp_path, bot_account):
@@ -305,7 +306,7 @@ async def test_in_a_room_version_12_the_additional_creators_are_facilitators(sta
     # bob has no power level in the power levels event: only his being a creator makes him a facilitator.
     assert bob.user_id not in (await alice.power_levels(room)).get("users", {})
     accepted = await bob.send_text(room, "!extend #1 2h")
-    await bob.wait_for(reaction_by(bot.user_id, accepted, "✅"), room=room)
+    await answer_to(bob, room, bot.user_id, "announcement", accepted)
     refused = await carol.send_text(room, "!extend #1 2h")
     assert "Only a facilitator" in content(await answer_to(carol, room, bot.user_id, "error", refused))["body"]
 

@@ -289,10 +289,13 @@ async def test_facilitators_are_channel_admins_and_system_admins(world):
     answer = await world.answer_to(refused, "error")
     assert "Only a facilitator may do this." in answer["message"]
     fake.set_channel_admin(world.channel, world.bob)
-    await world.acked(world.say(world.bob, "!extend #1 2h"))
+    extended = world.say(world.bob, "!extend #1 2h")
+    announcement = await world.bot_post("announcement", after=extended["create_at"])
+    assert announcement["root_id"] == "" and "extends the deadline" in announcement["message"]  # said to the channel
     admin = fake.create_user("root", system_admin=True)
     fake.add_member(world.channel, admin)
-    await world.acked(world.say(admin, "!extend #1 3h"))
+    again = world.say(admin, "!extend #1 3h")
+    await world.bot_post("announcement", after=again["create_at"], where=lambda p: "root" in p["message"])
 
 
 async def test_members_exclude_bots_and_channels_of_other_teams_are_ignored(world, tmp_path):
