@@ -49,6 +49,9 @@ class ConsoleRoom:
     async def members(self, room: str) -> set[str]:
         return set(self.names)
 
+    async def count(self, room: str) -> int:
+        return len(self.names)
+
     async def is_facilitator(self, room: str, member: str) -> bool:
         return member in self.facilitator_names
 
@@ -94,6 +97,7 @@ class Console:
         self.clock = clock
         self.err = err
         self.member = FIRST_MEMBER
+        self.room_id = ROOM
         room.names.add(FIRST_MEMBER)
 
     def say(self, text: str) -> None:
@@ -127,7 +131,7 @@ class Console:
             return True
         if stripped.startswith("/"):
             return await self.control(stripped)
-        incoming = Incoming(ROOM, self.member, text, f"console-{uuid.uuid4()}", self.clock.now)
+        incoming = Incoming(self.room_id, self.member, text, f"console-{uuid.uuid4()}", self.clock.now)
         await self.service.handle(incoming)
         return True
 

@@ -6,6 +6,10 @@ members' events only wakes it, so a throttled or unreachable platform never dela
 counted. A failed send holds up only its own room and is tried again on a timer with backoff, whether
 or not anything else happens; a message the platform refuses for good is set aside with the reason.
 The console and the tests deliver inline instead, so their output follows each command at once.
+
+The outbox is read once, at the first delivery; then the messages committed are handed over directly,
+and what was sent is recorded with the next transaction (``Repository.note_sent``): a vote costs one
+commit, not two.
 """
 
 from __future__ import annotations
@@ -40,11 +44,17 @@ class Delivery:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._background = False
+        self._pending: list[Outgoing] | None = None
+        """The messages to send, in order; read from the outbox at the first delivery."""
+        self._ballots: dict[tuple[str, int], str] = {}
+        """(room, proposal) → the platform id of its latest ballot sent, to thread its messages under."""
         self.attempts_failed = 0
         """Sends that failed and will be retried (worth watching in the logs and in tests)."""
 
-    async def queued(self) -> None:
+    async def queued(self, messages: list[Outgoing]) -> None:
         """Messages were committed to the outbox: wake the background task, or deliver them now."""
+        if self._pending is not None:
+            self._pending.extend(messages)
         if self._background:
             self._wake.set()
         else:
@@ -88,27 +98,47 @@ class Delivery:
         next attempt (its key makes the platform drop a copy it already has); other rooms go on.
         """
         async with self._lock:
+            if self._pending is None:
+                self._pending = await self._repository.pending_messages()
+            batch, self._pending = self._pending, []
             held_up: set[str] = set()
-            for message in await self._repository.pending_messages():
+            kept: list[Outgoing] = []
+            for message in batch:
                 if message.room in held_up:
+                    kept.append(message)
                     continue
-                ballot_id = None
-                if message.number is not None and message.kind is not Kind.BALLOT:
-                    ballot_id = await self._repository.ballot_id(message.room, message.number)
                 try:
-                    platform_id = await self._sender.send(message, ballot_id)
+                    platform_id = await self._sender.send(message, await self._ballot_of(message))
                 except Undeliverable as refusal:
                     log.warning("%s cannot be delivered (%s): set aside", message.key, refusal)
-                    await self._repository.mark_undeliverable(message.key, str(refusal), self._clock())
+                    self._repository.note_undeliverable(message.key, str(refusal), self._clock())
                     continue
                 except Exception as error:
                     log.warning("sending %s failed (%s); it stays queued with what follows it in %s",
                                 message.key, error or type(error).__name__, message.room)
                     self.attempts_failed += 1
                     held_up.add(message.room)
+                    kept.append(message)
                     continue
-                await self._repository.mark_sent(message.key, platform_id, self._clock())
+                self._repository.note_sent(message.key, platform_id, self._clock())
+                if message.kind is Kind.BALLOT and platform_id and message.number is not None:
+                    self._ballots[(message.room, message.number)] = platform_id
+            self._pending = kept + self._pending  # what was committed meanwhile goes after
+            if self._background:
+                await self._repository.flush()
             return not held_up
+
+    async def _ballot_of(self, message: Outgoing) -> str | None:
+        """The platform id of the ballot a message is threaded under (none for a ballot itself)."""
+        if message.number is None or message.kind is Kind.BALLOT:
+            return None
+        key = (message.room, message.number)
+        if key not in self._ballots:
+            ballot = await self._repository.ballot_id(message.room, message.number)
+            if ballot is None:
+                return None
+            self._ballots[key] = ballot
+        return self._ballots[key]
 
     async def recognise(self, message_id: str, platform_id: str) -> None:
         """The bot saw its own message come back from the platform (a sync, a resync, its websocket).

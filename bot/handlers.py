@@ -22,6 +22,8 @@ COMMANDS = Registry()
 
 MAX_TITLE = 200
 MAX_TEXT = 8000
+PAGE = 20
+"""Proposals a !list page shows."""
 MAX_ARGUMENT = 1000
 """A reason, an argument or a challenge: long enough for a paragraph; a longer text belongs in a document."""
 CONSENT_WORDS = {"consent", "consentement"}
@@ -84,8 +86,8 @@ def _check_argument(ctx: Context, text: str) -> None:
 async def _take(ctx: Context, position: Position, acknowledge: bool = True) -> None:
     """Record the sender's position; a block still owing its argument gets a request for it instead of a ✅."""
     _check_argument(ctx, ctx.arguments)
-    step = transitions.take_position(await ctx.proposal(), ctx.sender, position, ctx.arguments, ctx.now,
-                                     ctx.event_id)
+    step = transitions.take_position(await ctx.proposal(member=ctx.sender), ctx.sender, position, ctx.arguments,
+                                     ctx.now, ctx.event_id)
     proposal = await ctx.save(step)
     if not await _counts(ctx, step, acknowledge):
         return
@@ -94,7 +96,7 @@ async def _take(ctx: Context, position: Position, acknowledge: bool = True) -> N
         # Too short to be an argument: the argument given before stands, and the member is told so.
         await ctx.say(Kind.ERROR, render.argument_kept(proposal, ctx.sender, stance.argument, ctx.m), proposal)
         return
-    if ctx.sender in rules.owing_argument(proposal.current_round):
+    if rules.owes_argument(proposal.current_round, ctx.sender):
         text = render.block_request(proposal, ctx.sender, ctx.m)
         await ctx.say(Kind.BLOCK_REQUEST, text, proposal, mentions=(ctx.sender,))
     elif acknowledge:
@@ -124,8 +126,8 @@ async def vote_by_reaction(ctx: Context, position: Position) -> None:
 @COMMANDS.on_reply
 async def argument_by_reply(ctx: Context) -> None:
     """Plain text in the ballot's thread from a member who owes a block argument: it is the argument."""
-    proposal = await ctx.proposal()
-    if proposal.state is not State.OPEN or ctx.sender not in rules.owing_argument(proposal.current_round):
+    proposal = await ctx.proposal(member=ctx.sender)
+    if proposal.state is not State.OPEN or not rules.owes_argument(proposal.current_round, ctx.sender):
         return
     await _take(ctx, Position.BLOCK)
 
@@ -154,7 +156,7 @@ async def block(ctx: Context) -> None:
 
 @COMMANDS.command("unvote", "effacer", usage=N_("!unvote [#N]"), summary=N_("withdraw your position"))
 async def unvote(ctx: Context) -> None:
-    step = transitions.withdraw_position(await ctx.proposal(), ctx.sender, ctx.now, ctx.event_id)
+    step = transitions.withdraw_position(await ctx.proposal(member=ctx.sender), ctx.sender, ctx.now, ctx.event_id)
     proposal = await ctx.save(step)
     if await _counts(ctx, step, answer=True):
         await ctx.say(Kind.ACK, render.ack(proposal, ctx.sender, ctx.m), proposal)
@@ -171,14 +173,21 @@ async def status(ctx: Context) -> None:
                   proposal)
 
 
-@COMMANDS.command("list", "liste", usage=N_("!list"), summary=N_("list the proposals of this room"))
+@COMMANDS.command("list", "liste", usage=N_("!list [page]"),
+                  summary=N_("list the proposals of this room, the newest first, 20 a page"))
 async def list_(ctx: Context) -> None:
-    await _list(ctx)
+    page = ctx.arguments.split()[0] if ctx.arguments.split() else "1"
+    if not page.isdecimal() or len(page) > 6 or int(page) < 1:
+        raise ctx.fail("'{value}' is not a page number.", value=excerpt(page, 20))
+    await _list(ctx, int(page))
 
 
-async def _list(ctx: Context) -> None:
-    proposals = [await ctx.tx.load(ctx.room, n) for n in await ctx.tx.numbers(ctx.room)]
-    await ctx.say(Kind.STATUS, render.listing(proposals, ctx.m))
+async def _list(ctx: Context, page: int = 1) -> None:
+    total, summaries = await ctx.tx.summaries(ctx.room, (page - 1) * PAGE, PAGE)
+    pages = max(1, -(-total // PAGE))
+    if page > pages:
+        raise ctx.fail("The last page is {pages}.", pages=pages)
+    await ctx.say(Kind.STATUS, render.listing(total, page, pages, summaries, ctx.m))
 
 
 @COMMANDS.command("round", "tour", usage=N_("!round [#N] [amended text] — or !round [#N] consent, the amended text "

@@ -18,7 +18,7 @@ from babel.dates import format_timedelta
 
 from bot.commands import CommandError
 from bot.engine import rules
-from bot.engine.model import Action, Position, Proposal, Reason, Round, Rule, SocialCode, State
+from bot.engine.model import Action, Position, Proposal, Reason, Round, Rule, SocialCode, State, Summary
 from bot.i18n import N_, Messages
 from bot.outgoing import Kind, Line, Mention, Segment, plain_text
 
@@ -102,7 +102,7 @@ class Text:
 def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) -> dict[str, Any]:
     """The machine-readable state every message about a proposal carries under ``consent_bot``."""
     round_ = proposal.current_round
-    counted = round_.outcome.tally if round_.outcome else rules.tally(round_.stances, round_.rule)
+    counted = round_.counts
     return {
         "kind": str(kind),
         "proposal": proposal.number,
@@ -316,7 +316,7 @@ def _positions(text: Text, round_: Round, m: Messages) -> None:
 
 
 def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
-    counted = round_.outcome.tally if round_.outcome else rules.tally(round_.stances, round_.rule)
+    counted = round_.counts
     text.line(m._("Tally: {agree} agree, {abstain} abstain, {disagree} disagree, {block} block, "
                   "{unargued} block without argument."),
               agree=counted.agree, abstain=counted.abstain, disagree=counted.disagree,
@@ -470,18 +470,24 @@ def not_an_assembly(m: Messages) -> Text:
                            "there (send !help in the channel for the commands)."))
 
 
-def listing(proposals: list[Proposal], m: Messages) -> Text:
+def listing(total: int, page: int, pages: int, summaries: list[Summary], m: Messages) -> Text:
     text = Text()
-    if not proposals:
+    if not total:
         return text.line(m._("No proposal in this room yet. Propose one with !propose <title>."))
-    text.line(m._("Proposals in this room:"), strong=True)
-    for p in proposals:
+    if pages == 1:
+        text.line(m._("Proposals in this room, the newest first:"), strong=True)
+    else:
+        text.line(m._("Proposals in this room, the newest first (page {page} of {pages}):"), strong=True, page=page,
+                  pages=pages)
+    for p in summaries:
         if p.state is State.OPEN:
             text.line(m._("#{number} {title}: open, round {round}, deadline {deadline}"), number=p.number,
-                      title=p.title, round=p.current_round.number, deadline=m.when(p.current_round.deadline))
+                      title=p.title, round=p.round, deadline=m.when(p.deadline))
         else:
             text.line(m._("#{number} {title}: {state}"), number=p.number, title=p.title,
                       state=m._(STATE_LABELS[p.state]))
+    if page < pages:
+        text.line(m._("More with !list {next}."), next=page + 1)
     return text
 
 

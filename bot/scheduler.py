@@ -1,12 +1,13 @@
-"""Deadlines and reminders on the real clock: APScheduler jobs that the database defines.
+"""Deadlines and reminders on the real clock: one APScheduler job, at the earliest instant the database says
+some proposal is due.
 
-One job per open proposal, at the next instant the clock owes it something
-(``ConsentService.due_at``). The database is the truth and the scheduler a
-cache: at start every job is rebuilt from the open proposals, and work that came
-due while the bot was down is done at once.
+Every decision that moves a proposal's due time records it (``proposals.next_due_at``); the job wakes at the
+earliest, does all that is due then, and sets itself again. The database is the truth and the job a cache of
+one row: starting costs one indexed query, whatever the number of open proposals, and work that came due
+while the bot was down is done at once.
 
-Before a round closes, the platform is read up to the deadline (``catch_up``): a vote a member cast
-just before it, still on its way to the bot, counts.
+Before a round closes, the platform is read up to the deadline (``catch_up``): a vote a member cast just
+before it, still on its way to the bot, counts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from apscheduler.triggers.date import DateTrigger
 from bot.service import ConsentService
 
 log = logging.getLogger(__name__)
+
+JOB = "due"
 
 
 def utc_now() -> datetime:
@@ -39,13 +42,13 @@ class DueScheduler:
         self._clock = clock
         self._catch_up = catch_up
         self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
-        service.on_change = self._reschedule
+        service.on_change = self._earlier
 
     async def start(self) -> None:
-        """Rebuild the jobs from the database; work that came due while the bot was down runs at once."""
+        """Set the job at the earliest due time; work that came due while the bot was down runs at once."""
         self._scheduler.start()
-        for room, number in await self._service.repository.open_proposals():
-            await self._reschedule(room, number)
+        await self._service.record_missing_due_times()
+        await self._set()
 
     def shutdown(self) -> None:
         self._scheduler.shutdown(wait=False)
@@ -53,29 +56,41 @@ class DueScheduler:
     def add_listener(self, callback: Callable, mask: int) -> None:
         self._scheduler.add_listener(callback, mask)
 
-    def job_times(self) -> dict[str, datetime]:
-        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
+    def next_time(self) -> datetime | None:
+        job = self._scheduler.get_job(JOB)
+        return job.next_run_time if job else None
 
-    async def _fire(self, room: str, number: int) -> None:
-        try:
-            if await self._service.closing_due(room, number, self._clock()):
-                # Everything the platform received up to the deadline is read before the round closes.
-                if not await self._catch_up(room):
-                    return  # the bot is stopping: the round closes at the next start
-            await self._service.run_due(room, number, self._clock())
-        except Exception:
-            log.exception("due work for %s #%s failed; it is tried again at the next start", room, number)
-        await self._reschedule(room, number)
+    async def _fire(self) -> None:
+        caught_up: set[str] = set()
+        for room, number in await self._service.repository.due_now(self._clock()):
+            try:
+                if room not in caught_up and await self._service.closing_due(room, number, self._clock()):
+                    # Everything the platform received up to the deadline is read before the round closes.
+                    if not await self._catch_up(room):
+                        return  # the bot is stopping: the round closes at the next start
+                    caught_up.add(room)
+                await self._service.run_due(room, number, self._clock())
+            except Exception:
+                log.exception("due work for %s #%s failed; it is tried again at the next start", room, number)
+        await self._set()
 
-    async def _reschedule(self, room: str, number: int) -> None:
-        job_id = f"due/{room}/{number}"
-        at = await self._service.due_at(room, number)
-        if at is None:
-            if self._scheduler.get_job(job_id):
-                self._scheduler.remove_job(job_id)
+    async def _set(self) -> None:
+        due = await self._service.next_due()
+        if due is None:
+            if self._scheduler.get_job(JOB):
+                self._scheduler.remove_job(JOB)
             return
-        # misfire_grace_time=None: a job that fires late (busy loop, suspended machine) still runs. A past
-        # time runs at once.
-        self._scheduler.add_job(self._fire, DateTrigger(max(at, self._clock())), args=(room, number), id=job_id,
-                                replace_existing=True, misfire_grace_time=None)
-        log.debug("%s due at %s", job_id, at.isoformat())
+        self._schedule(due[0])
+
+    async def _earlier(self, at: datetime) -> None:
+        """A decision set a due time: wake then if it is before the job's time."""
+        current = self.next_time()
+        if current is None or at < current:
+            self._schedule(at)
+
+    def _schedule(self, at: datetime) -> None:
+        # misfire_grace_time=None: a job that fires late (busy loop, suspended machine) still runs; a past time
+        # runs at once. One run at a time: a run that waits for the platform is not run again meanwhile.
+        self._scheduler.add_job(self._fire, DateTrigger(max(at, self._clock())), id=JOB, replace_existing=True,
+                                misfire_grace_time=None, max_instances=1)
+        log.debug("next due work at %s", at.isoformat())

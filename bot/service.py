@@ -20,7 +20,7 @@ from bot.config import AssemblySettings, Config
 from bot.delivery import Delivery, Sender
 from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, SendReminder, due_work, next_due_at
-from bot.engine.model import Position, Proposal, RuleViolation, State, Step
+from bot.engine.model import Action, Position, Proposal, RuleViolation, State, Step
 from bot.i18n import Messages
 from bot.outgoing import Kind, Outgoing
 from bot.render import Text
@@ -76,7 +76,14 @@ class Directory(Protocol):
 
     async def members(self, room: str) -> set[str]: ...
 
+    async def count(self, room: str) -> int:
+        """How many members: ``len(members(room))``, asked for on every vote, so cheaper."""
+
     async def is_facilitator(self, room: str, member: str) -> bool: ...
+
+
+VOTES = {Action.POSITION, Action.POSITION_WITHDRAWN, Action.REMOVED_BY_MODERATOR}
+"""Changes that never move a due time: a vote costs no reckoning of the clock."""
 
 
 def messages_for(settings: AssemblySettings) -> Messages:
@@ -99,7 +106,8 @@ class Context:
     reply_to: str | None = None
     """The event the answers reply to (a command); None for reactions, which cannot be replied to."""
     outbox: list[Outgoing] = field(default_factory=list)
-    touched: set[int] = field(default_factory=set)
+    touched: dict[int, Proposal] = field(default_factory=dict)
+    """The proposals whose due time (a reminder, a close) this event may have changed, as it left them."""
 
     @property
     def m(self) -> Messages:
@@ -116,8 +124,18 @@ class Context:
     async def participants(self, proposal: Proposal) -> set[str]:
         return rules.participants(proposal.current_round, await self.directory.members(self.room))
 
-    async def proposal(self, *candidates: State) -> Proposal:
-        """The proposal named by #N or by the reply; else the only one in ``candidates`` states in this room."""
+    async def participation(self, proposal: Proposal) -> int:
+        """The "m" of participation: the room's members and anyone who answered and has since left. For a
+        decision about one member (an acknowledgement), the room's size: it costs nothing per vote."""
+        if proposal.loaded_for is None:
+            return len(await self.participants(proposal))
+        return await self.directory.count(self.room)
+
+    async def proposal(self, *candidates: State, member: str | None = None) -> Proposal:
+        """The proposal named by #N or by the reply; else the only one in ``candidates`` states in this room.
+
+        With ``member``, only that member's positions are loaded (a decision about them alone).
+        """
         number = self.reference
         if number is None:
             numbers = await self.tx.numbers(self.room, candidates or (State.OPEN,))
@@ -132,21 +150,24 @@ class Context:
             number = numbers[0]
         if number > MAX_REFERENCE:
             raise self.fail("There is no such proposal in this room (see !list).")
-        proposal = await self.tx.load(self.room, number)
+        if member is None:
+            proposal = await self.tx.load(self.room, number)
+        else:
+            proposal = await self.tx.load_for(self.room, number, member)
         if proposal is None:
             raise self.fail("There is no proposal #{number} in this room.", number=number)
         return proposal
 
     async def save(self, step: Step) -> Proposal:
         await self.tx.save(self.room, step, self.event_id)
-        self.touched.add(step.proposal.number)
+        if any(change.action not in VOTES for change in step.changes):
+            self.touched[step.proposal.number] = step.proposal
         return step.proposal
 
     async def say(self, kind: Kind, text: Text, proposal: Proposal | None = None, mentions: tuple[str, ...] = ()) -> None:
         payload: dict = {"kind": str(kind)}
         if proposal is not None:
-            members = len(await self.participants(proposal))
-            payload = render.payload(kind, proposal, members, self.m)
+            payload = render.payload(kind, proposal, await self.participation(proposal), self.m)
         self.outbox.append(
             Outgoing(self.next_key(), self.room, kind, tuple(text.lines), payload,
                      proposal.number if proposal else None, self.reply_to, mentions)
@@ -157,7 +178,7 @@ class Context:
         return f"{self.event_id}/{len(self.outbox)}"
 
 
-async def _nothing_to_reschedule(room: str, number: int) -> None:
+async def _nothing_to_reschedule(at: datetime) -> None:
     """The console steps its clock through ``next_due`` instead of scheduling jobs."""
 
 
@@ -184,8 +205,8 @@ class ConsentService:
         self.clock = clock
         self.started_at = clock()
         """Deadlines before this instant passed while the bot was offline."""
-        self.on_change: Callable[[str, int], Awaitable[None]] = _nothing_to_reschedule
-        """Awaited after a command may have changed a proposal's due times (the scheduler reschedules it)."""
+        self.on_change: Callable[[datetime], Awaitable[None]] = _nothing_to_reschedule
+        """Awaited with a due time a decision set (the scheduler wakes up then, if that is earlier)."""
 
     async def handle(self, incoming: Incoming) -> None:
         """Carry out one member's message; answer every mistake; the same event twice changes nothing."""
@@ -233,7 +254,7 @@ class ConsentService:
         async with self.repository.transaction() as tx:
             if await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
                 await self._remove(tx, redaction, self.config.for_room(redaction.room))
-        await self.delivery.queued()
+        await self.delivery.queued(tx.queued)
 
     async def _remove(self, tx: Transaction, redaction: Redaction, settings: AssemblySettings) -> None:
         ballot = await tx.ballot_number(redaction.room, redaction.removed)
@@ -246,7 +267,7 @@ class ConsentService:
             await tx.claim_event(redaction.removed, redaction.room, redaction.at)
             return
         number, round_number, member = found
-        proposal = await tx.load(redaction.room, number)
+        proposal = await tx.load_for(redaction.room, number, member)
         if proposal.state is not State.OPEN or proposal.current_round.number != round_number:
             return  # the round is closed: its positions stand as they were at the deadline
         if redaction.by != member:
@@ -293,7 +314,7 @@ class ConsentService:
         """Send a message whose key was never used: a notice said once per room, whatever happens after."""
         async with self.repository.transaction() as tx:
             await tx.queue(message, self.clock())
-        await self.delivery.queued()
+        await self.delivery.queued(tx.queued)
 
     async def _took_effect(self, event_id: str) -> bool:
         async with self.repository.transaction() as tx:
@@ -328,14 +349,30 @@ class ConsentService:
                 ctx.touched.clear()
                 proposal = None
                 if reference is not None and reference <= MAX_REFERENCE:
-                    proposal = await tx.load(room, reference)
+                    proposal = await tx.load_for(room, reference, sender)
                 mentions = () if in_reply else (sender,)
                 await ctx.say(Kind.ERROR, render.refusal(failure, ctx.m, usage), proposal, mentions)
             for message in ctx.outbox:
                 await tx.queue(message, at)
-        for number in ctx.touched:
-            await self.on_change(room, number)
-        await self.delivery.queued()
+            due = [await self._record_due(tx, room, proposal, settings) for proposal in ctx.touched.values()]
+        await self._rescheduled(due)
+        await self.delivery.queued(tx.queued)
+
+    @staticmethod
+    async def _record_due(tx: Transaction, room: str, proposal: Proposal, settings: AssemblySettings
+                          ) -> datetime | None:
+        """Record when the clock next owes this proposal something (kept with every decision that moves it)."""
+        at = None
+        if proposal.state is State.OPEN:
+            done = await tx.reminders_done(room, proposal.number, proposal.current_round)
+            at = next_due_at(proposal, settings.code, done)
+        await tx.set_due(room, proposal.number, at)
+        return at
+
+    async def _rescheduled(self, due: list[datetime | None]) -> None:
+        times = [at for at in due if at is not None]
+        if times:
+            await self.on_change(min(times))
 
     async def _answer_only(self, incoming: Incoming, text: Text) -> None:
         async with self.repository.transaction() as tx:
@@ -345,25 +382,18 @@ class ConsentService:
                              {"kind": str(Kind.ERROR)}, reply_to=incoming.event_id),
                     incoming.at,
                 )
-        await self.delivery.queued()
-
-    async def due_at(self, room: str, number: int) -> datetime | None:
-        """When the clock next owes this proposal something (the scheduler's job time)."""
-        async with self.repository.transaction() as tx:
-            proposal = await tx.load(room, number)
-            if proposal is None or proposal.state is not State.OPEN:
-                return None
-            done = await tx.reminders_done(room, number, proposal.current_round)
-        return next_due_at(proposal, self.config.for_room(room).code, done)
+        await self.delivery.queued(tx.queued)
 
     async def next_due(self) -> tuple[datetime, str, int] | None:
         """The earliest due work over every open proposal (the console's simulated clock steps to it)."""
-        upcoming = []
-        for room, number in await self.repository.open_proposals():
-            at = await self.due_at(room, number)
-            if at is not None:
-                upcoming.append((at, room, number))
-        return min(upcoming, default=None)
+        return await self.repository.next_due()
+
+    async def record_missing_due_times(self) -> None:
+        """A register from before due times were recorded: reckon them once, at the first start."""
+        for room, number in await self.repository.without_due_time():
+            async with self.repository.transaction() as tx:
+                proposal = await tx.load_for(room, number, "")
+                await self._record_due(tx, room, proposal, self.config.for_room(room))
 
     async def closing_due(self, room: str, number: int, now: datetime) -> bool:
         """Whether the proposal's round is due to close at ``now`` (the platform is then read up to now first)."""
@@ -375,6 +405,7 @@ class ConsentService:
         """Do what is due for one proposal at ``now``: close its round, or send its reminder."""
         settings = self.config.for_room(room)
         m = messages_for(settings)
+        room_members = await self.directory.members(room)  # asked before the transaction: it may be a request
         async with self.repository.transaction() as tx:
             proposal = await tx.load(room, number)
             if proposal is None:
@@ -382,9 +413,7 @@ class ConsentService:
             round_ = proposal.current_round
             done = await tx.reminders_done(room, number, round_)
             work = due_work(proposal, now, settings.code, done)
-            if work is None:
-                return
-            members = rules.participants(round_, await self.directory.members(room))
+            members = rules.participants(round_, room_members)
             if isinstance(work, CloseRound):
                 offline = round_.deadline < self.started_at
                 closed = transitions.close_round(proposal, len(members), now, settings.code, offline)
@@ -393,8 +422,7 @@ class ConsentService:
                 text = render.outcome(closed.proposal, m, settings.code, revised)
                 kind, key, mentions = Kind.OUTCOME, f"outcome/{room}/{number}/{round_.number}", ()
                 proposal = closed.proposal
-            else:
-                assert isinstance(work, SendReminder)
+            elif isinstance(work, SendReminder):
                 for skipped in work.skipped:
                     await tx.record_reminder(room, number, round_, skipped, "skipped", now)
                 await tx.record_reminder(room, number, round_, work.offset, "sent", now)
@@ -402,10 +430,13 @@ class ConsentService:
                 offset, deadline = int(work.offset.total_seconds()), int(round_.deadline.timestamp())
                 kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{deadline}/{offset}"
                 mentions = tuple(rules.not_answered(round_, members)) + tuple(rules.owing_argument(round_))
-            message = Outgoing(key, room, kind, tuple(text.lines), render.payload(kind, proposal, len(members), m),
-                               number, None, mentions)
-            await tx.queue(message, now)
-        await self.delivery.queued()
+            if work is not None:
+                message = Outgoing(key, room, kind, tuple(text.lines),
+                                   render.payload(kind, proposal, len(members), m), number, None, mentions)
+                await tx.queue(message, now)
+            due = await self._record_due(tx, room, proposal, settings)
+        await self._rescheduled([due])
+        await self.delivery.queued(tx.queued)
 
     @staticmethod
     async def _revise(tx: Transaction, room: str, closed: Proposal, now: datetime) -> Proposal | None:

@@ -1,1 +1,1 @@
-"""Persistence: one async repository over aiosqlite, numbered SQL migrations."""
+"""Persistence: one async repository (SQLite, PostgreSQL), numbered SQL migrations for each."""

@@ -1,4 +1,8 @@
-"""The one async repository: every query of the bot is here."""
+"""The one async repository: every query of the bot is here, written once for SQLite and PostgreSQL.
+
+A decision about one member loads and saves what concerns that member (``load_for``), with the round's
+running tally: it costs the same in a room of ten or of ten thousand.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,6 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
-
-import aiosqlite
 
 from bot.engine.model import (
     Action,
@@ -25,9 +27,12 @@ from bot.engine.model import (
     Stance,
     State,
     Step,
+    Summary,
     Tally,
 )
+from bot.engine.rules import tally
 from bot.outgoing import Kind, Line, Outgoing, lines_from_json, lines_to_json, message_id
+from storage.database import Database, Row, SqliteDatabase
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +45,9 @@ def from_text(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def migrations() -> list[tuple[int, str]]:
-    """The numbered SQL files shipped in storage/migrations, in order."""
-    folder = resources.files("storage") / "migrations"
+def migrations(dialect: str = "sqlite") -> list[tuple[int, str]]:
+    """The numbered SQL files shipped in storage/migrations/<dialect>, in order."""
+    folder = resources.files("storage") / "migrations" / dialect
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
@@ -51,130 +56,146 @@ def migrations() -> list[tuple[int, str]]:
 
 
 class Repository:
-    """Opened with :meth:`open`; all writes go through :meth:`transaction`."""
+    """Opened with :meth:`open`; all writes go through :meth:`transaction`, one decision at a time."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._db = connection
+    def __init__(self, database: Database) -> None:
+        self._db = database
         self._lock = asyncio.Lock()
+        self._deferred: list[tuple[str, tuple]] = []
+        """Bookkeeping that may wait for the next transaction (a message marked sent): one commit, not two."""
 
     @classmethod
     async def open(cls, path: Path | str) -> Repository:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.execute("PRAGMA foreign_keys=ON")
-        await connection.execute("PRAGMA busy_timeout=5000")
-        repository = cls(connection)
+        repository = cls(SqliteDatabase(path))
         await repository._migrate()
         return repository
 
     async def close(self) -> None:
+        await self.flush()
         await self._db.close()
 
     async def _migrate(self) -> None:
         await self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        async with self._db.execute("SELECT MAX(version) FROM schema_version") as cursor:
-            current = (await cursor.fetchone())[0] or 0
-        for version, script in migrations():
+        current = (await self._db.fetchone("SELECT MAX(version) AS v FROM schema_version"))["v"] or 0
+        for version, script in migrations(self._db.dialect):
             if version <= current:
                 continue
             log.info("applying migration %04d", version)
-            # executescript commits first; the version row is part of the same script so both land together.
-            await self._db.executescript(
-                f"BEGIN;\n{script}\nINSERT INTO schema_version (version) VALUES ({version});\nCOMMIT;"
-            )
-        # Messages queued by a version that did not store their platform id yet (SQLite has no sha256).
-        async with self._db.execute("SELECT key FROM outbox WHERE message_id IS NULL AND sent_at IS NULL") as c:
-            keys = [row["key"] for row in await c.fetchall()]
-        await self._db.executemany("UPDATE outbox SET message_id = ? WHERE key = ?",
-                                   [(message_id(key), key) for key in keys])
+            # The version row is part of the same script, so both land together.
+            await self._db.script(f"{script}\nINSERT INTO schema_version (version) VALUES ({version});")
+            if version in _AFTER_MIGRATION:
+                await _AFTER_MIGRATION[version](self._db)
 
     async def schema_version(self) -> int:
-        async with self._db.execute("SELECT MAX(version) FROM schema_version") as cursor:
-            return (await cursor.fetchone())[0]
+        return (await self._db.fetchone("SELECT MAX(version) AS v FROM schema_version"))["v"]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """One decision, all or nothing: load, decide, save, queue its messages."""
+        """One decision, all or nothing: load, decide, save, queue its messages (and the bookkeeping deferred
+        since the last one, so that every read sees it)."""
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            await self._db.begin()
             try:
+                await self._run_deferred()
                 yield Transaction(self._db)
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._db.rollback()
                 raise
             else:
-                await self._db.execute("COMMIT")
+                await self._db.commit()
 
-    # Reads outside a decision (delivery, scheduling) share the lock so they never see half a transaction.
+    async def _run_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        try:
+            for sql, parameters in deferred:
+                await self._db.execute(sql, parameters)
+        except BaseException:
+            self._deferred = deferred + self._deferred  # kept for the next try, with the transaction rolled back
+            raise
+
+    async def flush(self) -> None:
+        """Write the deferred bookkeeping now (delivery does after each pass; closing does)."""
+        if self._deferred:
+            async with self.transaction():
+                pass
+
+    def defer(self, sql: str, parameters: tuple) -> None:
+        self._deferred.append((sql, parameters))
+
+    async def _read(self, sql: str, parameters: tuple = ()) -> list[Row]:
+        """A read outside a decision: it shares the lock, so it never sees half a transaction."""
+        await self.flush()
+        async with self._lock:
+            return await self._db.fetch(sql, parameters)
+
+    async def _write(self, sql: str, parameters: tuple = ()) -> None:
+        async with self.transaction():
+            await self._db.execute(sql, parameters)
 
     async def pending_messages(self) -> list[Outgoing]:
-        async with self._lock:
-            async with self._db.execute("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY seq") as cursor:
-                return [_outgoing(row) for row in await cursor.fetchall()]
+        return [_outgoing(row) for row in await self._read("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY seq")]
 
-    async def mark_sent(self, key: str, platform_id: str | None, at: datetime) -> None:
-        async with self._lock:
-            await self._db.execute(
-                "UPDATE outbox SET sent_at = ?, platform_id = ? WHERE key = ?", (to_text(at), platform_id, key)
-            )
+    def note_sent(self, key: str, platform_id: str | None, at: datetime) -> None:
+        """A message the platform took. Recorded with the next transaction: if the bot stops before, the message
+        is sent again at its next start, under the same idempotency key, and the platform drops the copy."""
+        self.defer("UPDATE outbox SET sent_at = ?, platform_id = ? WHERE key = ?", (to_text(at), platform_id, key))
+
+    def note_undeliverable(self, key: str, reason: str, at: datetime) -> None:
+        """A message the platform refuses for good: set aside with the reason (recorded like ``note_sent``)."""
+        self.defer("UPDATE outbox SET sent_at = ?, error = ? WHERE key = ?", (to_text(at), reason, key))
 
     async def record_platform_id(self, message: str, platform_id: str) -> None:
         """The platform id of a message the bot saw come back, before (or without) its delivery being recorded."""
-        async with self._lock:
-            await self._db.execute(
-                "UPDATE outbox SET platform_id = ? WHERE message_id = ? AND platform_id IS NULL", (platform_id, message)
-            )
+        await self._write("UPDATE outbox SET platform_id = ? WHERE message_id = ? AND platform_id IS NULL",
+                          (platform_id, message))
 
     async def ballot_id(self, room: str, number: int) -> str | None:
         """The platform id of a proposal's latest ballot, under which its messages are threaded."""
-        async with self._lock:
-            async with self._db.execute(
-                "SELECT platform_id FROM outbox WHERE room = ? AND number = ? AND kind = ? AND platform_id IS NOT NULL"
-                " ORDER BY seq DESC LIMIT 1",
-                (room, number, Kind.BALLOT),
-            ) as cursor:
-                row = await cursor.fetchone()
-        return row["platform_id"] if row else None
+        rows = await self._read(
+            "SELECT platform_id FROM outbox WHERE room = ? AND number = ? AND kind = ? AND platform_id IS NOT NULL"
+            " ORDER BY seq DESC LIMIT 1", (room, number, Kind.BALLOT))
+        return rows[0]["platform_id"] if rows else None
 
     async def state(self, key: str) -> str | None:
-        async with self._lock:
-            async with self._db.execute("SELECT value FROM platform_state WHERE key = ?", (key,)) as cursor:
-                row = await cursor.fetchone()
-        return row["value"] if row else None
+        rows = await self._read("SELECT value FROM platform_state WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
 
     async def set_state(self, key: str, value: str) -> None:
-        async with self._lock:
-            await self._db.execute(
-                "INSERT INTO platform_state (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        await self._write("INSERT INTO platform_state (key, value) VALUES (?, ?)"
+                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
     async def open_ballots(self) -> list[tuple[str, int, str]]:
         """(room, number, platform id of the current ballot) for every open proposal (reconciling votes)."""
-        async with self._lock:
-            async with self._db.execute(
-                """SELECT p.room, p.number, o.platform_id FROM proposals p JOIN outbox o
-                       ON o.room = p.room AND o.number = p.number AND o.kind = ? AND o.platform_id IS NOT NULL
-                   WHERE p.state = ? AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = p.room
-                       AND number = p.number AND kind = ? AND platform_id IS NOT NULL)""",
-                (Kind.BALLOT, State.OPEN, Kind.BALLOT),
-            ) as cursor:
-                return [(row["room"], row["number"], row["platform_id"]) for row in await cursor.fetchall()]
+        rows = await self._read(
+            """SELECT p.room, p.number, o.platform_id FROM proposals p JOIN outbox o
+                   ON o.room = p.room AND o.number = p.number AND o.kind = ? AND o.platform_id IS NOT NULL
+               WHERE p.state = ? AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = p.room
+                   AND number = p.number AND kind = ? AND platform_id IS NOT NULL)""",
+            (Kind.BALLOT, State.OPEN, Kind.BALLOT))
+        return [(row["room"], row["number"], row["platform_id"]) for row in rows]
 
-    async def mark_undeliverable(self, key: str, reason: str, at: datetime) -> None:
-        async with self._lock:
-            await self._db.execute("UPDATE outbox SET sent_at = ?, error = ? WHERE key = ?", (to_text(at), reason, key))
+    async def next_due(self) -> tuple[datetime, str, int] | None:
+        """The earliest instant the clock owes some proposal something: one indexed query, however many."""
+        rows = await self._read("SELECT next_due_at, room, number FROM proposals WHERE next_due_at IS NOT NULL"
+                                " ORDER BY next_due_at LIMIT 1")
+        return (from_text(rows[0]["next_due_at"]), rows[0]["room"], rows[0]["number"]) if rows else None
+
+    async def due_now(self, now: datetime) -> list[tuple[str, int]]:
+        """The proposals the clock owes something at ``now``, the earliest first."""
+        rows = await self._read("SELECT room, number FROM proposals WHERE next_due_at <= ? ORDER BY next_due_at",
+                                (to_text(now),))
+        return [(row["room"], row["number"]) for row in rows]
+
+    async def without_due_time(self) -> list[tuple[str, int]]:
+        """Open proposals whose due time was never recorded (a register from before it was)."""
+        rows = await self._read("SELECT room, number FROM proposals WHERE state = ? AND next_due_at IS NULL",
+                                (State.OPEN,))
+        return [(row["room"], row["number"]) for row in rows]
 
     async def open_proposals(self) -> list[tuple[str, int]]:
-        async with self._lock:
-            async with self._db.execute(
-                "SELECT room, number FROM proposals WHERE state = ? ORDER BY room, number", (State.OPEN,)
-            ) as cursor:
-                return [(row["room"], row["number"]) for row in await cursor.fetchall()]
+        rows = await self._read("SELECT room, number FROM proposals WHERE state = ? ORDER BY room, number",
+                                (State.OPEN,))
+        return [(row["room"], row["number"]) for row in rows]
 
     async def history(self, room: str, number: int) -> list[dict]:
         async with self._lock:
@@ -182,24 +203,45 @@ class Repository:
 
     async def members_seen(self, room: str) -> set[str]:
         """Everyone who has proposed or acted in a room (the console's members across restarts)."""
-        async with self._lock:
-            async with self._db.execute(
-                "SELECT DISTINCT member FROM history WHERE room = ? AND member IS NOT NULL", (room,)
-            ) as cursor:
-                return {row["member"] for row in await cursor.fetchall()}
+        rows = await self._read("SELECT DISTINCT member FROM history WHERE room = ? AND member IS NOT NULL", (room,))
+        return {row["member"] for row in rows}
 
     async def latest_time(self) -> datetime | None:
         """The latest instant the register knows of (the console's clock never goes back before it)."""
-        async with self._lock:
-            async with self._db.execute("SELECT MAX(at) FROM history") as cursor:
-                return from_text((await cursor.fetchone())[0])
+        return from_text((await self._read("SELECT MAX(at) AS at FROM history"))[0]["at"])
+
+
+async def _fill_message_ids(db: Database) -> None:
+    """Messages queued by a version that did not store their platform id yet (SQLite has no sha256)."""
+    rows = await db.fetch("SELECT key FROM outbox WHERE message_id IS NULL AND sent_at IS NULL")
+    await db.executemany("UPDATE outbox SET message_id = ? WHERE key = ?",
+                         [(message_id(row["key"]), row["key"]) for row in rows])
+
+
+async def _count_open_rounds(db: Database) -> None:
+    """Open rounds of a version that counted positions on demand get their running tally."""
+    for r in await db.fetch("SELECT room, number, round, rule FROM rounds WHERE outcome IS NULL"):
+        rows = await db.fetch("SELECT * FROM positions WHERE room = ? AND number = ? AND round = ?",
+                              (r["room"], r["number"], r["round"]))
+        counted = tally(tuple(_stance(p) for p in rows), Rule(r["rule"]))
+        await db.execute("UPDATE rounds SET agree = ?, abstain = ?, disagree = ?, block = ?, unargued_block = ?"
+                         " WHERE room = ? AND number = ? AND round = ?",
+                         (*counted.as_dict().values(), r["room"], r["number"], r["round"]))
+
+
+_AFTER_MIGRATION = {5: _fill_message_ids, 7: _count_open_rounds}
+"""Steps SQL cannot do, run once right after the migration of that number."""
 
 
 class Transaction:
     """The queries of one decision; created only by :meth:`Repository.transaction`."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
+        self.queued: list[Outgoing] = []
+        """The messages this transaction queued, for delivery once it is committed."""
+        self._loaded: dict[tuple[str, int], Proposal] = {}
+        """Proposals as loaded: saving one writes only what changed (a vote: its round, not the proposal)."""
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -215,15 +257,15 @@ class Transaction:
 
     async def claim_event(self, event_id: str, room: str, at: datetime, replaces: str | None = None) -> bool:
         """True the first time a platform event is seen; False for a duplicate (then change nothing)."""
-        cursor = await self._db.execute(
-            "INSERT OR IGNORE INTO processed_events (event_id, room, processed_at, replaces) VALUES (?, ?, ?, ?)",
+        return await self._db.execute(
+            "INSERT INTO processed_events (event_id, room, processed_at, replaces) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (event_id, room, to_text(at), replaces),
-        )
-        return cursor.rowcount == 1
+        ) == 1
 
     async def next_number(self, room: str) -> int:
-        async with self._db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM proposals WHERE room = ?", (room,)) as c:
-            return (await c.fetchone())[0]
+        row = await self._db.fetchone("SELECT COALESCE(MAX(number), 0) + 1 AS n FROM proposals WHERE room = ?", (room,))
+        return row["n"]
 
     async def numbers(self, room: str, states: tuple[State, ...] | None = None) -> list[int]:
         query = "SELECT number FROM proposals WHERE room = ?"
@@ -231,88 +273,93 @@ class Transaction:
         if states:
             query += f" AND state IN ({','.join('?' * len(states))})"
             params += list(states)
-        async with self._db.execute(query + " ORDER BY number", params) as cursor:
-            return [row["number"] for row in await cursor.fetchall()]
+        return [row["number"] for row in await self._db.fetch(query + " ORDER BY number", params)]
+
+    async def summaries(self, room: str, offset: int, limit: int) -> tuple[int, list[Summary]]:
+        """How many proposals the room has, and one page of them, the newest first (one line each)."""
+        total = (await self._db.fetchone("SELECT COUNT(*) AS n FROM proposals WHERE room = ?", (room,)))["n"]
+        rows = await self._db.fetch(
+            """SELECT p.number, p.title, p.state, r.round, r.deadline FROM proposals p JOIN rounds r
+                   ON r.room = p.room AND r.number = p.number
+                   AND r.round = (SELECT MAX(round) FROM rounds WHERE room = p.room AND number = p.number)
+               WHERE p.room = ? ORDER BY p.number DESC LIMIT ? OFFSET ?""",
+            (room, limit, offset))
+        return total, [Summary(r["number"], r["title"], State(r["state"]), r["round"], from_text(r["deadline"]))
+                       for r in rows]
 
     async def number_for_message(self, room: str, platform_id: str) -> int | None:
         """The proposal whose bot message (ballot, reminder, outcome…) has this platform id."""
-        async with self._db.execute(
-            "SELECT number FROM outbox WHERE room = ? AND platform_id = ? AND number IS NOT NULL",
-            (room, platform_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetchone(
+            "SELECT number FROM outbox WHERE room = ? AND platform_id = ? AND number IS NOT NULL", (room, platform_id))
         return row["number"] if row else None
 
     async def ballot_number(self, room: str, platform_id: str) -> int | None:
         """The proposal whose *current* ballot this is: votes by reaction count only there."""
-        async with self._db.execute(
+        row = await self._db.fetchone(
             """SELECT o.number FROM outbox o WHERE o.room = ? AND o.platform_id = ? AND o.kind = ?
                AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND number = o.number AND kind = ?)""",
             (room, platform_id, Kind.BALLOT, Kind.BALLOT),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return row["number"] if row else None
 
     async def took_effect(self, event_id: str) -> bool:
         """Whether a message, or an edit of it, changed the register (a further edit then changes nothing)."""
-        async with self._db.execute(
-            """SELECT 1 FROM history WHERE event_id = ? OR event_id IN
+        return await self._db.fetchone(
+            """SELECT 1 AS yes FROM history WHERE event_id = ? OR event_id IN
                    (SELECT event_id FROM processed_events WHERE replaces = ?) LIMIT 1""",
             (event_id, event_id),
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        ) is not None
 
     async def history(self, room: str, number: int) -> list[dict]:
         """Every line of a proposal's history, in order."""
-        async with self._db.execute(
-            "SELECT * FROM history WHERE room = ? AND number = ? ORDER BY id", (room, number)
-        ) as cursor:
-            return [dict(row) for row in await cursor.fetchall()]
+        rows = await self._db.fetch("SELECT * FROM history WHERE room = ? AND number = ? ORDER BY id", (room, number))
+        return [dict(row) for row in rows]
 
     async def expression_of(self, room: str, event_id: str) -> tuple[int, int, str] | None:
         """(number, round, member) of what a member said about their position in this platform event."""
-        async with self._db.execute(
-            "SELECT number, round, member FROM expressions WHERE room = ? AND event_id = ?", (room, event_id)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetchone(
+            "SELECT number, round, member FROM expressions WHERE room = ? AND event_id = ?", (room, event_id))
         return (row["number"], row["round"], row["member"]) if row else None
 
     async def load(self, room: str, number: int) -> Proposal | None:
-        async with self._db.execute("SELECT * FROM proposals WHERE room = ? AND number = ?", (room, number)) as c:
-            row = await c.fetchone()
+        """A proposal whole: every member's positions and expressions (a status, an outcome, the history)."""
+        return await self._load(room, number, None)
+
+    async def load_for(self, room: str, number: int, member: str) -> Proposal | None:
+        """A proposal with only this member's positions and expressions, and each round's running tally:
+        what a decision about one member needs, whatever the room's size."""
+        return await self._load(room, number, member)
+
+    async def _load(self, room: str, number: int, member: str | None) -> Proposal | None:
+        row = await self._db.fetchone("SELECT * FROM proposals WHERE room = ? AND number = ?", (room, number))
         if row is None:
             return None
-        async with self._db.execute(
-            "SELECT text FROM versions WHERE room = ? AND number = ? ORDER BY version", (room, number)
-        ) as c:
-            versions = tuple(r["text"] for r in await c.fetchall())
-        async with self._db.execute(
-            "SELECT * FROM positions WHERE room = ? AND number = ? ORDER BY at, member", (room, number)
-        ) as c:
-            stances: dict[int, list[Stance]] = {}
-            for p in await c.fetchall():
-                stance = Stance(p["member"], Position(p["position"]), from_text(p["at"]), p["argument"])
-                stances.setdefault(p["round"], []).append(stance)
-        async with self._db.execute(
-            "SELECT * FROM expressions WHERE room = ? AND number = ? AND retracted_at IS NULL ORDER BY seq",
-            (room, number),
-        ) as c:
-            expressions: dict[int, list[Expression]] = {}
-            for e in await c.fetchall():
-                expression = Expression(e["event_id"], e["member"], e["position"] and Position(e["position"]),
-                                        e["argument"], from_text(e["at"]))
-                expressions.setdefault(e["round"], []).append(expression)
-        async with self._db.execute(
-            "SELECT * FROM rounds WHERE room = ? AND number = ? ORDER BY round", (room, number)
-        ) as c:
-            rounds = tuple(_round(r, tuple(stances.get(r["round"], ())), tuple(expressions.get(r["round"], ())))
-                           for r in await c.fetchall())
-        async with self._db.execute(
-            "SELECT number FROM proposals WHERE room = ? AND challenges = ? AND state IN (?, ?) ORDER BY number",
-            (room, number, State.OPEN, State.POSTPONED),
-        ) as c:
-            challenged_by = tuple(r["number"] for r in await c.fetchall())
-        return Proposal(
+        versions = tuple(r["text"] for r in await self._db.fetch(
+            "SELECT text FROM versions WHERE room = ? AND number = ? ORDER BY version", (room, number)))
+        round_rows = await self._db.fetch("SELECT * FROM rounds WHERE room = ? AND number = ? ORDER BY round",
+                                          (room, number))
+        # For one member: their rows in the current round only, through the primary key (O(1) in the room).
+        whose, who = ("", ()) if member is None else (" AND round = ? AND member = ?", (round_rows[-1]["round"], member))
+        stances: dict[int, list[Stance]] = {}
+        for p in await self._db.fetch(
+                f"SELECT * FROM positions WHERE room = ? AND number = ?{whose} ORDER BY at, member",
+                (room, number, *who)):
+            stances.setdefault(p["round"], []).append(_stance(p))
+        expressions: dict[int, list[Expression]] = {}
+        for e in await self._db.fetch(
+                f"SELECT * FROM expressions WHERE room = ? AND number = ?{whose} AND retracted_at IS NULL ORDER BY seq",
+                (room, number, *who)):
+            expressions.setdefault(e["round"], []).append(
+                Expression(e["event_id"], e["member"], e["position"] and Position(e["position"]), e["argument"],
+                           from_text(e["at"])))
+        rounds = tuple(_round(r, tuple(stances.get(r["round"], ())), tuple(expressions.get(r["round"], ())))
+                       for r in round_rows)
+        challenged_by: tuple[int, ...] = ()
+        if row["state"] == State.ADOPTED:  # only an adopted decision is ever challenged
+            challenged_by = tuple(r["number"] for r in await self._db.fetch(
+                "SELECT number FROM proposals WHERE room = ? AND challenges = ? AND state IN (?, ?) ORDER BY number",
+                (room, number, State.OPEN, State.POSTPONED)))
+        proposal = Proposal(
             number=number,
             title=row["title"],
             proposer=row["proposer"],
@@ -327,11 +374,31 @@ class Transaction:
             challenged_by=challenged_by,
             repealed_by=row["repealed_by"],
             amended_by=tuple(json.loads(row["amended_by"])),
+            loaded_for=member,
         )
+        self._loaded[(room, number)] = proposal
+        return proposal
 
     async def save(self, room: str, step: Step, event_id: str | None) -> None:
         """Write the proposal as the step left it and append the step's changes to the history."""
         p = step.proposal
+        before = self._loaded.get((room, p.number))
+        self._loaded[(room, p.number)] = p
+        if before is None or _header(before) != _header(p):
+            await self._save_header(room, p)
+        if before is None or len(before.versions) != len(p.versions):
+            await self._db.executemany(
+                "INSERT INTO versions (room, number, version, text) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(room, p.number, i, text) for i, text in enumerate(p.versions, start=1)],
+            )
+        unchanged = set(before.rounds) if before is not None else set()
+        for r in p.rounds:
+            if r not in unchanged:
+                await self._save_round(room, p.number, r)
+        await self._save_expressions(room, step)
+        await self._save_changes(room, step, event_id)
+
+    async def _save_header(self, room: str, p: Proposal) -> None:
         await self._db.execute(
             """INSERT INTO proposals (room, number, title, proposer, created_at, state, locked_until,
                    duration_seconds, challenges, part, repealed_by, amended_by)
@@ -345,13 +412,10 @@ class Transaction:
                 p.challenges, p.part, p.repealed_by, json.dumps(list(p.amended_by)),
             ),
         )
-        await self._db.executemany(
-            "INSERT OR IGNORE INTO versions (room, number, version, text) VALUES (?, ?, ?, ?)",
-            [(room, p.number, i, text) for i, text in enumerate(p.versions, start=1)],
-        )
-        for r in p.rounds:
-            await self._save_round(room, p.number, r)
-        await self._save_expressions(room, step)
+
+    async def _save_changes(self, room: str, step: Step, event_id: str | None) -> None:
+        """The positions the step changed, and its lines of history."""
+        p = step.proposal
         for change in step.changes:
             if change.action is Action.POSITION:
                 stance = p.rounds[change.round - 1].stance_of(change.member)
@@ -380,20 +444,21 @@ class Transaction:
         """What the step's members said, or took back, in the current round."""
         p = step.proposal
         round_number = p.current_round.number
-        await self._db.executemany(
-            """INSERT OR IGNORE INTO expressions (room, number, round, member, event_id, position, argument, at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [(room, p.number, round_number, e.member, e.event, e.position, e.argument, to_text(e.at))
-             for e in step.expressed],
-        )
-        await self._db.executemany(
-            "UPDATE expressions SET retracted_at = ? WHERE room = ? AND event_id = ? AND retracted_at IS NULL",
-            [(to_text(at), room, event) for event, at in step.retracted],
-        )
+        for e in step.expressed:
+            await self._db.execute(
+                """INSERT INTO expressions (room, number, round, member, event_id, position, argument, at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                (room, p.number, round_number, e.member, e.event, e.position, e.argument, to_text(e.at)),
+            )
+        for event, at in step.retracted:
+            await self._db.execute(
+                "UPDATE expressions SET retracted_at = ? WHERE room = ? AND event_id = ? AND retracted_at IS NULL",
+                (to_text(at), room, event),
+            )
 
     async def _save_round(self, room: str, number: int, r: Round) -> None:
-        o = r.outcome
-        t = o.tally if o else None
+        """A round with its running tally (which is its outcome's tally once it is closed)."""
+        o, t = r.outcome, r.counts
         await self._db.execute(
             """INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, outcome, reason,
                    agree, abstain, disagree, block, unargued_block, members, closed_at, closed_offline)
@@ -405,49 +470,65 @@ class Transaction:
                    closed_at = excluded.closed_at, closed_offline = excluded.closed_offline""",
             (
                 room, number, r.number, r.rule, to_text(r.opened_at), to_text(r.deadline), r.version,
-                o and o.state, o and o.reason,
-                t and t.agree, t and t.abstain, t and t.disagree, t and t.block, t and t.unargued_block,
+                o and o.state, o and o.reason, t.agree, t.abstain, t.disagree, t.block, t.unargued_block,
                 o and o.members, o and to_text(o.closed_at), o and int(o.offline),
             ),
         )
 
+    async def set_due(self, room: str, number: int, at: datetime | None) -> None:
+        """When the clock next owes this proposal something (None: nothing, it is decided)."""
+        await self._db.execute("UPDATE proposals SET next_due_at = ? WHERE room = ? AND number = ?",
+                               (at and to_text(at), room, number))
+
     async def reminders_done(self, room: str, number: int, round_: Round) -> frozenset[timedelta]:
         """The reminders dealt with before the round's current deadline (an extension makes them due again)."""
-        async with self._db.execute(
+        rows = await self._db.fetch(
             "SELECT offset_seconds FROM reminders WHERE room = ? AND number = ? AND round = ? AND deadline = ?",
             (room, number, round_.number, to_text(round_.deadline)),
-        ) as cursor:
-            return frozenset(timedelta(seconds=row[0]) for row in await cursor.fetchall())
+        )
+        return frozenset(timedelta(seconds=row["offset_seconds"]) for row in rows)
 
     async def record_reminder(
         self, room: str, number: int, round_: Round, offset: timedelta, status: str, at: datetime
     ) -> None:
         await self._db.execute(
-            """INSERT OR IGNORE INTO reminders (room, number, round, deadline, offset_seconds, status, at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO reminders (room, number, round, deadline, offset_seconds, status, at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (room, number, round_.number, to_text(round_.deadline), int(offset.total_seconds()), status, to_text(at)),
         )
 
     async def queue(self, message: Outgoing, at: datetime) -> None:
         """Queue a message for delivery after commit; a key already queued is not queued again."""
-        await self._db.execute(
-            """INSERT OR IGNORE INTO outbox (key, room, kind, number, body, html, lines, payload, reply_to, mentions,
+        added = await self._db.execute(
+            """INSERT INTO outbox (key, room, kind, number, body, html, lines, payload, reply_to, mentions,
                    created_at, message_id)
-               VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (
                 message.key, message.room, message.kind, message.number, message.body, lines_to_json(message.lines),
                 json.dumps(message.payload, ensure_ascii=False) if message.payload is not None else None,
                 message.reply_to, json.dumps(list(message.mentions)), to_text(at), message_id(message.key),
             ),
         )
+        if added:
+            self.queued.append(message)
 
 
-def _round(row: aiosqlite.Row, stances: tuple[Stance, ...], expressions: tuple[Expression, ...]) -> Round:
+def _header(p: Proposal) -> tuple:
+    """What a decision may change in a proposal's own row."""
+    return p.state, p.locked_until, p.repealed_by, p.amended_by
+
+
+def _stance(row: Row) -> Stance:
+    return Stance(row["member"], Position(row["position"]), from_text(row["at"]), row["argument"])
+
+
+def _round(row: Row, stances: tuple[Stance, ...], expressions: tuple[Expression, ...]) -> Round:
+    counts = Tally(row["agree"] or 0, row["abstain"] or 0, row["disagree"] or 0, row["block"] or 0,
+                   row["unargued_block"] or 0)
     outcome = None
     if row["outcome"] is not None:
-        tally = Tally(row["agree"], row["abstain"], row["disagree"], row["block"], row["unargued_block"])
         outcome = Outcome(
-            State(row["outcome"]), Reason(row["reason"]), tally, row["members"],
+            State(row["outcome"]), Reason(row["reason"]), counts, row["members"],
             from_text(row["closed_at"]), bool(row["closed_offline"]),
         )
     return Round(
@@ -459,10 +540,11 @@ def _round(row: aiosqlite.Row, stances: tuple[Stance, ...], expressions: tuple[E
         stances=stances,
         outcome=outcome,
         expressions=expressions,
+        counts=counts,
     )
 
 
-def _outgoing(row: aiosqlite.Row) -> Outgoing:
+def _outgoing(row: Row) -> Outgoing:
     return Outgoing(
         key=row["key"],
         room=row["room"],

@@ -170,6 +170,8 @@ class ServiceMachine(RuleBasedStateMachine):
                 members = {e.member for e in round_.expressions}
                 replayed = {m: rules.standing_stance(m, round_.expressions) for m in members}
                 assert {s.member: s for s in round_.stances} == {m: s for m, s in replayed.items() if s}
+                # The running tally a vote keeps is the tally recounted from every position.
+                assert round_.counts == rules.tally(round_.stances, round_.rule)
                 assert proposal.state is not State.OPEN or round_.outcome is None
         # The history only grows, and no line of it changes.
         history = [row for number in numbers for row in await self.repository.history(ROOM, number)]

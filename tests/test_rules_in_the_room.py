@@ -279,3 +279,18 @@ async def test_history_gives_the_whole_trace(room):
                      "alice proposes it: Buy a kettle", "bob: disagree", "“too dear”", "bob: block",
                      "fay extends round 1 until", "round 1 closes: postponed"):
         assert expected in body, expected
+
+
+async def test_the_list_is_paginated_the_newest_first(room):
+    for number in range(1, 46):
+        await room.say("alice", f"!propose Item {number}")
+    [first] = await room.say("bob", "!list")
+    lines = first.body.splitlines()
+    assert "page 1 of 3" in lines[0] and lines[1].startswith("#45 Item 45: open, round 1")
+    assert len([line for line in lines if line.startswith("#")]) == 20 and lines[-1] == "More with !list 2."
+    [last] = await room.say("bob", "!liste 3")
+    assert [line.split()[0] for line in last.body.splitlines()[1:]] == [f"#{n}" for n in range(5, 0, -1)]
+    [refusal] = await room.say("bob", "!list 4")
+    assert "The last page is 3." in refusal.body
+    [refusal] = await room.say("bob", "!list two")
+    assert "'two' is not a page number." in refusal.body

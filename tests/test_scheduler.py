@@ -1,4 +1,4 @@
-"""APScheduler on the real clock: jobs come from the database, are rebuilt at start, and fire once."""
+"""APScheduler on the real clock: one job, at the earliest due time the database holds, set again at start."""
 
 from __future__ import annotations
 
@@ -44,14 +44,14 @@ async def test_a_round_closes_at_its_deadline_after_its_reminder(tmp_path, repos
     try:
         await service.handle(Incoming(ROOM, "alice", "!propose Kettle", "$p", utc_now()))
         deadline = datetime.fromisoformat(sender.sent[0].payload["deadline"])
-        assert scheduler.job_times() == {f"due/{ROOM}/1": deadline - timedelta(seconds=1)}
+        assert scheduler.next_time() == deadline - timedelta(seconds=1)  # the reminder first
         await asyncio.wait_for(sender.outcome.wait(), timeout=15)
         assert [m.kind for m in sender.sent] == [Kind.BALLOT, Kind.SEED, Kind.REMINDER, Kind.OUTCOME]
         assert "Not answered yet: alice, bob." in sender.sent[2].body
         assert sender.sent[3].payload["state"] == "adopted"
-        # Once the closing job has finished, the proposal has no job left.
+        # Once the closing job has finished, nothing is due any more: no job left.
         await asyncio.wait_for(job_done.wait(), timeout=5)
-        assert scheduler.job_times() == {}
+        assert scheduler.next_time() is None
     finally:
         scheduler.shutdown()
 
@@ -64,10 +64,10 @@ async def test_jobs_are_rebuilt_from_the_database_at_start(tmp_path, repository)
     # A new process: nothing scheduled until start() reads the open proposals.
     service = ConsentService(repository, config, COMMANDS, ConsoleRoom(), RecordingSender(), utc_now)
     scheduler = DueScheduler(service)
-    assert scheduler.job_times() == {}
+    assert scheduler.next_time() is None
     await scheduler.start()
     try:
-        assert scheduler.job_times() == {f"due/{ROOM}/1": opened + timedelta(hours=1)}
+        assert scheduler.next_time() == opened + timedelta(hours=1)
     finally:
         scheduler.shutdown()
 
@@ -89,7 +89,7 @@ async def test_a_deadline_missed_while_down_is_closed_at_start_and_said_so(tmp_p
         scheduler.shutdown()
 
 
-async def test_an_extension_moves_the_job(tmp_path, repository):
+async def test_an_extension_moves_the_due_time_and_the_job_wakes_at_the_earliest(tmp_path, repository):
     config = write_config(tmp_path, language="en", working_days_only=False, minimum_duration="1h", reminders=[],
                           facilitators=["fatima"])
     service = ConsentService(repository, config, COMMANDS, ConsoleRoom(), RecordingSender(), utc_now)
@@ -98,8 +98,12 @@ async def test_an_extension_moves_the_job(tmp_path, repository):
     try:
         now = utc_now()
         await service.handle(Incoming(ROOM, "alice", "!propose Kettle", "$p", now))
-        assert scheduler.job_times() == {f"due/{ROOM}/1": now + timedelta(hours=1)}
+        assert scheduler.next_time() == now + timedelta(hours=1)
         await service.handle(Incoming(ROOM, "fatima", "!extend #1 2h", "$e", now))
-        assert scheduler.job_times() == {f"due/{ROOM}/1": now + timedelta(hours=3)}
+        # One job for every proposal: it wakes at the earliest; at its run, nothing is due yet, and it is set
+        # again at the new deadline.
+        await service.handle(Incoming(ROOM, "alice", "!propose Paint", "$p2", now))
+        assert scheduler.next_time() == now + timedelta(hours=1)
+        assert await repository.due_now(now + timedelta(hours=1)) == [(ROOM, 2)]
     finally:
         scheduler.shutdown()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
@@ -102,6 +102,10 @@ class Tally:
             "unargued_block": self.unargued_block,
         }
 
+    def plus(self, field: str | None, count: int) -> Tally:
+        """This tally with ``count`` more (or fewer) under one of its fields (None: no change)."""
+        return self if field is None else replace(self, **{field: getattr(self, field) + count})
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -121,9 +125,14 @@ class Round:
     deadline: datetime
     version: int
     stances: tuple[Stance, ...] = ()
+    """The members' positions, as loaded: every member's (a whole proposal), or only the acting member's (a
+    decision about one member, which costs the same whatever the room's size)."""
     outcome: Outcome | None = None
     expressions: tuple[Expression, ...] = ()
-    """What members said in this round and still stands (not taken back by its author), in arrival order."""
+    """What members said in this round and still stands (not taken back by its author), in arrival order;
+    loaded like ``stances``."""
+    counts: Tally = Tally()
+    """The running tally of every member's position, kept by each change: what the round decides on."""
 
     def stance_of(self, member: str) -> Stance | None:
         return next((s for s in self.stances if s.member == member), None)
@@ -152,6 +161,8 @@ class Proposal:
     """The challenges of this decision not decided yet (meanwhile it stays in force)."""
     repealed_by: int | None = None
     amended_by: tuple[int, ...] = ()
+    loaded_for: str | None = None
+    """Set when only this member's positions were loaded (a decision about them alone)."""
 
     @property
     def current_round(self) -> Round:
@@ -163,6 +174,17 @@ class Proposal:
         if self.amended_by:
             return self.versions[-1]
         return self.versions[self.current_round.version - 1]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A proposal in a list: what one line of ``!list`` says."""
+
+    number: int
+    title: str
+    state: State
+    round: int
+    deadline: datetime
 
 
 class Action(StrEnum):

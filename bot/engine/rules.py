@@ -75,6 +75,13 @@ def is_latest(expression: Expression, expressions: tuple[Expression, ...]) -> bo
     return not any(e.member == expression.member and e.at > expression.at for e in expressions)
 
 
+def owes_argument(round_: Round, member: str) -> bool:
+    """Whether this member's block still needs an argument (consent rounds only): O(1) in the room."""
+    stance = round_.stance_of(member)
+    return (round_.rule is Rule.CONSENT and stance is not None and stance.position is Position.BLOCK
+            and not is_argued(stance.argument))
+
+
 def owing_argument(round_: Round) -> list[str]:
     """Members whose block is not argued yet: the bot asks them for an argument.
 
@@ -96,23 +103,27 @@ def not_answered(round_: Round, members: set[str]) -> list[str]:
     return sorted(members - answered)
 
 
+def counted_as(stance: Stance | None, rule: Rule) -> str | None:
+    """Under which count a position falls. In a consent round a block without argument is counted apart (it
+    does not block); in a majority round every block is a vote against, argued or not."""
+    if stance is None:
+        return None
+    if rule is Rule.CONSENT and stance.position is Position.BLOCK and not is_argued(stance.argument):
+        return "unargued_block"
+    return stance.position.value
+
+
 def tally(stances: tuple[Stance, ...], rule: Rule = Rule.CONSENT) -> Tally:
-    """The counts of each position. In a consent round a block without argument is counted apart (it does
-    not block); in a majority round every block is a vote against, argued or not."""
-    counts = {p: 0 for p in Position}
-    unargued = 0
+    """The counts of each position, recounted from every stance."""
+    counted = Tally()
     for stance in stances:
-        if rule is Rule.CONSENT and stance.position is Position.BLOCK and not is_argued(stance.argument):
-            unargued += 1
-        else:
-            counts[stance.position] += 1
-    return Tally(
-        agree=counts[Position.AGREE],
-        abstain=counts[Position.ABSTAIN],
-        disagree=counts[Position.DISAGREE],
-        block=counts[Position.BLOCK],
-        unargued_block=unargued,
-    )
+        counted = counted.plus(counted_as(stance, rule), 1)
+    return counted
+
+
+def recount(counts: Tally, before: Stance | None, after: Stance | None, rule: Rule) -> Tally:
+    """The running tally once one member's position changed from ``before`` to ``after``: O(1) in the room."""
+    return counts.plus(counted_as(before, rule), -1).plus(counted_as(after, rule), 1)
 
 
 def round_deadline(opened_at: datetime, code: SocialCode, asked: timedelta | None = None) -> datetime:
@@ -141,9 +152,9 @@ def quorum_reached(answered: int, members: int, code: SocialCode) -> bool:
     return members > 0 and Fraction(answered, members) >= code.quorum
 
 
-def consent_outcome(stances: tuple[Stance, ...]) -> tuple[State, Reason]:
+def consent_outcome(counted: Tally) -> tuple[State, Reason]:
     """Consent: no valid block at the deadline means adopted (silence is consent); a valid block postpones."""
-    if any(is_valid_block(s) for s in stances):
+    if counted.block > 0:
         return State.POSTPONED, Reason.VALID_BLOCK
     return State.ADOPTED, Reason.NO_VALID_BLOCK
 
@@ -161,13 +172,13 @@ def majority_outcome(counted: Tally, code: SocialCode) -> tuple[State, Reason]:
 
 
 def round_outcome(round_: Round, members: int, closed_at: datetime, code: SocialCode, offline: bool) -> Outcome:
-    """Outcome at the deadline: quorum first, then the round's rule, on positions taken before the deadline."""
-    stances = tuple(s for s in round_.stances if s.at <= round_.deadline)
-    counted = tally(stances, round_.rule)
+    """Outcome at the deadline: quorum first, then the round's rule, on the positions taken before it (no
+    position is taken after: the deadline refuses it, so the running tally is the tally at the deadline)."""
+    counted = round_.counts
     if not quorum_reached(counted.answered, members, code):
         state, reason = State.POSTPONED, Reason.NO_QUORUM
     elif round_.rule is Rule.CONSENT:
-        state, reason = consent_outcome(stances)
+        state, reason = consent_outcome(counted)
     else:
         state, reason = majority_outcome(counted, code)
     return Outcome(state, reason, counted, members, closed_at, offline)

@@ -90,13 +90,14 @@ def _restand(proposal: Proposal, round_: Round, member: str, at: datetime, add: 
     expressions = tuple(e for e in round_.expressions if e.event != remove) + ((add,) if add else ())
     after = rules.standing_stance(member, expressions)
     stances = tuple(s for s in round_.stances if s.member != member) + ((after,) if after else ())
+    counts = rules.recount(round_.counts, before, after, round_.rule)
     changes: tuple[Change, ...] = ()
     if after != before:
         if after is None:
             changes = (Change(Action.POSITION_WITHDRAWN, member, at, round_.number),)
         else:
             changes = (Change(Action.POSITION, member, at, round_.number, after.position, after.argument),)
-    updated = _with_round(proposal, replace(round_, stances=stances, expressions=expressions))
+    updated = _with_round(proposal, replace(round_, stances=stances, expressions=expressions, counts=counts))
     return Step(updated, changes, expressed=(add,) if add else (), retracted=((remove, at),) if remove else ())
 
 

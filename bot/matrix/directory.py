@@ -24,6 +24,14 @@ class MatrixDirectory:
         joined = set(matrix_room.users) - set(matrix_room.invited_users)
         return joined - {self._client.user_id}
 
+    async def count(self, room: str) -> int:
+        """How many members (without building their set: it is asked for on every vote)."""
+        matrix_room = self._client.rooms.get(room)
+        if matrix_room is None:
+            return 0
+        joined = len(matrix_room.users) - len(matrix_room.invited_users)
+        return joined - (1 if self._client.user_id in matrix_room.users else 0)
+
     async def is_facilitator(self, room: str, member: str) -> bool:
         matrix_room = self._client.rooms.get(room)
         if matrix_room is None:

@@ -34,6 +34,12 @@ class MattermostDirectory:
         self._members[room] = (time.monotonic(), humans)
         return set(humans)
 
+    async def count(self, room: str) -> int:
+        cached = self._members.get(room)
+        if cached and time.monotonic() - cached[0] < MEMBERS_TTL:
+            return len(cached[1])
+        return len(await self.members(room))
+
     async def is_facilitator(self, room: str, member: str) -> bool:
         at = self._facilitators.get((room, member))
         if at is not None and time.monotonic() - at < FACILITATOR_TTL:
