@@ -53,6 +53,9 @@ class Command:
     takes_reference: bool = True
     """Whether a ``#N`` right after the verb names a proposal (not for !propose: "!propose #3 Revise #3" is a
     title)."""
+    needs: frozenset[str] = frozenset()
+    """What the handler asks the platform's directory ("facilitator", "members"): asked before the decision's
+    transaction opens, since on some platforms it is a request over the network."""
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,12 @@ class Registry:
         self.reply_handler = handler
         return handler
 
-    def command(self, verb: str, *aliases: str, usage: str, summary: str,
-                takes_reference: bool = True) -> Callable[[Handler], Handler]:
+    def command(self, verb: str, *aliases: str, usage: str, summary: str, takes_reference: bool = True,
+                needs: frozenset[str] = frozenset()) -> Callable[[Handler], Handler]:
         """Declare a command; an alias may be two words ("pas d'accord"), matched as one."""
 
         def register(handler: Handler) -> Handler:
-            command = Command(verb, aliases, usage, summary, handler, takes_reference)
+            command = Command(verb, aliases, usage, summary, handler, takes_reference, needs)
             for name in (verb, *aliases):
                 key = normalize(name)
                 if key in self._by_name:

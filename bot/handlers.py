@@ -22,6 +22,8 @@ COMMANDS = Registry()
 
 MAX_TITLE = 200
 MAX_TEXT = 8000
+FACILITATOR = frozenset({"facilitator"})
+MEMBERS = frozenset({"members"})
 PAGE = 20
 """Proposals a !list page shows."""
 MAX_ARGUMENT = 1000
@@ -162,15 +164,15 @@ async def unvote(ctx: Context) -> None:
         await ctx.say(Kind.ACK, render.ack(proposal, ctx.sender, ctx.m), proposal)
 
 
-@COMMANDS.command("status", "statut", usage=N_("!status [#N]"), summary=N_("show a proposal, its tally and positions"))
+@COMMANDS.command("status", "statut", usage=N_("!status [#N]"), summary=N_("show a proposal, its tally and positions"),
+                  needs=MEMBERS)
 async def status(ctx: Context) -> None:
     if ctx.reference is None and len(await ctx.tx.numbers(ctx.room, (State.OPEN,))) != 1:
         await _list(ctx)
         return
     proposal = await ctx.proposal()
-    members = len(await ctx.participants(proposal))
-    await ctx.say(Kind.STATUS, render.status(proposal, members, ctx.m, ctx.settings.code, ctx.now),
-                  proposal)
+    await ctx.say(Kind.STATUS, render.status(proposal, ctx.participation(proposal), ctx.m, ctx.settings.code,
+                                             ctx.now), proposal)
 
 
 @COMMANDS.command("list", "liste", usage=N_("!list [page]"),
@@ -194,7 +196,8 @@ async def _list(ctx: Context, page: int = 1) -> None:
                                             "on the next lines"),
                   summary=N_("open the next round after a postponement, or after a rejection once its lock has "
                              "passed (proposer or facilitator); 'consent' alone on the line keeps a consent round "
-                             "where a majority round is due (facilitator)"))
+                             "where a majority round is due (facilitator)"),
+                  needs=FACILITATOR)
 async def round_(ctx: Context) -> None:
     proposal = await ctx.proposal(State.POSTPONED, State.REJECTED)
     # The keyword is alone on the command's line; an amended text follows on the next lines, so that a text
@@ -204,27 +207,27 @@ async def round_(ctx: Context) -> None:
     text = rest if consent_instead else ctx.arguments
     _check_text(ctx, text)
     step = transitions.open_next_round(
-        proposal, ctx.sender, await ctx.is_facilitator(), ctx.now, ctx.settings.code, text, consent_instead
+        proposal, ctx.sender, ctx.facilitator, ctx.now, ctx.settings.code, text, consent_instead
     )
     proposal = await ctx.save(step)
     await _announce(ctx, proposal)
 
 
 @COMMANDS.command("amend", "amender", usage=N_("!amend [#N] <new text>"),
-                  summary=N_("amend the text between rounds (proposer or facilitator)"))
+                  summary=N_("amend the text between rounds (proposer or facilitator)"), needs=FACILITATOR)
 async def amend(ctx: Context) -> None:
     proposal = await ctx.proposal(State.POSTPONED, State.REJECTED)
     _check_text(ctx, ctx.arguments)
-    step = transitions.amend(proposal, ctx.sender, await ctx.is_facilitator(), ctx.arguments, ctx.now)
+    step = transitions.amend(proposal, ctx.sender, ctx.facilitator, ctx.arguments, ctx.now)
     proposal = await ctx.save(step)
     await ctx.say(Kind.ANNOUNCEMENT, render.amended(proposal, ctx.sender, ctx.m), proposal)
 
 
 @COMMANDS.command("withdraw", "retirer", usage=N_("!withdraw [#N]"),
-                  summary=N_("withdraw a proposal that is not decided (proposer or facilitator)"))
+                  summary=N_("withdraw a proposal that is not decided (proposer or facilitator)"), needs=FACILITATOR)
 async def withdraw(ctx: Context) -> None:
     proposal = await ctx.proposal(State.OPEN, State.POSTPONED)
-    step = transitions.withdraw_proposal(proposal, ctx.sender, await ctx.is_facilitator(), ctx.now)
+    step = transitions.withdraw_proposal(proposal, ctx.sender, ctx.facilitator, ctx.now)
     proposal = await ctx.save(step)
     await ctx.say(Kind.ANNOUNCEMENT, Text().line(ctx.m._("Proposal #{number} ({title}) is withdrawn by {member}."),
                                                  number=proposal.number, title=proposal.title,
@@ -262,7 +265,7 @@ async def challenge(ctx: Context) -> None:
 
 
 @COMMANDS.command("extend", "prolonger", usage=N_("!extend #N <duration, e.g. 24h or 2d>"),
-                  summary=N_("extend a round's deadline, in working time (facilitator)"))
+                  summary=N_("extend a round's deadline, in working time (facilitator)"), needs=FACILITATOR)
 async def extend(ctx: Context) -> None:
     proposal = await ctx.proposal()
     try:
@@ -271,7 +274,7 @@ async def extend(ctx: Context) -> None:
         raise ctx.fail("'{value}' is not a duration: write e.g. 24h or 2d.", value=excerpt(ctx.arguments)) from None
     if extension > MAX_ROUND:
         raise ctx.fail("An extension is at most {limit} days at a time.", limit=MAX_ROUND.days)
-    step = transitions.extend(proposal, ctx.sender, await ctx.is_facilitator(), extension, ctx.now, ctx.settings.code)
+    step = transitions.extend(proposal, ctx.sender, ctx.facilitator, extension, ctx.now, ctx.settings.code)
     proposal = await ctx.save(step)
     await ctx.say(Kind.ANNOUNCEMENT, Text().line(
         ctx.m._("Proposal #{number} ({title}): {member} extends the deadline to {deadline}. Reminders will go out "

@@ -90,6 +90,19 @@ def messages_for(settings: AssemblySettings) -> Messages:
     return Messages(settings.language, settings.code.calendar.zone)
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the platform's directory says for one event, asked before its transaction opens (on Mattermost it
+    may be a request over the network, which must never hold the database)."""
+
+    count: int
+    """How many members the room has."""
+    facilitator: bool | None = None
+    """Whether the sender facilitates the room, for the commands that need it."""
+    members: set[str] | None = None
+    """The room's members, for the commands that name them."""
+
+
 @dataclass
 class Context:
     """What a command handler works with, inside the transaction of its event."""
@@ -100,7 +113,7 @@ class Context:
     event_id: str
     now: datetime
     settings: AssemblySettings
-    directory: Directory
+    facts: Facts
     reference: int | None
     arguments: str
     reply_to: str | None = None
@@ -116,20 +129,18 @@ class Context:
     def fail(self, message: str, **params: object) -> CommandError:
         return CommandError(self.m._(message, **params))
 
-    async def is_facilitator(self) -> bool:
-        if self.sender in self.settings.facilitators:
-            return True
-        return await self.directory.is_facilitator(self.room, self.sender)
+    @property
+    def facilitator(self) -> bool:
+        """Whether the sender facilitates this room (asked for by the commands that need it)."""
+        assert self.facts.facilitator is not None, "declare needs=FACILITATOR on the command"
+        return self.facts.facilitator
 
-    async def participants(self, proposal: Proposal) -> set[str]:
-        return rules.participants(proposal.current_round, await self.directory.members(self.room))
-
-    async def participation(self, proposal: Proposal) -> int:
-        """The "m" of participation: the room's members and anyone who answered and has since left. For a
-        decision about one member (an acknowledgement), the room's size: it costs nothing per vote."""
-        if proposal.loaded_for is None:
-            return len(await self.participants(proposal))
-        return await self.directory.count(self.room)
+    def participation(self, proposal: Proposal) -> int:
+        """The "m" of participation: the room's members and anyone who answered and has since left — or, for
+        a decision about one member (an acknowledgement), the room's size: it costs nothing per vote."""
+        if self.facts.members is not None and proposal.loaded_for is None:
+            return len(rules.participants(proposal.current_round, self.facts.members))
+        return self.facts.count
 
     async def proposal(self, *candidates: State, member: str | None = None) -> Proposal:
         """The proposal named by #N or by the reply; else the only one in ``candidates`` states in this room.
@@ -167,7 +178,7 @@ class Context:
     async def say(self, kind: Kind, text: Text, proposal: Proposal | None = None, mentions: tuple[str, ...] = ()) -> None:
         payload: dict = {"kind": str(kind)}
         if proposal is not None:
-            payload = render.payload(kind, proposal, await self.participation(proposal), self.m)
+            payload = render.payload(kind, proposal, self.participation(proposal), self.m)
         self.outbox.append(
             Outgoing(self.next_key(), self.room, kind, tuple(text.lines), payload,
                      proposal.number if proposal else None, self.reply_to, mentions)
@@ -227,7 +238,7 @@ class ConsentService:
             reference = invocation.reference if invocation.reference is not None else incoming.about
             await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, reference,
                             invocation.arguments, invocation.command.handler, invocation.command.usage,
-                            replaces=incoming.replaces)
+                            replaces=incoming.replaces, needs=invocation.command.needs)
         elif incoming.about is not None and self.registry.reply_handler is not None:
             # Plain text in a ballot's thread: a block's argument, when its author owes one.
             await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, incoming.about,
@@ -251,15 +262,16 @@ class ConsentService:
         moderator's removal is recorded and announced, and the position stands until its owner changes it.
         """
         redaction = _cleaned(redaction)
+        count = await self.directory.count(redaction.room)
         async with self.repository.transaction() as tx:
             if await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
-                await self._remove(tx, redaction, self.config.for_room(redaction.room))
+                await self._remove(tx, redaction, self.config.for_room(redaction.room), count)
         await self.delivery.queued(tx.queued)
 
-    async def _remove(self, tx: Transaction, redaction: Redaction, settings: AssemblySettings) -> None:
+    async def _remove(self, tx: Transaction, redaction: Redaction, settings: AssemblySettings, count: int) -> None:
         ballot = await tx.ballot_number(redaction.room, redaction.removed)
         if ballot is not None:
-            await self._repost(tx, redaction, ballot, settings)
+            await self._repost(tx, redaction, ballot, settings, count)
             return
         found = await tx.expression_of(redaction.room, redaction.removed)
         if found is None:
@@ -275,9 +287,8 @@ class ConsentService:
             await tx.save(redaction.room, step, redaction.event_id)
             m = messages_for(settings)
             text = render.moderation(step.proposal, redaction.by, member, m)
-            members = rules.participants(step.proposal.current_round, await self.directory.members(redaction.room))
             await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.MODERATION, tuple(text.lines),
-                                    render.payload(Kind.MODERATION, step.proposal, len(members), m), number, None,
+                                    render.payload(Kind.MODERATION, step.proposal, count, m), number, None,
                                     (member,)), redaction.at)
             return
         try:
@@ -286,18 +297,18 @@ class ConsentService:
             return  # the deadline has passed: the position stands as it was at the deadline
         await tx.save(redaction.room, step, redaction.event_id)
 
-    async def _repost(self, tx: Transaction, redaction: Redaction, number: int, settings: AssemblySettings) -> None:
+    async def _repost(self, tx: Transaction, redaction: Redaction, number: int, settings: AssemblySettings,
+                      count: int) -> None:
         """A proposal's current ballot was removed from the room: while its round is open, it is posted again
         (the positions already taken stand, whatever reactions went with the old one)."""
         proposal = await tx.load(redaction.room, number)
         if proposal.state is not State.OPEN:
             return
         m = messages_for(settings)
-        members = len(rules.participants(proposal.current_round, await self.directory.members(redaction.room)))
         decision = await tx.load(redaction.room, proposal.challenges) if proposal.challenges else None
         text = render.ballot(proposal, m, settings.code, reposted=True, decision=decision)
         await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.BALLOT, tuple(text.lines),
-                                render.payload(Kind.BALLOT, proposal, members, m), number), redaction.at)
+                                render.payload(Kind.BALLOT, proposal, count, m), number), redaction.at)
         await tx.queue(Outgoing(f"{redaction.event_id}/1", redaction.room, Kind.SEED, number=number), redaction.at)
 
     async def not_an_assembly(self, incoming: Incoming) -> None:
@@ -332,14 +343,16 @@ class ConsentService:
         usage: str | None,
         in_reply: bool = True,
         replaces: str | None = None,
+        needs: frozenset[str] = frozenset(),
     ) -> None:
         """One event through one handler, in one transaction; a refusal rolls back all but the answer."""
         settings = self.config.for_room(room)
+        facts = await self._facts(room, sender, settings, needs)
         async with self.repository.transaction() as tx:
             if not await tx.claim_event(event_id, room, at, replaces):
                 log.info("event %s already handled", event_id)
                 return
-            ctx = Context(tx, room, sender, event_id, at, settings, self.directory, reference, arguments,
+            ctx = Context(tx, room, sender, event_id, at, settings, facts, reference, arguments,
                           reply_to=event_id if in_reply else None)
             try:
                 async with tx.savepoint():
@@ -357,6 +370,13 @@ class ConsentService:
             due = [await self._record_due(tx, room, proposal, settings) for proposal in ctx.touched.values()]
         await self._rescheduled(due)
         await self.delivery.queued(tx.queued)
+
+    async def _facts(self, room: str, sender: str, settings: AssemblySettings, needs: frozenset[str]) -> Facts:
+        facilitator = None
+        if "facilitator" in needs:
+            facilitator = sender in settings.facilitators or await self.directory.is_facilitator(room, sender)
+        members = await self.directory.members(room) if "members" in needs else None
+        return Facts(len(members) if members is not None else await self.directory.count(room), facilitator, members)
 
     @staticmethod
     async def _record_due(tx: Transaction, room: str, proposal: Proposal, settings: AssemblySettings
@@ -455,5 +475,5 @@ class ConsentService:
         return await self.delivery.deliver()
 
 
-__all__ = ["ConsentService", "Context", "Directory", "Incoming", "ReactionVote", "Redaction", "Sender",
+__all__ = ["ConsentService", "Context", "Directory", "Facts", "Incoming", "ReactionVote", "Redaction", "Sender",
            "messages_for"]
