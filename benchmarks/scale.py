@@ -24,10 +24,10 @@ import yaml
 
 from benchmarks.reference import ReferenceVotes
 from bot.config import load_config
-from bot.console import ROOM, Console, ConsoleRoom, ConsoleSender, SimulatedClock
-from bot.handlers import COMMANDS
-from bot.scheduler import DueScheduler
-from bot.service import ConsentService
+from bot.console import Console, ConsoleRoom, ConsoleSender, SimulatedClock
+from bot.app.handlers import COMMANDS
+from bot.app.scheduler import DueScheduler
+from bot.app.service import ConsentService
 from storage.repository import Repository
 
 START = datetime(2027, 6, 8, 8, 0, tzinfo=timezone.utc)

@@ -24,9 +24,10 @@ import yaml
 from bot.config import load_config
 from bot.console import ConsoleRoom
 from bot.engine.calendar import WorkingCalendar, working_deadline
-from bot.handlers import COMMANDS
-from bot.outgoing import Outgoing
-from bot.service import ConsentService, Incoming
+from bot.app.handlers import COMMANDS
+from bot.messages.outgoing import Outgoing
+from bot.app.ports import Incoming
+from bot.app.service import ConsentService
 from storage.repository import Repository
 
 ROOM = "!bench:test"

@@ -19,10 +19,11 @@ from typing import TextIO
 
 from bot.config import Config
 from bot.durations import MAX_ADVANCE, parse_duration
-from bot.handlers import COMMANDS
-from bot.outgoing import Kind, Outgoing
-from bot.sanitize import clean
-from bot.service import ConsentService, Incoming
+from bot.app.handlers import COMMANDS
+from bot.messages.outgoing import Kind, Outgoing
+from bot.messages.sanitize import clean
+from bot.app.ports import Incoming
+from bot.app.service import ConsentService
 from storage.repository import Repository
 
 ROOM = "console"

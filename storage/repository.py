@@ -31,7 +31,7 @@ from bot.engine.model import (
     Tally,
 )
 from bot.engine.rules import tally
-from bot.outgoing import Kind, Line, Outgoing, lines_from_json, lines_to_json, message_id
+from bot.messages.outgoing import Kind, Line, Outgoing, lines_from_json, lines_to_json, message_id
 from storage.database import Database, Row, SqliteDatabase
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,10 @@ import yaml
 
 from bot.config import Config, load_config
 from bot.console import ConsoleRoom
-from bot.handlers import COMMANDS
-from bot.outgoing import Kind, Outgoing
-from bot.service import ConsentService, Incoming
+from bot.app.handlers import COMMANDS
+from bot.messages.outgoing import Kind, Outgoing
+from bot.app.ports import Incoming
+from bot.app.service import ConsentService
 from storage.repository import Repository
 
 ROOM = "!room:test"

@@ -26,10 +26,11 @@ from bot.config import default_config
 from bot.console import ConsoleRoom
 from bot.engine import rules
 from bot.engine.model import Position, State
-from bot.handlers import COMMANDS
-from bot.outgoing import Kind
-from bot.sanitize import clean
-from bot.service import ConsentService, Incoming, ReactionVote, Redaction
+from bot.app.handlers import COMMANDS
+from bot.messages.outgoing import Kind
+from bot.messages.sanitize import clean
+from bot.app.ports import Incoming, ReactionVote, Redaction
+from bot.app.service import ConsentService
 from storage.repository import Repository
 from tests.conftest import Clock, RecordingSender
 

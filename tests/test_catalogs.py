@@ -27,7 +27,7 @@ from babel.messages.catalog import Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import DOMAIN, LANGUAGES, Messages
+from bot.messages.i18n import DOMAIN, LANGUAGES, Messages
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "bot" / "locale"
@@ -116,7 +116,7 @@ def test_translations_keep_the_placeholders(language: str) -> None:
 
 def test_french_command_names_are_french_aliases_of_the_same_command() -> None:
     """A `!verb` in a French message is a French alias the bot knows, for the command the English names."""
-    from bot.handlers import COMMANDS
+    from bot.app.handlers import COMMANDS
 
     command_word = re.compile(r"!(\w+)")
     wrong = []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Registry, UnknownCommand, normalize
-from bot.handlers import COMMANDS
+from bot.app.commands import Registry, UnknownCommand, normalize
+from bot.app.handlers import COMMANDS
 
 
 @pytest.mark.parametrize("typed", ["!Désaccord", "!desaccord", "!DESACCORD", "!disagree", "!DisAgree"])

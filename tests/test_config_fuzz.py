@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot.config import ASSEMBLY_DEFAULTS, Config, ConfigError, load_config
-from bot.outgoing import Kind, Outgoing
+from bot.messages.outgoing import Kind, Outgoing
 from storage.repository import Repository
 from tests.conftest import TUESDAY, Clock, make_assembly
 

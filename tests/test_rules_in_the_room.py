@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.outgoing import Kind
+from bot.messages.outgoing import Kind
 from tests.conftest import ROOM, TUESDAY, Assembly, Clock, make_assembly, write_config
 
 FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")

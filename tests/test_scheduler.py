@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from apscheduler.events import EVENT_JOB_EXECUTED
 
 from bot.console import ConsoleRoom
-from bot.handlers import COMMANDS
-from bot.outgoing import Kind, Outgoing
-from bot.scheduler import DueScheduler, utc_now
-from bot.service import ConsentService, Incoming
+from bot.app.handlers import COMMANDS
+from bot.messages.outgoing import Kind, Outgoing
+from bot.app.scheduler import DueScheduler, utc_now
+from bot.app.ports import Incoming
+from bot.app.service import ConsentService
 from tests.conftest import ROOM, Clock, RecordingSender, write_config
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.engine.model import Position
-from bot.outgoing import Kind, Undeliverable
+from bot.messages.outgoing import Kind, Undeliverable
 from bot.matrix.sender import contents
-from bot.service import Incoming, ReactionVote, Redaction
+from bot.app.ports import Incoming, ReactionVote, Redaction
 from tests.conftest import ROOM, TUESDAY, Assembly, Clock, RecordingSender, make_assembly
 
 FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")

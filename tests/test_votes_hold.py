@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from bot.engine.model import Position
 from bot.matrix.sender import MAX_CONTENT_BYTES, contents
-from bot.outgoing import Kind, Line, Mention, Outgoing
-from bot.service import Incoming, ReactionVote, Redaction
+from bot.messages.outgoing import Kind, Line, Mention, Outgoing
+from bot.app.ports import Incoming, ReactionVote, Redaction
 from tests.conftest import ROOM, TUESDAY, Assembly, Clock, RecordingSender, make_assembly
 from tests.polling import until
 

@@ -10,7 +10,7 @@
   handled in the order the homeserver received them.
 - A position's instant is when the member sent it (``origin_server_ts``, never
   later than its arrival): an older event handled late never undoes a newer one.
-- The bot's messages are sent by a background task (bot.delivery): reading
+- The bot's messages are sent by a background task (bot.app.delivery): reading
   events never waits on a throttled or unreachable homeserver. The bot
   recognises its own messages in the sync (their transaction id), so votes on a
   ballot count even before the sender's bookkeeping.
@@ -52,15 +52,17 @@ from nio import (
 from nio.api import MessageDirection, RelationshipType
 
 from bot.config import Config, MatrixSettings
-from bot.handlers import COMMANDS
+from bot.app.handlers import COMMANDS
 from bot.matrix import events
 from bot.matrix.directory import MatrixDirectory
 from bot.matrix.sender import MatrixSender
-from bot.outgoing import Kind, Outgoing
+from bot.messages.outgoing import Kind, Outgoing
 from bot.reactions import position_of
-from bot.render import Text
-from bot.scheduler import DueScheduler, utc_now
-from bot.service import ConsentService, Incoming, ReactionVote, Redaction, messages_for
+from bot.messages.render import Text
+from bot.app.scheduler import DueScheduler, utc_now
+from bot.app.context import messages_for
+from bot.app.ports import Incoming, ReactionVote, Redaction
+from bot.app.service import ConsentService
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from typing import Any
 from nio import AsyncClient, RoomSendError
 
 from bot.engine.model import Position
-from bot.outgoing import Kind, Line, Mention, Outgoing, Undeliverable, part_key
-from bot.splitting import split
+from bot.messages.outgoing import Kind, Line, Mention, Outgoing, Undeliverable, part_key
+from bot.messages.splitting import split
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class SendFailed(Exception):
 
 
 def transaction_id(key: str) -> str:
-    """32 hex characters of the key's SHA-256: its first 26 are the message id (bot.outgoing.message_id)."""
+    """32 hex characters of the key's SHA-256: its first 26 are the message id (bot.messages.outgoing.message_id)."""
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

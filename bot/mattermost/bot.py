@@ -36,14 +36,15 @@ from datetime import datetime
 import aiohttp
 
 from bot.config import Config, MattermostSettings
-from bot.handlers import COMMANDS
+from bot.app.handlers import COMMANDS
 from bot.mattermost import events
 from bot.mattermost.client import SINCE_LIMIT, MattermostApiError, MattermostClient
 from bot.mattermost.directory import MattermostDirectory
 from bot.mattermost.sender import MESSAGE_ID_PROP, MattermostSender
 from bot.reactions import normalize_emoji_name, position_of
-from bot.scheduler import DueScheduler, utc_now
-from bot.service import ConsentService, Incoming, ReactionVote, Redaction
+from bot.app.scheduler import DueScheduler, utc_now
+from bot.app.ports import Incoming, ReactionVote, Redaction
+from bot.app.service import ConsentService
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)

@@ -30,9 +30,9 @@ from collections.abc import Callable
 from bot.engine.model import Position
 from bot.mattermost.client import MattermostApiError, MattermostClient
 from bot.mattermost.directory import MattermostDirectory
-from bot.outgoing import Kind, Line, Mention, Outgoing, Undeliverable, message_id, part_key
-from bot.render import WORD_JOINER
-from bot.splitting import split
+from bot.messages.outgoing import Kind, Line, Mention, Outgoing, Undeliverable, message_id, part_key
+from bot.messages.render import WORD_JOINER
+from bot.messages.splitting import split
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
 
-from bot.outgoing import Kind, Outgoing, Undeliverable
+from bot.app.ports import Sender
+from bot.messages.outgoing import Kind, Outgoing, Undeliverable
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -29,11 +29,6 @@ log = logging.getLogger(__name__)
 RETRY_START, RETRY_MAX = 0.5, 5.0
 """Seconds between delivery attempts while a room is held up: short, so that an outcome goes out within
 seconds of the platform's return; a failed attempt costs one request."""
-
-
-class Sender(Protocol):
-    async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
-        """Post a message (threaded under ``ballot_id`` when given); return the platform's id for it."""
 
 
 class Delivery:

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from bot.service import ConsentService
+from bot.app.service import ConsentService
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from bot.outgoing import Line, Mention, Segment
+from bot.messages.outgoing import Line, Mention, Segment
 
 Cost = Callable[[Line], int]
 NEAR = 200

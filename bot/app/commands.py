@@ -1,7 +1,7 @@
 """The command language: a declarative registry of verbs, aliases, usage lines and handlers.
 
 Commands are declared where they are handled (``@registry.command`` in
-``bot/handlers.py``), so the registry reads as the list of what the bot
+``bot/app/handlers.py``), so the registry reads as the list of what the bot
 understands. Accents, case and apostrophes are ignored in verbs: ``!Désaccord``,
 ``!d'accord`` and ``!DACCORD`` all work.
 """
@@ -12,27 +12,14 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from bot.app.context import MAX_REFERENCE, Context
 from bot.engine.model import Position
-
-if TYPE_CHECKING:
-    from bot.service import Context
 
 PREFIX = "!"
 REFERENCE = re.compile(r"#(\d+)\b")
-MAX_REFERENCE = 999_999_999
-"""No room will ever hold more proposals: a larger #N (even of thousands of digits) is "no such proposal"."""
 
-Handler = Callable[["Context"], Awaitable[None]]
-
-
-class CommandError(Exception):
-    """A user-facing failure: ``message`` is for the member, already in their language."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+Handler = Callable[[Context], Awaitable[None]]
 
 
 def normalize(word: str) -> str:

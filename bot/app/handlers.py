@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import render
-from bot.commands import Registry, normalize
+from bot.messages import render
+from bot.app.commands import Registry, normalize
 from bot.durations import MAX_ROUND, parse_duration
 from bot.engine import rules, transitions
 from bot.engine.model import Position, Proposal, RuleViolation, State, Step
-from bot.i18n import N_
-from bot.outgoing import Kind, Mention, Outgoing
-from bot.render import Text
-from bot.sanitize import excerpt
-from bot.service import Context
+from bot.messages.i18n import N_
+from bot.messages.outgoing import Kind, Mention, Outgoing
+from bot.messages.render import Text
+from bot.messages.sanitize import excerpt
+from bot.app.context import Context
 
 COMMANDS = Registry()
 
@@ -113,8 +113,8 @@ async def _counts(ctx: Context, step: Step, answer: bool) -> bool:
         return True
     if answer:
         stance = round_.stance_of(ctx.sender)
-        await ctx.say(Kind.ERROR, render.refusal(RuleViolation("superseded", position=stance and stance.position),
-                                                 ctx.m, None), step.proposal)
+        superseded = RuleViolation("superseded", position=stance and stance.position)
+        await ctx.say(Kind.ERROR, render.refusal(render.violation(superseded, ctx.m), ctx.m, None), step.proposal)
     return False
 
 

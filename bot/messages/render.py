@@ -16,11 +16,11 @@ from typing import Any
 
 from babel.dates import format_timedelta
 
-from bot.commands import CommandError
 from bot.engine import rules
-from bot.engine.model import Action, Position, Proposal, Reason, Round, Rule, SocialCode, State, Summary
-from bot.i18n import N_, Messages
-from bot.outgoing import Kind, Line, Mention, Segment, plain_text
+from bot.engine.model import (Action, Position, Proposal, Reason, Round, Rule, RuleViolation, SocialCode, State,
+                              Summary)
+from bot.messages.i18n import N_, Messages
+from bot.messages.outgoing import Kind, Line, Mention, Segment, plain_text
 
 ROOM_PINGS = re.compile(r"@(room|channel|here|all|everyone)\b", re.IGNORECASE)
 WORD_JOINER = "\u2060"
@@ -518,25 +518,26 @@ VIOLATIONS = {
 }
 
 
-def refusal(failure: Exception, m: Messages, usage: str | None) -> Text:
+def violation(failure: RuleViolation, m: Messages) -> str:
+    """What a rule the action broke says, in the member's language."""
+    params = {}
+    for key, value in failure.params.items():
+        if isinstance(value, datetime):
+            params[key] = m.when(value)
+        elif isinstance(value, State):
+            params[key] = m._(STATE_LABELS[value])
+        elif isinstance(value, Position):
+            params[key] = position_label(value, m)
+        elif isinstance(value, timedelta):
+            params[key] = _span(value, m)
+        elif value is None:
+            params[key] = m._("no position")
+        else:
+            params[key] = value
+    return m._(VIOLATIONS[failure.code], **params)
+
+
+def refusal(message: str, m: Messages, usage: str | None) -> Text:
     """A one-line answer to a mistake or a refused action, with the command's usage line."""
-    if isinstance(failure, CommandError):
-        message = failure.message
-    else:
-        params = {}
-        for key, value in failure.params.items():
-            if isinstance(value, datetime):
-                params[key] = m.when(value)
-            elif isinstance(value, State):
-                params[key] = m._(STATE_LABELS[value])
-            elif isinstance(value, Position):
-                params[key] = position_label(value, m)
-            elif isinstance(value, timedelta):
-                params[key] = _span(value, m)
-            elif value is None:
-                params[key] = m._("no position")
-            else:
-                params[key] = value
-        message = m._(VIOLATIONS[failure.code], **params)
     text = Text().line("{message}", message=message)
     return text.line(m._("Usage: {usage}"), usage=m._(usage)) if usage else text

@@ -1,0 +1,135 @@
+"""What a command handler works with: the event, the facts the platform gave before the transaction, and the
+transaction itself; and the one error type whose message is for the member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.config import AssemblySettings
+from bot.engine import rules
+from bot.engine.model import Action, Proposal, State, Step
+from bot.messages import render
+from bot.messages.i18n import Messages
+from bot.messages.outgoing import Kind, Outgoing
+from bot.messages.render import Text
+from storage.repository import Transaction
+
+MAX_REFERENCE = 999_999_999
+"""No room will ever hold more proposals: a larger #N (even of thousands of digits) is "no such proposal"."""
+
+
+class CommandError(Exception):
+    """A user-facing failure: ``message`` is for the member, already in their language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+VOTES = {Action.POSITION, Action.POSITION_WITHDRAWN, Action.REMOVED_BY_MODERATOR}
+"""Changes that never move a due time: a vote costs no reckoning of the clock."""
+
+
+def messages_for(settings: AssemblySettings) -> Messages:
+    return Messages(settings.language, settings.code.calendar.zone)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the platform's directory says for one event, asked before its transaction opens (on Mattermost it
+    may be a request over the network, which must never hold the database)."""
+
+    count: int
+    """How many members the room has."""
+    facilitator: bool | None = None
+    """Whether the sender facilitates the room, for the commands that need it."""
+    members: set[str] | None = None
+    """The room's members, for the commands that name them."""
+
+
+@dataclass
+class Context:
+    """What a command handler works with, inside the transaction of its event."""
+
+    tx: Transaction
+    room: str
+    sender: str
+    event_id: str
+    now: datetime
+    settings: AssemblySettings
+    facts: Facts
+    reference: int | None
+    arguments: str
+    reply_to: str | None = None
+    """The event the answers reply to (a command); None for reactions, which cannot be replied to."""
+    outbox: list[Outgoing] = field(default_factory=list)
+    touched: dict[int, Proposal] = field(default_factory=dict)
+    """The proposals whose due time (a reminder, a close) this event may have changed, as it left them."""
+
+    @property
+    def m(self) -> Messages:
+        return messages_for(self.settings)
+
+    def fail(self, message: str, **params: object) -> CommandError:
+        return CommandError(self.m._(message, **params))
+
+    @property
+    def facilitator(self) -> bool:
+        """Whether the sender facilitates this room (asked for by the commands that need it)."""
+        assert self.facts.facilitator is not None, "declare needs=FACILITATOR on the command"
+        return self.facts.facilitator
+
+    def participation(self, proposal: Proposal) -> int:
+        """The "m" of participation: the room's members and anyone who answered and has since left — or, for
+        a decision about one member (an acknowledgement), the room's size: it costs nothing per vote."""
+        if self.facts.members is not None and proposal.loaded_for is None:
+            return len(rules.participants(proposal.current_round, self.facts.members))
+        return self.facts.count
+
+    async def proposal(self, *candidates: State, member: str | None = None) -> Proposal:
+        """The proposal named by #N or by the reply; else the only one in ``candidates`` states in this room.
+
+        With ``member``, only that member's positions are loaded (a decision about them alone).
+        """
+        number = self.reference
+        if number is None:
+            numbers = await self.tx.numbers(self.room, candidates or (State.OPEN,))
+            if not numbers and not candidates:
+                postponed = await self.tx.numbers(self.room, (State.POSTPONED,))
+                if postponed:
+                    raise self.fail("No proposal is open in this room; postponed: {numbers} (see !list).",
+                                    numbers=", ".join(f"#{n}" for n in postponed))
+                raise self.fail("No proposal is open in this room (see !list).")
+            if len(numbers) != 1:
+                raise self.fail("Which proposal? Name it with #N (see !list).")
+            number = numbers[0]
+        if number > MAX_REFERENCE:
+            raise self.fail("There is no such proposal in this room (see !list).")
+        if member is None:
+            proposal = await self.tx.load(self.room, number)
+        else:
+            proposal = await self.tx.load_for(self.room, number, member)
+        if proposal is None:
+            raise self.fail("There is no proposal #{number} in this room.", number=number)
+        return proposal
+
+    async def save(self, step: Step) -> Proposal:
+        await self.tx.save(self.room, step, self.event_id)
+        if any(change.action not in VOTES for change in step.changes):
+            self.touched[step.proposal.number] = step.proposal
+        return step.proposal
+
+    async def say(self, kind: Kind, text: Text, proposal: Proposal | None = None, mentions: tuple[str, ...] = ()) -> None:
+        payload: dict = {"kind": str(kind)}
+        if proposal is not None:
+            payload = render.payload(kind, proposal, self.participation(proposal), self.m)
+        self.outbox.append(
+            Outgoing(self.next_key(), self.room, kind, tuple(text.lines), payload,
+                     proposal.number if proposal else None, self.reply_to, mentions)
+        )
+
+    def next_key(self) -> str:
+        """The idempotency key of the next message this event causes: the same on every replay."""
+        return f"{self.event_id}/{len(self.outbox)}"
+

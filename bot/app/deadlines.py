@@ -1,0 +1,112 @@
+"""The clock's work: close a round when its deadline comes, send its reminders, and keep each proposal's next
+due time with the decisions that move it (the scheduler wakes up then; the database is the truth)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.app.context import messages_for
+from bot.app.delivery import Delivery
+from bot.app.ports import Directory
+from bot.config import AssemblySettings, Config
+from bot.engine import rules, transitions
+from bot.engine.due import CloseRound, SendReminder, due_work, next_due_at
+from bot.engine.model import Proposal, State
+from bot.messages import render
+from bot.messages.outgoing import Kind, Outgoing
+from storage.repository import Repository, Transaction
+
+
+async def record_due(tx: Transaction, room: str, proposal: Proposal, settings: AssemblySettings) -> datetime | None:
+    """Record when the clock next owes this proposal something (kept with every decision that moves it)."""
+    at = None
+    if proposal.state is State.OPEN:
+        done = await tx.reminders_done(room, proposal.number, proposal.current_round)
+        at = next_due_at(proposal, settings.code, done)
+    await tx.set_due(room, proposal.number, at)
+    return at
+
+
+async def rescheduled(on_change: Callable[[datetime], Awaitable[None]], due: list[datetime | None]) -> None:
+    """Tell the scheduler the earliest of the due times a transaction recorded."""
+    times = [at for at in due if at is not None]
+    if times:
+        await on_change(min(times))
+
+
+class Deadlines:
+    """The clock's work, as :class:`bot.app.service.ConsentService` does it."""
+
+    repository: Repository
+    config: Config
+    directory: Directory
+    delivery: Delivery
+    started_at: datetime
+    on_change: Callable[[datetime], Awaitable[None]]
+
+    async def next_due(self) -> tuple[datetime, str, int] | None:
+        """The earliest due work over every open proposal (the console's simulated clock steps to it)."""
+        return await self.repository.next_due()
+
+    async def record_missing_due_times(self) -> None:
+        """A register from before due times were recorded: reckon them once, at the first start."""
+        for room, number in await self.repository.without_due_time():
+            async with self.repository.transaction() as tx:
+                proposal = await tx.load_for(room, number, "")
+                await record_due(tx, room, proposal, self.config.for_room(room))
+
+    async def closing_due(self, room: str, number: int, now: datetime) -> bool:
+        """Whether the proposal's round is due to close at ``now`` (the platform is then read up to now first)."""
+        async with self.repository.transaction() as tx:
+            proposal = await tx.load(room, number)
+        return proposal is not None and proposal.state is State.OPEN and now >= proposal.current_round.deadline
+
+    async def run_due(self, room: str, number: int, now: datetime) -> None:
+        """Do what is due for one proposal at ``now``: close its round, or send its reminder."""
+        settings = self.config.for_room(room)
+        m = messages_for(settings)
+        room_members = await self.directory.members(room)  # asked before the transaction: it may be a request
+        async with self.repository.transaction() as tx:
+            proposal = await tx.load(room, number)
+            if proposal is None:
+                return
+            round_ = proposal.current_round
+            done = await tx.reminders_done(room, number, round_)
+            work = due_work(proposal, now, settings.code, done)
+            members = rules.participants(round_, room_members)
+            if isinstance(work, CloseRound):
+                offline = round_.deadline < self.started_at
+                closed = transitions.close_round(proposal, len(members), now, settings.code, offline)
+                await tx.save(room, closed, None)
+                revised = await self._revise(tx, room, closed.proposal, now)
+                text = render.outcome(closed.proposal, m, settings.code, revised)
+                kind, key, mentions = Kind.OUTCOME, f"outcome/{room}/{number}/{round_.number}", ()
+                proposal = closed.proposal
+            elif isinstance(work, SendReminder):
+                for skipped in work.skipped:
+                    await tx.record_reminder(room, number, round_, skipped, "skipped", now)
+                await tx.record_reminder(room, number, round_, work.offset, "sent", now)
+                text = render.reminder(proposal, members, now, m)
+                offset, deadline = int(work.offset.total_seconds()), int(round_.deadline.timestamp())
+                kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{deadline}/{offset}"
+                mentions = tuple(rules.not_answered(round_, members)) + tuple(rules.owing_argument(round_))
+            if work is not None:
+                message = Outgoing(key, room, kind, tuple(text.lines),
+                                   render.payload(kind, proposal, len(members), m), number, None, mentions)
+                await tx.queue(message, now)
+            due = await record_due(tx, room, proposal, settings)
+        await rescheduled(self.on_change, [due])
+        await self.delivery.queued(tx.queued)
+
+    @staticmethod
+    async def _revise(tx: Transaction, room: str, closed: Proposal, now: datetime) -> Proposal | None:
+        """An adopted challenge changes the decision it named (in the same transaction): the decision as revised."""
+        if closed.challenges is None or closed.state is not State.ADOPTED:
+            return None
+        decision = await tx.load(room, closed.challenges)
+        if decision is None:
+            return None
+        step = transitions.revise(decision, closed, now)
+        await tx.save(room, step, None)
+        return step.proposal

@@ -1,0 +1,217 @@
+"""Reading events: a member's message, reaction or removal, through its handler, in one transaction each.
+
+Each event is claimed by its platform id (the same event twice changes nothing), its text cleaned, the
+platform's directory asked what the handler needs before the transaction opens, then the handler decides
+with the rules engine, and the transaction stores the decision with the messages it queues and the
+proposal's next due time — all or nothing. A refusal rolls back all but the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime
+
+from bot.app.commands import Registry, UnknownCommand
+from bot.app.context import MAX_REFERENCE, CommandError, Context, Facts, messages_for
+from bot.app.deadlines import record_due, rescheduled
+from bot.app.delivery import Delivery
+from bot.app.ports import Directory, Incoming, ReactionVote, Redaction
+from bot.config import AssemblySettings, Config
+from bot.engine import transitions
+from bot.engine.model import RuleViolation, State
+from bot.messages import render
+from bot.messages.outgoing import Kind, Outgoing
+from bot.messages.render import Text
+from bot.messages.sanitize import clean, excerpt
+from storage.repository import Repository, Transaction
+
+log = logging.getLogger(__name__)
+
+
+def _cleaned(event):
+    """The event with every text field cleaned (see :func:`bot.messages.sanitize.clean`)."""
+    return replace(event, **{name: clean(value) for name, value in vars(event).items() if type(value) is str})
+
+
+class Inbox:
+    """The members' events, as :class:`bot.app.service.ConsentService` handles them."""
+
+    repository: Repository
+    config: Config
+    registry: Registry
+    directory: Directory
+    delivery: Delivery
+    clock: Callable[[], datetime]
+    on_change: Callable[[datetime], Awaitable[None]]
+
+    async def handle(self, incoming: Incoming) -> None:
+        """Carry out one member's message; answer every mistake; the same event twice changes nothing."""
+        incoming = _cleaned(incoming)
+        m = messages_for(self.config.for_room(incoming.room))
+        if incoming.replaces is not None and await self._took_effect(incoming.replaces):
+            await self._answer_only(incoming, Text().line(m._(
+                "That command had already taken effect: an edit does not change it. Send a new command instead.")))
+            return
+        try:
+            invocation = self.registry.parse(incoming.text)
+        except UnknownCommand as unknown:
+            text = Text().line(m._("Unknown command !{verb}. Send !help for the list of commands."),
+                               verb=excerpt(unknown.verb, 30))
+            await self._answer_only(incoming, text)
+            return
+        if invocation is not None:
+            reference = invocation.reference if invocation.reference is not None else incoming.about
+            await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, reference,
+                            invocation.arguments, invocation.command.handler, invocation.command.usage,
+                            replaces=incoming.replaces, needs=invocation.command.needs)
+        elif incoming.about is not None and self.registry.reply_handler is not None:
+            # Plain text in a ballot's thread: a block's argument, when its author owes one.
+            await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, incoming.about,
+                            incoming.text.strip(), self.registry.reply_handler, None)
+
+    async def react(self, vote: ReactionVote) -> None:
+        """A position taken by reacting to a proposal's current ballot; reactions elsewhere are ignored."""
+        vote = _cleaned(vote)
+        async with self.repository.transaction() as tx:
+            number = await tx.ballot_number(vote.room, vote.message_id)
+        if number is None or self.registry.reaction_handler is None:
+            return
+        handler = self.registry.reaction_handler
+        await self._run(vote.room, vote.sender, vote.event_id, vote.at, number, "",
+                        lambda ctx: handler(ctx, vote.position), None, in_reply=False)
+
+    async def redacted(self, redaction: Redaction) -> None:
+        """A member's vote (reaction or command) removed from the room.
+
+        Its author takes it back: their position is again what the rest of what they said stands for. A
+        moderator's removal is recorded and announced, and the position stands until its owner changes it.
+        """
+        redaction = _cleaned(redaction)
+        count = await self.directory.count(redaction.room)
+        async with self.repository.transaction() as tx:
+            if await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
+                await self._remove(tx, redaction, self.config.for_room(redaction.room), count)
+        await self.delivery.queued(tx.queued)
+
+    async def _remove(self, tx: Transaction, redaction: Redaction, settings: AssemblySettings, count: int) -> None:
+        ballot = await tx.ballot_number(redaction.room, redaction.removed)
+        if ballot is not None:
+            await self._repost(tx, redaction, ballot, settings, count)
+            return
+        found = await tx.expression_of(redaction.room, redaction.removed)
+        if found is None:
+            # Not a vote (yet): if the removed event reaches the bot later (a recount), it is gone already.
+            await tx.claim_event(redaction.removed, redaction.room, redaction.at)
+            return
+        number, round_number, member = found
+        proposal = await tx.load_for(redaction.room, number, member)
+        if proposal.state is not State.OPEN or proposal.current_round.number != round_number:
+            return  # the round is closed: its positions stand as they were at the deadline
+        if redaction.by != member:
+            step = transitions.moderator_removal(proposal, redaction.by, member, redaction.at)
+            await tx.save(redaction.room, step, redaction.event_id)
+            m = messages_for(settings)
+            text = render.moderation(step.proposal, redaction.by, member, m)
+            await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.MODERATION, tuple(text.lines),
+                                    render.payload(Kind.MODERATION, step.proposal, count, m), number, None,
+                                    (member,)), redaction.at)
+            return
+        try:
+            step = transitions.take_back(proposal, member, redaction.removed, redaction.at)
+        except RuleViolation:
+            return  # the deadline has passed: the position stands as it was at the deadline
+        await tx.save(redaction.room, step, redaction.event_id)
+
+    async def _repost(self, tx: Transaction, redaction: Redaction, number: int, settings: AssemblySettings,
+                      count: int) -> None:
+        """A proposal's current ballot was removed from the room: while its round is open, it is posted again
+        (the positions already taken stand, whatever reactions went with the old one)."""
+        proposal = await tx.load(redaction.room, number)
+        if proposal.state is not State.OPEN:
+            return
+        m = messages_for(settings)
+        decision = await tx.load(redaction.room, proposal.challenges) if proposal.challenges else None
+        text = render.ballot(proposal, m, settings.code, reposted=True, decision=decision)
+        await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.BALLOT, tuple(text.lines),
+                                render.payload(Kind.BALLOT, proposal, count, m), number), redaction.at)
+        await tx.queue(Outgoing(f"{redaction.event_id}/1", redaction.room, Kind.SEED, number=number), redaction.at)
+
+    async def not_an_assembly(self, incoming: Incoming) -> None:
+        """A message where no assembly meets (a direct message): a short answer pointing to the channels."""
+        incoming = _cleaned(incoming)
+        await self._answer_only(incoming, render.not_an_assembly(messages_for(self.config.assembly)))
+
+    async def proposal_of_message(self, room: str, platform_id: str) -> int | None:
+        """The proposal a bot message (its ballot, a reminder…) is about: replies to it name that proposal."""
+        async with self.repository.transaction() as tx:
+            return await tx.number_for_message(room, platform_id)
+
+    async def say_once(self, message: Outgoing) -> None:
+        """Send a message whose key was never used: a notice said once per room, whatever happens after."""
+        async with self.repository.transaction() as tx:
+            await tx.queue(message, self.clock())
+        await self.delivery.queued(tx.queued)
+
+    async def _took_effect(self, event_id: str) -> bool:
+        async with self.repository.transaction() as tx:
+            return await tx.took_effect(event_id)
+
+    async def _run(
+        self,
+        room: str,
+        sender: str,
+        event_id: str,
+        at: datetime,
+        reference: int | None,
+        arguments: str,
+        handler: Callable[[Context], Awaitable[None]],
+        usage: str | None,
+        in_reply: bool = True,
+        replaces: str | None = None,
+        needs: frozenset[str] = frozenset(),
+    ) -> None:
+        """One event through one handler, in one transaction; a refusal rolls back all but the answer."""
+        settings = self.config.for_room(room)
+        facts = await self._facts(room, sender, settings, needs)
+        async with self.repository.transaction() as tx:
+            if not await tx.claim_event(event_id, room, at, replaces):
+                log.info("event %s already handled", event_id)
+                return
+            ctx = Context(tx, room, sender, event_id, at, settings, facts, reference, arguments,
+                          reply_to=event_id if in_reply else None)
+            try:
+                async with tx.savepoint():
+                    await handler(ctx)
+            except (CommandError, RuleViolation) as failure:
+                ctx.outbox.clear()
+                ctx.touched.clear()
+                proposal = None
+                if reference is not None and reference <= MAX_REFERENCE:
+                    proposal = await tx.load_for(room, reference, sender)
+                mentions = () if in_reply else (sender,)
+                message = failure.message if isinstance(failure, CommandError) else render.violation(failure, ctx.m)
+                await ctx.say(Kind.ERROR, render.refusal(message, ctx.m, usage), proposal, mentions)
+            for message in ctx.outbox:
+                await tx.queue(message, at)
+            due = [await record_due(tx, room, proposal, settings) for proposal in ctx.touched.values()]
+        await rescheduled(self.on_change, due)
+        await self.delivery.queued(tx.queued)
+
+    async def _facts(self, room: str, sender: str, settings: AssemblySettings, needs: frozenset[str]) -> Facts:
+        facilitator = None
+        if "facilitator" in needs:
+            facilitator = sender in settings.facilitators or await self.directory.is_facilitator(room, sender)
+        members = await self.directory.members(room) if "members" in needs else None
+        return Facts(len(members) if members is not None else await self.directory.count(room), facilitator, members)
+
+    async def _answer_only(self, incoming: Incoming, text: Text) -> None:
+        async with self.repository.transaction() as tx:
+            if await tx.claim_event(incoming.event_id, incoming.room, incoming.at):
+                await tx.queue(
+                    Outgoing(f"{incoming.event_id}/0", incoming.room, Kind.ERROR, tuple(text.lines),
+                             {"kind": str(Kind.ERROR)}, reply_to=incoming.event_id),
+                    incoming.at,
+                )
+        await self.delivery.queued(tx.queued)

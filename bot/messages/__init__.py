@@ -1,0 +1,1 @@
+"""What the bot says: a platform-neutral message model, its texts in the assembly's language, and its limits."""
