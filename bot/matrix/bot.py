@@ -51,18 +51,17 @@ from nio import (
 )
 from nio.api import MessageDirection, RelationshipType
 
+from bot.chat.core import Backoff, ChatBot, run_chat_bot
 from bot.config import Config, MatrixSettings
-from bot.app.handlers import COMMANDS
 from bot.matrix import events
 from bot.matrix.directory import MatrixDirectory
 from bot.matrix.sender import MatrixSender
 from bot.messages.outgoing import Kind, Outgoing
 from bot.reactions import position_of
 from bot.messages.render import Text
-from bot.app.scheduler import DueScheduler, utc_now
+from bot.app.scheduler import utc_now
 from bot.app.context import messages_for
 from bot.app.ports import Incoming, ReactionVote, Redaction
-from bot.app.service import ConsentService
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -91,24 +90,22 @@ def joined_key(room: str) -> str:
     return f"matrix/joined/{room}"
 
 
-class MatrixBot:
+class MatrixBot(ChatBot):
+    platform = "Matrix"
+
     def __init__(self, config: Config, repository: Repository, clock: Callable[[], datetime] = utc_now) -> None:
         assert config.matrix is not None
-        self.config = config
         self.settings: MatrixSettings = config.matrix
-        self.repository = repository
         self.client = AsyncClient(
             self.settings.homeserver, self.settings.user_id, self.settings.device_id,
             # We retry sends and syncs ourselves: nio's own retries never give up.
             config=AsyncClientConfig(max_limit_exceeded=0, max_timeouts=2, request_timeout=SYNC_TIMEOUT_MS / 1000 + 30),
         )
-        self.directory = MatrixDirectory(self.client, self.settings.facilitator_power_level)
+        self.directory: MatrixDirectory
+        self.sender: MatrixSender
         seeds = {position: keys[0] for position, keys in self.settings.reactions.items()}
-        self.sender = MatrixSender(self.client, seeds)
-        self.service = ConsentService(repository, config, COMMANDS, self.directory, self.sender, clock)
-        self.scheduler = DueScheduler(self.service, clock, self.catch_up)
-        self.ready = asyncio.Event()
-        """Set once the first sync is handled and the scheduler started."""
+        super().__init__(config, repository, MatrixDirectory(self.client, self.settings.facilitator_power_level),
+                         MatrixSender(self.client, seeds), clock)
         self.reconciled = asyncio.Event()
         """Set once the open ballots have been recounted after the first sync."""
         self._joined: dict[str, datetime] = {}
@@ -121,44 +118,33 @@ class MatrixBot:
         self._handled = asyncio.Condition()
         self._long_poll: asyncio.Future | None = None
         self._wake = asyncio.Event()
-        self._stopped = False
 
-    async def run(self) -> None:
+    async def serve(self) -> None:
         """Sync until cancelled."""
         try:
             await self._login()
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
-            await self.client.close()
             raise MatrixLoginFailed(f"cannot reach {self.settings.homeserver}: {error}") from None
-        except BaseException:
-            await self.client.close()
-            raise
         token = await self.repository.state(NEXT_BATCH)
         fresh = token is None
         if fresh:
             await self.repository.set_state(INSTALLED, self.service.clock().isoformat())
         installed = await self.repository.state(INSTALLED)
         self._installed = datetime.fromisoformat(installed) if installed else datetime.min.replace(tzinfo=timezone.utc)
-        background: list[asyncio.Task] = []
-        try:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.service.deliver(), FIRST_DELIVERY_WITHIN)
-            background.append(self.service.delivery.start())
-            await self._sync_forever(token, fresh, background)
-        finally:
-            self._stopped = True
-            async with self._handled:
-                self._handled.notify_all()  # rounds waiting to close will close at the next start
-            for task in background:
-                task.cancel()
-            for task in background:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            self.scheduler.shutdown()
-            await self.client.close()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.service.deliver(), FIRST_DELIVERY_WITHIN)
+        self.start_delivery()
+        await self._sync_forever(token, fresh)
 
-    async def _sync_forever(self, token: str | None, fresh: bool, background: list[asyncio.Task]) -> None:
-        backoff = BACKOFF_START
+    async def stopping(self) -> None:
+        async with self._handled:
+            self._handled.notify_all()  # rounds waiting to close will close at the next start
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def _sync_forever(self, token: str | None, fresh: bool) -> None:
+        backoff = Backoff(BACKOFF_START, BACKOFF_MAX)
         failing = False
         while True:
             first = not self.ready.is_set()
@@ -185,15 +171,14 @@ class MatrixBot:
                 if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
                     raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({response.message})")
                 waiting = self._catch_up_target > self._syncs_handled
-                delay = min(backoff, BACKOFF_MAX_WHILE_CLOSING) if waiting else backoff
+                delay = min(backoff.next(), BACKOFF_MAX_WHILE_CLOSING) if waiting else backoff.next()
                 log.warning("sync failed (%s); retrying in %.0f s", response.message, delay)
                 self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
-                backoff = min(backoff * 2, BACKOFF_MAX)
                 failing = True
                 continue
-            backoff = BACKOFF_START
+            backoff.reset()
             if failing:
                 failing = False
                 self.service.delivery.retry_now()
@@ -205,9 +190,9 @@ class MatrixBot:
                 self._syncs_handled = started
                 self._handled.notify_all()
             if first:
-                await self.scheduler.start()
+                await self.start_clock()
                 self.ready.set()
-                background.append(asyncio.create_task(self._reconcile(), name="matrix-reconcile"))
+                self.in_background(asyncio.create_task(self._reconcile(), name="matrix-reconcile"))
 
     async def catch_up(self, room: str) -> bool:
         """Return once the bot has handled everything the homeserver received until now (a sync begun after
@@ -218,8 +203,8 @@ class MatrixBot:
             self._long_poll.cancel()  # a long poll started before now: replace it by an immediate sync
         self._wake.set()
         async with self._handled:
-            await self._handled.wait_for(lambda: self._syncs_handled >= target or self._stopped)
-        return not self._stopped
+            await self._handled.wait_for(lambda: self._syncs_handled >= target or self.stopped)
+        return not self.stopped
 
     async def _login(self) -> None:
         access_token = self.settings.access_token or await self.repository.state(TOKEN)
@@ -239,14 +224,14 @@ class MatrixBot:
 
     async def _handle_sync(self, response: SyncResponse, since: str | None) -> None:
         for room, info in response.rooms.invite.items():
-            await self._guarded(self._invited(room, info.invite_state))
+            await self.guarded(self._invited(room, info.invite_state))
         for room, info in response.rooms.join.items():
             for event in info.state:
                 if isinstance(event, RoomCreateEvent):
                     self.directory.room_created(room, event.sender, events.content(event))
             matrix_room = self.client.rooms.get(room)
             if matrix_room is not None and matrix_room.encrypted:
-                await self._guarded(self._cannot_read_encrypted(room))
+                await self.guarded(self._cannot_read_encrypted(room))
             timeline = list(info.timeline.events)
             if since is not None and info.timeline.limited and info.timeline.prev_batch:
                 timeline = await self._gap(room, info.timeline.prev_batch, since) + timeline
@@ -257,7 +242,7 @@ class MatrixBot:
                 joins = [e for e in timeline if self._is_our_join(e)]  # the last one: a room may be rejoined
                 await self._record_join(room, events.timestamp(joins[-1]) if joins else self.service.clock())
             for event in timeline:
-                await self._guarded(self._dispatch(room, event))
+                await self.guarded(self._dispatch(room, event))
 
     async def _gap(self, room: str, prev_batch: str, since: str) -> list:
         """The events a limited timeline left out, from /messages back to our previous position."""
@@ -274,12 +259,6 @@ class MatrixBot:
             start = page.end
         log.info("%s: fetched %d events a limited sync left out", room, len(missing))
         return list(reversed(missing))
-
-    async def _guarded(self, work) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("handling a Matrix event failed; going on with the next")
 
     async def _invited(self, room: str, invite_state: list) -> None:
         invitation = next((e for e in invite_state if isinstance(e, InviteMemberEvent)
@@ -319,9 +298,7 @@ class MatrixBot:
         await self.repository.set_state(joined_key(room), at.isoformat())
 
     async def _dispatch(self, room: str, event) -> None:
-        # When the member sent it, as their homeserver says, but never later than it reached us: a clock
-        # ahead cannot slip a vote past a deadline.
-        at = min(events.timestamp(event), self.service.clock())
+        at = self.instant(events.timestamp(event))
         if isinstance(event, RoomCreateEvent):
             self.directory.room_created(room, event.sender, events.content(event))
         if event.sender == self.settings.user_id:
@@ -374,7 +351,7 @@ class MatrixBot:
                 async for event in self.client.room_get_event_relations(room, ballot, RelationshipType.annotation,
                                                                         direction=MessageDirection.front):
                     if isinstance(event, ReactionEvent):
-                        await self._guarded(self._dispatch(room, event))
+                        await self.guarded(self._dispatch(room, event))
         except Exception:
             log.exception("recounting the open ballots failed; the sync goes on")
         finally:
@@ -393,8 +370,4 @@ class MatrixBot:
 
 
 async def run_matrix(config: Config) -> None:
-    repository = await Repository.open(config.storage_path)
-    try:
-        await MatrixBot(config, repository).run()
-    finally:
-        await repository.close()
+    await run_chat_bot(config, MatrixBot)

@@ -12,11 +12,11 @@ import hashlib
 import html
 import json
 import logging
-from collections import OrderedDict
 from typing import Any
 
 from nio import AsyncClient, RoomSendError
 
+from bot.chat.core import ChatSender, Recent, part_payload
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind, Line, Mention, Outgoing, Undeliverable, part_key
 from bot.messages.splitting import split
@@ -93,9 +93,7 @@ def contents(message: Outgoing, relation: dict[str, Any] | None) -> list[dict[st
     parts = split(message.lines, cost, MAX_CONTENT_BYTES - _json_size(frame))
     result = []
     for index, lines in enumerate(parts):
-        payload = message.payload
-        if len(parts) > 1:
-            payload = {**(payload or {"kind": str(message.kind)}), "part": index + 1, "parts": len(parts)}
+        payload = part_payload(message, index, len(parts))
         mentions = sorted({m for line in lines for m in line.mentioned() if m in notified}
                           | (set(unshown) if index == 0 else set()))
         body = "\n".join(line_body(line) for line in lines).strip()
@@ -120,28 +118,19 @@ def _content(message: Outgoing, relation: dict[str, Any] | None, body: str, form
     return content
 
 
-class MatrixSender:
+class MatrixSender(ChatSender):
     def __init__(self, client: AsyncClient, seed_reactions: dict[Position, str]) -> None:
+        super().__init__(seed_reactions, ACK_KEY)
         self._client = client
-        self._seeds = seed_reactions
         self.rate_limited = 0
         """How many sends the homeserver asked to retry later (429): worth watching in the logs."""
-        self.threads: OrderedDict[str, str] = OrderedDict()
+        self.threads = Recent(REMEMBERED_THREADS)
         """event id of a member's message → the thread it was in, so answers stay in that thread."""
 
     def remember_thread(self, event_id: str, thread_root: str) -> None:
         self.threads[event_id] = thread_root
-        while len(self.threads) > REMEMBERED_THREADS:
-            self.threads.popitem(last=False)
 
-    async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
-        if message.kind is Kind.ACK and message.reply_to:
-            return await self._react(message.room, message.reply_to, ACK_KEY, message.key)
-        if message.kind is Kind.SEED:
-            # Reactions members can click on the ballot; the bot's own reactions never count.
-            for position, key in self._seeds.items():
-                await self._react(message.room, ballot_id, key, f"{message.key}/{position.value}")
-            return None
+    async def post(self, message: Outgoing, ballot_id: str | None) -> str | None:
         first = None
         for index, content in enumerate(contents(message, self._relation(message, ballot_id))):
             event_id = await self._send(message.room, "m.room.message", content, part_key(message.key, index))
@@ -160,9 +149,9 @@ class MatrixSender:
                     "m.in_reply_to": {"event_id": ballot_id}}
         return None
 
-    async def _react(self, room: str, event_id: str, key: str, txn_key: str) -> str:
-        relation = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
-        return await self._send(room, "m.reaction", relation, txn_key)
+    async def react(self, room: str, target: str, key: str, idempotency_key: str) -> str:
+        relation = {"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}}
+        return await self._send(room, "m.reaction", relation, idempotency_key)
 
     async def _send(self, room: str, event_type: str, content: dict[str, Any], key: str) -> str:
         for _ in range(RATE_LIMIT_RETRIES):

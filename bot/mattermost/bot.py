@@ -26,7 +26,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -35,16 +34,15 @@ from datetime import datetime
 
 import aiohttp
 
+from bot.chat.core import Backoff, ChatBot, run_chat_bot
 from bot.config import Config, MattermostSettings
-from bot.app.handlers import COMMANDS
 from bot.mattermost import events
 from bot.mattermost.client import SINCE_LIMIT, MattermostApiError, MattermostClient
 from bot.mattermost.directory import MattermostDirectory
 from bot.mattermost.sender import MESSAGE_ID_PROP, MattermostSender
 from bot.reactions import normalize_emoji_name, position_of
-from bot.app.scheduler import DueScheduler, utc_now
+from bot.app.scheduler import utc_now
 from bot.app.ports import Incoming, ReactionVote, Redaction
-from bot.app.service import ConsentService
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -69,20 +67,19 @@ def reactions_key(post_id: str) -> str:
     return f"mattermost/reactions/{post_id}"
 
 
-class MattermostBot:
+class MattermostBot(ChatBot):
+    platform = "Mattermost"
+    fatal = (MattermostLoginFailed,)
+
     def __init__(self, config: Config, repository: Repository, clock: Callable[[], datetime] = utc_now) -> None:
         assert config.mattermost is not None
-        self.config = config
         self.settings: MattermostSettings = config.mattermost
-        self.repository = repository
         self.client = MattermostClient(self.settings.url, self.settings.token)
-        self.directory = MattermostDirectory(self.client)
+        self.directory: MattermostDirectory
+        self.sender: MattermostSender
+        directory = MattermostDirectory(self.client)
         seeds = {position: names[0] for position, names in self.settings.reactions.items()}
-        self.sender = MattermostSender(self.client, self.directory, seeds)
-        self.service = ConsentService(repository, config, COMMANDS, self.directory, self.sender, clock)
-        self.scheduler = DueScheduler(self.service, clock, self.catch_up)
-        self.ready = asyncio.Event()
-        """Set once the first resync is done and the scheduler started."""
+        super().__init__(config, repository, directory, MattermostSender(self.client, directory, seeds), clock)
         self.connected = asyncio.Event()
         self.resyncs = 0
         self.bot_id = ""
@@ -90,44 +87,34 @@ class MattermostBot:
         self._since = 0
         self._teams: dict[str, str] = {}  # team id → name
         self._channels: dict[str, str] = {}  # channel id → ASSEMBLY, DIRECT, GROUP or ELSEWHERE
-        self._started_scheduler = False
-        self._delivery: asyncio.Task | None = None
         self._reading = asyncio.Lock()
         """Held while events are handled, by the websocket reader or a catch-up: one at a time, in order."""
-        self._stopped = False
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
-    async def run(self) -> None:
+    async def serve(self) -> None:
         """Listen until cancelled."""
-        try:
-            await self._login()
-            stored = await self.repository.state(SINCE)
-            if stored is None:  # a fresh install: act on nothing old
-                stored = str(int(self.service.clock().timestamp() * 1000))
-                await self.repository.set_state(SINCE, stored)
-            self._since = int(stored)
-            # Delivery in its own task from the start: no event handled waits for a post to go out (the first
-            # resync included). The sender sends nothing before the first resync has released it.
-            self._delivery = self.service.delivery.start()
-            backoff = BACKOFF_START
-            while True:
-                if await self._listen():
-                    backoff = BACKOFF_START
-                # A revoked token shows as a socket the server closes: ask REST, which says so at once.
-                await self._check_token()
-                log.warning("websocket closed; reconnecting in %.1f s", backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX)
-        finally:
-            self._stopped = True
-            if self._delivery is not None:
-                self._delivery.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._delivery
-            if self._started_scheduler:
-                self.scheduler.shutdown()
-            await self.client.close()
+        await self._login()
+        stored = await self.repository.state(SINCE)
+        if stored is None:  # a fresh install: act on nothing old
+            stored = str(int(self.service.clock().timestamp() * 1000))
+            await self.repository.set_state(SINCE, stored)
+        self._since = int(stored)
+        # Delivery in its own task from the start: no event handled waits for a post to go out (the first
+        # resync included). The sender sends nothing before the first resync has released it.
+        self.start_delivery()
+        backoff = Backoff(BACKOFF_START, BACKOFF_MAX)
+        while True:
+            if await self._listen():
+                backoff.reset()
+            # A revoked token shows as a socket the server closes: ask REST, which says so at once.
+            await self._check_token()
+            delay = backoff.next()
+            log.warning("websocket closed; reconnecting in %.1f s", delay)
+            await asyncio.sleep(delay)
+
+    async def close(self) -> None:
+        await self.client.close()
 
     async def _login(self) -> None:
         me = await self._check_token()
@@ -168,7 +155,7 @@ class MattermostBot:
                         await self._hello()
                     elif greeted:
                         async with self._reading:
-                            await self._guarded(self._dispatch(frame))
+                            await self.guarded(self._dispatch(frame))
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
             log.warning("websocket failed: %s", error)
         finally:
@@ -178,19 +165,17 @@ class MattermostBot:
     async def _hello(self) -> None:
         self.connected.set()
         async with self._reading:
-            await self._guarded(self._resync())
+            await self.guarded(self._resync())
         self.resyncs += 1
         # Only after the first resync: it finds the posts a crash left unrecorded, never to be posted twice.
         self.sender.release()
-        if not self._started_scheduler:
-            self._started_scheduler = True
-            await self.scheduler.start()
+        await self.start_clock()
         self.ready.set()
 
     async def catch_up(self, room: str) -> bool:
         """Read what the server received in a channel until now (its posts and its open ballots' reactions)
         before a round there closes; retried until the server answers. False if the bot stopped meanwhile."""
-        while not self._stopped:
+        while not self.stopped:
             try:
                 async with self._reading:
                     await self._resync(only=room)
@@ -201,14 +186,6 @@ class MattermostBot:
                 log.warning("cannot read %s before closing a round there (%s); trying again", room, error)
                 await asyncio.sleep(1.0)
         return False
-
-    async def _guarded(self, work) -> None:
-        try:
-            await work
-        except (MattermostLoginFailed, asyncio.CancelledError):
-            raise
-        except Exception:
-            log.exception("handling a Mattermost event failed; going on with the next")
 
     # --- channels --------------------------------------------------------------------------------------------
 
@@ -272,7 +249,7 @@ class MattermostBot:
         await self._recognise_own_posts(everything)
         for posts in read.values():
             for post in posts:
-                await self._guarded(self._missed(post, since))
+                await self.guarded(self._missed(post, since))
         await self._reconcile_ballots(only)
         if not only and complete:
             # Every channel was read up to now. A catch-up reads one channel: moving the mark then would make
@@ -333,7 +310,7 @@ class MattermostBot:
             except MattermostApiError as error:
                 log.warning("cannot read the reactions of %s: %s", ballot, error)
                 continue
-            await self._guarded(self._reconcile(room, ballot, current))
+            await self.guarded(self._reconcile(room, ballot, current))
 
     async def _reconcile(self, room: str, ballot: str, current: list[dict]) -> None:
         """Count reactions added in a gap; withdraw those removed in it."""
@@ -341,13 +318,13 @@ class MattermostBot:
         present = {f"{r['user_id']} {r['emoji_name']}": r for r in current if r.get("user_id") != self.bot_id}
         for key, reaction in sorted(present.items(), key=lambda item: item[1].get("create_at", 0)):
             if state["adds"].get(key) != reaction.get("create_at"):
-                await self._guarded(self._reaction_added(room, reaction))
+                await self.guarded(self._reaction_added(room, reaction))
         gone = [key for key in state["adds"] if key not in present]
         if gone and not await self._still_there(room, ballot):
             return  # a deleted post loses its reactions, yet nobody took a vote back
         for key in gone:
             user_id, emoji = key.split(" ", 1)
-            await self._guarded(self._reaction_removed(
+            await self.guarded(self._reaction_removed(
                 room, {"user_id": user_id, "post_id": ballot, "emoji_name": emoji}, self._now_ms()))
 
     async def _still_there(self, room: str, ballot: str) -> bool:
@@ -450,7 +427,7 @@ class MattermostBot:
 
     def _instant(self, ms: object) -> datetime:
         """When the member acted, as the server recorded it, but never later than it reached the bot."""
-        return min(events.timestamp(ms), self.service.clock())
+        return self.instant(events.timestamp(ms))
 
     async def _seen(self, create_at: int) -> None:
         if create_at > self._since:
@@ -500,9 +477,5 @@ class MattermostBot:
 
 
 async def run_mattermost(config: Config) -> None:
-    repository = await Repository.open(config.storage_path)
-    try:
-        await MattermostBot(config, repository).run()
-    finally:
-        await repository.close()
+    await run_chat_bot(config, MattermostBot)
 

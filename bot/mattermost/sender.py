@@ -24,9 +24,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Callable
 
+from bot.chat.core import ChatSender, Recent, part_payload
 from bot.engine.model import Position
 from bot.mattermost.client import MattermostApiError, MattermostClient
 from bot.mattermost.directory import MattermostDirectory
@@ -82,16 +82,16 @@ def line_markdown(line: Line, name: Callable[[str], str]) -> str:
     return f"**{text}**" if line.strong and text.strip() else text
 
 
-class MattermostSender:
+class MattermostSender(ChatSender):
     def __init__(self, client: MattermostClient, directory: MattermostDirectory,
                  seed_reactions: dict[Position, str]) -> None:
+        super().__init__(seed_reactions, ACK_EMOJI)
         self._client = client
         self._directory = directory
-        self._seeds = seed_reactions
         self.bot_id = ""
-        self.roots: OrderedDict[str, str] = OrderedDict()
+        self.roots = Recent(REMEMBERED)
         """post id of a member's message → the root of its thread (itself when not in a thread)."""
-        self.posted: OrderedDict[str, str] = OrderedDict()
+        self.posted = Recent(REMEMBERED)
         """``consent_bot_message`` id of a part → its post, for the bot's posts a resync found on the server."""
         self.conversations: set[str] = set()
         """Direct and group message channels: answers there are plain posts, not threads."""
@@ -103,27 +103,21 @@ class MattermostSender:
 
     def remember_root(self, post_id: str, root_id: str) -> None:
         self.roots[post_id] = root_id or post_id
-        while len(self.roots) > REMEMBERED:
-            self.roots.popitem(last=False)
 
     async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
         await self._released.wait()
         try:
-            return await self._post(message, ballot_id)
+            return await super().send(message, ballot_id)
         except MattermostApiError as error:
             if error.status in REFUSED_FOR_GOOD:
                 raise Undeliverable(str(error)) from None
             raise
 
-    async def _post(self, message: Outgoing, ballot_id: str | None) -> str | None:
-        if message.kind is Kind.ACK and message.reply_to:
-            await self._react(post_of(message.reply_to), ACK_EMOJI)
-            return None
-        if message.kind is Kind.SEED:
-            # Reactions members can click on the ballot; the bot's own reactions never count.
-            for emoji in self._seeds.values():
-                await self._react(ballot_id, emoji)
-            return None
+    async def react(self, room: str, target: str, key: str, idempotency_key: str) -> None:
+        # Adding a reaction the bot has already made changes nothing on the server.
+        await self._client.react(self.bot_id, post_of(target), key)
+
+    async def post(self, message: Outgoing, ballot_id: str | None) -> str | None:
         root = await self._root(message, ballot_id)
         parts = await self._texts(message)
         first = None
@@ -131,10 +125,7 @@ class MattermostSender:
             part_id = pending_post_id(part_key(message.key, index))
             post_id = self.posted.get(part_id)
             if post_id is None:  # not seen on the server by a resync: post it (the server drops a 30 s copy)
-                payload = message.payload
-                if len(parts) > 1:
-                    payload = {**(payload or {"kind": str(message.kind)}), "part": index + 1, "parts": len(parts)}
-                props = {MESSAGE_ID_PROP: part_id, "consent_bot": payload}
+                props = {MESSAGE_ID_PROP: part_id, "consent_bot": part_payload(message, index, len(parts))}
                 post_id, root = await self._create(message.room, text, root, props, part_id)
             first = first or post_id
         return first
@@ -155,8 +146,6 @@ class MattermostSender:
     def recognise(self, part_id: str, post_id: str) -> None:
         """A post of the bot's seen on the server (a resync): never posted again."""
         self.posted[part_id] = post_id
-        while len(self.posted) > REMEMBERED:
-            self.posted.popitem(last=False)
 
     async def _root(self, message: Outgoing, ballot_id: str | None) -> str | None:
         if message.kind in CHANNEL_KINDS or message.room in self.conversations:
@@ -199,6 +188,3 @@ class MattermostSender:
         if unshown:
             texts[0] += "\n" + unshown
         return texts
-
-    async def _react(self, post_id: str, emoji: str) -> None:
-        await self._client.react(self.bot_id, post_id, emoji)

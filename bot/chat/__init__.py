@@ -1,0 +1,1 @@
+"""What the chat adapters (Matrix, Mattermost) share."""

@@ -1,0 +1,193 @@
+"""What every chat adapter does the same way, whatever its platform.
+
+- :class:`ChatBot`: the service, the scheduler and delivery wired together; an error in one event never
+  stops the others (:meth:`ChatBot.guarded`); a member's instant is never later than when the bot received it
+  (:meth:`ChatBot.instant`); background work, the scheduler and the platform's client are stopped on the way
+  out, whatever happened (:meth:`ChatBot.run`).
+- :class:`Backoff`: how long to wait before trying a lost platform again.
+- :class:`ChatSender`: acknowledgements and the reactions seeded on a ballot, the same on every platform; the
+  platform posts the rest, each part of a split message with its payload (:func:`part_payload`).
+- :class:`Recent`: a bounded memory (the thread a member's message was in, the bot's own posts seen).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from bot.app.handlers import COMMANDS
+from bot.app.ports import Directory
+from bot.app.scheduler import DueScheduler
+from bot.app.service import ConsentService
+from bot.config import Config
+from bot.engine.model import Position
+from bot.messages.outgoing import Kind, Outgoing
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+
+class Recent(OrderedDict):
+    """A mapping that forgets its oldest entries beyond ``size``: what a long-running bot remembers of
+    recent events without growing forever."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+class Backoff:
+    """Exponential backoff: ``start`` seconds, doubling up to ``maximum``, back to ``start`` after a success."""
+
+    def __init__(self, start: float, maximum: float) -> None:
+        self.start, self.maximum = start, maximum
+        self.delay = start
+
+    def next(self) -> float:
+        """The delay to wait now; the next one doubles."""
+        delay = self.delay
+        self.delay = min(self.delay * 2, self.maximum)
+        return delay
+
+    def reset(self) -> None:
+        self.delay = self.start
+
+
+def part_payload(message: Outgoing, index: int, parts: int) -> dict[str, Any] | None:
+    """The payload of one part of a message split for its platform: ``part`` and ``parts`` say which."""
+    if parts == 1:
+        return message.payload
+    return {**(message.payload or {"kind": str(message.kind)}), "part": index + 1, "parts": parts}
+
+
+class ChatSender(ABC):
+    """Sends the outbox's messages to a chat platform: what is the same everywhere is done here."""
+
+    def __init__(self, seed_reactions: dict[Position, str], acknowledgement: str) -> None:
+        self.seeds = seed_reactions
+        """The reaction the bot adds to each ballot for each position, so members can click them."""
+        self.acknowledgement = acknowledgement
+        """The reaction that tells a member their command was taken into account."""
+
+    async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
+        """Post a message (threaded under ``ballot_id`` when it belongs there); the platform's id for it."""
+        if message.kind is Kind.ACK and message.reply_to:
+            return await self.react(message.room, message.reply_to, self.acknowledgement, message.key)
+        if message.kind is Kind.SEED:
+            # The bot's own reactions never count: they only show members what to click.
+            for position, key in self.seeds.items():
+                await self.react(message.room, ballot_id or "", key, f"{message.key}/{position.value}")
+            return None
+        return await self.post(message, ballot_id)
+
+    @abstractmethod
+    async def react(self, room: str, target: str, key: str, idempotency_key: str) -> str | None:
+        """Add the bot's reaction ``key`` to the event ``target``; sent twice, it is there once."""
+
+    @abstractmethod
+    async def post(self, message: Outgoing, ballot_id: str | None) -> str | None:
+        """Post a message, split in parts if it is too long for the platform; the id of its first part."""
+
+
+class ChatBot(ABC):
+    """A chat adapter: it reads its platform's events into the service, which holds every rule."""
+
+    platform = "chat"
+    fatal: tuple[type[Exception], ...] = ()
+    """Errors that stop the bot (a rejected token) rather than one event."""
+
+    def __init__(self, config: Config, repository: Repository, directory: Directory, sender: ChatSender,
+                 clock: Callable[[], datetime]) -> None:
+        self.config = config
+        self.repository = repository
+        self.directory = directory
+        self.sender = sender
+        self.service = ConsentService(repository, config, COMMANDS, directory, sender, clock)
+        self.scheduler = DueScheduler(self.service, clock, self.catch_up)
+        self.ready = asyncio.Event()
+        """Set once the first read of the platform is handled and the scheduler started."""
+        self.stopped = False
+        self._background: list[asyncio.Task] = []
+        self._scheduling = False
+
+    async def run(self) -> None:
+        """Serve until cancelled or a fatal error; then stop every background task, the scheduler and the client."""
+        try:
+            await self.serve()
+        finally:
+            self.stopped = True
+            await self.stopping()
+            for task in self._background:
+                task.cancel()
+            for task in self._background:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if self._scheduling:
+                self.scheduler.shutdown()
+            await self.close()
+
+    @abstractmethod
+    async def serve(self) -> None:
+        """Log in and read the platform's events until cancelled."""
+
+    @abstractmethod
+    async def catch_up(self, room: str) -> bool:
+        """Return once everything the platform received in ``room`` until now is handled (a round there is
+        about to close); False if the bot stopped meanwhile."""
+
+    async def stopping(self) -> None:
+        """The bot is stopping: release whoever waits on it."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the platform's client."""
+
+    def in_background(self, task: asyncio.Task) -> asyncio.Task:
+        """Keep a task running beside the reader, stopped with the bot."""
+        self._background.append(task)
+        return task
+
+    def start_delivery(self) -> None:
+        """From now on, messages are sent by a background task: reading events never waits on sending."""
+        self.in_background(self.service.delivery.start())
+
+    async def start_clock(self) -> None:
+        """Start the scheduler once (work that came due while the bot was down runs at once)."""
+        if not self._scheduling:
+            self._scheduling = True
+            await self.scheduler.start()
+
+    async def guarded(self, work: Awaitable[None]) -> None:
+        """Handle one event; an error is logged and the bot goes on with the next."""
+        try:
+            await work
+        except self.fatal:
+            raise
+        except Exception:
+            log.exception("handling a %s event failed; going on with the next", self.platform)
+
+    def instant(self, at: datetime) -> datetime:
+        """When a member acted, as the platform recorded it, but never later than it reached the bot: a clock
+        ahead cannot slip a vote past a deadline."""
+        return min(at, self.service.clock())
+
+
+async def run_chat_bot(config: Config, make: Callable[[Config, Repository], ChatBot]) -> None:
+    """Open the database, run the bot until it stops, close the database."""
+    repository = await Repository.open(config.storage_path)
+    try:
+        await make(config, repository).run()
+    finally:
+        await repository.close()
