@@ -95,6 +95,8 @@ class AssemblySettings:
     language: str
     code: SocialCode
     facilitators: frozenset[str]
+    followup: frozenset[str] = frozenset()
+    """Members who follow decisions up besides the facilitators (the elected officials bound to apply them)."""
 
 
 @dataclass(frozen=True)
@@ -367,11 +369,26 @@ def _member(value: Any) -> str:
     return value.strip()
 
 
-def _facilitators(value: Any, key: str, report: _Report) -> Any:
-    if isinstance(value, list) and len(value) > MAX_FACILITATORS:
-        report.add(key, f"at most {MAX_FACILITATORS} facilitators, got {len(value)}")
-        return INVALID
-    return _list_of(_member, "member ids")(value, key, report)
+def _members(who: str) -> Converter:
+    """A list of member ids, at most MAX_FACILITATORS of them (``who`` names them in the error)."""
+
+    def convert(value: Any, key: str, report: _Report) -> Any:
+        if isinstance(value, list) and len(value) > MAX_FACILITATORS:
+            report.add(key, f"at most {MAX_FACILITATORS} {who}, got {len(value)}")
+            return INVALID
+        return _list_of(_member, "member ids")(value, key, report)
+
+    return convert
+
+
+@_simple
+def _followup_reminder(value: Any) -> Any:
+    """How long after adoption to ask for a follow-up: a calendar duration; false or 0d: never."""
+    if value is False:
+        return None
+    duration = parse_calendar_duration(_duration_text(value, "a duration such as 30d or 1mo, or false"),
+                                       maximum=MAX_LOCK)
+    return duration if duration else None
 
 
 @_simple
@@ -467,6 +484,8 @@ ASSEMBLY_DEFAULTS: dict[str, Any] = {
     "majority_lock": "3mo",
     "quorum": 0,
     "facilitators": [],
+    "followup": [],
+    "followup_reminder": "30d",
 }
 ASSEMBLY_CONVERTERS: dict[str, Converter] = {
     "language": _choice(LANGUAGES, str.lower),
@@ -480,7 +499,9 @@ ASSEMBLY_CONVERTERS: dict[str, Converter] = {
     "majority": _majority,
     "majority_lock": _majority_lock,
     "quorum": _quorum,
-    "facilitators": _facilitators,
+    "facilitators": _members("facilitators"),
+    "followup": _members("members in charge of follow-up"),
+    "followup_reminder": _followup_reminder,
 }
 
 
@@ -501,9 +522,10 @@ def _assembly_settings(values: Mapping[str, Any]) -> AssemblySettings:
         majority=values["majority"],
         majority_lock=values["majority_lock"],
         quorum=values["quorum"],
+        followup_reminder=values["followup_reminder"],
     )
-    facilitators = frozenset(values["facilitators"])
-    return AssemblySettings(language=values["language"], code=code, facilitators=facilitators)
+    return AssemblySettings(language=values["language"], code=code, facilitators=frozenset(values["facilitators"]),
+                            followup=frozenset(values["followup"]))
 
 
 # --- Sections -----------------------------------------------------------------------------------

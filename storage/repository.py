@@ -18,6 +18,8 @@ from pathlib import Path
 from bot.engine.model import (
     Action,
     Expression,
+    FollowUp,
+    FollowUpStatus,
     Outcome,
     Position,
     Proposal,
@@ -359,6 +361,12 @@ class Transaction:
             challenged_by = tuple(r["number"] for r in await self._db.fetch(
                 "SELECT number FROM proposals WHERE room = ? AND challenges = ? AND state IN (?, ?) ORDER BY number",
                 (room, number, State.OPEN, State.POSTPONED)))
+        followups: tuple[FollowUp, ...] = ()
+        if row["state"] in (State.ADOPTED, State.REPEALED):  # only a decision is followed up
+            followups = tuple(
+                FollowUp(from_text(f["at"]), f["member"], FollowUpStatus(f["status"]), f["progress"], f["note"])
+                for f in await self._db.fetch("SELECT * FROM followups WHERE room = ? AND number = ? ORDER BY seq",
+                                              (room, number)))
         proposal = Proposal(
             number=number,
             title=row["title"],
@@ -374,6 +382,8 @@ class Transaction:
             challenged_by=challenged_by,
             repealed_by=row["repealed_by"],
             amended_by=tuple(json.loads(row["amended_by"])),
+            followups=followups,
+            followup_reminded=bool(row["followup_reminded"]),
             loaded_for=member,
         )
         self._loaded[(room, number)] = proposal
@@ -391,6 +401,14 @@ class Transaction:
                 "INSERT INTO versions (room, number, version, text) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(room, p.number, i, text) for i, text in enumerate(p.versions, start=1)],
             )
+        known = len(before.followups) if before is not None else 0
+        if len(p.followups) > known:
+            await self._db.executemany(
+                """INSERT INTO followups (room, number, seq, at, member, status, progress, note)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [(room, p.number, seq, to_text(f.at), f.member, f.status, f.progress, f.note)
+                 for seq, f in enumerate(p.followups[known:], start=known + 1)],
+            )
         unchanged = set(before.rounds) if before is not None else set()
         for r in p.rounds:
             if r not in unchanged:
@@ -401,15 +419,16 @@ class Transaction:
     async def _save_header(self, room: str, p: Proposal) -> None:
         await self._db.execute(
             """INSERT INTO proposals (room, number, title, proposer, created_at, state, locked_until,
-                   duration_seconds, challenges, part, repealed_by, amended_by)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   duration_seconds, challenges, part, repealed_by, amended_by, followup_reminded)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (room, number) DO UPDATE SET state = excluded.state, locked_until = excluded.locked_until,
-                   repealed_by = excluded.repealed_by, amended_by = excluded.amended_by""",
+                   repealed_by = excluded.repealed_by, amended_by = excluded.amended_by,
+                   followup_reminded = excluded.followup_reminded""",
             (
                 room, p.number, p.title, p.proposer, to_text(p.created_at), p.state,
                 p.locked_until and to_text(p.locked_until),
                 int(p.duration.total_seconds()) if p.duration is not None else None,
-                p.challenges, p.part, p.repealed_by, json.dumps(list(p.amended_by)),
+                p.challenges, p.part, p.repealed_by, json.dumps(list(p.amended_by)), int(p.followup_reminded),
             ),
         )
 
@@ -515,7 +534,7 @@ class Transaction:
 
 def _header(p: Proposal) -> tuple:
     """What a decision may change in a proposal's own row."""
-    return p.state, p.locked_until, p.repealed_by, p.amended_by
+    return p.state, p.locked_until, p.repealed_by, p.amended_by, p.followup_reminded
 
 
 def _stance(row: Row) -> Stance:

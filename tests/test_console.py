@@ -19,7 +19,7 @@ def run_console(script: str, *arguments: str, cwd: Path | None = None) -> tuple[
     return [json.loads(line) for line in result.stdout.splitlines()], result.stderr
 
 
-def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_a_refused_and_an_adopted_challenge():
+def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_a_refused_and_an_adopted_challenge_and_a_follow_up():
     lines, prompts = run_console(DEMO.read_text(encoding="utf-8"), "--start", "2027-03-30T10:00+02:00")
     summary = [(line["kind"], line["proposal"], line["round"], line["rule"], line["state"]) for line in lines
                if line["kind"] in ("ballot", "outcome", "error")]
@@ -49,6 +49,9 @@ def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_a_refused_and_an_a
     assert before["challenged_by"] == [3] and before["state"] == "adopted"
     assert after["amended_by"] == [3] and "chaque semaine" in after["text"] and "chaque mois" in after["text"]
     assert len([line for line in lines if line["kind"] == "reminder"]) == 10
+    [followup] = [line for line in lines if line["kind"] == "followup"]
+    assert followup["proposal"] == 1 and followup["followup"]["status"] == "applied"
+    assert "Suivi de la décision #1" in followup["text"] and "fatima : appliquée" in followup["text"]
     # Prompts and the banner go to standard error, never into the JSON stream.
     assert "alice>" in prompts
 

@@ -50,9 +50,12 @@ async def test_a_round_closes_at_its_deadline_after_its_reminder(tmp_path, repos
         assert [m.kind for m in sender.sent] == [Kind.BALLOT, Kind.SEED, Kind.REMINDER, Kind.OUTCOME]
         assert "Not answered yet: alice, bob." in sender.sent[2].body
         assert sender.sent[3].payload["state"] == "adopted"
-        # Once the closing job has finished, nothing is due any more: no job left.
+        # Once the closing job has finished, the round owes nothing more: the next job is the decision's
+        # follow-up reminder, 30 calendar days after its adoption.
         await asyncio.wait_for(job_done.wait(), timeout=5)
-        assert scheduler.next_time() is None
+        adopted = datetime.fromisoformat(sender.sent[3].payload["deadline"])
+        assert scheduler.next_time() - adopted >= timedelta(days=30)
+        assert scheduler.next_time() - adopted <= timedelta(days=30, hours=1)  # a DST change on the way
     finally:
         scheduler.shutdown()
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from bot.engine import transitions
-from bot.engine.model import Position, SocialCode
+from bot.engine.model import FollowUpStatus, Position, SocialCode
 from storage.repository import Repository, migrations
 
 ROOM = "!room:test"
@@ -32,19 +34,26 @@ async def test_migrations_are_numbered_and_applied_once(tmp_path):
         assert [row[0] for row in db.execute("SELECT version FROM schema_version")] == numbers
 
 
+@contextlib.contextmanager
+def _register_at_version(version: int, path, state: str, at: str) -> Iterator[sqlite3.Connection]:
+    """A register as an older version left it, holding proposal #1 (a kettle) in that state."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for number, script in migrations()[:version]:
+            db.executescript(script)
+            db.execute("INSERT INTO schema_version VALUES (?)", (number,))
+        db.execute("INSERT INTO proposals (room, number, title, proposer, created_at, state) "
+                   "VALUES (?, 1, 'Kettle', 'alice', ?, ?)", (ROOM, at, state))
+        db.execute("INSERT INTO versions VALUES (?, 1, 1, 'A kettle.')", (ROOM,))
+        yield db
+
+
 async def test_votes_and_reminders_recorded_by_version_4_survive_the_upgrade(tmp_path):
     """A register in use before positions were replayed from expressions keeps every position, and each
     position keeps the event that set it (a redaction of it after the upgrade still takes it back)."""
     path = tmp_path / "consent.db"
     at = "2027-06-07T09:00:00.000000+00:00"
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for number, script in migrations()[:4]:
-            db.executescript(script)
-            db.execute("INSERT INTO schema_version VALUES (?)", (number,))
-        db.execute("INSERT INTO proposals (room, number, title, proposer, created_at, state) "
-                   "VALUES (?, 1, 'Kettle', 'alice', ?, 'open')", (ROOM, at))
-        db.execute("INSERT INTO versions VALUES (?, 1, 1, 'A kettle.')", (ROOM,))
+    with _register_at_version(4, path, "open", at) as db:
         db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version) "
                    "VALUES (?, 1, 1, 'consent', ?, '2027-06-10T08:00:00.000000+00:00', 1)", (ROOM, at))
         db.execute("INSERT INTO positions VALUES (?, 1, 1, 'bob', 'block', 'We have two kettles already.', ?)",
@@ -68,6 +77,29 @@ async def test_votes_and_reminders_recorded_by_version_4_survive_the_upgrade(tmp
     [queued] = await repository.pending_messages()
     assert queued.body == "Still queued"  # a message queued before the upgrade still goes out
     await repository.close()
+
+
+async def test_decisions_adopted_before_follow_ups_existed_are_not_brought_up_after_the_upgrade(tmp_path):
+    """An upgrade must not send a burst of reminders about old decisions; they can still be followed up."""
+    path = tmp_path / "consent.db"
+    at = "2027-06-07T09:00:00.000000+00:00"
+    with _register_at_version(8, path, "adopted", at) as db:
+        db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, outcome, reason, "
+                   "members, closed_at, closed_offline) VALUES (?, 1, 1, 'consent', ?, ?, 1, 'adopted', "
+                   "'no_valid_block', 3, ?, 0)", (ROOM, at, at, at))
+    repository = await Repository.open(path)
+    async with repository.transaction() as tx:
+        decision = await tx.load(ROOM, 1)
+        assert decision.followup_reminded and decision.followups == ()
+        step = transitions.follow_up(decision, "mayor", True, FollowUpStatus.APPLIED, None, "Bought.", MONDAY)
+        await tx.save(ROOM, step, "$followup")
+    async with repository.transaction() as tx:
+        [followup] = (await tx.load(ROOM, 1)).followups
+        assert (followup.member, followup.status, followup.progress, followup.note) == (
+            "mayor", FollowUpStatus.APPLIED, 100, "Bought.")
+    await repository.close()
+    with sqlite3.connect(path) as db, pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("UPDATE followups SET note = 'Never bought.'")
 
 
 async def test_a_database_made_by_an_older_version_gets_only_the_newer_migrations(tmp_path):

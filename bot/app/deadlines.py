@@ -11,7 +11,7 @@ from bot.app.delivery import Delivery
 from bot.app.ports import Directory
 from bot.config import AssemblySettings, Config
 from bot.engine import rules, transitions
-from bot.engine.due import CloseRound, SendReminder, due_work, next_due_at
+from bot.engine.due import CloseRound, RemindFollowUp, SendReminder, due_work, next_due_at
 from bot.engine.model import Proposal, State
 from bot.messages import render
 from bot.messages.outgoing import Kind, Outgoing
@@ -20,10 +20,10 @@ from storage.repository import Repository, Transaction
 
 async def record_due(tx: Transaction, room: str, proposal: Proposal, settings: AssemblySettings) -> datetime | None:
     """Record when the clock next owes this proposal something (kept with every decision that moves it)."""
-    at = None
+    done = frozenset()
     if proposal.state is State.OPEN:
         done = await tx.reminders_done(room, proposal.number, proposal.current_round)
-        at = next_due_at(proposal, settings.code, done)
+    at = next_due_at(proposal, settings.code, done)
     await tx.set_due(room, proposal.number, at)
     return at
 
@@ -91,6 +91,13 @@ class Deadlines:
                 offset, deadline = int(work.offset.total_seconds()), int(round_.deadline.timestamp())
                 kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{deadline}/{offset}"
                 mentions = tuple(rules.not_answered(round_, members)) + tuple(rules.owing_argument(round_))
+            elif isinstance(work, RemindFollowUp):
+                reminded = transitions.remind_followup(proposal, now)
+                await tx.save(room, reminded, None)
+                proposal = reminded.proposal
+                mentions = tuple(sorted(settings.followup | settings.facilitators))
+                text = render.followup_reminder(proposal, mentions, m)
+                kind, key = Kind.FOLLOWUP_REMINDER, f"followup-reminder/{room}/{number}"
             if work is not None:
                 message = Outgoing(key, room, kind, tuple(text.lines),
                                    render.payload(kind, proposal, len(members), m), number, None, mentions)

@@ -5,13 +5,14 @@ Declared with ``@COMMANDS.command``: verb, French aliases, usage line, one-line 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from bot.messages import render
 from bot.app.commands import Registry, normalize
 from bot.durations import MAX_ROUND, parse_duration
 from bot.engine import rules, transitions
-from bot.engine.model import Position, Proposal, RuleViolation, State, Step
+from bot.engine.model import FollowUpStatus, Position, Proposal, RuleViolation, State, Step
 from bot.messages.i18n import N_
 from bot.messages.outgoing import Kind, Mention, Outgoing
 from bot.messages.render import Text
@@ -31,6 +32,19 @@ MAX_ARGUMENT = 1000
 CONSENT_WORDS = {"consent", "consentement"}
 DURATION_WORDS = {"duration", "duree"}
 PART_WORDS = {"part", "partie"}
+FOLLOWUP_WORDS = {
+    **dict.fromkeys(("notstarted", "pascommence", "pascommencee", "noncommence", "noncommencee"),
+                    FollowUpStatus.NOT_STARTED),
+    **dict.fromkeys(("inprogress", "encours"), FollowUpStatus.IN_PROGRESS),
+    **dict.fromkeys(("applied", "applique", "appliquee"), FollowUpStatus.APPLIED),
+    **dict.fromkeys(("partlyapplied", "partiallyapplied", "partiellementapplique", "partiellementappliquee"),
+                    FollowUpStatus.PARTLY_APPLIED),
+    **dict.fromkeys(("notapplied", "nonapplique", "nonappliquee", "pasapplique", "pasappliquee"),
+                    FollowUpStatus.NOT_APPLIED),
+}
+"""The statuses as members write them, in one or two words, English or French ("in progress", "in_progress",
+"non appliqué", "Non-Appliqué": case, accents, apostrophes, hyphens and underscores are ignored)."""
+PROGRESS = re.compile(r"(\d{1,3})\s?%")
 
 
 @COMMANDS.command("propose", "proposer", usage=N_("!propose [duration <duration>] <title> (further lines: the text)"),
@@ -280,6 +294,36 @@ async def extend(ctx: Context) -> None:
         ctx.m._("Proposal #{number} ({title}): {member} extends the deadline to {deadline}. Reminders will go out "
                 "again before it."), number=proposal.number, title=proposal.title, member=Mention(ctx.sender),
         deadline=ctx.m.when(proposal.current_round.deadline)), proposal)
+
+
+@COMMANDS.command("followup", "suivi", usage=N_("!followup #N <status> [<progress>%] <note>"),
+                  summary=N_("say whether an adopted decision is applied — not started, in progress, applied, partly "
+                             "applied, not applied — with a note (facilitators and the members in charge of "
+                             "follow-up)"), needs=FACILITATOR)
+async def followup(ctx: Context) -> None:
+    proposal = await ctx.proposal(State.ADOPTED)
+    status, rest = _followup_status(ctx)
+    progress = None
+    match = PROGRESS.match(rest)
+    if match:
+        progress, rest = int(match.group(1)), rest[match.end():].strip()
+    _check_argument(ctx, rest)
+    may = ctx.facilitator or ctx.sender in ctx.settings.followup
+    step = transitions.follow_up(proposal, ctx.sender, may, status, progress, rest, ctx.now)
+    proposal = await ctx.save(step)
+    await ctx.say(Kind.FOLLOWUP, render.followed_up(proposal, ctx.m), proposal)
+
+
+def _followup_status(ctx: Context) -> tuple[FollowUpStatus, str]:
+    """The status the arguments start with (two words, or one), and what follows it."""
+    words = ctx.arguments.split(maxsplit=2)
+    for count in (2, 1):
+        status = FOLLOWUP_WORDS.get("".join(normalize(word) for word in words[:count])) if len(words) >= count else None
+        if status is not None:
+            return status, " ".join(words[count:]).strip()
+    raise ctx.fail("Say where applying the decision stands: not started, in progress, applied, partly applied or "
+                   "not applied, then a note, e.g. !followup #{number} in progress 40% the works start in May.",
+                   number=ctx.reference or "N")
 
 
 @COMMANDS.command("history", "historique", usage=N_("!history #N"),

@@ -56,6 +56,8 @@ class SocialCode:
     majority: Fraction = Fraction(2, 3)
     majority_lock: relativedelta = field(default_factory=lambda: relativedelta(months=3))
     quorum: Fraction = Fraction(0)
+    followup_reminder: relativedelta | None = field(default_factory=lambda: relativedelta(days=30))
+    """How long after its adoption a decision nobody has followed up is brought up again, once (None: never)."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,28 @@ class Round:
         return tuple(e for e in self.expressions if e.member == member)
 
 
+class FollowUpStatus(StrEnum):
+    """Where applying an adopted decision stands, as those bound to apply it say."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    APPLIED = "applied"
+    PARTLY_APPLIED = "partly_applied"
+    NOT_APPLIED = "not_applied"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One dated update on whether an adopted decision is applied."""
+
+    at: datetime
+    member: str
+    status: FollowUpStatus
+    progress: int | None
+    """Percent done, when known."""
+    note: str
+
+
 @dataclass(frozen=True)
 class Proposal:
     number: int
@@ -161,12 +185,22 @@ class Proposal:
     """The challenges of this decision not decided yet (meanwhile it stays in force)."""
     repealed_by: int | None = None
     amended_by: tuple[int, ...] = ()
+    followups: tuple[FollowUp, ...] = ()
+    """For an adopted decision: every update on whether it is applied, oldest first."""
+    followup_reminded: bool = False
+    """Whether those bound to apply it were reminded that nobody has followed it up."""
     loaded_for: str | None = None
     """Set when only this member's positions were loaded (a decision about them alone)."""
 
     @property
     def current_round(self) -> Round:
         return self.rounds[-1]
+
+    @property
+    def decided_at(self) -> datetime | None:
+        """When its last round closed (for a decision: when it was adopted or rejected)."""
+        outcome = self.current_round.outcome
+        return outcome.closed_at if outcome is not None else None
 
     @property
     def text(self) -> str:
@@ -202,6 +236,9 @@ class Action(StrEnum):
     """An adopted challenge amended this decision: ``detail`` is the challenge's number."""
     WITHDRAWN = "withdrawn"
     REMOVED_BY_MODERATOR = "removed_by_moderator"
+    FOLLOWED_UP = "followed_up"
+    """An update on applying the decision: ``detail`` is its status and progress ("in_progress 40")."""
+    FOLLOWUP_REMINDED = "followup_reminded"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from bot.engine.model import (
     Action,
     Change,
     Expression,
+    FollowUp,
+    FollowUpStatus,
     Position,
     Proposal,
     Round,
@@ -243,3 +245,26 @@ def extend(
     deadline = rules.extended_deadline(round_.deadline, extension, code)
     change = Change(Action.EXTENDED, by, now, round_.number, detail=deadline.isoformat())
     return Step(_with_round(proposal, replace(round_, deadline=deadline)), (change,))
+
+
+def follow_up(proposal: Proposal, by: str, may_follow_up: bool, status: FollowUpStatus, progress: int | None,
+              note: str, now: datetime) -> Step:
+    """Those bound to apply an adopted decision (facilitators, and the members the assembly names) say, dated
+    and public, whether it is applied; every update is kept."""
+    if proposal.state is not State.ADOPTED:
+        raise RuleViolation("followup_not_adopted", state=proposal.state)
+    if not may_follow_up:
+        raise RuleViolation("followup_not_allowed")
+    if not rules.has_words(note):
+        raise RuleViolation("followup_note_required")
+    progress = rules.followup_progress(status, progress)
+    update = FollowUp(now, by, status, progress, note)
+    detail = str(status) if progress is None else f"{status} {progress}"
+    change = Change(Action.FOLLOWED_UP, by, now, proposal.current_round.number, argument=note, detail=detail)
+    return Step(replace(proposal, followups=proposal.followups + (update,)), (change,))
+
+
+def remind_followup(proposal: Proposal, now: datetime) -> Step:
+    """Nobody followed the decision up in time: they are reminded once (recorded, so never twice)."""
+    change = Change(Action.FOLLOWUP_REMINDED, None, now, proposal.current_round.number)
+    return Step(replace(proposal, followup_reminded=True), (change,))

@@ -30,6 +30,10 @@ class Kind(StrEnum):
     """What a facilitator or a proposer did to a proposal (withdrawn, extended, amended), said to the room."""
     HISTORY = "history"
     """A proposal's whole trace, asked for with !history."""
+    FOLLOWUP = "followup"
+    """An update on whether an adopted decision is applied (!followup), said to the room."""
+    FOLLOWUP_REMINDER = "followup_reminder"
+    """Nobody has followed an adopted decision up: those bound to apply it are asked, once."""
     SEED = "seed"
     """Not a message: the reactions a chat adapter adds to the ballot so members can click them. Queued
     after the ballot like any message, so it is retried until done and never done twice."""

@@ -17,8 +17,8 @@ from typing import Any
 from babel.dates import format_timedelta
 
 from bot.engine import rules
-from bot.engine.model import (Action, Position, Proposal, Reason, Round, Rule, RuleViolation, SocialCode, State,
-                              Summary)
+from bot.engine.model import (Action, FollowUpStatus, Position, Proposal, Reason, Round, Rule, RuleViolation,
+                              SocialCode, State, Summary)
 from bot.messages.i18n import N_, Messages
 from bot.messages.outgoing import Kind, Line, Mention, Segment, plain_text
 
@@ -41,6 +41,13 @@ STATE_LABELS = {
     State.REPEALED: N_("repealed"),
 }
 RULE_LABELS = {Rule.CONSENT: N_("consent"), Rule.MAJORITY: N_("majority")}
+FOLLOWUP_LABELS = {
+    FollowUpStatus.NOT_STARTED: N_("not started"),
+    FollowUpStatus.IN_PROGRESS: N_("in progress"),
+    FollowUpStatus.APPLIED: N_("applied"),
+    FollowUpStatus.PARTLY_APPLIED: N_("partly applied"),
+    FollowUpStatus.NOT_APPLIED: N_("not applied"),
+}
 
 
 def defuse(text: str) -> str:
@@ -113,7 +120,57 @@ def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) ->
         "tally": counted.as_dict(),
         "members": members,
         **_links(proposal),
+        **_followup(proposal),
     }
+
+
+def _followup(proposal: Proposal) -> dict[str, Any]:
+    """The latest follow-up of a decision, when it has one."""
+    if not proposal.followups:
+        return {}
+    latest = proposal.followups[-1]
+    return {"followup": {"status": str(latest.status), "progress": latest.progress, "at": latest.at.isoformat(),
+                         "updates": len(proposal.followups)}}
+
+
+def followup_label(status: FollowUpStatus, progress: int | None, m: Messages) -> str:
+    """"in progress, 40 %": a status with its progress, when it says more than the status alone."""
+    label = m._(FOLLOWUP_LABELS[status])
+    if progress is None or status in (FollowUpStatus.APPLIED, FollowUpStatus.NOT_STARTED):
+        return label
+    return m._("{status}, {progress} %", status=label, progress=progress)
+
+
+def followed_up(proposal: Proposal, m: Messages) -> Text:
+    """A follow-up, announced to the room."""
+    latest = proposal.followups[-1]
+    text = Text().line(m._("Follow-up of decision #{number} ({title}) by {member}: {status}."), strong=True,
+                       number=proposal.number, title=proposal.title, member=Mention(latest.member),
+                       status=followup_label(latest.status, latest.progress, m))
+    return text.line("{note}", note=latest.note)
+
+
+def followup_reminder(proposal: Proposal, asked: tuple[str, ...], m: Messages) -> Text:
+    """Nobody has said whether an adopted decision is applied: those who may are asked, once."""
+    text = Text().line(m._("Decision #{number} ({title}), adopted on {date}, has no follow-up yet: is it applied?"),
+                       strong=True, number=proposal.number, title=proposal.title,
+                       date=m.when(proposal.decided_at or proposal.created_at))
+    if asked:
+        text.line(m._("Asked of: {members}."), members=people(asked))
+    return text.line(m._("Answer with !followup #{number} <status> [<progress>%] <note>; statuses: not started, in "
+                         "progress, applied, partly applied, not applied."), number=proposal.number)
+
+
+def _followup_lines(text: Text, proposal: Proposal, m: Messages) -> None:
+    if not proposal.followups:
+        return
+    latest = proposal.followups[-1]
+    text.line(m._("Follow-up: {status}, on {date} by {member}: {note}"),
+              status=followup_label(latest.status, latest.progress, m), date=m.when(latest.at),
+              member=Mention(latest.member), note=latest.note)
+    if len(proposal.followups) > 1:
+        text.line(m._("{count} follow-up updates: !history #{number} shows them all."),
+                  count=len(proposal.followups), number=proposal.number)
 
 
 def _links(proposal: Proposal) -> dict[str, Any]:
@@ -400,6 +457,7 @@ def status(proposal: Proposal, members: int, m: Messages, code: SocialCode, now:
     # A closed round shows the participation counted at its close, not the room as it is today.
     _tally_line(text, round_, round_.outcome.members if round_.outcome else members, m)
     _positions(text, round_, m)
+    _followup_lines(text, proposal, m)
     if proposal.state not in (State.OPEN, State.WITHDRAWN, State.REPEALED):
         text.line()
         _next_step(text, proposal, m, code, now)
@@ -420,6 +478,8 @@ HISTORY_LINES = {
     Action.WITHDRAWN: N_("{member} withdraws the proposal"),
     Action.REMOVED_BY_MODERATOR: N_("{member} (moderator) removes a vote of {detail} from the room; the position "
                                     "stands"),
+    Action.FOLLOWED_UP: N_("{member} follows it up: {detail}"),
+    Action.FOLLOWUP_REMINDED: N_("nobody has followed it up: the room is asked"),
 }
 
 
@@ -454,6 +514,9 @@ def history(proposal: Proposal, rows: list[dict], m: Messages) -> Text:
             detail = m._(RULE_LABELS[Rule(detail)])
         elif action is Action.ROUND_CLOSED and detail in set(State):
             detail = m._(STATE_LABELS[State(detail)])
+        elif action is Action.FOLLOWED_UP:
+            status, _, progress = detail.partition(" ")
+            detail = followup_label(FollowUpStatus(status), int(progress) if progress else None, m)
         position = position_label(Position(row["position"]), m) if row["position"] else ""
         text.line("{when} — " + m._(HISTORY_LINES[action]), when=m.when(datetime.fromisoformat(row["at"])),
                   member=Mention(row["member"]) if row["member"] else "—", round=row["round"], position=position,
@@ -515,6 +578,13 @@ VIOLATIONS = {
     "extension_positive": N_("The extension must be a positive duration, e.g. 24h."),
     "superseded": N_("You changed your position on this proposal after this message ({position}): this older "
                      "message changes nothing."),
+    "followup_not_adopted": N_("Only an adopted decision is followed up; this proposal is {state}."),
+    "followup_not_allowed": N_("Only facilitators and the members in charge of follow-up (assembly.followup) may "
+                               "follow a decision up."),
+    "followup_note_required": N_("A follow-up needs a note: what was done, or why not."),
+    "progress_bounds": N_("A progress is a percentage from 0 to 100, not {progress}."),
+    "progress_contradicts": N_("That status means {implied} %, not {progress} %: give the status that fits, e.g. "
+                               "in progress {progress}%."),
 }
 
 

@@ -64,13 +64,15 @@ def test_a_reminder_that_would_fall_before_the_round_opened_is_never_due():
     assert next_due_at(proposal, code, NOTHING_SENT) == HOUR_BEFORE
 
 
-def test_nothing_is_due_for_a_proposal_that_is_not_open():
+def test_nothing_is_due_for_a_proposal_that_is_not_open_but_the_follow_up_of_a_decision():
     adopted = closed(proposed())
     postponed = blocked(proposed())
     withdrawn = transitions.withdraw_proposal(proposed(), PROPOSER, False, MONDAY_MORNING).proposal
-    for proposal in (adopted, postponed, withdrawn):
+    for proposal in (postponed, withdrawn):
         assert due_work(proposal, THURSDAY_DEADLINE + DAY, CODE, NOTHING_SENT) is None
         assert next_due_at(proposal, CODE, NOTHING_SENT) is None
+    assert due_work(adopted, THURSDAY_DEADLINE + DAY, CODE, NOTHING_SENT) is None
+    assert next_due_at(adopted, CODE, NOTHING_SENT) == THURSDAY_DEADLINE + timedelta(days=30)
 
 
 def test_next_due_at_is_the_next_unsent_reminder_then_the_deadline():
