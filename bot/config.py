@@ -97,6 +97,8 @@ class AssemblySettings:
     facilitators: frozenset[str]
     followup: frozenset[str] = frozenset()
     """Members who follow decisions up besides the facilitators (the elected officials bound to apply them)."""
+    delegation: bool = False
+    """Whether members may entrust their vote to another member (liquid democracy)."""
 
 
 @dataclass(frozen=True)
@@ -486,6 +488,7 @@ ASSEMBLY_DEFAULTS: dict[str, Any] = {
     "facilitators": [],
     "followup": [],
     "followup_reminder": "30d",
+    "delegation": False,
 }
 ASSEMBLY_CONVERTERS: dict[str, Converter] = {
     "language": _choice(LANGUAGES, str.lower),
@@ -502,6 +505,7 @@ ASSEMBLY_CONVERTERS: dict[str, Converter] = {
     "facilitators": _members("facilitators"),
     "followup": _members("members in charge of follow-up"),
     "followup_reminder": _followup_reminder,
+    "delegation": _boolean,
 }
 
 
@@ -525,7 +529,7 @@ def _assembly_settings(values: Mapping[str, Any]) -> AssemblySettings:
         followup_reminder=values["followup_reminder"],
     )
     return AssemblySettings(language=values["language"], code=code, facilitators=frozenset(values["facilitators"]),
-                            followup=frozenset(values["followup"]))
+                            followup=frozenset(values["followup"]), delegation=values["delegation"])
 
 
 # --- Sections -----------------------------------------------------------------------------------

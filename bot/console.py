@@ -56,6 +56,10 @@ class ConsoleRoom:
     async def is_facilitator(self, room: str, member: str) -> bool:
         return member in self.facilitator_names
 
+    async def resolve(self, room: str, name: str) -> str | None:
+        name = name.removeprefix("@")
+        return name if name in self.names else None
+
 
 class ConsoleSender:
     """Prints the bot's messages: text for people, or one JSON line each with ``--json``."""

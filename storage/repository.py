@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.engine.model import (
     Action,
+    Delegated,
     Expression,
     FollowUp,
     FollowUpStatus,
@@ -354,7 +355,15 @@ class Transaction:
             expressions.setdefault(e["round"], []).append(
                 Expression(e["event_id"], e["member"], e["position"] and Position(e["position"]), e["argument"],
                            from_text(e["at"])))
-        rounds = tuple(_round(r, tuple(stances.get(r["round"], ())), tuple(expressions.get(r["round"], ())))
+        delegated: dict[int, list[Delegated]] = {}
+        if member is None and any(r["outcome"] is not None for r in round_rows):
+            for d in await self._db.fetch(
+                    "SELECT * FROM delegated_positions WHERE room = ? AND number = ? ORDER BY round, member",
+                    (room, number)):
+                delegated.setdefault(d["round"], []).append(Delegated(d["member"], Position(d["position"]),
+                                                                      d["by_member"]))
+        rounds = tuple(_round(r, tuple(stances.get(r["round"], ())), tuple(expressions.get(r["round"], ())),
+                              tuple(delegated.get(r["round"], ())))
                        for r in round_rows)
         challenged_by: tuple[int, ...] = ()
         if row["state"] == State.ADOPTED:  # only an adopted decision is ever challenged
@@ -409,9 +418,11 @@ class Transaction:
                 [(room, p.number, seq, to_text(f.at), f.member, f.status, f.progress, f.note)
                  for seq, f in enumerate(p.followups[known:], start=known + 1)],
             )
-        unchanged = set(before.rounds) if before is not None else set()
+        # A transition replaces the rounds it changes and keeps the others as they were: the same objects
+        # (comparing by identity spares hashing every position of a large round).
+        kept = {id(r) for r in before.rounds} if before is not None else set()
         for r in p.rounds:
-            if r not in unchanged:
+            if id(r) not in kept:
                 await self._save_round(room, p.number, r)
         await self._save_expressions(room, step)
         await self._save_changes(room, step, event_id)
@@ -476,8 +487,10 @@ class Transaction:
             )
 
     async def _save_round(self, room: str, number: int, r: Round) -> None:
-        """A round with its running tally (which is its outcome's tally once it is closed)."""
-        o, t = r.outcome, r.counts
+        """A round with its running tally; once it is closed, its outcome's tally (delegated positions included)
+        and the members it counted by delegation."""
+        o = r.outcome
+        t = o.tally if o is not None else r.counts
         await self._db.execute(
             """INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, outcome, reason,
                    agree, abstain, disagree, block, unargued_block, members, closed_at, closed_offline)
@@ -493,6 +506,51 @@ class Transaction:
                 o and o.members, o and to_text(o.closed_at), o and int(o.offline),
             ),
         )
+        if o is not None and o.delegated:
+            await self._db.executemany(
+                """INSERT INTO delegated_positions (room, number, round, member, position, by_member)
+                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                [(room, number, r.number, d.member, d.position, d.by) for d in o.delegated],
+            )
+
+    async def delegations(self, room: str) -> dict[str, str]:
+        """Member → delegate: the delegations of a room in force now."""
+        rows = await self._db.fetch("SELECT member, delegate FROM current_delegations WHERE room = ?", (room,))
+        return {row["member"]: row["delegate"] for row in rows}
+
+    async def delegations_at(self, room: str, at: datetime, now: dict[str, str] | None = None) -> dict[str, str]:
+        """Member → delegate, as the delegations of a room stood at ``at``: those in force ``now`` (read here
+        unless given), with the changes made since undone (a close runs at or just after its deadline: they
+        are few or none)."""
+        delegations = dict(await self.delegations(room) if now is None else now)
+        for row in await self._db.fetch("SELECT DISTINCT member FROM delegations WHERE room = ? AND at > ?",
+                                        (room, to_text(at))):
+            before = await self._db.fetchone(
+                "SELECT delegate FROM delegations WHERE room = ? AND member = ? AND at <= ? ORDER BY seq DESC LIMIT 1",
+                (room, row["member"], to_text(at)))
+            delegations.pop(row["member"], None)
+            if before is not None and before["delegate"] is not None:
+                delegations[row["member"]] = before["delegate"]
+        return delegations
+
+    async def delegate_of(self, room: str, member: str) -> str | None:
+        """Whom a member entrusts their vote to now."""
+        row = await self._db.fetchone("SELECT delegate FROM current_delegations WHERE room = ? AND member = ?",
+                                      (room, member))
+        return row["delegate"] if row else None
+
+    async def record_delegation(self, room: str, member: str, delegate: str | None, at: datetime,
+                                event_id: str | None, reason: str) -> None:
+        """A delegation given or changed (``delegate``), or ended (None) — by its member, or lapsed."""
+        await self._db.execute(
+            "INSERT INTO delegations (room, member, delegate, at, event_id, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            (room, member, delegate, to_text(at), event_id, reason))
+        if delegate is None:
+            await self._db.execute("DELETE FROM current_delegations WHERE room = ? AND member = ?", (room, member))
+        else:
+            await self._db.execute(
+                """INSERT INTO current_delegations (room, member, delegate) VALUES (?, ?, ?)
+                   ON CONFLICT (room, member) DO UPDATE SET delegate = excluded.delegate""", (room, member, delegate))
 
     async def set_due(self, room: str, number: int, at: datetime | None) -> None:
         """When the clock next owes this proposal something (None: nothing, it is decided)."""
@@ -541,14 +599,15 @@ def _stance(row: Row) -> Stance:
     return Stance(row["member"], Position(row["position"]), from_text(row["at"]), row["argument"])
 
 
-def _round(row: Row, stances: tuple[Stance, ...], expressions: tuple[Expression, ...]) -> Round:
+def _round(row: Row, stances: tuple[Stance, ...], expressions: tuple[Expression, ...],
+           delegated: tuple[Delegated, ...]) -> Round:
     counts = Tally(row["agree"] or 0, row["abstain"] or 0, row["disagree"] or 0, row["block"] or 0,
                    row["unargued_block"] or 0)
     outcome = None
     if row["outcome"] is not None:
         outcome = Outcome(
             State(row["outcome"]), Reason(row["reason"]), counts, row["members"],
-            from_text(row["closed_at"]), bool(row["closed_offline"]),
+            from_text(row["closed_at"]), bool(row["closed_offline"]), delegated,
         )
     return Round(
         number=row["round"],

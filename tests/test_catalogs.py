@@ -5,8 +5,8 @@ template and update both catalogs, from the project root:
 
     .venv/bin/pybabel extract -F babel.cfg -k _ -k N_ -k fail -k n_:1,2 --no-wrap --sort-by-file \
         --project consent-bot --version 0.1.0 -o bot/locale/consent_bot.pot .
-    .venv/bin/pybabel update -D consent_bot -i bot/locale/consent_bot.pot -d bot/locale -l fr --no-wrap
-    .venv/bin/pybabel update -D consent_bot -i bot/locale/consent_bot.pot -d bot/locale -l en --no-wrap
+    .venv/bin/pybabel update -D consent_bot -i bot/locale/consent_bot.pot -d bot/locale -l fr --no-wrap --ignore-obsolete
+    .venv/bin/pybabel update -D consent_bot -i bot/locale/consent_bot.pot -d bot/locale -l en --no-wrap --ignore-obsolete
 
 then translate the new French entries (and check those `pybabel update` marked
 fuzzy: its guess is often wrong, and a fuzzy entry is not used). The English

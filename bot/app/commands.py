@@ -85,7 +85,7 @@ class Registry:
             command = Command(verb, aliases, usage, summary, handler, takes_reference, needs)
             for name in (verb, *aliases):
                 key = normalize(name)
-                if key in self._by_name:
+                if self._by_name.get(key, command) is not command:  # "délégations" may spell "delegations"
                     raise ValueError(f"command name {name!r} is declared twice")
                 self._by_name[key] = command
             self.commands.append(command)

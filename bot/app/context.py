@@ -46,6 +46,8 @@ class Facts:
     """Whether the sender facilitates the room, for the commands that need it."""
     members: set[str] | None = None
     """The room's members, for the commands that name them."""
+    named: str | None = None
+    """The member the command's first word names, for the commands that name one (None: nobody in the room)."""
 
 
 @dataclass
@@ -120,8 +122,10 @@ class Context:
             self.touched[step.proposal.number] = step.proposal
         return step.proposal
 
-    async def say(self, kind: Kind, text: Text, proposal: Proposal | None = None, mentions: tuple[str, ...] = ()) -> None:
-        payload: dict = {"kind": str(kind)}
+    async def say(self, kind: Kind, text: Text, proposal: Proposal | None = None, mentions: tuple[str, ...] = (),
+                  details: dict | None = None) -> None:
+        """Queue a message; about a proposal, it carries its state; ``details`` are added to the payload."""
+        payload: dict = {"kind": str(kind), **(details or {})}
         if proposal is not None:
             payload = render.payload(kind, proposal, self.participation(proposal), self.m)
         self.outbox.append(

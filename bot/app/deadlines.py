@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.app.context import messages_for
+from bot.messages.i18n import Messages
 from bot.app.delivery import Delivery
 from bot.app.ports import Directory
 from bot.config import AssemblySettings, Config
@@ -77,7 +78,13 @@ class Deadlines:
             members = rules.participants(round_, room_members)
             if isinstance(work, CloseRound):
                 offline = round_.deadline < self.started_at
-                closed = transitions.close_round(proposal, len(members), now, settings.code, offline)
+                delegated = ()
+                if settings.delegation:
+                    current = await tx.delegations(room)
+                    delegations = await tx.delegations_at(room, round_.deadline, current)
+                    delegated = rules.delegated_positions(round_, delegations, room_members)
+                    await self._lapse(tx, room, current, room_members, now, m)
+                closed = transitions.close_round(proposal, len(members), now, settings.code, offline, delegated)
                 await tx.save(room, closed, None)
                 revised = await self._revise(tx, room, closed.proposal, now)
                 text = render.outcome(closed.proposal, m, settings.code, revised)
@@ -105,6 +112,18 @@ class Deadlines:
             due = await record_due(tx, room, proposal, settings)
         await rescheduled(self.on_change, [due])
         await self.delivery.queued(tx.queued)
+
+    @staticmethod
+    async def _lapse(tx: Transaction, room: str, current: dict[str, str], members: set[str], now: datetime,
+                     m: Messages) -> None:
+        """A delegation to someone who has left the room lapses (seen when a round closes); its member is told."""
+        for member, delegate in sorted(current.items()):
+            if member in members and delegate not in members:
+                await tx.record_delegation(room, member, None, now, None, "lapsed")
+                text = render.delegation_lapsed(member, delegate, m)
+                await tx.queue(Outgoing(f"lapsed/{room}/{member}/{now.isoformat()}", room, Kind.DELEGATION,
+                                        tuple(text.lines), {"kind": str(Kind.DELEGATION), "member": member,
+                                                            "delegate": None}, mentions=(member,)), now)
 
     @staticmethod
     async def _revise(tx: Transaction, room: str, closed: Proposal, now: datetime) -> Proposal | None:

@@ -25,6 +25,7 @@ MAX_TITLE = 200
 MAX_TEXT = 8000
 FACILITATOR = frozenset({"facilitator"})
 MEMBERS = frozenset({"members"})
+NAMED = frozenset({"named"})
 PAGE = 20
 """Proposals a !list page shows."""
 MAX_ARGUMENT = 1000
@@ -324,6 +325,54 @@ def _followup_status(ctx: Context) -> tuple[FollowUpStatus, str]:
     raise ctx.fail("Say where applying the decision stands: not started, in progress, applied, partly applied or "
                    "not applied, then a note, e.g. !followup #{number} in progress 40% the works start in May.",
                    number=ctx.reference or "N")
+
+
+@COMMANDS.command("delegate", "déléguer", usage=N_("!delegate [@member]"),
+                  summary=N_("entrust your vote to another member, for every round where you take no position (your "
+                             "own position always wins; blocks are never delegated); alone: your delegation and who "
+                             "delegates to you"), takes_reference=False, needs=NAMED)
+async def delegate(ctx: Context) -> None:
+    rules.check_delegation_enabled(ctx.settings.delegation)
+    if not ctx.arguments:
+        await ctx.say(Kind.STATUS, render.own_delegation(ctx.sender, await ctx.tx.delegations(ctx.room), ctx.m))
+        return
+    trusted = ctx.facts.named
+    rules.check_delegate(ctx.sender, trusted)
+    if await ctx.tx.delegate_of(ctx.room, ctx.sender) != trusted:
+        await ctx.tx.record_delegation(ctx.room, ctx.sender, trusted, ctx.now, ctx.event_id, "given")
+    cycle = await _comes_back(ctx, trusted)
+    text = render.delegated(ctx.sender, trusted, cycle, ctx.m)
+    await ctx.say(Kind.DELEGATION, text, mentions=(trusted,), details={"member": ctx.sender, "delegate": trusted})
+
+
+async def _comes_back(ctx: Context, delegate: str) -> bool:
+    """Whether the chain of delegations from ``delegate`` leads back to the sender (a cycle: nobody on it counts
+    by delegation). One lookup per link, so it costs the chain's length, not the room's size."""
+    seen = {ctx.sender}
+    node: str | None = delegate
+    while node is not None and node not in seen:
+        seen.add(node)
+        node = await ctx.tx.delegate_of(ctx.room, node)
+    return node == ctx.sender
+
+
+@COMMANDS.command("undelegate", "révoquer", usage=N_("!undelegate"),
+                  summary=N_("end your delegation: from now on only your own positions count"), takes_reference=False)
+async def undelegate(ctx: Context) -> None:
+    rules.check_delegation_enabled(ctx.settings.delegation)
+    delegate = await ctx.tx.delegate_of(ctx.room, ctx.sender)
+    if delegate is None:
+        raise ctx.fail("You have no delegation to end.")
+    await ctx.tx.record_delegation(ctx.room, ctx.sender, None, ctx.now, ctx.event_id, "ended")
+    await ctx.say(Kind.DELEGATION, render.undelegated(ctx.sender, delegate, ctx.m),
+                  details={"member": ctx.sender, "delegate": None})
+
+
+@COMMANDS.command("delegations", "délégations", usage=N_("!delegations"), summary=N_("every delegation in force in this room"),
+                  takes_reference=False)
+async def delegations(ctx: Context) -> None:
+    rules.check_delegation_enabled(ctx.settings.delegation)
+    await ctx.say(Kind.STATUS, render.delegations(await ctx.tx.delegations(ctx.room), ctx.m))
 
 
 @COMMANDS.command("history", "historique", usage=N_("!history #N"),

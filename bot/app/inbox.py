@@ -174,7 +174,7 @@ class Inbox:
     ) -> None:
         """One event through one handler, in one transaction; a refusal rolls back all but the answer."""
         settings = self.config.for_room(room)
-        facts = await self._facts(room, sender, settings, needs)
+        facts = await self._facts(room, sender, settings, needs, arguments)
         async with self.repository.transaction() as tx:
             if not await tx.claim_event(event_id, room, at, replaces):
                 log.info("event %s already handled", event_id)
@@ -199,12 +199,17 @@ class Inbox:
         await rescheduled(self.on_change, due)
         await self.delivery.queued(tx.queued)
 
-    async def _facts(self, room: str, sender: str, settings: AssemblySettings, needs: frozenset[str]) -> Facts:
+    async def _facts(self, room: str, sender: str, settings: AssemblySettings, needs: frozenset[str],
+                     arguments: str) -> Facts:
         facilitator = None
         if "facilitator" in needs:
             facilitator = sender in settings.facilitators or await self.directory.is_facilitator(room, sender)
         members = await self.directory.members(room) if "members" in needs else None
-        return Facts(len(members) if members is not None else await self.directory.count(room), facilitator, members)
+        named = None
+        if "named" in needs and arguments.split():
+            named = await self.directory.resolve(room, arguments.split()[0])
+        count = len(members) if members is not None else await self.directory.count(room)
+        return Facts(count, facilitator, members, named)
 
     async def _answer_only(self, incoming: Incoming, text: Text) -> None:
         async with self.repository.transaction() as tx:

@@ -66,6 +66,10 @@ class Directory(Protocol):
 
     async def is_facilitator(self, room: str, member: str) -> bool: ...
 
+    async def resolve(self, room: str, name: str) -> str | None:
+        """The member of the room a name written in a command stands for (their id, or as the platform shows
+        members: an @username, a display name), or None."""
+
 
 
 class Sender(Protocol):

@@ -110,13 +110,27 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Delegated:
+    """A member who took no position, counted at the close with the position their delegation led to."""
+
+    member: str
+    position: Position
+    """As counted: agree, abstain or disagree (a delegate's block counts against, in a majority round only)."""
+    by: str
+    """Whose own position it is: the end of the chain of delegations."""
+
+
+@dataclass(frozen=True)
 class Outcome:
     state: State
     reason: Reason
     tally: Tally
+    """Every position counted, delegated ones included."""
     members: int
     closed_at: datetime
     offline: bool = False
+    delegated: tuple[Delegated, ...] = ()
+    """The members counted by delegation, and whose position they count with."""
 
 
 @dataclass(frozen=True)

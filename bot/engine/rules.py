@@ -6,6 +6,9 @@ Each rule reads like the text it implements; ``transitions.py`` applies them.
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Set
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
@@ -13,6 +16,7 @@ from dateutil.relativedelta import relativedelta
 
 from bot.engine.calendar import working_deadline
 from bot.engine.model import (
+    Delegated,
     Expression,
     FollowUpStatus,
     Outcome,
@@ -173,17 +177,84 @@ def majority_outcome(counted: Tally, code: SocialCode) -> tuple[State, Reason]:
     return State.REJECTED, Reason.MAJORITY_MISSED
 
 
-def round_outcome(round_: Round, members: int, closed_at: datetime, code: SocialCode, offline: bool) -> Outcome:
+def delegated_positions(round_: Round, delegations: Mapping[str, str], members: Set[str]) -> tuple[Delegated, ...]:
+    """Delegation (liquid democracy): at the close, a member of the room who took no position counts with the
+    position of their delegate — following the chain when the delegate delegated too and did not answer.
+
+    - Your own position always wins: a member who answered is never counted by delegation.
+    - Blocks are never delegated: in a consent round the delegators of a member who blocks count as not
+      answered; in a majority round, where a block is a vote against, they count against (disagree).
+    - A cycle, a chain that ends in no answer, or a delegate no longer in the room gives nothing.
+
+    ``delegations``: member → delegate, as they stood at the deadline. Linear in the delegations: each member
+    is resolved once, however long the chains.
+    """
+    own = {stance.member: stance.position for stance in round_.stances}
+    resolved: dict[str, tuple[Position, str] | None] = {}
+    for start in delegations:
+        if start in own or start in resolved or start not in members:
+            continue
+        path, on_path, node = [], set(), start
+        while True:
+            if node in resolved:
+                result = resolved[node]
+                break
+            if node not in members:
+                result = None  # a delegation to someone who left the room lapses, whatever they answered
+                break
+            if node in own:
+                result = _counted_for_delegators(own[node], round_.rule, node)
+                break
+            if node in on_path or node not in delegations:
+                result = None  # a cycle, or a chain that ends in no answer
+                break
+            path.append(node)
+            on_path.add(node)
+            node = delegations[node]
+        for member in path:
+            resolved[member] = result
+    return tuple(Delegated(member, *result) for member, result in sorted(resolved.items()) if result is not None)
+
+
+def _counted_for_delegators(position: Position, rule: Rule, member: str) -> tuple[Position, str] | None:
+    if position is not Position.BLOCK:
+        return position, member
+    return (Position.DISAGREE, member) if rule is Rule.MAJORITY else None
+
+
+def check_delegation_enabled(enabled: bool) -> None:
+    """Delegation is the assembly's choice: off unless it turns it on."""
+    if not enabled:
+        raise RuleViolation("delegation_off")
+
+
+def check_delegate(member: str, delegate: str | None) -> None:
+    """A member entrusts their vote to another member of the room."""
+    if delegate is None:
+        raise RuleViolation("delegate_not_member")
+    if delegate == member:
+        raise RuleViolation("delegate_self")
+
+
+def with_delegated(counted: Tally, delegated: tuple[Delegated, ...]) -> Tally:
+    """The tally with the delegated positions added."""
+    added = Counter(str(entry.position) for entry in delegated)
+    return replace(counted, **{field: getattr(counted, field) + count for field, count in added.items()})
+
+
+def round_outcome(round_: Round, members: int, closed_at: datetime, code: SocialCode, offline: bool,
+                  delegated: tuple[Delegated, ...] = ()) -> Outcome:
     """Outcome at the deadline: quorum first, then the round's rule, on the positions taken before it (no
-    position is taken after: the deadline refuses it, so the running tally is the tally at the deadline)."""
-    counted = round_.counts
+    position is taken after: the deadline refuses it, so the running tally is the tally at the deadline), the
+    delegated ones included."""
+    counted = with_delegated(round_.counts, delegated)
     if not quorum_reached(counted.answered, members, code):
         state, reason = State.POSTPONED, Reason.NO_QUORUM
     elif round_.rule is Rule.CONSENT:
         state, reason = consent_outcome(counted)
     else:
         state, reason = majority_outcome(counted, code)
-    return Outcome(state, reason, counted, members, closed_at, offline)
+    return Outcome(state, reason, counted, members, closed_at, offline, delegated)
 
 
 def blocked_rounds(proposal: Proposal) -> int:

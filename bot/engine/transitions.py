@@ -9,6 +9,7 @@ from bot.engine import rules
 from bot.engine.model import (
     Action,
     Change,
+    Delegated,
     Expression,
     FollowUp,
     FollowUpStatus,
@@ -111,15 +112,17 @@ def moderator_removal(proposal: Proposal, moderator: str, member: str, at: datet
 
 
 def close_round(
-    proposal: Proposal, members: int, now: datetime, code: SocialCode, offline: bool = False
+    proposal: Proposal, members: int, now: datetime, code: SocialCode, offline: bool = False,
+    delegated: tuple[Delegated, ...] = (),
 ) -> Step:
-    """At the deadline the round's rule decides; a majority decision locks the proposal."""
+    """At the deadline the round's rule decides (with the positions counted by delegation, when the assembly
+    delegates: see rules.delegated_positions); a majority decision locks the proposal."""
     round_ = proposal.current_round
     if proposal.state is not State.OPEN:
         raise RuleViolation("not_open", state=proposal.state)
     if now < round_.deadline:
         raise RuleViolation("deadline_ahead", deadline=round_.deadline)
-    outcome = rules.round_outcome(round_, members, now, code, offline)
+    outcome = rules.round_outcome(round_, members, now, code, offline, delegated)
     locked_until = proposal.locked_until
     if round_.rule is Rule.MAJORITY and outcome.state in (State.ADOPTED, State.REJECTED):
         locked_until = rules.majority_lock_until(round_.deadline, code)

@@ -40,3 +40,13 @@ class MatrixDirectory:
         if matrix_room.room_version == "12" and member in self.creators.get(room, ()):
             return True
         return matrix_room.power_levels.get_user_level(member) >= self._level
+
+    async def resolve(self, room: str, name: str) -> str | None:
+        """A member by their id (@alice:example.org) or, when it names one member only, their display name."""
+        matrix_room = self._client.rooms.get(room)
+        members = await self.members(room)
+        if name in members or matrix_room is None:
+            return name if name in members else None
+        named = {member for member in members
+                 if (matrix_room.users[member].display_name or "").casefold() == name.removeprefix("@").casefold()}
+        return named.pop() if len(named) == 1 else None

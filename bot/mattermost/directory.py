@@ -61,6 +61,14 @@ class MattermostDirectory:
             for user in await self._client.users(missing[start:start + 100]):
                 self.users[user["id"]] = user
 
+    async def resolve(self, room: str, name: str) -> str | None:
+        """A member of the channel by their @username (or their id)."""
+        members = await self.members(room)  # loads their users
+        if name in members:
+            return name
+        wanted = name.removeprefix("@").casefold()
+        return next((member for member in members if (self.username(member) or "").casefold() == wanted), None)
+
     def username(self, user_id: str) -> str | None:
         return self.users.get(user_id, {}).get("username")
 

@@ -33,6 +33,8 @@ class Kind(StrEnum):
     FOLLOWUP = "followup"
     """An update on whether an adopted decision is applied (!followup), said to the room."""
     FOLLOWUP_REMINDER = "followup_reminder"
+    DELEGATION = "delegation"
+    """A member entrusted their vote to another, ended it, or it lapsed: said to the room (it is public)."""
     """Nobody has followed an adopted decision up: those bound to apply it are asked, once."""
     SEED = "seed"
     """Not a message: the reactions a chat adapter adds to the ballot so members can click them. Queued

@@ -17,8 +17,8 @@ from typing import Any
 from babel.dates import format_timedelta
 
 from bot.engine import rules
-from bot.engine.model import (Action, FollowUpStatus, Position, Proposal, Reason, Round, Rule, RuleViolation,
-                              SocialCode, State, Summary)
+from bot.engine.model import (Action, FollowUpStatus, Position, Proposal, Reason, Round, Rule,
+                              RuleViolation, SocialCode, State, Summary, Tally)
 from bot.messages.i18n import N_, Messages
 from bot.messages.outgoing import Kind, Line, Mention, Segment, plain_text
 
@@ -109,7 +109,7 @@ class Text:
 def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) -> dict[str, Any]:
     """The machine-readable state every message about a proposal carries under ``consent_bot``."""
     round_ = proposal.current_round
-    counted = round_.counts
+    delegated = round_.outcome.delegated if round_.outcome is not None else ()
     return {
         "kind": str(kind),
         "proposal": proposal.number,
@@ -117,7 +117,8 @@ def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) ->
         "rule": str(round_.rule),
         "state": str(proposal.state),
         "deadline": round_.deadline.astimezone(messages.zone).isoformat(),
-        "tally": counted.as_dict(),
+        "tally": counted(round_).as_dict(),
+        **({"delegated": rules.with_delegated(Tally(), delegated).as_dict()} if delegated else {}),
         "members": members,
         **_links(proposal),
         **_followup(proposal),
@@ -372,14 +373,30 @@ def _positions(text: Text, round_: Round, m: Messages) -> None:
             text.line(m._("Block without argument (not valid): {members}."), members=people(s.member for s in unargued))
 
 
+def counted(round_: Round) -> Tally:
+    """What a round counts: its outcome's tally once closed (delegated positions included), else the running one."""
+    return round_.outcome.tally if round_.outcome is not None else round_.counts
+
+
 def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
-    counted = round_.counts
+    counted_ = counted(round_)
     text.line(m._("Tally: {agree} agree, {abstain} abstain, {disagree} disagree, {block} block, "
                   "{unargued} block without argument."),
-              agree=counted.agree, abstain=counted.abstain, disagree=counted.disagree,
-              block=counted.block, unargued=counted.unargued_block)
+              agree=counted_.agree, abstain=counted_.abstain, disagree=counted_.disagree,
+              block=counted_.block, unargued=counted_.unargued_block)
     text.line(m.n_("Participation: {answered} of {count} member.", "Participation: {answered} of {count} members.",
-                   members), answered=counted.answered, count=members)
+                   members), answered=counted_.answered, count=members)
+    delegated = round_.outcome.delegated if round_.outcome is not None else ()
+    if delegated:
+        by = rules.with_delegated(Tally(), delegated)
+        text.line(m._("Of which by delegation: {agree} agree, {abstain} abstain, {disagree} disagree."),
+                  agree=by.agree, abstain=by.abstain, disagree=by.disagree)
+        grouped: dict[tuple[str, Position], list[str]] = {}
+        for entry in delegated:
+            grouped.setdefault((entry.by, entry.position), []).append(entry.member)
+        for (by_member, position), members_ in sorted(grouped.items()):
+            text.line(m._("- with {delegate} ({position}): {members}"), delegate=Mention(by_member),
+                      position=position_label(position, m), members=people(members_))
 
 
 def outcome(proposal: Proposal, m: Messages, code: SocialCode, revised: Proposal | None = None) -> Text:
@@ -496,14 +513,14 @@ def history(proposal: Proposal, rows: list[dict], m: Messages) -> Text:
                       rule=m._(RULE_LABELS[round_.rule]), opened=m.when(round_.opened_at),
                       deadline=m.when(round_.deadline))
             continue
-        counted = round_.outcome.tally
+        tally = round_.outcome.tally
         text.line(m._("Round {round} ({rule}): opened {opened}, deadline {deadline}, {state}; {agree} agree, "
                       "{abstain} abstain, {disagree} disagree, {block} block; {answered} of {members} members "
                       "answered."), round=round_.number, rule=m._(RULE_LABELS[round_.rule]),
                   opened=m.when(round_.opened_at), deadline=m.when(round_.deadline),
-                  state=m._(STATE_LABELS[round_.outcome.state]), agree=counted.agree, abstain=counted.abstain,
-                  disagree=counted.disagree, block=counted.block + counted.unargued_block,
-                  answered=counted.answered, members=round_.outcome.members)
+                  state=m._(STATE_LABELS[round_.outcome.state]), agree=tally.agree, abstain=tally.abstain,
+                  disagree=tally.disagree, block=tally.block + tally.unargued_block,
+                  answered=tally.answered, members=round_.outcome.members)
     text.line(m._("Trace:"), strong=True)
     for row in rows:
         action = Action(row["action"])
@@ -525,6 +542,55 @@ def history(proposal: Proposal, rows: list[dict], m: Messages) -> Text:
             text.line(m._("  “{argument}”"), argument=row["argument"])
         if action is Action.AMENDED and row["detail"]:
             text.line("{text}", text=row["detail"])
+    return text
+
+
+def delegated(member: str, delegate: str, cycle: bool, m: Messages) -> Text:
+    """A delegation given, said to the room: delegations are public."""
+    text = Text().line(m._("{member} entrusts their vote to {delegate}: in every round where {member} takes no "
+                           "position, they count with {delegate}'s (blocks are never delegated)."),
+                       member=Mention(member), delegate=Mention(delegate))
+    if cycle:
+        text.line(m._("These delegations go round in a circle back to {member}: none of them counts until one of "
+                      "you takes a position or ends their delegation."), member=Mention(member))
+    return text
+
+
+def undelegated(member: str, delegate: str, m: Messages) -> Text:
+    return Text().line(m._("{member} ends their delegation to {delegate}: only their own positions count from now "
+                           "on."), member=Mention(member), delegate=Mention(delegate))
+
+
+def delegation_lapsed(member: str, delegate: str, m: Messages) -> Text:
+    return Text().line(m._("{member}: your delegation to {delegate} has lapsed, since {delegate} is no longer in the "
+                           "room. Take positions yourself, or entrust your vote to someone else with !delegate."),
+                       member=Mention(member), delegate=Mention(delegate))
+
+
+def own_delegation(member: str, delegations: dict[str, str], m: Messages) -> Text:
+    """A member's delegation, and who delegates to them."""
+    text = Text()
+    if member in delegations:
+        text.line(m._("You entrust your vote to {delegate}."), delegate=Mention(delegations[member]))
+    else:
+        text.line(m._("You entrust your vote to nobody: only your own positions count."))
+    trusting = sorted(who for who, to in delegations.items() if to == member)
+    if trusting:
+        text.line(m._("Entrust their vote to you: {members}."), members=people(trusting))
+    return text
+
+
+def delegations(current: dict[str, str], m: Messages) -> Text:
+    """Every delegation in force in the room, grouped by delegate."""
+    if not current:
+        return Text().line(m._("Nobody in this room entrusts their vote to anyone."))
+    text = Text().line(m.n_("{count} delegation in force:", "{count} delegations in force:", len(current)),
+                       strong=True, count=len(current))
+    by_delegate: dict[str, list[str]] = {}
+    for member, delegate in sorted(current.items()):
+        by_delegate.setdefault(delegate, []).append(member)
+    for delegate, members in sorted(by_delegate.items()):
+        text.line(m._("- to {delegate}: {members}"), delegate=Mention(delegate), members=people(members))
     return text
 
 
@@ -578,6 +644,9 @@ VIOLATIONS = {
     "extension_positive": N_("The extension must be a positive duration, e.g. 24h."),
     "superseded": N_("You changed your position on this proposal after this message ({position}): this older "
                      "message changes nothing."),
+    "delegation_off": N_("Delegation is not in use in this assembly (assembly.delegation)."),
+    "delegate_not_member": N_("Name a member of this room to entrust your vote to, e.g. !delegate @bob."),
+    "delegate_self": N_("You cannot entrust your vote to yourself."),
     "followup_not_adopted": N_("Only an adopted decision is followed up; this proposal is {state}."),
     "followup_not_allowed": N_("Only facilitators and the members in charge of follow-up (assembly.followup) may "
                                "follow a decision up."),
