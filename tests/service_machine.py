@@ -10,13 +10,17 @@ Invariants, checked after every step:
 - every command is answered exactly once, and a replayed event changes nothing and says nothing;
 - the positions the bot counts are exactly what each member's standing expressions replay to;
 - the history only grows, and no line of it ever changes;
-- every closed round has exactly one outcome message, an open round none.
+- every closed round has exactly one outcome message, an open round none;
+- a member counted by delegation took no position of their own, and counts with someone who did.
+
+Delegation is on, and members come and go, so delegations lapse.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import strategies as st
@@ -38,7 +42,8 @@ ROOM = "!fuzz:test"
 START = datetime(2027, 6, 8, 8, 0, tzinfo=timezone.utc)
 MEMBERS = ("alice", "bob", "carol", "dan", "erin", "fay")
 FACILITATOR = "fay"
-ANSWERS = {Kind.ACK, Kind.ERROR, Kind.STATUS, Kind.BALLOT, Kind.BLOCK_REQUEST, Kind.ANNOUNCEMENT, Kind.HISTORY}
+ANSWERS = {Kind.ACK, Kind.ERROR, Kind.STATUS, Kind.BALLOT, Kind.BLOCK_REQUEST, Kind.ANNOUNCEMENT, Kind.HISTORY,
+           Kind.FOLLOWUP, Kind.DELEGATION}
 VERBS = sorted({name for command in COMMANDS.commands for name in (command.verb, *command.aliases)})
 
 NASTY_TEXTS = [
@@ -70,8 +75,9 @@ class ServiceMachine(RuleBasedStateMachine):
         self.platform = RecordingSender()
         self.sent = self.platform.sent
         self.repository = self.run(Repository.open(":memory:"))
-        self.service = ConsentService(self.repository, default_config(), COMMANDS, self.room, self.platform,
-                                      self.clock)
+        config = default_config()
+        config = replace(config, assembly=replace(config.assembly, delegation=True))
+        self.service = ConsentService(self.repository, config, COMMANDS, self.room, self.platform, self.clock)
         self.ids = itertools.count(1)
         self.events: list[tuple[str, Incoming]] = []
         """Every member message sent: (event id, the message), to edit, replay or redact."""
@@ -143,6 +149,14 @@ class ServiceMachine(RuleBasedStateMachine):
     def a_member_joins(self, member: str) -> None:
         self.room.names.add(member)
 
+    @rule(member=st.sampled_from(MEMBERS))
+    def a_member_leaves(self, member: str) -> None:
+        self.room.names.discard(member)
+
+    @rule(member=st.sampled_from(MEMBERS), delegate=st.sampled_from(MEMBERS))
+    def a_delegation(self, member: str, delegate: str) -> None:
+        self._say(member, f"!delegate {delegate}")
+
     @rule(duration=durations)
     def time_passes(self, duration: timedelta) -> None:
         """As the console's /advance: every due closing and reminder at its own instant, in order."""
@@ -171,8 +185,13 @@ class ServiceMachine(RuleBasedStateMachine):
                 members = {e.member for e in round_.expressions}
                 replayed = {m: rules.standing_stance(m, round_.expressions) for m in members}
                 assert {s.member: s for s in round_.stances} == {m: s for m, s in replayed.items() if s}
-                # The running tally a vote keeps is the tally recounted from every position.
-                assert round_.counts == rules.tally(round_.stances, round_.rule)
+                # The running tally a vote keeps is the tally recounted from every position (and, once the
+                # round is closed, the positions it counted by delegation).
+                delegated = round_.outcome.delegated if round_.outcome is not None else ()
+                assert round_.counts == rules.with_delegated(rules.tally(round_.stances, round_.rule), delegated)
+                own = {s.member: s.position for s in round_.stances}
+                for entry in delegated:
+                    assert entry.member not in own and entry.by in own and entry.position is not Position.BLOCK
                 assert proposal.state is not State.OPEN or round_.outcome is None
         # The history only grows, and no line of it changes.
         history = [row for number in numbers for row in await self.repository.history(ROOM, number)]
