@@ -32,7 +32,7 @@ from bot.engine.model import (
 )
 from bot.engine.rules import tally
 from bot.outgoing import Kind, Line, Outgoing, lines_from_json, lines_to_json, message_id
-from storage.database import Database, Row, SqliteDatabase
+from storage.database import Database, Row, open_database
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,15 @@ class Repository:
         """Bookkeeping that may wait for the next transaction (a message marked sent): one commit, not two."""
 
     @classmethod
-    async def open(cls, path: Path | str) -> Repository:
-        repository = cls(SqliteDatabase(path))
-        await repository._migrate()
+    async def open(cls, location: Path | str) -> Repository:
+        """The register at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:")."""
+        database = await open_database(location)
+        repository = cls(database)
+        try:
+            await repository._migrate()
+        except BaseException:
+            await database.close()
+            raise
         return repository
 
     async def close(self) -> None:
@@ -75,16 +81,17 @@ class Repository:
         await self._db.close()
 
     async def _migrate(self) -> None:
-        await self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        current = (await self._db.fetchone("SELECT MAX(version) AS v FROM schema_version"))["v"] or 0
-        for version, script in migrations(self._db.dialect):
-            if version <= current:
-                continue
-            log.info("applying migration %04d", version)
-            # The version row is part of the same script, so both land together.
-            await self._db.script(f"{script}\nINSERT INTO schema_version (version) VALUES ({version});")
-            if version in _AFTER_MIGRATION:
-                await _AFTER_MIGRATION[version](self._db)
+        async with self._db.migrating():
+            await self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = (await self._db.fetchone("SELECT MAX(version) AS v FROM schema_version"))["v"] or 0
+            for version, script in migrations(self._db.dialect):
+                if version <= current:
+                    continue
+                log.info("applying migration %04d", version)
+                # The version row is part of the same script, so both land together.
+                await self._db.script(f"{script}\nINSERT INTO schema_version (version) VALUES ({version});")
+                if version in _AFTER_MIGRATION:
+                    await _AFTER_MIGRATION[version](self._db)
 
     async def schema_version(self) -> int:
         return (await self._db.fetchone("SELECT MAX(version) AS v FROM schema_version"))["v"]
