@@ -1,7 +1,16 @@
-"""Shared fixtures: a real SQLite repository, a real configuration, the console's room as the directory."""
+"""Shared fixtures: a real repository, a real configuration, the console's room as the directory.
+
+    database      (function) where a test's register is, once per database: a SQLite file (a path), then a fresh
+                             PostgreSQL database of its own (a postgresql:// URL), both as Repository.open takes it.
+    repository    (function) the Repository opened there: every test that uses it runs on SQLite and on PostgreSQL.
+    postgres_url  (function) a fresh, empty PostgreSQL database of the test's own, dropped after it.
+    postgres      (session)  the throwaway PostgreSQL server (tests/servers/postgres.py), started by the first test
+                             that needs it. Without PostgreSQL installed it fails: tests/servers/install-postgres.sh.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,6 +24,7 @@ from bot.handlers import COMMANDS
 from bot.outgoing import Kind, Outgoing
 from bot.service import ConsentService, Incoming
 from storage.repository import Repository
+from tests.servers.postgres import FOR_TESTS, PostgresServer
 
 ROOM = "!room:test"
 # A Tuesday in Paris, far from any holiday, so 72 h of working time end on Friday at the same hour.
@@ -95,9 +105,33 @@ async def make_assembly(config: Config, clock: Clock, repository: Repository, ro
     return Assembly(service, room, sender, clock, repository)
 
 
+DATABASES = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer.start(FOR_TESTS)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-async def repository(tmp_path: Path):
-    repository = await Repository.open(tmp_path / "consent.db")
+async def postgres_url(postgres: PostgresServer) -> AsyncIterator[str]:
+    url = await postgres.create_database()
+    yield url
+    await postgres.drop_database(url)
+
+
+@pytest.fixture(params=DATABASES)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "consent.db")
+    return request.getfixturevalue("postgres_url")  # the server starts only if a test needs it
+
+
+@pytest.fixture
+async def repository(database: str) -> AsyncIterator[Repository]:
+    repository = await Repository.open(database)
     yield repository
     await repository.close()
 
