@@ -391,7 +391,7 @@ class MatrixBot:
 
 
 async def run_matrix(config: Config) -> None:
-    repository = await Repository.open(config.storage_path)
+    repository = await Repository.open(config.storage)
     try:
         await MatrixBot(config, repository).run()
     finally:

@@ -499,7 +499,7 @@ class MattermostBot:
 
 
 async def run_mattermost(config: Config) -> None:
-    repository = await Repository.open(config.storage_path)
+    repository = await Repository.open(config.storage)
     try:
         await MattermostBot(config, repository).run()
     finally:
