@@ -32,6 +32,7 @@ from bot.sanitize import clean
 from bot.service import ConsentService, Incoming, ReactionVote, Redaction
 from storage.repository import Repository
 from tests.conftest import Clock, RecordingSender
+from tests.servers.postgres import PostgresServer
 
 ROOM = "!fuzz:test"
 START = datetime(2027, 6, 8, 8, 0, tzinfo=timezone.utc)
@@ -59,7 +60,11 @@ durations = st.sampled_from([timedelta(0), timedelta(seconds=1), timedelta(hours
 
 
 class ServiceMachine(RuleBasedStateMachine):
-    """One room of six members (fay facilitates) on an in-memory register, the clock under the machine's hand."""
+    """One room of six members (fay facilitates) on an in-memory register, the clock under the machine's hand.
+
+    ``postgres``: a server to run on instead (a fresh database for each run of the machine)."""
+
+    postgres: PostgresServer | None = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,7 +73,8 @@ class ServiceMachine(RuleBasedStateMachine):
         self.room = ConsoleRoom(set(MEMBERS[:3]), {FACILITATOR})
         self.platform = RecordingSender()
         self.sent = self.platform.sent
-        self.repository = self.run(Repository.open(":memory:"))
+        self.location = self.run(self.postgres.create_database()) if self.postgres else ":memory:"
+        self.repository = self.run(Repository.open(self.location))
         self.service = ConsentService(self.repository, default_config(), COMMANDS, self.room, self.platform,
                                       self.clock)
         self.ids = itertools.count(1)
@@ -83,6 +89,8 @@ class ServiceMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.run(self.repository.close())
+        if self.postgres:
+            self.run(self.postgres.drop_database(self.location))
         self.loop.close()
 
     # --- what members and the clock do ---------------------------------------------------------------------
