@@ -29,7 +29,7 @@ from storage.url import redacted, without_password
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-DECISION_LOCK = 0x636F6E73656E74  # "consent": the advisory lock a decision holds until its commit
+DECISION_LOCK = 0x636F6E73656E74  # "consent": the advisory lock (of this database) a decision holds to its commit
 SCHEMA_LOCK = DECISION_LOCK + 1
 """Held while migrating, so that two processes starting at once migrate one after the other."""
 SESSION = {"synchronous_commit": "off", "application_name": "consent-bot"}
@@ -42,10 +42,8 @@ STATEMENT_CACHE = 1000
 _BEGIN = f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({DECISION_LOCK})"
 # A string literal, a quoted name or a comment is copied as it is; a ? outside them is a placeholder.
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?")
-
-
 CONNECTION_LOST = (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
-         asyncpg.exceptions.OperatorInterventionError)
+                   asyncpg.exceptions.OperatorInterventionError)
 """What a lost connection raises (asyncpg reports a server's shutdown in several ways, depending on timing)."""
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
@@ -15,12 +14,10 @@ from bot.engine.model import Position, SocialCode
 from bot.outgoing import message_id
 from storage.database import Database, open_database
 from storage.repository import Repository, migrations
-from tests.polling import until
 
 ROOM = "!room:test"
 MONDAY = datetime(2027, 6, 7, 8, 0, tzinfo=timezone.utc)
 CODE = SocialCode()
-DIALECTS = ("sqlite", "postgres")
 
 
 @asynccontextmanager
