@@ -62,9 +62,10 @@ durations = st.sampled_from([timedelta(0), timedelta(seconds=1), timedelta(hours
 class ServiceMachine(RuleBasedStateMachine):
     """One room of six members (fay facilitates) on an in-memory register, the clock under the machine's hand.
 
-    ``postgres``: a server to run on instead (a fresh database for each run of the machine)."""
+    ``postgres``: a server to run on instead (a fresh database for each run of the machine, a copy of ``template``)."""
 
     postgres: PostgresServer | None = None
+    template = "template0"
 
     def __init__(self) -> None:
         super().__init__()
@@ -73,8 +74,8 @@ class ServiceMachine(RuleBasedStateMachine):
         self.room = ConsoleRoom(set(MEMBERS[:3]), {FACILITATOR})
         self.platform = RecordingSender()
         self.sent = self.platform.sent
-        self.location = self.run(self.postgres.create_database()) if self.postgres else ":memory:"
-        self.repository = self.run(Repository.open(self.location))
+        location = self.run(self.postgres.create_database(self.template)) if self.postgres else ":memory:"
+        self.repository = self.run(Repository.open(location))
         self.service = ConsentService(self.repository, default_config(), COMMANDS, self.room, self.platform,
                                       self.clock)
         self.ids = itertools.count(1)
@@ -89,8 +90,6 @@ class ServiceMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.run(self.repository.close())
-        if self.postgres:
-            self.run(self.postgres.drop_database(self.location))
         self.loop.close()
 
     # --- what members and the clock do ---------------------------------------------------------------------

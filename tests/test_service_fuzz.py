@@ -27,5 +27,6 @@ TestServiceUnderFuzzOnPostgres.settings = settings(FAST, max_examples=20)  # wha
 def _postgres_for_the_machine(request: pytest.FixtureRequest):
     if request.cls is TestServiceUnderFuzzOnPostgres:
         PostgresServiceMachine.postgres = request.getfixturevalue("postgres")
+        PostgresServiceMachine.template = request.getfixturevalue("postgres_template")
     yield
     PostgresServiceMachine.postgres = None

@@ -98,13 +98,12 @@ async def schema(location: str) -> tuple[list[tuple], list[str]]:
         return columns, [r["name"] for r in await db.fetch(queries["indexes"])]
 
 
-async def test_sqlite_and_postgresql_registers_have_the_same_tables_columns_keys_and_indexes(tmp_path, postgres):
-    url = await postgres.create_database()
-    for location in (str(tmp_path / "consent.db"), url):
+async def test_sqlite_and_postgresql_registers_have_the_same_tables_columns_keys_and_indexes(tmp_path, postgres_url):
+    locations = (str(tmp_path / "consent.db"), postgres_url)
+    for location in locations:
         await (await Repository.open(location)).close()
     (sqlite_columns, sqlite_indexes), (postgres_columns, postgres_indexes) = [
-        await schema(location) for location in (str(tmp_path / "consent.db"), url)]
-    await postgres.drop_database(url)
+        await schema(location) for location in locations]
     # A primary key is NOT NULL on PostgreSQL; SQLite does not say so (and lets a TEXT one be null).
     sqlite_columns = [(t, c, ty, bool(n or k), k)
                       for t, c, ty, n, k in sqlite_columns]
@@ -218,10 +217,10 @@ async def test_a_failed_transaction_leaves_nothing_behind(repository):
     assert await repository.history(ROOM, 1) == []
 
 
-async def test_history_refuses_updates_and_deletes(repository, database):
+async def test_history_refuses_updates_and_deletes(repository, register):
     async with repository.transaction() as tx:
         await tx.save(ROOM, transitions.propose(1, "Kettle", "", "alice", MONDAY, CODE), "$p")
-    async with connected(database) as db:
+    async with connected(register) as db:
         for statement in ("UPDATE history SET member = 'mallory'", "DELETE FROM history"):
             with pytest.raises((sqlite3.IntegrityError, asyncpg.RaiseError), match="append-only"):
                 await db.execute(statement)

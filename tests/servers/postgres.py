@@ -2,8 +2,11 @@
 
     server = PostgresServer.start()         # < 1 s; raises PostgresMissing when no PostgreSQL is installed
     url = await server.create_database()    # a fresh, empty database: postgresql://postgres@/db_3?host=…
-    await server.drop_database(url)
-    server.stop()                           # the server stopped, its folder removed
+    url = await server.create_database(template="db_1")   # a copy of db_1
+    server.stop()                           # the server stopped, its folder removed, every database with it
+
+Databases are not dropped one by one: DROP DATABASE forces a checkpoint, which doubled the time of the
+tests that run on PostgreSQL; a database costs some 8 MB in the server's folder until the end.
 
 initdb refuses to run as root: as root, the server's folder belongs to the ``postgres`` user and every server
 command runs as it (runuser); as anyone else, they run as that user. tests/servers/install-postgres.sh installs
@@ -20,6 +23,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -30,6 +34,11 @@ INSTALL = "tests/servers/install-postgres.sh"
 
 class PostgresMissing(RuntimeError):
     pass
+
+
+def database_name(url: str) -> str:
+    """The database a URL of this server names."""
+    return urlsplit(url).path.lstrip("/")
 
 
 def binaries() -> Path:
@@ -95,14 +104,6 @@ class PostgresServer:
         finally:
             await connection.close()
         return self.url(name)
-
-    async def drop_database(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1].split("?", 1)[0]
-        connection = await asyncpg.connect(self.url())
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
 
     def stop(self) -> None:
         try:
