@@ -116,7 +116,12 @@ class PostgresDatabase:
             await self._run(lambda connection: connection.executemany(numbered(sql), rows))
 
     async def begin(self) -> None:
-        await self._run(lambda connection: connection.execute(_BEGIN))  # both statements in one round trip
+        try:
+            await self._run(lambda connection: connection.execute(_BEGIN))  # both statements in one round trip
+        except CONNECTION_LOST:
+            # Lost between two decisions (a server restart), and seen only now: nothing of this decision was
+            # sent yet, so it starts again on a new connection.
+            await self._run(lambda connection: connection.execute(_BEGIN))
         self._deciding = True
 
     async def commit(self) -> None:

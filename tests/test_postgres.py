@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import asyncpg
@@ -86,6 +87,22 @@ async def test_a_database_that_cannot_be_opened_is_a_clear_error_without_the_pas
     assert PASSWORD not in str(refused.value) and PASSWORD not in caplog.text
 
 
+def server_drops_the_bot(postgres) -> None:
+    """What a restart of the server does to the bot's connection, done while the bot's event loop stands still
+    (from a thread of its own): asyncpg learns it only from the next statement, as when the server goes away
+    between two of them."""
+    async def terminate() -> None:
+        admin = await asyncpg.connect(postgres.url())
+        try:
+            await admin.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+                                " WHERE application_name = 'consent-bot'")  # 5000: waits for it to be gone
+        finally:
+            await admin.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, terminate()).result()
+
+
 async def test_a_connection_lost_in_a_decision_fails_it_whole_and_the_next_one_connects_again(postgres,
                                                                                              postgres_url):
     repository = await Repository.open(postgres_url)
@@ -93,16 +110,23 @@ async def test_a_connection_lost_in_a_decision_fails_it_whole_and_the_next_one_c
         with pytest.raises(CONNECTION_LOST):
             async with repository.transaction() as tx:
                 assert await tx.claim_event("$lost", ROOM, MONDAY)
-                admin = await asyncpg.connect(postgres.url())
-                try:
-                    await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                                        " WHERE application_name = 'consent-bot'")
-                finally:
-                    await admin.close()
+                server_drops_the_bot(postgres)
                 await tx.claim_event("$after", ROOM, MONDAY)  # never on a new connection, outside the transaction
         async with repository.transaction() as tx:
             assert await tx.claim_event("$lost", ROOM, MONDAY)  # the lost decision left nothing behind
             assert await tx.claim_event("$after", ROOM, MONDAY)
+    finally:
+        await repository.close()
+
+
+async def test_a_connection_lost_between_decisions_is_opened_again_for_the_next(postgres, postgres_url):
+    repository = await Repository.open(postgres_url)
+    try:
+        await repository.set_state("sync", "s1")
+        server_drops_the_bot(postgres)
+        async with repository.transaction() as tx:
+            assert await tx.claim_event("$next", ROOM, MONDAY)
+        assert await repository.state("sync") == "s1"
     finally:
         await repository.close()
 
