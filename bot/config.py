@@ -29,7 +29,7 @@ from bot.durations import MAX_BETWEEN_ROUNDS, MAX_LOCK, MAX_ROUND, parse_calenda
 from bot.engine.calendar import WorkingCalendar
 from bot.engine.model import Position, SocialCode
 from bot.reactions import MATRIX_DEFAULTS, MATTERMOST_DEFAULTS, normalize_emoji, normalize_emoji_name
-from storage.url import EXAMPLE as URL_EXAMPLE, url_problem
+from storage.url import EXAMPLE as URL_EXAMPLE, is_postgres_url, url_problem
 
 LANGUAGES = ("fr", "en")
 PLATFORMS = ("console", "matrix", "mattermost")
@@ -524,6 +524,9 @@ def _storage_path(value: Any, key: str, report: _Report, base_dir: Path) -> Any:
         return INVALID
     if "\0" in value:  # no file name holds one: every system call would refuse it
         report.add(key, "a file path cannot contain a NUL byte (\\0)")
+        return INVALID
+    if is_postgres_url(value):  # not quoted: it may hold a password
+        report.add(key, "a PostgreSQL URL is no file path: give it as storage.url")
         return INVALID
     try:
         return base_dir / Path(value).expanduser()  # an absolute path stays as it is

@@ -506,6 +506,7 @@ def test_a_storage_url_from_the_environment(tmp_path):
      "storage.url (from CONSENT_BOT_STORAGE_URL): not a valid URL, e.g. postgresql://consent@db.example.org/consent"),
     ({"url": ["postgresql://db/consent"]}, {},
      "storage.url: expected a PostgreSQL URL such as postgresql://consent@db.example.org/consent, got a list"),
+    ({"path": URL}, {}, "storage.path: a PostgreSQL URL is no file path: give it as storage.url"),
 ])
 def test_a_storage_url_that_cannot_be_used_is_a_keyed_error_without_its_password(tmp_path, storage, environ, error):
     errors = errors_of(tmp_path, {"storage": storage}, environ)
