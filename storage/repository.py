@@ -7,6 +7,7 @@ running tally: it costs the same in a room of ten or of ten thousand.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -114,8 +115,10 @@ class Repository:
     async def _run_deferred(self) -> None:
         deferred, self._deferred = self._deferred, []
         try:
-            for sql, parameters in deferred:
-                await self._db.execute(sql, parameters)
+            # A run of the same statement (the messages one delivery pass sent) goes as one executemany: one
+            # round trip to PostgreSQL for all of them.
+            for sql, run in itertools.groupby(deferred, key=lambda statement: statement[0]):
+                await self._db.executemany(sql, [parameters for _, parameters in run])
         except BaseException:
             self._deferred = deferred + self._deferred  # kept for the next try, with the transaction rolled back
             raise
