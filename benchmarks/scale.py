@@ -1,6 +1,10 @@
 """The scale figures of BENCHMARKS.md, each beside the minimal reference (benchmarks/reference.py) run in the
 same process: python -m benchmarks.scale [--members 1000] [--proposals 10000] [--database memory|file|postgres]
 
+postgres: a throwaway PostgreSQL server (tests/servers/postgres.py) with its default, durable settings (fsync
+on), over a unix socket; the bot and the reference each on a fresh database of it, with the bot's session
+settings (synchronous_commit=off, as SQLite's synchronous=NORMAL for the file).
+
 - votes/s through the console's full path (a line typed → parsed → decided → stored → acknowledged),
   N members voting then changing their vote once;
 - ms per vote once N positions are in (N = 100, 1,000, 5,000): flat means O(1) in the room's size;
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import io
 import os
 import statistics
@@ -22,13 +27,14 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.reference import ReferenceVotes
+from benchmarks.reference import PostgresReferenceVotes, ReferenceVotes
 from bot.config import load_config
 from bot.console import Console, ConsoleRoom, ConsoleSender, SimulatedClock
 from bot.app.handlers import COMMANDS
 from bot.app.scheduler import DueScheduler
 from bot.app.service import ConsentService
 from storage.repository import Repository
+from tests.servers.postgres import PostgresServer
 
 START = datetime(2027, 6, 8, 8, 0, tzinfo=timezone.utc)
 
@@ -40,13 +46,35 @@ def _config(folder: Path, database: str):
     return load_config(path, environ={})
 
 
-async def _open(folder: Path, database: str) -> Repository:
-    return await Repository.open(":memory:" if database == "memory" else folder / "bench.db")
+class Place:
+    """Where one benchmark keeps the bot's register and the reference's: in memory, in SQLite files in
+    ``folder``, or in two fresh databases of a PostgreSQL server."""
+
+    def __init__(self, folder: Path, database: str, server: PostgresServer | None) -> None:
+        self.folder, self.database, self.server = folder, database, server
+        self.bot: str | None = None
+
+    async def open(self) -> Repository:
+        """The bot's register (the same one again after it was closed)."""
+        if self.bot is None:
+            self.bot = {"memory": ":memory:", "file": str(self.folder / "bench.db")}.get(self.database) or (
+                await self.server.create_database())
+        return await Repository.open(self.bot)
+
+    async def reference(self) -> ReferenceVotes | PostgresReferenceVotes:
+        if self.database == "postgres":
+            return await PostgresReferenceVotes.connect(await self.server.create_database())
+        return ReferenceVotes(":memory:" if self.database == "memory" else str(self.folder / "reference.db"))
 
 
-async def _console(folder: Path, database: str, members: set[str]) -> tuple[Console, Repository]:
-    repository = await _open(folder, database)
-    console, _ = await _console_on(repository, _config(folder, database), members)
+async def _settled(result):
+    """What a reference's method gives: at once for SQLite, awaited for PostgreSQL."""
+    return await result if inspect.isawaitable(result) else result
+
+
+async def _console(place: Place, members: set[str]) -> tuple[Console, Repository]:
+    repository = await place.open()
+    console, _ = await _console_on(repository, _config(place.folder, place.database), members)
     return console, repository
 
 
@@ -56,13 +84,13 @@ async def _say(console: Console, member: str, line: str) -> None:
     await console.handle(line)
 
 
-async def votes_per_second(folder: Path, database: str, members: int, chunk: int = 100) -> None:
+async def votes_per_second(place: Place, members: int, chunk: int = 100) -> None:
     """N members vote, then change their vote; the bot and the reference take turns by chunks of votes, so that
     the machine's drifts hit both alike."""
     names = [f"member{i:05d}" for i in range(members)]
-    console, repository = await _console(folder, database, set(names))
+    console, repository = await _console(place, set(names))
     await _say(console, names[0], "!propose Kettle")
-    reference = ReferenceVotes(":memory:" if database == "memory" else str(folder / "reference.db"))
+    reference = await place.reference()
     lines = [(name, "!agree #1") for name in names] + [(name, "!disagree #1 changed my mind") for name in names]
     ours = theirs = 0.0
     for start in range(0, len(lines), chunk):
@@ -70,19 +98,18 @@ async def votes_per_second(folder: Path, database: str, members: int, chunk: int
         for member, line in lines[start:start + chunk]:
             await _say(console, member, line)
         ours += time.perf_counter() - began
-        theirs += reference.run(lines[start:start + chunk], io.StringIO())
+        theirs += await _settled(reference.run(lines[start:start + chunk], io.StringIO()))
     await repository.close()
-    reference.close()
-    print(f"votes/s through the console, {members} members, {database}: {len(lines) / ours:,.0f} "
+    await _settled(reference.close())
+    print(f"votes/s through the console, {members} members, {place.database}: {len(lines) / ours:,.0f} "
           f"(reference {len(lines) / theirs:,.0f}; the reference is {ours / theirs:.1f}x faster)")
 
 
-async def cost_per_vote(folder: Path, database: str, sizes: tuple[int, ...], sample: int = 200,
-                        rounds: int = 5) -> None:
+async def cost_per_vote(place: Place, sizes: tuple[int, ...], sample: int = 200, rounds: int = 5) -> None:
     """One room per size, each with a proposal holding that many positions; then members who already voted
     change their vote, one vote in each room in turn (so that the machine's drifts hit every size alike)."""
     names = [f"member{i:05d}" for i in range(max(sizes))]
-    console, repository = await _console(folder, database, set(names))
+    console, repository = await _console(place, set(names))
     rooms = {size: f"room-{size}" for size in sizes}
     for size, room in rooms.items():
         console.room_id = room
@@ -99,24 +126,24 @@ async def cost_per_vote(folder: Path, database: str, sizes: tuple[int, ...], sam
     await repository.close()
     medians = {size: statistics.median(values) * 1000 for size, values in timings.items()}
     shown = " / ".join(f"N={size:,}: {ms:.2f} ms" for size, ms in medians.items())
-    print(f"ms per vote (median of {sample * rounds}) once N positions are in, {database}: {shown}; "
+    print(f"ms per vote (median of {sample * rounds}) once N positions are in, {place.database}: {shown}; "
           f"N={sizes[-1]:,} is {medians[sizes[-1]] / medians[sizes[0]]:.2f}x N={sizes[0]:,}")
 
 
-async def start_and_list(folder: Path, database: str, proposals: int) -> None:
+async def start_and_list(place: Place, proposals: int) -> None:
     """P proposals made through the bot (their ballots in the outbox, their due times recorded); then the bot
     starts on that register — the database opened, the scheduler set — and someone asks for !list."""
-    config = _config(folder, database)
-    repository = await _open(folder, database)
+    config = _config(place.folder, place.database)
+    repository = await place.open()
     names = {"alice"}
     console, _ = await _console_on(repository, config, names)
     for number in range(1, proposals + 1):
         await _say(console, "alice", f"!propose Proposal {number}")
-    if database != "memory":
+    if place.database != "memory":
         await repository.close()
     began = time.perf_counter()
-    if database != "memory":
-        repository = await _open(folder, database)
+    if place.database != "memory":
+        repository = await place.open()
     console, service = await _console_on(repository, config, names)
     scheduler = DueScheduler(service, SimulatedClock(console.clock.now))
     await scheduler.start()
@@ -126,15 +153,13 @@ async def start_and_list(folder: Path, database: str, proposals: int) -> None:
     await _say(console, "alice", "!list")
     listing = time.perf_counter() - began
     await repository.close()
-    reference = ReferenceVotes(":memory:" if database == "memory" else str(folder / "reference.db"))
-    reference_list = reference.list_proposals(proposals, io.StringIO())
-    began = time.perf_counter()
-    reference.db.execute("SELECT MIN(number) FROM proposals WHERE state = 'open'").fetchone()
-    reference_ready = time.perf_counter() - began
-    reference.close()
-    print(f"start → ready with {proposals:,} open proposals, {database}: {ready * 1000:.1f} ms "
+    reference = await place.reference()
+    reference_list = await _settled(reference.list_proposals(proposals, io.StringIO()))
+    reference_ready = await _settled(reference.ready())
+    await _settled(reference.close())
+    print(f"start → ready with {proposals:,} open proposals, {place.database}: {ready * 1000:.1f} ms "
           f"(reference {reference_ready * 1000:.2f} ms)")
-    print(f"!list with {proposals:,} proposals, {database}: {listing * 1000:.1f} ms "
+    print(f"!list with {proposals:,} proposals, {place.database}: {listing * 1000:.1f} ms "
           f"(reference {reference_list * 1000:.2f} ms)")
 
 
@@ -146,20 +171,25 @@ async def _console_on(repository: Repository, config, names: set[str]) -> tuple[
 
 
 async def main(members: int, proposals: int, databases: list[str]) -> None:
-    for database in databases:
-        with tempfile.TemporaryDirectory() as folder:
-            await votes_per_second(Path(folder), database, members)
-        with tempfile.TemporaryDirectory() as folder:
-            await cost_per_vote(Path(folder), database, (100, 1000, 5000))
-        with tempfile.TemporaryDirectory() as folder:
-            await start_and_list(Path(folder), database, proposals)
+    server = PostgresServer.start() if "postgres" in databases else None
+    try:
+        for database in databases:
+            with tempfile.TemporaryDirectory() as folder:
+                await votes_per_second(Place(Path(folder), database, server), members)
+            with tempfile.TemporaryDirectory() as folder:
+                await cost_per_vote(Place(Path(folder), database, server), (100, 1000, 5000))
+            with tempfile.TemporaryDirectory() as folder:
+                await start_and_list(Place(Path(folder), database, server), proposals)
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--proposals", type=int, default=10_000)
-    parser.add_argument("--database", action="append", choices=["memory", "file"])
+    parser.add_argument("--database", action="append", choices=["memory", "file", "postgres"])
     options = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
     asyncio.run(main(options.members, options.proposals, options.database or ["memory", "file"]))

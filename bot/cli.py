@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--config", type=Path, help="a YAML configuration file (default: built-in defaults)")
     console.add_argument("--start", type=_instant, help="start the simulated clock at this ISO-8601 instant")
     console.add_argument("--json", action="store_true", help="one JSON line per bot message on standard output")
-    console.add_argument("--database", help="SQLite file (default: the config's storage.path, "
+    console.add_argument("--database", help="SQLite file or postgresql:// URL (default: the config's storage, "
                                             "or an in-memory database without --config)")
 
     check = commands.add_parser("check-config", help="validate a configuration file and report every error")
@@ -88,14 +88,14 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.command == "check-config":
         print(f"{arguments.config}: the configuration is valid (platform: {config.platform}).")
     elif arguments.command == "console":
-        _console(config, arguments, str(config.storage_path) if arguments.config else IN_MEMORY)
+        _console(config, arguments, config.storage if arguments.config else IN_MEMORY)
     elif config.platform == "matrix":
         _matrix(config)
     elif config.platform == "mattermost":
         _mattermost(config)
     else:
         arguments.database = None
-        _console(config, arguments, str(config.storage_path))
+        _console(config, arguments, config.storage)
 
 
 def _matrix(config: Config) -> None:

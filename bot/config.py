@@ -29,6 +29,7 @@ from bot.durations import MAX_BETWEEN_ROUNDS, MAX_LOCK, MAX_ROUND, parse_calenda
 from bot.engine.calendar import WorkingCalendar
 from bot.engine.model import Position, SocialCode
 from bot.reactions import MATRIX_DEFAULTS, MATTERMOST_DEFAULTS, normalize_emoji, normalize_emoji_name
+from storage.url import EXAMPLE as URL_EXAMPLE, is_postgres_url, url_problem
 
 LANGUAGES = ("fr", "en")
 PLATFORMS = ("console", "matrix", "mattermost")
@@ -40,7 +41,7 @@ TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms", "matr
 MATRIX_KEYS = ("homeserver", "user_id", "access_token", "password", "device_id", "allowed_inviters",
                "facilitator_power_level", "reactions")
 MATTERMOST_KEYS = ("url", "token", "teams", "reactions")
-STORAGE_KEYS = ("path",)
+STORAGE_KEYS = ("path", "url")
 DEFAULT_STORAGE_PATH = "storage/consent.db"
 HOLIDAY_KEYS = ("country", "subdivision")
 IN_MEMORY = ":memory:"  # SQLite's name for a database that is no file: nothing to check on disk
@@ -73,6 +74,7 @@ class EnvironmentVariable:
 
 ENVIRONMENT = (
     EnvironmentVariable("storage.path", "CONSENT_BOT_STORAGE_PATH"),
+    EnvironmentVariable("storage.url", "CONSENT_BOT_STORAGE_URL"),  # shown without its password, if ever
     EnvironmentVariable("log_level", "CONSENT_BOT_LOG_LEVEL"),
     EnvironmentVariable("matrix.access_token", "CONSENT_BOT_MATRIX_ACCESS_TOKEN", secret=True),
     EnvironmentVariable("matrix.password", "CONSENT_BOT_MATRIX_PASSWORD", secret=True),
@@ -138,6 +140,13 @@ class Config:
     log_level: str
     matrix: MatrixSettings | None = None
     mattermost: MattermostSettings | None = None
+    storage_url: str | None = field(default=None, repr=False)
+    """A PostgreSQL database (postgresql://…), which then holds the register instead of the SQLite file."""
+
+    @property
+    def storage(self) -> str:
+        """Where the register is, as Repository.open takes it: the PostgreSQL URL, else the SQLite file."""
+        return self.storage_url or str(self.storage_path)
 
     def for_room(self, room_id: str) -> AssemblySettings:
         return self.rooms.get(room_id, self.assembly)
@@ -542,11 +551,28 @@ def _storage_path(value: Any, key: str, report: _Report, base_dir: Path) -> Any:
     if "\0" in value:  # no file name holds one: every system call would refuse it
         report.add(key, "a file path cannot contain a NUL byte (\\0)")
         return INVALID
+    if is_postgres_url(value):  # not quoted: it may hold a password
+        report.add(key, "a PostgreSQL URL is no file path: give it as storage.url")
+        return INVALID
     try:
         return base_dir / Path(value).expanduser()  # an absolute path stays as it is
     except RuntimeError:  # "~nobody/consent.db": no such user, or no home directory
         report.add(key, f"{_shown(value)}: there is no such home directory for ~ to stand for")
         return INVALID
+
+
+def _storage_url(value: Any, key: str, report: _Report) -> Any:
+    """The PostgreSQL URL, or None for the SQLite file; a problem with it never shows its password."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        report.add(key, f"expected a PostgreSQL URL such as {URL_EXAMPLE}, got {_describe(value)}")
+        return INVALID
+    problem = url_problem(value)
+    if problem is not None:
+        report.add(key, problem)
+        return INVALID
+    return value
 
 
 def check_storage(path: Path) -> str | None:
@@ -673,11 +699,16 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str], check_files: 
     log_level = _choice(LOG_LEVELS, str.upper)(top.get("log_level", "INFO"), "log_level", report)
 
     storage = _section(top.get("storage"), "storage", report, STORAGE_KEYS) or {}
+    storage_url = _storage_url(storage.get("url"), "storage.url", report)
+    if storage_url is not None and "path" in storage:
+        source = report.env_sources.get("storage.path")
+        report.add("storage.url", f"storage.path is given too{f' (by {source})' if source else ''}: keep one, the "
+                                  "SQLite file (path) or the PostgreSQL database (url)")
     # A relative path in the file is relative to the file; one from the environment, to where we run.
     base_dir = Path.cwd() if "storage.path" in from_env else config_dir
     path = storage.get("path", DEFAULT_STORAGE_PATH)
     storage_path = _storage_path(path, "storage.path", report, base_dir)
-    if check_files and storage_path is not INVALID and path != IN_MEMORY:
+    if check_files and storage_path is not INVALID and path != IN_MEMORY and storage_url is None:
         problem = check_storage(storage_path)
         if problem is not None:
             report.add("storage.path", problem)
@@ -702,6 +733,7 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str], check_files: 
         log_level=log_level,
         matrix=matrix,
         mattermost=mattermost,
+        storage_url=storage_url,
     )
 
 

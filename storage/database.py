@@ -1,4 +1,4 @@
-"""The database under the repository: the few operations it needs, for SQLite (and PostgreSQL, storage/postgres.py).
+"""The database under the repository: the few operations it needs, for SQLite here and PostgreSQL in storage/postgres.py.
 
 SQLite runs on the event loop's thread. Measured on a 2-core machine (BENCHMARKS.md): a statement costs
 4 µs this way and 60 to 80 µs through a worker thread (aiosqlite, or any executor), and a commit's fsync
@@ -12,12 +12,17 @@ without blocking the loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from storage.url import is_postgres_url, redacted
+
+log = logging.getLogger(__name__)
 Row = Mapping[str, Any]
 IN_MEMORY = ":memory:"
 LOCKED_RETRY = 0.01
@@ -50,7 +55,20 @@ class Database(Protocol):
     async def script(self, sql: str) -> None:
         """A migration: several statements, no parameters, in one transaction."""
 
+    def migrating(self) -> AbstractAsyncContextManager[None]:
+        """Held while the schema is brought up to date: another process starting meanwhile waits for it."""
+
     async def close(self) -> None: ...
+
+
+async def open_database(location: Path | str) -> Database:
+    """The database at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:")."""
+    if is_postgres_url(location):
+        from storage.postgres import PostgresDatabase  # asyncpg is loaded only by those who use it
+
+        log.info("opening the PostgreSQL database %s", redacted(str(location)))
+        return await PostgresDatabase.connect(str(location))
+    return SqliteDatabase(location)
 
 
 class SqliteDatabase:
@@ -116,6 +134,10 @@ class SqliteDatabase:
 
     async def script(self, sql: str) -> None:
         self._db.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
+
+    @asynccontextmanager
+    async def migrating(self) -> AsyncIterator[None]:
+        yield  # a SQLite file has one process (the bot); each migration takes the write lock (script)
 
     async def close(self) -> None:
         if self._checkpoint is not None:

@@ -7,6 +7,7 @@ running tally: it costs the same in a room of ten or of ten thousand.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -35,7 +36,7 @@ from bot.engine.model import (
 )
 from bot.engine.rules import tally
 from bot.messages.outgoing import Kind, Line, Outgoing, lines_from_json, lines_to_json, message_id
-from storage.database import Database, Row, SqliteDatabase
+from storage.database import Database, Row, open_database
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,15 @@ class Repository:
         """Bookkeeping that may wait for the next transaction (a message marked sent): one commit, not two."""
 
     @classmethod
-    async def open(cls, path: Path | str) -> Repository:
-        repository = cls(SqliteDatabase(path))
-        await repository._migrate()
+    async def open(cls, location: Path | str) -> Repository:
+        """The register at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:")."""
+        database = await open_database(location)
+        repository = cls(database)
+        try:
+            await repository._migrate()
+        except BaseException:
+            await database.close()
+            raise
         return repository
 
     async def close(self) -> None:
@@ -78,16 +85,17 @@ class Repository:
         await self._db.close()
 
     async def _migrate(self) -> None:
-        await self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        current = (await self._db.fetchone("SELECT MAX(version) AS v FROM schema_version"))["v"] or 0
-        for version, script in migrations(self._db.dialect):
-            if version <= current:
-                continue
-            log.info("applying migration %04d", version)
-            # The version row is part of the same script, so both land together.
-            await self._db.script(f"{script}\nINSERT INTO schema_version (version) VALUES ({version});")
-            if version in _AFTER_MIGRATION:
-                await _AFTER_MIGRATION[version](self._db)
+        async with self._db.migrating():
+            await self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = (await self._db.fetchone("SELECT MAX(version) AS v FROM schema_version"))["v"] or 0
+            for version, script in migrations(self._db.dialect):
+                if version <= current:
+                    continue
+                log.info("applying migration %04d", version)
+                # The version row is part of the same script, so both land together.
+                await self._db.script(f"{script}\nINSERT INTO schema_version (version) VALUES ({version});")
+                if version in _AFTER_MIGRATION:
+                    await _AFTER_MIGRATION[version](self._db)
 
     async def schema_version(self) -> int:
         return (await self._db.fetchone("SELECT MAX(version) AS v FROM schema_version"))["v"]
@@ -110,8 +118,10 @@ class Repository:
     async def _run_deferred(self) -> None:
         deferred, self._deferred = self._deferred, []
         try:
-            for sql, parameters in deferred:
-                await self._db.execute(sql, parameters)
+            # A run of the same statement (the messages one delivery pass sent) goes as one executemany: one
+            # round trip to PostgreSQL for all of them.
+            for sql, run in itertools.groupby(deferred, key=lambda statement: statement[0]):
+                await self._db.executemany(sql, [parameters for _, parameters in run])
         except BaseException:
             self._deferred = deferred + self._deferred  # kept for the next try, with the transaction rolled back
             raise
@@ -248,7 +258,10 @@ class Transaction:
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        """Undo a handler's partial writes when it refuses, keeping the rest of the transaction."""
+        """Undo a handler's partial writes when it refuses, keeping the rest of the transaction.
+
+        A handler that succeeds leaves its savepoint to the commit, which keeps everything: releasing it
+        would cost a statement, a round trip on PostgreSQL, for nothing."""
         await self._db.execute("SAVEPOINT handler")
         try:
             yield
@@ -256,7 +269,6 @@ class Transaction:
             await self._db.execute("ROLLBACK TO handler")
             await self._db.execute("RELEASE handler")
             raise
-        await self._db.execute("RELEASE handler")
 
     async def claim_event(self, event_id: str, room: str, at: datetime, replaces: str | None = None) -> bool:
         """True the first time a platform event is seen; False for a duplicate (then change nothing)."""
@@ -281,11 +293,15 @@ class Transaction:
     async def summaries(self, room: str, offset: int, limit: int) -> tuple[int, list[Summary]]:
         """How many proposals the room has, and one page of them, the newest first (one line each)."""
         total = (await self._db.fetchone("SELECT COUNT(*) AS n FROM proposals WHERE room = ?", (room,)))["n"]
+        # The page first, then its rounds: the cost of a page whatever the room's size, and whatever plan a
+        # database without statistics yet (PostgreSQL's before its first ANALYZE) would choose for a join.
         rows = await self._db.fetch(
-            """SELECT p.number, p.title, p.state, r.round, r.deadline FROM proposals p JOIN rounds r
-                   ON r.room = p.room AND r.number = p.number
+            """SELECT p.number, p.title, p.state, r.round, r.deadline
+               FROM (SELECT room, number, title, state FROM proposals WHERE room = ?
+                     ORDER BY number DESC LIMIT ? OFFSET ?) p
+               JOIN rounds r ON r.room = p.room AND r.number = p.number
                    AND r.round = (SELECT MAX(round) FROM rounds WHERE room = p.room AND number = p.number)
-               WHERE p.room = ? ORDER BY p.number DESC LIMIT ? OFFSET ?""",
+               ORDER BY p.number DESC""",
             (room, limit, offset))
         return total, [Summary(r["number"], r["title"], State(r["state"]), r["round"], from_text(r["deadline"]))
                        for r in rows]
@@ -334,27 +350,37 @@ class Transaction:
         return await self._load(room, number, member)
 
     async def _load(self, room: str, number: int, member: str | None) -> Proposal | None:
-        row = await self._db.fetchone("SELECT * FROM proposals WHERE room = ? AND number = ?", (room, number))
-        if row is None:
+        # The proposal's row once per version, in one query (a round trip fewer on PostgreSQL).
+        rows = await self._db.fetch(
+            """SELECT p.*, v.text AS version_text FROM proposals p LEFT JOIN versions v
+                   ON v.room = p.room AND v.number = p.number
+               WHERE p.room = ? AND p.number = ? ORDER BY v.version""", (room, number))
+        if not rows:
             return None
-        versions = tuple(r["text"] for r in await self._db.fetch(
-            "SELECT text FROM versions WHERE room = ? AND number = ? ORDER BY version", (room, number)))
+        row = rows[0]
+        versions = tuple(r["version_text"] for r in rows if r["version_text"] is not None)
         round_rows = await self._db.fetch("SELECT * FROM rounds WHERE room = ? AND number = ? ORDER BY round",
                                           (room, number))
         # For one member: their rows in the current round only, through the primary key (O(1) in the room).
         whose, who = ("", ()) if member is None else (" AND round = ? AND member = ?", (round_rows[-1]["round"], member))
+        # Positions and what was said, in one query (a round trip fewer on PostgreSQL): positions in the order
+        # they were taken (seq 0), expressions in the order they were recorded.
         stances: dict[int, list[Stance]] = {}
-        for p in await self._db.fetch(
-                f"SELECT * FROM positions WHERE room = ? AND number = ?{whose} ORDER BY at, member",
-                (room, number, *who)):
-            stances.setdefault(p["round"], []).append(_stance(p))
         expressions: dict[int, list[Expression]] = {}
-        for e in await self._db.fetch(
-                f"SELECT * FROM expressions WHERE room = ? AND number = ?{whose} AND retracted_at IS NULL ORDER BY seq",
-                (room, number, *who)):
-            expressions.setdefault(e["round"], []).append(
-                Expression(e["event_id"], e["member"], e["position"] and Position(e["position"]), e["argument"],
-                           from_text(e["at"])))
+        for r in await self._db.fetch(
+                f"""SELECT 0 AS expressed, round, member, position, argument, at, NULL AS event_id, 0 AS seq
+                    FROM positions WHERE room = ? AND number = ?{whose}
+                    UNION ALL
+                    SELECT 1, round, member, position, argument, at, event_id, seq
+                    FROM expressions WHERE room = ? AND number = ?{whose} AND retracted_at IS NULL
+                    ORDER BY seq, at, member""",
+                (room, number, *who, room, number, *who)):
+            if r["expressed"]:
+                expressions.setdefault(r["round"], []).append(
+                    Expression(r["event_id"], r["member"], r["position"] and Position(r["position"]), r["argument"],
+                               from_text(r["at"])))
+            else:
+                stances.setdefault(r["round"], []).append(_stance(r))
         delegated: dict[int, list[Delegated]] = {}
         if member is None and any(r["outcome"] is not None for r in round_rows):
             for d in await self._db.fetch(
@@ -418,11 +444,10 @@ class Transaction:
                 [(room, p.number, seq, to_text(f.at), f.member, f.status, f.progress, f.note)
                  for seq, f in enumerate(p.followups[known:], start=known + 1)],
             )
-        # A transition replaces the rounds it changes and keeps the others as they were: the same objects
-        # (comparing by identity spares hashing every position of a large round).
-        kept = {id(r) for r in before.rounds} if before is not None else set()
+        # A round's row is written when it changed: not for a vote that repeats one (only what was said grows).
+        saved = {r.number: _round_row(r) for r in before.rounds} if before is not None else {}
         for r in p.rounds:
-            if id(r) not in kept:
+            if saved.get(r.number) != _round_row(r):
                 await self._save_round(room, p.number, r)
         await self._save_expressions(room, step)
         await self._save_changes(room, step, event_id)
@@ -490,7 +515,6 @@ class Transaction:
         """A round with its running tally; once it is closed, its outcome's tally (delegated positions included)
         and the members it counted by delegation."""
         o = r.outcome
-        t = o.tally if o is not None else r.counts
         await self._db.execute(
             """INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, outcome, reason,
                    agree, abstain, disagree, block, unargued_block, members, closed_at, closed_offline)
@@ -500,11 +524,7 @@ class Transaction:
                    abstain = excluded.abstain, disagree = excluded.disagree, block = excluded.block,
                    unargued_block = excluded.unargued_block, members = excluded.members,
                    closed_at = excluded.closed_at, closed_offline = excluded.closed_offline""",
-            (
-                room, number, r.number, r.rule, to_text(r.opened_at), to_text(r.deadline), r.version,
-                o and o.state, o and o.reason, t.agree, t.abstain, t.disagree, t.block, t.unargued_block,
-                o and o.members, o and to_text(o.closed_at), o and int(o.offline),
-            ),
+            (room, number, *_round_row(r)),
         )
         if o is not None and o.delegated:
             await self._db.executemany(
@@ -588,6 +608,16 @@ class Transaction:
         )
         if added:
             self.queued.append(message)
+
+
+def _round_row(r: Round) -> tuple:
+    """A round's row in the rounds table, after its room and proposal number: its running tally, which once it
+    is closed is its outcome's (delegated positions included)."""
+    o = r.outcome
+    t = o.tally if o is not None else r.counts
+    return (r.number, r.rule, to_text(r.opened_at), to_text(r.deadline), r.version, o and o.state, o and o.reason,
+            t.agree, t.abstain, t.disagree, t.block, t.unargued_block, o and o.members, o and to_text(o.closed_at),
+            o and int(o.offline))
 
 
 def _header(p: Proposal) -> tuple:

@@ -1,12 +1,25 @@
-"""Shared fixtures: a real SQLite repository, a real configuration, the console's room as the directory."""
+"""Shared fixtures: a real repository, a real configuration, the console's room as the directory.
+
+    repository    (function) a Repository on a register of the test's own: every test that uses it runs twice, on
+                             SQLite and on PostgreSQL.
+    register      (function) where that register is, as Repository.open takes it, once per database: a SQLite file
+                             (a path), then a PostgreSQL database (a postgresql:// URL) already at the latest schema.
+    database      (function) the same, but empty (for tests of migrations).
+    postgres_url, migrated_postgres_url
+                  (function) a PostgreSQL database of the test's own, empty or at the latest schema.
+    postgres      (session)  the throwaway PostgreSQL server (tests/servers/postgres.py), started by the first test
+                             that needs it. Without PostgreSQL installed it fails: tests/servers/install-postgres.sh.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 import yaml
 
 from bot.config import Config, load_config
@@ -16,6 +29,7 @@ from bot.messages.outgoing import Kind, Outgoing
 from bot.app.ports import Incoming
 from bot.app.service import ConsentService
 from storage.repository import Repository
+from tests.servers.postgres import FOR_TESTS, PostgresServer, database_name
 
 ROOM = "!room:test"
 # A Tuesday in Paris, far from any holiday, so 72 h of working time end on Friday at the same hour.
@@ -96,9 +110,53 @@ async def make_assembly(config: Config, clock: Clock, repository: Repository, ro
     return Assembly(service, room, sender, clock, repository)
 
 
+DATABASES = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer.start(FOR_TESTS)
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def postgres_template(postgres: PostgresServer) -> str:
+    """A database at the latest schema: each test's register is copied from it, and pays for no migration."""
+    url = await postgres.create_database()
+    await (await Repository.open(url)).close()
+    return database_name(url)
+
+
 @pytest.fixture
-async def repository(tmp_path: Path):
-    repository = await Repository.open(tmp_path / "consent.db")
+async def postgres_url(postgres: PostgresServer) -> str:
+    return await postgres.create_database()
+
+
+@pytest.fixture
+async def migrated_postgres_url(postgres: PostgresServer, postgres_template: str) -> str:
+    return await postgres.create_database(template=postgres_template)
+
+
+def _location(request: pytest.FixtureRequest, tmp_path: Path, postgres_fixture: str) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "consent.db")
+    return request.getfixturevalue(postgres_fixture)  # the server starts only if a test needs it
+
+
+@pytest.fixture(params=DATABASES)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return _location(request, tmp_path, "postgres_url")
+
+
+@pytest.fixture(params=DATABASES)
+def register(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return _location(request, tmp_path, "migrated_postgres_url")
+
+
+@pytest.fixture
+async def repository(register: str) -> AsyncIterator[Repository]:
+    repository = await Repository.open(register)
     yield repository
     await repository.close()
 

@@ -37,6 +37,7 @@ from bot.app.ports import Incoming, ReactionVote, Redaction
 from bot.app.service import ConsentService
 from storage.repository import Repository
 from tests.conftest import Clock, RecordingSender
+from tests.servers.postgres import PostgresServer
 
 ROOM = "!fuzz:test"
 START = datetime(2027, 6, 8, 8, 0, tzinfo=timezone.utc)
@@ -65,7 +66,12 @@ durations = st.sampled_from([timedelta(0), timedelta(seconds=1), timedelta(hours
 
 
 class ServiceMachine(RuleBasedStateMachine):
-    """One room of six members (fay facilitates) on an in-memory register, the clock under the machine's hand."""
+    """One room of six members (fay facilitates) on an in-memory register, the clock under the machine's hand.
+
+    ``postgres``: a server to run on instead (a fresh database for each run of the machine, a copy of ``template``)."""
+
+    postgres: PostgresServer | None = None
+    template = "template0"
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,7 +80,8 @@ class ServiceMachine(RuleBasedStateMachine):
         self.room = ConsoleRoom(set(MEMBERS[:3]), {FACILITATOR})
         self.platform = RecordingSender()
         self.sent = self.platform.sent
-        self.repository = self.run(Repository.open(":memory:"))
+        location = self.run(self.postgres.create_database(self.template)) if self.postgres else ":memory:"
+        self.repository = self.run(Repository.open(location))
         config = default_config()
         config = replace(config, assembly=replace(config.assembly, delegation=True))
         self.service = ConsentService(self.repository, config, COMMANDS, self.room, self.platform, self.clock)

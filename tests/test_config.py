@@ -466,6 +466,54 @@ def test_relative_storage_path_from_the_environment_is_taken_from_the_current_di
     assert config.storage_path == tmp_path / "run" / "consent.db"
 
 
+# --- Storage URL: PostgreSQL instead of the SQLite file -----------------------------------------
+
+
+PASSWORD = "pg-s3cret"
+URL = f"postgresql://consent:{PASSWORD}@db.example.org:5432/consent"
+
+
+def test_a_storage_url_puts_the_register_in_postgresql_and_no_file_is_made(tmp_path):
+    config = load_config(write(tmp_path, {"storage": {"url": URL}}), environ={})
+    assert config.storage_url == config.storage == URL
+    assert not (tmp_path / "storage").exists()  # the SQLite file's folder is neither checked nor made
+    assert PASSWORD not in repr(config)
+
+
+def test_without_a_storage_url_the_register_is_the_sqlite_file(tmp_path):
+    config = load_config(write(tmp_path, {"storage": {"path": "consent.db", "url": None}}), environ={})
+    assert config.storage_url is None and config.storage == str(tmp_path / "consent.db")
+
+
+def test_a_storage_url_from_the_environment(tmp_path):
+    config = load_config(write(tmp_path, {}), {"CONSENT_BOT_STORAGE_URL": "postgres://consent@/consent?host=/run"})
+    assert config.storage == "postgres://consent@/consent?host=/run"
+
+
+@pytest.mark.parametrize(("storage", "environ", "error"), [
+    ({"path": "consent.db", "url": URL}, {},
+     "storage.url: storage.path is given too: keep one, the SQLite file (path) or the PostgreSQL database (url)"),
+    ({"url": URL}, {"CONSENT_BOT_STORAGE_PATH": "/data/consent.db"},
+     "storage.url: storage.path is given too (by CONSENT_BOT_STORAGE_PATH): keep one, the SQLite file (path) or "
+     "the PostgreSQL database (url)"),
+    ({"url": f"mysql://consent:{PASSWORD}@db/consent"}, {},
+     "storage.url: expected a PostgreSQL URL starting with postgresql:// or postgres://, such as "
+     "postgresql://consent@db.example.org/consent"),
+    ({"url": f"postgresql://consent:{PASSWORD}@db:99999/consent"}, {},
+     "storage.url: postgresql://consent:***@db:99999/consent: a port is a number from 1 to 65535 after the host, "
+     "e.g. db.example.org:5432"),
+    ({}, {"CONSENT_BOT_STORAGE_URL": f"postgresql://consent:{PASSWORD}@[db/consent"},
+     "storage.url (from CONSENT_BOT_STORAGE_URL): not a valid URL, e.g. postgresql://consent@db.example.org/consent"),
+    ({"url": ["postgresql://db/consent"]}, {},
+     "storage.url: expected a PostgreSQL URL such as postgresql://consent@db.example.org/consent, got a list"),
+    ({"path": URL}, {}, "storage.path: a PostgreSQL URL is no file path: give it as storage.url"),
+])
+def test_a_storage_url_that_cannot_be_used_is_a_keyed_error_without_its_password(tmp_path, storage, environ, error):
+    errors = errors_of(tmp_path, {"storage": storage}, environ)
+    assert errors == [error]
+    assert all(PASSWORD not in line for line in errors)
+
+
 # --- Reading the file ---------------------------------------------------------------------------
 
 

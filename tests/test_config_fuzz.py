@@ -65,6 +65,7 @@ NASTY: list[Any] = [
     " ", None, [], [1, 2], ["24h"] * 11, [None], {}, {"a": 1}, {"country": [1]}, "x" * 10_000, ["x" * 300],
     "a\0b", "../../etc/passwd", "é東京🙂", "\n", "line\nbreak", True, False, HugeInt("1" * 5001),
     "1" * 5001 + "d", "2027-02-30", "matrix", "slack", "/proc/consent.db", ":memory:", "https://[::1",
+    "postgresql://[::1", "postgres://u:p@h:99999/d", "postgresql://h/a/b#c",
 ]
 # Valid alternatives, by key name: a mutation may also swap a value for another that the bot accepts.
 VALID: dict[str, list[Any]] = {
@@ -84,6 +85,8 @@ VALID: dict[str, list[Any]] = {
     "quorum": [0, "1/2", "75%", 1, 0.5],
     "facilitators": [[], ["bob"], ["a" * 255]],
     "path": [":memory:", "other.db", "deep/er/consent.db"],
+    "storage": [{"path": "other.db"}, {"url": "postgresql://consent:pw@db.example.org/consent"},
+                {"url": "postgres://consent@/consent?host=/run/postgresql"}],
     "teams": [[], ["t" * 64]],
     "facilitator_power_level": [0, 100],
 }

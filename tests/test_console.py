@@ -73,6 +73,14 @@ def test_the_console_keeps_its_register_in_the_configured_database(tmp_path: Pat
     assert "#1 Kettle: open" in second[0]["text"]
 
 
+def test_the_console_keeps_its_register_in_the_configured_postgresql_database(tmp_path: Path, postgres_url: str):
+    (tmp_path / "config.yaml").write_text(f"storage: {{url: '{postgres_url}'}}\nassembly: {{language: en}}\n")
+    run_console("!propose Kettle\n", "--config", "config.yaml", "--start", "2027-06-08T10:00+02:00", cwd=tmp_path)
+    second, _ = run_console("!list\n", "--config", "config.yaml", cwd=tmp_path)
+    assert "#1 Kettle: open" in second[0]["text"]
+    assert list(tmp_path.iterdir()) == [tmp_path / "config.yaml"]  # no SQLite file beside it
+
+
 def test_console_mistakes_are_answered_on_standard_error():
     lines, prompts = run_console("/advance soon\n/dance\n", "--start", "2027-06-08T10:00+02:00")
     assert lines == []

@@ -1,16 +1,18 @@
-"""The repository over a real SQLite file: migrations, round trips, transactions."""
+"""The repository over a real SQLite file and a real PostgreSQL database: migrations, round trips, transactions."""
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Iterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
+import asyncpg
 import pytest
 
 from bot.engine import transitions
 from bot.engine.model import FollowUpStatus, Position, SocialCode
+from bot.messages.outgoing import message_id
+from storage.database import Database, open_database
 from storage.repository import Repository, migrations
 
 ROOM = "!room:test"
@@ -18,56 +20,124 @@ MONDAY = datetime(2027, 6, 7, 8, 0, tzinfo=timezone.utc)
 CODE = SocialCode()
 
 
-async def test_migrations_are_numbered_and_applied_once(tmp_path):
-    path = tmp_path / "nested" / "consent.db"
-    repository = await Repository.open(path)
-    assert path.exists()
-    numbers = [number for number, _ in migrations()]
+@asynccontextmanager
+async def connected(location: str):
+    """A connection of its own to the test's database, beside the repository's (another process's view)."""
+    db = await open_database(location)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def older_register(location: str, version: int) -> Database:
+    """A database as a version of the bot that knew the first ``version`` migrations left it."""
+    db = await open_database(location)
+    await db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for number, script in migrations(db.dialect)[:version]:
+        await db.script(f"{script}\nINSERT INTO schema_version (version) VALUES ({number});")
+    return db
+
+
+def test_both_databases_have_the_same_numbered_migrations():
+    numbers = [number for number, _ in migrations("sqlite")]
     assert numbers == list(range(1, len(numbers) + 1))
+    assert [number for number, _ in migrations("postgres")] == numbers
+
+
+async def test_migrations_are_applied_once(database):
+    repository = await Repository.open(database)
+    numbers = [number for number, _ in migrations()]
     assert await repository.schema_version() == numbers[-1]
     await repository.close()
-    reopened = await Repository.open(path)
+    reopened = await Repository.open(database)
     assert await reopened.schema_version() == numbers[-1]
     await reopened.close()
+    async with connected(database) as db:
+        assert [row["version"] for row in await db.fetch("SELECT version FROM schema_version ORDER BY version")] == (
+            numbers)
+
+
+async def test_a_sqlite_register_is_a_file_in_wal_mode_and_its_folder_is_made(tmp_path):
+    path = tmp_path / "nested" / "consent.db"
+    await (await Repository.open(path)).close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert [row[0] for row in db.execute("SELECT version FROM schema_version")] == numbers
 
 
-@contextlib.contextmanager
-def _register_at_version(version: int, path, state: str, at: str) -> Iterator[sqlite3.Connection]:
-    """A register as an older version left it, holding proposal #1 (a kettle) in that state."""
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for number, script in migrations()[:version]:
-            db.executescript(script)
-            db.execute("INSERT INTO schema_version VALUES (?)", (number,))
-        db.execute("INSERT INTO proposals (room, number, title, proposer, created_at, state) "
-                   "VALUES (?, 1, 'Kettle', 'alice', ?, ?)", (ROOM, at, state))
-        db.execute("INSERT INTO versions VALUES (?, 1, 1, 'A kettle.')", (ROOM,))
-        yield db
+# Each database describes its tables its own way: the same columns, in the same order, with the same type and
+# the same NOT NULL; the same primary keys; the same named indexes and views.
+SCHEMA = {
+    "sqlite": {
+        "columns": """SELECT m.name AS "table", c.name AS "column", lower(c.type) AS type, c."notnull" AS not_null,
+                             c.pk AS key FROM sqlite_master m, pragma_table_info(m.name) c
+                      WHERE m.type IN ('table', 'view') AND m.name <> 'sqlite_sequence' ORDER BY m.name, c.cid""",
+        "indexes": "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+    },
+    "postgres": {
+        "columns": """SELECT c.table_name AS "table", c.column_name AS "column", c.data_type AS type,
+                             c.is_nullable = 'NO' AS not_null, COALESCE(k.ordinal_position, 0) AS key
+                      FROM information_schema.columns c
+                      LEFT JOIN information_schema.table_constraints t ON t.table_name = c.table_name
+                           AND t.table_schema = c.table_schema AND t.constraint_type = 'PRIMARY KEY'
+                      LEFT JOIN information_schema.key_column_usage k ON k.constraint_name = t.constraint_name
+                           AND k.table_schema = c.table_schema AND k.column_name = c.column_name
+                      WHERE c.table_schema = current_schema() ORDER BY c.table_name, c.ordinal_position""",
+        "indexes": """SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()
+                          AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname""",
+    },
+}
+SAME_TYPE = {"bigint": "integer"}  # identity columns: SQLite's integers are 64 bits
 
 
-async def test_votes_and_reminders_recorded_by_version_4_survive_the_upgrade(tmp_path):
+async def schema(location: str) -> tuple[list[tuple], list[str]]:
+    async with connected(location) as db:
+        queries = SCHEMA[db.dialect]
+        columns = [(r["table"], r["column"], SAME_TYPE.get(r["type"], r["type"]), bool(r["not_null"]), r["key"])
+                   for r in await db.fetch(queries["columns"])]
+        return columns, [r["name"] for r in await db.fetch(queries["indexes"])]
+
+
+async def test_sqlite_and_postgresql_registers_have_the_same_tables_columns_keys_and_indexes(tmp_path, postgres_url):
+    locations = (str(tmp_path / "consent.db"), postgres_url)
+    for location in locations:
+        await (await Repository.open(location)).close()
+    (sqlite_columns, sqlite_indexes), (postgres_columns, postgres_indexes) = [
+        await schema(location) for location in locations]
+    # A primary key is NOT NULL on PostgreSQL; SQLite does not say so (and lets a TEXT one be null).
+    sqlite_columns = [(t, c, ty, bool(n or k), k)
+                      for t, c, ty, n, k in sqlite_columns]
+    assert postgres_columns == sqlite_columns
+    assert {table for table, *_ in sqlite_columns} >= {"proposals", "rounds", "positions", "history", "outbox",
+                                                       "expressions", "reminders", "decisions", "schema_version"}
+    assert postgres_indexes == sqlite_indexes and "outbox_by_platform_id" in sqlite_indexes
+
+
+async def test_votes_and_reminders_recorded_by_version_4_survive_the_upgrade(database):
     """A register in use before positions were replayed from expressions keeps every position, and each
-    position keeps the event that set it (a redaction of it after the upgrade still takes it back)."""
-    path = tmp_path / "consent.db"
+    position keeps the event that set it (a redaction of it after the upgrade still takes it back); the steps
+    SQL cannot do (counting open rounds, the ids of queued messages) run on either database."""
     at = "2027-06-07T09:00:00.000000+00:00"
-    with _register_at_version(4, path, "open", at) as db:
-        db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version) "
-                   "VALUES (?, 1, 1, 'consent', ?, '2027-06-10T08:00:00.000000+00:00', 1)", (ROOM, at))
-        db.execute("INSERT INTO positions VALUES (?, 1, 1, 'bob', 'block', 'We have two kettles already.', ?)",
-                   (ROOM, at))
-        db.execute("INSERT INTO history (room, number, round, action, member, position, argument, detail, at, "
-                   "event_id) VALUES (?, 1, 1, 'position', 'bob', 'block', 'We have two kettles already.', '', ?, "
-                   "'$bob-block')", (ROOM, at))
-        db.execute("INSERT INTO reminders VALUES (?, 1, 1, 86400, 'sent', ?)", (ROOM, at))
-        db.execute("INSERT INTO outbox (key, room, kind, number, body, html, mentions, created_at) "
-                   "VALUES ('$x/0', ?, 'status', 1, 'Still queued', '', '[]', ?)", (ROOM, at))
-    repository = await Repository.open(path)
+    db = await older_register(database, 4)
+    await db.execute("INSERT INTO proposals (room, number, title, proposer, created_at, state) "
+                     "VALUES (?, 1, 'Kettle', 'alice', ?, 'open')", (ROOM, at))
+    await db.execute("INSERT INTO versions VALUES (?, 1, 1, 'A kettle.')", (ROOM,))
+    await db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version) "
+                     "VALUES (?, 1, 1, 'consent', ?, '2027-06-10T08:00:00.000000+00:00', 1)", (ROOM, at))
+    await db.execute("INSERT INTO positions VALUES (?, 1, 1, 'bob', 'block', 'We have two kettles already.', ?)",
+                     (ROOM, at))
+    await db.execute("INSERT INTO history (room, number, round, action, member, position, argument, detail, at, "
+                     "event_id) VALUES (?, 1, 1, 'position', 'bob', 'block', 'We have two kettles already.', '', ?, "
+                     "'$bob-block')", (ROOM, at))
+    await db.execute("INSERT INTO reminders VALUES (?, 1, 1, 86400, 'sent', ?)", (ROOM, at))
+    await db.execute("INSERT INTO outbox (key, room, kind, number, body, html, mentions, created_at) "
+                     "VALUES ('$x/0', ?, 'status', 1, 'Still queued', '', '[]', ?)", (ROOM, at))
+    await db.close()
+    repository = await Repository.open(database)
     async with repository.transaction() as tx:
         proposal = await tx.load(ROOM, 1)
         assert proposal.current_round.stance_of("bob").argument == "We have two kettles already."
+        assert proposal.current_round.counts.block == 1  # counted once, after migration 7
         assert [e.event for e in proposal.current_round.expressions] == ["$bob-block"]
         assert await tx.expression_of(ROOM, "$bob-block") == (1, 1, "bob")
         assert await tx.reminders_done(ROOM, 1, proposal.current_round) == {timedelta(days=1)}
@@ -76,18 +146,25 @@ async def test_votes_and_reminders_recorded_by_version_4_survive_the_upgrade(tmp
         assert (await tx.load(ROOM, 1)).current_round.stances == ()
     [queued] = await repository.pending_messages()
     assert queued.body == "Still queued"  # a message queued before the upgrade still goes out
+    await repository.record_platform_id(message_id("$x/0"), "post-1")  # found by the id filled after migration 5
+    assert await repository.ballot_id(ROOM, 1) is None
+    async with connected(database) as db:
+        assert (await db.fetchone("SELECT platform_id FROM outbox WHERE key = '$x/0'"))["platform_id"] == "post-1"
     await repository.close()
 
 
-async def test_decisions_adopted_before_follow_ups_existed_are_not_brought_up_after_the_upgrade(tmp_path):
+async def test_decisions_adopted_before_follow_ups_existed_are_not_brought_up_after_the_upgrade(database):
     """An upgrade must not send a burst of reminders about old decisions; they can still be followed up."""
-    path = tmp_path / "consent.db"
     at = "2027-06-07T09:00:00.000000+00:00"
-    with _register_at_version(8, path, "adopted", at) as db:
-        db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, outcome, reason, "
-                   "members, closed_at, closed_offline) VALUES (?, 1, 1, 'consent', ?, ?, 1, 'adopted', "
-                   "'no_valid_block', 3, ?, 0)", (ROOM, at, at, at))
-    repository = await Repository.open(path)
+    db = await older_register(database, 8)
+    await db.execute("INSERT INTO proposals (room, number, title, proposer, created_at, state) "
+                     "VALUES (?, 1, 'Kettle', 'alice', ?, 'adopted')", (ROOM, at))
+    await db.execute("INSERT INTO versions VALUES (?, 1, 1, 'A kettle.')", (ROOM,))
+    await db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, outcome, reason, "
+                     "members, closed_at, closed_offline) VALUES (?, 1, 1, 'consent', ?, ?, 1, 'adopted', "
+                     "'no_valid_block', 3, ?, 0)", (ROOM, at, at, at))
+    await db.close()
+    repository = await Repository.open(database)
     async with repository.transaction() as tx:
         decision = await tx.load(ROOM, 1)
         assert decision.followup_reminded and decision.followups == ()
@@ -98,18 +175,16 @@ async def test_decisions_adopted_before_follow_ups_existed_are_not_brought_up_af
         assert (followup.member, followup.status, followup.progress, followup.note) == (
             "mayor", FollowUpStatus.APPLIED, 100, "Bought.")
     await repository.close()
-    with sqlite3.connect(path) as db, pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.execute("UPDATE followups SET note = 'Never bought.'")
+    async with connected(database) as db:
+        with pytest.raises((sqlite3.IntegrityError, asyncpg.RaiseError), match="append-only"):
+            await db.execute("UPDATE followups SET note = 'Never bought.'")
 
 
-async def test_a_database_made_by_an_older_version_gets_only_the_newer_migrations(tmp_path):
-    path = tmp_path / "consent.db"
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        db.executescript(migrations()[0][1])
-        db.execute("INSERT INTO schema_version VALUES (1)")
-        db.execute("INSERT INTO processed_events VALUES ('$old', 'room', '2027-01-01T00:00:00.000000+00:00')")
-    repository = await Repository.open(path)
+async def test_a_database_made_by_an_older_version_gets_only_the_newer_migrations(database):
+    db = await older_register(database, 1)
+    await db.execute("INSERT INTO processed_events VALUES ('$old', 'room', '2027-01-01T00:00:00.000000+00:00')")
+    await db.close()
+    repository = await Repository.open(database)
     assert await repository.schema_version() == migrations()[-1][0]
     await repository.set_state("sync", "s1")
     assert await repository.state("sync") == "s1"
@@ -141,6 +216,21 @@ async def test_a_proposal_with_rounds_positions_and_a_challenge_comes_back_as_it
     assert loaded.rounds[0].stance_of("bob").argument == "Too expensive now"
 
 
+async def test_members_at_the_same_instant_come_back_in_the_same_order_on_both_databases(repository):
+    """Text compares byte by byte on both (PostgreSQL's columns are COLLATE "C"), whatever the locale."""
+    step = transitions.propose(1, "Kettle", "", "alice", MONDAY, CODE)
+    proposal = step.proposal
+    async with repository.transaction() as tx:
+        await tx.save(ROOM, step, "$p")
+        for member in ("bob", "Zoé", "_x", "Bob", "éric", "a-b", "ab"):
+            step = transitions.take_position(proposal, member, Position.AGREE, "", MONDAY + timedelta(hours=1))
+            proposal = step.proposal
+            await tx.save(ROOM, step, None)
+        loaded = await tx.load(ROOM, 1)
+    members = [s.member for s in loaded.current_round.stances]
+    assert members == sorted(members, key=lambda name: name.encode())
+
+
 async def test_a_failed_transaction_leaves_nothing_behind(repository):
     step = transitions.propose(1, "Kettle", "", "alice", MONDAY, CODE)
     with pytest.raises(RuntimeError):
@@ -154,12 +244,11 @@ async def test_a_failed_transaction_leaves_nothing_behind(repository):
     assert await repository.history(ROOM, 1) == []
 
 
-async def test_history_refuses_updates_and_deletes(repository, tmp_path):
+async def test_history_refuses_updates_and_deletes(repository, register):
     async with repository.transaction() as tx:
         await tx.save(ROOM, transitions.propose(1, "Kettle", "", "alice", MONDAY, CODE), "$p")
-    with sqlite3.connect(tmp_path / "consent.db") as db:
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            db.execute("UPDATE history SET member = 'mallory'")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            db.execute("DELETE FROM history")
+    async with connected(register) as db:
+        for statement in ("UPDATE history SET member = 'mallory'", "DELETE FROM history"):
+            with pytest.raises((sqlite3.IntegrityError, asyncpg.RaiseError), match="append-only"):
+                await db.execute(statement)
     assert [row["member"] for row in await repository.history(ROOM, 1)] == ["alice"]
