@@ -1,7 +1,9 @@
 """Engine messages → Matrix events: threads, replies, acknowledgements, pills and the consent_bot payload.
 
 Every send carries a transaction id derived from the outbox key, so a retry after a crash or a timeout
-never posts twice (the homeserver drops the copy). A message whose event would exceed Matrix's size limit
+never posts twice (the homeserver drops the copy). In an encrypted room nio encrypts messages (not
+reactions, which Matrix leaves in the clear) and shares the room key first with every device of the room's
+members, verified or not (the trust policy has set aside the devices it refuses: bot.matrix.crypto). A message whose event would exceed Matrix's size limit
 is split between lines into several events, each within the limit, each with the payload.
 """
 
@@ -12,6 +14,7 @@ import hashlib
 import html
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nio import AsyncClient, RoomSendError
@@ -119,9 +122,12 @@ def _content(message: Outgoing, relation: dict[str, Any] | None, body: str, form
 
 
 class MatrixSender(ChatSender):
-    def __init__(self, client: AsyncClient, seed_reactions: dict[Position, str]) -> None:
+    def __init__(self, client: AsyncClient, seed_reactions: dict[Position, str],
+                 before_send: Callable[[str], Awaitable[None]] | None = None) -> None:
         super().__init__(seed_reactions, ACK_KEY)
         self._client = client
+        self._before_send = before_send
+        """Awaited with the room before each send (in an encrypted room: the members' devices known)."""
         self.rate_limited = 0
         """How many sends the homeserver asked to retry later (429): worth watching in the logs."""
         self.threads = Recent(REMEMBERED_THREADS)
@@ -155,6 +161,10 @@ class MatrixSender(ChatSender):
 
     async def _send(self, room: str, event_type: str, content: dict[str, Any], key: str) -> str:
         for _ in range(RATE_LIMIT_RETRIES):
+            if self._before_send is not None:
+                await self._before_send(room)
+            # ignore_unverified_devices: nobody is verified on Matrix without cross-signing, which nio lacks; a
+            # send must never fail for a member's new phone.
             response = await self._client.room_send(room, event_type, content, tx_id=transaction_id(key),
                                                     ignore_unverified_devices=True)
             if not isinstance(response, RoomSendError):

@@ -19,7 +19,10 @@ from .synapse import Account
 QUICK = {"language": "en", "working_days_only": False, "minimum_duration": "1h", "reminders": []}
 
 
-def bot_config(directory: Path, account: Account, allowed: list[str], **assembly: Any) -> Config:
+def bot_config(directory: Path, account: Account, allowed: list[str], matrix: dict[str, Any] | None = None,
+               **assembly: Any) -> Config:
+    """The bot's config in ``directory`` (its database and crypto store there too); ``matrix``: more of its
+    matrix section (store_path, trust, room_key_wait...)."""
     data = {
         "platform": "matrix",
         "storage": {"path": "consent.db"},
@@ -30,6 +33,7 @@ def bot_config(directory: Path, account: Account, allowed: list[str], **assembly
             "access_token": account.access_token,
             "device_id": account.device_id,
             "allowed_inviters": allowed,
+            **(matrix or {}),
         },
     }
     path = directory / "config.yaml"
