@@ -139,6 +139,8 @@ class Crypto:
         self._keys = asyncio.Lock()
         self._synced = asyncio.Event()
         self._new_pending = asyncio.Event()
+        self._first_sync = asyncio.Event()
+        """Set once a sync was read: a key that came while the bot was down is in it."""
         self._stopping = False
         self.key_queries = 0
         """Key queries the bot made itself (nio makes others): worth watching in the logs."""
@@ -191,6 +193,8 @@ class Crypto:
             except (LocalProtocolError, aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
                 log.warning("keeping the encryption keys up to date failed (%s); tried again after the next sync",
                             error or type(error).__name__)
+            except Exception:
+                log.exception("keeping the encryption keys up to date failed; tried again after the next sync")
 
     async def _maintain(self) -> None:
         client = self.client
@@ -258,6 +262,12 @@ class Crypto:
     async def decrypt_late(self, response: SyncResponse, handle: Handle) -> None:
         """Messages whose room key came in this sync (or, at the first sync, at any time before): decrypted and
         handled, oldest first, then forgotten."""
+        try:
+            await self._decrypt_late(response, handle)
+        finally:
+            self._first_sync.set()
+
+    async def _decrypt_late(self, response: SyncResponse, handle: Handle) -> None:
         if not self.pending:
             return
         keys = {e.session_id for e in response.to_device_events if isinstance(e, RoomKeyEvent)}
@@ -284,6 +294,16 @@ class Crypto:
     async def tell_unread(self) -> None:
         """For the bot's life: a message whose key has not come within the wait is said, once, to its author
         to be unreadable; a round waiting for it closes then."""
+        await self._first_sync.wait()
+        while True:
+            try:
+                await self._tell_due()
+            except Exception:
+                log.exception("telling members of unreadable messages failed; trying again in a minute")
+                await asyncio.sleep(60)
+
+    async def _tell_due(self) -> None:
+        """Tell the members whose wait is over, then wait for the next one to be (or a new message kept)."""
         while True:
             now = self.clock()
             waiting = [p for p in self.pending.values() if not p.told]

@@ -104,9 +104,10 @@ def joined(user_id: str):
     return lambda e: isinstance(e, RoomMemberEvent) and e.state_key == user_id and e.membership == "join"
 
 
-async def room_with_bot(owner: Member, bot_id: str, *others: Member) -> str:
-    """A room the owner creates, inviting the bot and the others; returns once everyone is in."""
-    room = await owner.create_room(invite=[bot_id, *(m.user_id for m in others)])
+async def room_with_bot(owner: Member, bot_id: str, *others: Member, **options: Any) -> str:
+    """A room the owner creates (with these options), inviting the bot and the others; returns once everyone
+    is in. An EncryptedMember's room is encrypted unless ``encrypted=False``."""
+    room = await owner.create_room(invite=[bot_id, *(m.user_id for m in others)], **options)
     for member in others:
         await member.join(room)
     await owner.wait_for(joined(bot_id), room=room, timeout=15)

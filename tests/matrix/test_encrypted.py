@@ -14,7 +14,8 @@ from bot.matrix.bot import MatrixLoginFailed
 
 from tests.polling import query, until
 
-from .bot_harness import RunningBot, answer_to, bot_config, from_bot, joined, propose, reaction_by, status, tally
+from .bot_harness import (RunningBot, answer_to, bot_config, from_bot, propose, reaction_by, room_with_bot, status,
+                          tally)
 from .crashes import BotProcess
 from .member import ENCRYPTION, Member, content, relates_to
 
@@ -26,21 +27,11 @@ def decrypted(event) -> bool:
     return isinstance(event, RoomMessage) and getattr(event, "decrypted", False)
 
 
-async def room_for(owner: Member, bot_id: str, *others: Member, encrypted: bool = True) -> str:
-    room = await owner.create_room(invite=[bot_id, *(m.user_id for m in others)], encrypted=encrypted)
-    for member in others:
-        await member.join(room)
-    await owner.wait_for(joined(bot_id), room=room, timeout=15)
-    for member in others:
-        await owner.wait_for(joined(member.user_id), room=room)
-    return room
-
-
 async def test_members_of_an_encrypted_room_propose_vote_argue_and_read_the_bot(start_bot, encrypted_members, members):
     alice, bob = await encrypted_members("alice", "bob")
     observer, = await members("observer")  # a client without encryption sees what the homeserver holds
     bot = await start_bot([alice.user_id])
-    room = await room_for(alice, bot.user_id, bob, observer)
+    room = await room_with_bot(alice, bot.user_id, bob, observer)
 
     ballot = await propose(alice, room, bot.user_id, "!propose Buy a kettle\nFor the meeting room.")
     assert decrypted(ballot) and "For the meeting room." in content(ballot)["body"]
@@ -69,8 +60,8 @@ async def test_members_of_an_encrypted_room_propose_vote_argue_and_read_the_bot(
 async def test_an_unencrypted_room_beside_and_a_room_switched_to_encryption_mid_round(start_bot, encrypted_members):
     alice, bob = await encrypted_members("alice", "bob")
     bot = await start_bot([alice.user_id])
-    encrypted = await room_for(alice, bot.user_id, bob)
-    plain = await room_for(alice, bot.user_id, bob, encrypted=False)
+    encrypted = await room_with_bot(alice, bot.user_id, bob)
+    plain = await room_with_bot(alice, bot.user_id, bob, encrypted=False)
 
     in_plain = await propose(alice, plain, bot.user_id, "!propose Paint the door")
     in_encrypted = await propose(alice, encrypted, bot.user_id, "!propose Buy a kettle")
@@ -94,7 +85,7 @@ async def test_a_late_room_key_counts_at_the_message_s_own_instant_and_a_key_tha
         start_bot, encrypted_members):
     alice, bob, carol = await encrypted_members("alice", "bob", "carol")
     bot = await start_bot([alice.user_id], {"room_key_wait": "6s"}, minimum_duration="4s")
-    room = await room_for(alice, bot.user_id, bob, carol)
+    room = await room_with_bot(alice, bot.user_id, bob, carol)
     ballot = await propose(alice, room, bot.user_id)
     deadline = datetime.fromisoformat(content(ballot)["consent_bot"]["deadline"])
 
@@ -134,7 +125,7 @@ async def test_stopped_then_killed_mid_round_the_bot_keeps_its_device_and_sessio
     bot = BotProcess(tmp_path / "config.yaml", tmp_path / "bot.log")
     bot.start()
     try:
-        room = await room_for(alice, bot_account.user_id, bob, carol)
+        room = await room_with_bot(alice, bot_account.user_id, bob, carol)
         ballot = await propose(alice, room, bot_account.user_id)
         abstain = await bob.send_text(room, "!abstain #1")
         await bob.wait_for(reaction_by(bot_account.user_id, abstain, "✅"), room=room)
@@ -178,7 +169,7 @@ async def test_a_device_that_shows_new_keys_under_its_old_id_is_trusted_only_if_
         start_bot, encrypted_members, tmp_path, trust, shares):
     alice, bob = await encrypted_members("alice", "bob")
     bot = await start_bot([alice.user_id], {"trust": trust})
-    await room_for(alice, bot.user_id, bob)
+    await room_with_bot(alice, bot.user_id, bob)
     olm = bot.bot.client.olm
     first_keys = (await until(lambda: olm.device_store[bob.user_id].get(bob.account.device_id),
                               what="the bot to know bob's device")).ed25519
