@@ -99,6 +99,14 @@ class EncryptingClient(AsyncClient):
 
     trust: Trust | None = None
 
+    def encrypt(self, room_id: str, message_type: str, content: dict) -> tuple[str, dict]:
+        """Encrypted as nio does, the relation (thread, reply) also in the clear, as the spec asks: the
+        homeserver aggregates threads, and clients place the message before decrypting it."""
+        kind, encrypted = super().encrypt(room_id, message_type, content)
+        if "m.relates_to" in content:
+            encrypted = {**encrypted, "m.relates_to": content["m.relates_to"]}
+        return kind, encrypted
+
     async def receive_response(self, response) -> None:
         trusting = self.trust is not None and self.olm is not None and isinstance(response, KeysQueryResponse)
         if trusting:

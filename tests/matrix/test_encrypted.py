@@ -52,8 +52,12 @@ async def test_members_of_an_encrypted_room_propose_vote_argue_and_read_the_bot(
 
     # The homeserver holds only ciphertext of what the bot said; its reactions are in the clear.
     said = await observer.wait_for_count(lambda e: e.sender == bot.user_id and "state_key" not in e.source
-                                         and e.source["type"] != "m.reaction", 3, room=room)   # ballot, block request, status
+                                         and e.source["type"] != "m.reaction", 3, room=room)
+    # (the ballot, the block request and the status answer)
     assert all(isinstance(e, MegolmEvent) and e.source["type"] == "m.room.encrypted" for e in said)
+    # Relations stay in the clear, as the spec asks: the homeserver shows the block request in the thread.
+    assert relates_to(said[1])["rel_type"] == "m.thread" and relates_to(said[1])["event_id"] == ballot.event_id
+    assert relates_to(said[2])["m.in_reply_to"]["event_id"]  # the status answers alice's question
     assert not observer.matching(lambda e: e.sender == bot.user_id and isinstance(e, RoomMessageText), room=room)
 
 
