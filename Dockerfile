@@ -16,7 +16,8 @@ RUN pip install . \
     && chown consent /data
 
 USER consent
-# The decision register lives on this volume; the config's storage.path is overridden to point at it.
+# The decision register lives on this volume (the config's storage.path is overridden to point at it), and on
+# Matrix the encryption store beside it (/data/consent-crypto, unless matrix.store_path says otherwise).
 ENV CONSENT_BOT_STORAGE_PATH=/data/consent.db
 VOLUME ["/data"]
 

@@ -15,6 +15,7 @@ import re
 import tempfile
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlparse
 from fractions import Fraction
 from pathlib import Path
@@ -39,7 +40,11 @@ AVAILABLE_PLATFORMS = ("console", "matrix", "mattermost")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms", "matrix", "mattermost")
 MATRIX_KEYS = ("homeserver", "user_id", "access_token", "password", "device_id", "allowed_inviters",
-               "facilitator_power_level", "reactions")
+               "facilitator_power_level", "reactions", "store_path", "trust", "room_key_wait")
+TRUST_POLICIES = ("tofu", "all")
+"""Whose devices get the bot's room keys in encrypted rooms (README, "Encrypted rooms")."""
+DEFAULT_ROOM_KEY_WAIT = timedelta(minutes=10)
+MAX_ROOM_KEY_WAIT = timedelta(days=1)
 MATTERMOST_KEYS = ("url", "token", "teams", "reactions")
 STORAGE_KEYS = ("path", "url")
 DEFAULT_STORAGE_PATH = "storage/consent.db"
@@ -78,6 +83,7 @@ ENVIRONMENT = (
     EnvironmentVariable("log_level", "CONSENT_BOT_LOG_LEVEL"),
     EnvironmentVariable("matrix.access_token", "CONSENT_BOT_MATRIX_ACCESS_TOKEN", secret=True),
     EnvironmentVariable("matrix.password", "CONSENT_BOT_MATRIX_PASSWORD", secret=True),
+    EnvironmentVariable("matrix.store_path", "CONSENT_BOT_MATRIX_STORE_PATH"),
     EnvironmentVariable("mattermost.token", "CONSENT_BOT_MATTERMOST_TOKEN", secret=True),
 )
 
@@ -114,6 +120,12 @@ class MatrixSettings:
     """User ids ("@alice:example.org") or server suffixes (":example.org")."""
     facilitator_power_level: int
     reactions: Mapping[Position, tuple[str, ...]]
+    store_path: Path = Path("consent-crypto")
+    """The folder of the end-to-end encryption store (the bot's device keys and sessions): on the data volume."""
+    trust: str = "tofu"
+    """Whose devices get the bot's room keys: ``tofu`` (each device with the keys first seen for it) or ``all``."""
+    room_key_wait: timedelta = DEFAULT_ROOM_KEY_WAIT
+    """How long a message the bot cannot decrypt yet waits for its key (and a round closing, for it)."""
 
     def may_invite(self, user_id: str) -> bool:
         return any(user_id == allowed or (allowed.startswith(":") and user_id.endswith(allowed))
@@ -720,7 +732,9 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str], check_files: 
         for key, convert in ASSEMBLY_CONVERTERS.items()
     }
     rooms = _rooms(top.get("rooms"), _known_holidays(assembly_raw), assembly_values, report)
-    matrix = _matrix(top.get("matrix"), platform, report)
+    matrix_base = Path.cwd() if "matrix.store_path" in from_env else config_dir
+    matrix = _matrix(top.get("matrix"), platform, report, storage_path, matrix_base, check_files,
+                     on_server=storage_url is not None)
     mattermost = _mattermost(top.get("mattermost"), platform, report)
 
     if report.problems:
@@ -750,7 +764,8 @@ def _is_web_address(text: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def _matrix(value: Any, platform: Any, report: _Report) -> MatrixSettings | None:
+def _matrix(value: Any, platform: Any, report: _Report, storage_path: Any, base_dir: Path,
+            check_files: bool, on_server: bool) -> MatrixSettings | None:
     """The ``matrix:`` section; required, and checked, when the platform is matrix."""
     if platform != "matrix":
         return None
@@ -782,10 +797,78 @@ def _matrix(value: Any, platform: Any, report: _Report) -> MatrixSettings | None
     if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 100:
         report.add("matrix.facilitator_power_level", f"expected a power level from 0 to 100, got {_describe(level)}")
     reactions = _reactions(section.get("reactions"), report, "matrix", MATRIX_DEFAULTS, normalize_emoji, "emoji")
+    trust = _choice(TRUST_POLICIES, str.lower)(section.get("trust", "tofu"), "matrix.trust", report)
+    room_key_wait = _room_key_wait(section.get("room_key_wait", "10m"), "matrix.room_key_wait", report)
+    store_path = _crypto_store_path(section.get("store_path"), report, storage_path, base_dir, on_server)
     if len(report.problems) > problems_before:
         return None
+    if check_files:
+        problem = check_crypto_store(store_path, user_id, device_id.strip())
+        if problem is not None:
+            report.add("matrix.store_path", problem)
+            return None
     return MatrixSettings(homeserver.rstrip("/"), user_id, token, password, device_id.strip(), tuple(inviters),
-                          level, reactions)
+                          level, reactions, store_path, trust, room_key_wait)
+
+
+@_simple
+def _room_key_wait(value: Any) -> Any:
+    return parse_duration(_duration_text(value, "a duration such as 10m or 1h"), maximum=MAX_ROOM_KEY_WAIT)
+
+
+def _crypto_store_path(value: Any, report: _Report, storage_path: Any, base_dir: Path, on_server: bool) -> Any:
+    """matrix.store_path as given, or by default a folder beside the SQLite database: consent.db →
+    consent-crypto/. With a PostgreSQL database (``on_server``) there is no folder to put it beside."""
+    if value is not None:
+        return _storage_path(value, "matrix.store_path", report, base_dir)
+    if on_server:
+        report.add("matrix.store_path", "required with storage.url (the encryption keys must outlive the bot's "
+                                        "run: a folder on a disk you keep)")
+        return INVALID
+    if storage_path is INVALID:
+        return INVALID  # reported under storage.path
+    if storage_path.name == IN_MEMORY:
+        report.add("matrix.store_path", "required when storage.path is :memory: (the encryption keys must outlive "
+                                        "the bot's run: a folder on the data volume)")
+        return INVALID
+    return storage_path.parent / f"{storage_path.stem}-crypto"
+
+
+CRYPTO_STORE_SUFFIX = ".db"
+
+
+def crypto_store_file(user_id: str, device_id: str) -> str:
+    """The name matrix-nio gives the store of one device (its default store: ``<user>_<device>.db``)."""
+    return f"{user_id}_{device_id}{CRYPTO_STORE_SUFFIX}"
+
+
+def check_crypto_store(path: Path, user_id: str, device_id: str) -> str | None:
+    """Why the bot could not keep its end-to-end encryption store in the folder ``path``, or None if it can.
+
+    Like check_storage, it may create the folder (as the bot would) and writes only a temporary file there.
+    A folder holding the store of another account or device is refused: the bot's device must stay the same
+    for the rooms' members to keep reading it, and one folder serves one device.
+    """
+    try:
+        if path.exists() and not path.is_dir():
+            return f"{_path_text(path)} is a file: give a folder for the encryption store"
+        blocker = _file_on_the_way(path)
+        if blocker is not None:
+            return f"the folder {_path_text(path)} cannot be created: {_path_text(blocker)} is a file, not a folder"
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+        mine = crypto_store_file(user_id, device_id)
+        others = sorted(entry.name for entry in path.iterdir()
+                        if entry.name.endswith(CRYPTO_STORE_SUFFIX) and entry.name != mine and "_" in entry.name)
+    except OSError as error:
+        return f"the bot cannot keep its encryption store in {_path_text(path)} ({_reason(error)})"
+    if others:
+        owner = others[0].removesuffix(CRYPTO_STORE_SUFFIX)
+        return (f"{_path_text(path)} holds the encryption store of another device ({_printable(owner[:_SHOWN * 2])}), "
+                f"not of {user_id}'s device {device_id}: keep matrix.user_id and matrix.device_id as they were, "
+                "or give a new device its own folder")
+    return None
 
 
 def _reactions(value: Any, report: _Report, prefix: str, defaults: Mapping[Position, tuple[str, ...]],

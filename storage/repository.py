@@ -177,6 +177,25 @@ class Repository:
         await self._write("INSERT INTO platform_state (key, value) VALUES (?, ?)"
                           " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
+    async def pending_encrypted(self) -> list[Row]:
+        """Members' messages a chat adapter could not decrypt yet (Matrix), oldest first."""
+        return await self._read("SELECT * FROM pending_encrypted ORDER BY at, event_id")
+
+    async def keep_encrypted(self, event_id: str, room: str, sender: str, session_id: str, at: datetime,
+                             received_at: datetime, event: str) -> None:
+        """Keep a message the adapter cannot decrypt yet (the same one twice is kept once)."""
+        await self._write("INSERT INTO pending_encrypted (event_id, room, sender, session_id, at, received_at, event)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+                          (event_id, room, sender, session_id, to_text(at), to_text(received_at), event))
+
+    async def told_encrypted(self, event_id: str, at: datetime) -> None:
+        """Its author was told the message could not be read."""
+        await self._write("UPDATE pending_encrypted SET told_at = ? WHERE event_id = ?", (to_text(at), event_id))
+
+    async def forget_encrypted(self, event_id: str) -> None:
+        """The message was decrypted and handled."""
+        await self._write("DELETE FROM pending_encrypted WHERE event_id = ?", (event_id,))
+
     async def open_ballots(self) -> list[tuple[str, int, str]]:
         """(room, number, platform id of the current ballot) for every open proposal (reconciling votes)."""
         rows = await self._read(

@@ -78,6 +78,45 @@ def test_matrix_section_is_required_and_checked_for_the_matrix_platform(tmp_path
     assert errors[1].startswith("matrix.reactions.block: 👍 already stands for agree")
 
 
+def test_the_encryption_store_lives_beside_the_database_unless_told_otherwise(tmp_path, monkeypatch):
+    data = {"platform": "matrix", "storage": {"path": "data/register.db"}, "matrix": MATRIX}
+    matrix = load_config(write(tmp_path, yaml.safe_dump(data)), environ={}).matrix
+    assert (matrix.store_path, matrix.trust, matrix.room_key_wait) == (
+        tmp_path / "data" / "register-crypto", "tofu", timedelta(minutes=10))
+    assert matrix.store_path.is_dir()  # created, as the bot would
+    data["matrix"] = {**MATRIX, "store_path": "keys", "trust": "ALL", "room_key_wait": "90s"}
+    matrix = load_config(write(tmp_path, yaml.safe_dump(data)), environ={}).matrix
+    assert (matrix.store_path, matrix.trust, matrix.room_key_wait) == (tmp_path / "keys", "all", timedelta(seconds=90))
+    monkeypatch.chdir(tmp_path / "data")  # from the environment, relative to where the bot runs
+    matrix = load_config(write(tmp_path, yaml.safe_dump(data)), environ={"CONSENT_BOT_MATRIX_STORE_PATH": "k2"}).matrix
+    assert matrix.store_path == tmp_path / "data" / "k2"
+
+
+def test_the_encryption_settings_are_checked_with_their_keys(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    bad = {**MATRIX, "trust": "nobody", "room_key_wait": "2d", "store_path": "a-file"}
+    errors = errors_of(tmp_path, {"platform": "matrix", "matrix": bad})
+    assert [e.split(":")[0] for e in errors] == ["matrix.trust", "matrix.room_key_wait"]
+    errors = errors_of(tmp_path, {"platform": "matrix", "matrix": {**MATRIX, "store_path": "a-file"}})
+    assert errors == [f"matrix.store_path: {tmp_path / 'a-file'} is a file: give a folder for the encryption store"]
+    errors = errors_of(tmp_path, {"platform": "matrix", "storage": {"path": ":memory:"}, "matrix": MATRIX})
+    assert errors[0].startswith("matrix.store_path: required when storage.path is :memory:")
+    errors = errors_of(tmp_path, {"platform": "matrix", "storage": {"url": "postgresql://bot@db/consent"},
+                                  "matrix": MATRIX})
+    assert errors[0].startswith("matrix.store_path: required with storage.url")
+
+
+def test_a_store_made_for_another_device_is_refused(tmp_path):
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "@consent:example.org_OLDDEVICE.db").write_text("")
+    errors = errors_of(tmp_path, {"platform": "matrix", "matrix": {**MATRIX, "store_path": "keys"}})
+    assert len(errors) == 1 and errors[0].startswith("matrix.store_path: ")
+    assert "holds the encryption store of another device (@consent:example.org_OLDDEVICE)" in errors[0]
+    assert "keep matrix.user_id and matrix.device_id as they were" in errors[0]
+    same = {**MATRIX, "store_path": "keys", "device_id": "OLDDEVICE"}
+    assert load_config(write(tmp_path, yaml.safe_dump({"platform": "matrix", "matrix": same})), environ={}).matrix
+
+
 MATTERMOST = {"url": "https://chat.example.org/", "token": "mm-secret-token"}
 
 

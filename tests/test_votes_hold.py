@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.engine.model import Position
-from bot.matrix.sender import MAX_CONTENT_BYTES, contents
+from bot.matrix.sender import MAX_CONTENT_BYTES, MAX_ENCRYPTED_CONTENT_BYTES, contents
 from bot.messages.outgoing import Kind, Line, Mention, Outgoing
 from bot.app.ports import Incoming, ReactionVote, Redaction
 from tests.conftest import ROOM, TUESDAY, Assembly, Clock, RecordingSender, make_assembly
@@ -216,3 +216,23 @@ async def test_a_message_where_no_assembly_meets_gets_a_pointer_to_the_channels(
     await assembly.service.not_an_assembly(Incoming("dm-1", "bob", "!agree #1", "$dm", assembly.clock.now))
     [answer] = assembly.sender.sent
     assert answer.room == "dm-1" and answer.reply_to == "$dm" and "in its channels" in answer.body
+
+
+def test_in_an_encrypted_room_each_part_stays_within_the_event_limit_once_encrypted():
+    from nio.crypto import OutboundGroupSession
+
+    reasons = tuple(Line((Mention(f"@member{i}:example.org"), ": ", '"' * 1000)) for i in range(120))
+    message = Outgoing("outcome/x/1/1", ROOM, Kind.OUTCOME, reasons, {"kind": "outcome", "proposal": 1}, 1)
+    relation = {"rel_type": "m.thread", "event_id": "$ballot", "m.in_reply_to": {"event_id": "$ballot"}}
+    parts = contents(message, relation, MAX_ENCRYPTED_CONTENT_BYTES)
+    session = OutboundGroupSession()
+    session.shared = True
+    for part in parts:
+        # As nio encrypts (bot.matrix.crypto.EncryptingClient), the relation copied in the clear.
+        plaintext = json.dumps({"content": part, "type": "m.room.message", "room_id": "!" + "r" * 60 + ":example.org"},
+                               ensure_ascii=False, separators=(",", ":"))
+        encrypted = {"algorithm": "m.megolm.v1.aes-sha2", "sender_key": "k" * 43,
+                     "ciphertext": session.encrypt(plaintext), "session_id": session.id, "device_id": "CONSENTBOT",
+                     "m.relates_to": relation}
+        assert _canonical_size(encrypted) <= MAX_CONTENT_BYTES
+    assert len(parts) > len(contents(message, relation))  # smaller parts than in a room in the clear

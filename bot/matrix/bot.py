@@ -21,6 +21,10 @@
   the background and oldest first, in case a reaction fell in a gap.
 - Errors in one event are logged and never stop the loop; lost connections
   are retried with backoff; a rejected token stops the bot with a clear error.
+- Encrypted rooms (bot.matrix.crypto): events come decrypted from the sync and
+  take the same path; keys are kept up to date after each sync, in the
+  background; a message whose room key is late is kept and handled when the
+  key comes, with its own instant, and a round closing meanwhile waits for it.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ from datetime import datetime, timezone
 
 import aiohttp
 from nio import (
-    AsyncClient,
     AsyncClientConfig,
     InviteMemberEvent,
     LoginResponse,
@@ -41,7 +44,6 @@ from nio import (
     ReactionEvent,
     RedactionEvent,
     RoomCreateEvent,
-    RoomEncryptionEvent,
     RoomMemberEvent,
     RoomMessageText,
     SyncError,
@@ -54,11 +56,12 @@ from nio.api import MessageDirection, RelationshipType
 from bot.chat.core import Backoff, ChatBot, run_chat_bot
 from bot.config import Config, MatrixSettings
 from bot.matrix import events
+from bot.matrix.crypto import Crypto, EncryptingClient, StoreRefused
 from bot.matrix.directory import MatrixDirectory
 from bot.matrix.sender import MatrixSender
 from bot.messages.outgoing import Kind, Outgoing
 from bot.reactions import position_of
-from bot.messages.render import Text
+from bot.messages import render
 from bot.app.scheduler import utc_now
 from bot.app.context import messages_for
 from bot.app.ports import Incoming, ReactionVote, Redaction
@@ -96,20 +99,23 @@ class MatrixBot(ChatBot):
     def __init__(self, config: Config, repository: Repository, clock: Callable[[], datetime] = utc_now) -> None:
         assert config.matrix is not None
         self.settings: MatrixSettings = config.matrix
-        self.client = AsyncClient(
+        self.client = EncryptingClient(
             self.settings.homeserver, self.settings.user_id, self.settings.device_id,
-            # We retry sends and syncs ourselves: nio's own retries never give up.
-            config=AsyncClientConfig(max_limit_exceeded=0, max_timeouts=2, request_timeout=SYNC_TIMEOUT_MS / 1000 + 30),
+            store_path=str(self.settings.store_path),
+            # We retry sends and syncs ourselves: nio's own retries never give up. Our database keeps the sync
+            # position (saved once the events are handled), not the crypto store.
+            config=AsyncClientConfig(max_limit_exceeded=0, max_timeouts=2, request_timeout=SYNC_TIMEOUT_MS / 1000 + 30,
+                                     encryption_enabled=True, store_sync_tokens=False),
         )
+        self.crypto = Crypto(self.client, repository, self.settings, clock, self._tell_unreadable)
         self.directory: MatrixDirectory
         self.sender: MatrixSender
         seeds = {position: keys[0] for position, keys in self.settings.reactions.items()}
         super().__init__(config, repository, MatrixDirectory(self.client, self.settings.facilitator_power_level),
-                         MatrixSender(self.client, seeds), clock)
+                         MatrixSender(self.client, seeds, self.crypto.before_send), clock)
         self.reconciled = asyncio.Event()
         """Set once the open ballots have been recounted after the first sync."""
         self._joined: dict[str, datetime] = {}
-        self._told_encrypted: set[str] = set()
         # Catching up: syncs are numbered as they start; a round closes once a sync that started after its
         # deadline has been handled.
         self._syncs_started = 0
@@ -123,8 +129,13 @@ class MatrixBot(ChatBot):
         """Sync until cancelled."""
         try:
             await self._login()
+            await self.crypto.start()
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
             raise MatrixLoginFailed(f"cannot reach {self.settings.homeserver}: {error}") from None
+        except StoreRefused as error:
+            raise MatrixLoginFailed(str(error)) from None
+        self.in_background(asyncio.create_task(self.crypto.keep_keys(), name="matrix-keys"))
+        self.in_background(asyncio.create_task(self.crypto.tell_unread(), name="matrix-unreadable"))
         token = await self.repository.state(NEXT_BATCH)
         fresh = token is None
         if fresh:
@@ -137,6 +148,7 @@ class MatrixBot(ChatBot):
         await self._sync_forever(token, fresh)
 
     async def stopping(self) -> None:
+        await self.crypto.stopping()
         async with self._handled:
             self._handled.notify_all()  # rounds waiting to close will close at the next start
 
@@ -179,6 +191,7 @@ class MatrixBot(ChatBot):
                 failing = True
                 continue
             backoff.reset()
+            self.crypto.synced()
             if failing:
                 failing = False
                 self.service.delivery.retry_now()
@@ -197,6 +210,7 @@ class MatrixBot(ChatBot):
     async def catch_up(self, room: str) -> bool:
         """Return once the bot has handled everything the homeserver received until now (a sync begun after
         this call), waiting for the homeserver if it is down; False if the bot stopped meanwhile."""
+        now = self.service.clock()
         target = self._syncs_started + 1
         self._catch_up_target = max(self._catch_up_target, target)
         if self._long_poll is not None and not self._long_poll.done():
@@ -204,6 +218,8 @@ class MatrixBot(ChatBot):
         self._wake.set()
         async with self._handled:
             await self._handled.wait_for(lambda: self._syncs_handled >= target or self.stopped)
+        # A message sent before now that the bot cannot decrypt yet may be a vote: wait for its key (bounded).
+        await self.crypto.settled(room, now)
         return not self.stopped
 
     async def _login(self) -> None:
@@ -223,15 +239,14 @@ class MatrixBot(ChatBot):
             raise MatrixLoginFailed(f"the access token belongs to {whoami.user_id}, not {self.settings.user_id}")
 
     async def _handle_sync(self, response: SyncResponse, since: str | None) -> None:
+        # Messages whose room key came in this sync are older than its timeline: handled first.
+        await self.crypto.decrypt_late(response, lambda room, event: self.guarded(self._dispatch(room, event)))
         for room, info in response.rooms.invite.items():
             await self.guarded(self._invited(room, info.invite_state))
         for room, info in response.rooms.join.items():
             for event in info.state:
                 if isinstance(event, RoomCreateEvent):
                     self.directory.room_created(room, event.sender, events.content(event))
-            matrix_room = self.client.rooms.get(room)
-            if matrix_room is not None and matrix_room.encrypted:
-                await self.guarded(self._cannot_read_encrypted(room))
             timeline = list(info.timeline.events)
             if since is not None and info.timeline.limited and info.timeline.prev_batch:
                 timeline = await self._gap(room, info.timeline.prev_batch, since) + timeline
@@ -306,8 +321,10 @@ class MatrixBot(ChatBot):
             return  # the bot's own messages and reactions never count
         if at < await self._joined_at(room):
             return  # from before the bot was in the room: never replayed
-        if isinstance(event, (MegolmEvent, UnknownEncryptedEvent, RoomEncryptionEvent)):
-            await self._cannot_read_encrypted(room)
+        if isinstance(event, MegolmEvent):
+            event = await self.crypto.read(room, event, at)  # None: kept until its room key comes
+        if isinstance(event, UnknownEncryptedEvent):
+            await self._tell_unreadable(room, event.sender, event.event_id)  # an algorithm no client should use
         elif isinstance(event, RoomMessageText):
             await self._message(room, event, at)
         elif isinstance(event, ReactionEvent):
@@ -357,16 +374,11 @@ class MatrixBot(ChatBot):
         finally:
             self.reconciled.set()
 
-    async def _cannot_read_encrypted(self, room: str) -> None:
-        """Said once per room (the outbox key is the room's): encrypted rooms are not supported yet."""
-        if room in self._told_encrypted:
-            return  # every sync sees the room still encrypted: spare the database the same no-op
-        self._told_encrypted.add(room)
-        m = messages_for(self.config.for_room(room))
-        text = Text().line(m._("This room is encrypted: consent-bot cannot read encrypted rooms yet. "
-                               "Use it in a room without encryption."))
-        await self.service.say_once(Outgoing(f"encrypted/{room}", room, Kind.ERROR, tuple(text.lines),
-                                             {"kind": str(Kind.ERROR)}))
+    async def _tell_unreadable(self, room: str, member: str, event_id: str) -> None:
+        """Said once per message (the outbox key is the event's): the bot could not read it."""
+        text = render.unreadable(member, messages_for(self.config.for_room(room)))
+        await self.service.say_once(Outgoing(f"unreadable/{event_id}", room, Kind.UNREADABLE, tuple(text.lines),
+                                             {"kind": str(Kind.UNREADABLE)}, reply_to=event_id, mentions=(member,)))
 
 
 async def run_matrix(config: Config) -> None:

@@ -1,8 +1,11 @@
 """Engine messages → Matrix events: threads, replies, acknowledgements, pills and the consent_bot payload.
 
 Every send carries a transaction id derived from the outbox key, so a retry after a crash or a timeout
-never posts twice (the homeserver drops the copy). A message whose event would exceed Matrix's size limit
-is split between lines into several events, each within the limit, each with the payload.
+never posts twice (the homeserver drops the copy). In an encrypted room nio encrypts messages (not
+reactions, which Matrix leaves in the clear) and shares the room key first with every device of the room's
+members, verified or not (the trust policy has set aside the devices it refuses: bot.matrix.crypto). A
+message whose event would exceed Matrix's size limit is split between lines into several events, each
+within the limit (smaller in an encrypted room: ciphertext is larger), each with the payload.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import html
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nio import AsyncClient, RoomSendError
@@ -36,6 +40,9 @@ REMEMBERED_THREADS = 10_000
 MAX_CONTENT_BYTES = 60_000
 """Matrix refuses an event over 65,536 bytes of canonical JSON (M_TOO_LARGE). The content gets this much;
 the rest is left for what the homeserver adds around it (ids, hashes, signatures, prev_events)."""
+MAX_ENCRYPTED_CONTENT_BYTES = 44_000
+"""In an encrypted room: Megolm's ciphertext is base64 (4/3 of the plaintext) plus a few hundred bytes, and
+the relation is copied in the clear, so that the encrypted event stays within MAX_CONTENT_BYTES too."""
 
 
 class SendFailed(Exception):
@@ -78,8 +85,9 @@ def _string_size(text: str) -> int:
     return _json_size(text) - 2
 
 
-def contents(message: Outgoing, relation: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The message as one or more event contents, each within MAX_CONTENT_BYTES, split between lines."""
+def contents(message: Outgoing, relation: dict[str, Any] | None,
+             limit: int = MAX_CONTENT_BYTES) -> list[dict[str, Any]]:
+    """The message as one or more event contents, each within ``limit`` bytes, split between lines."""
     notified = set(message.mentions)
 
     def cost(line: Line) -> int:
@@ -90,7 +98,7 @@ def contents(message: Outgoing, relation: dict[str, Any] | None) -> list[dict[st
     shown = {m for line in message.lines for m in line.mentioned()}
     unshown = sorted(notified - shown)  # mentioned on purpose but not named in the text: notified by the first part
     frame = _content(message, relation, "", "", unshown, {**(message.payload or {}), "part": 999, "parts": 999})
-    parts = split(message.lines, cost, MAX_CONTENT_BYTES - _json_size(frame))
+    parts = split(message.lines, cost, limit - _json_size(frame))
     result = []
     for index, lines in enumerate(parts):
         payload = part_payload(message, index, len(parts))
@@ -119,9 +127,12 @@ def _content(message: Outgoing, relation: dict[str, Any] | None, body: str, form
 
 
 class MatrixSender(ChatSender):
-    def __init__(self, client: AsyncClient, seed_reactions: dict[Position, str]) -> None:
+    def __init__(self, client: AsyncClient, seed_reactions: dict[Position, str],
+                 before_send: Callable[[str], Awaitable[None]] | None = None) -> None:
         super().__init__(seed_reactions, ACK_KEY)
         self._client = client
+        self._before_send = before_send
+        """Awaited with the room before each send (in an encrypted room: the members' devices known)."""
         self.rate_limited = 0
         """How many sends the homeserver asked to retry later (429): worth watching in the logs."""
         self.threads = Recent(REMEMBERED_THREADS)
@@ -132,7 +143,9 @@ class MatrixSender(ChatSender):
 
     async def post(self, message: Outgoing, ballot_id: str | None) -> str | None:
         first = None
-        for index, content in enumerate(contents(message, self._relation(message, ballot_id))):
+        room = self._client.rooms.get(message.room)
+        limit = MAX_ENCRYPTED_CONTENT_BYTES if room is not None and room.encrypted else MAX_CONTENT_BYTES
+        for index, content in enumerate(contents(message, self._relation(message, ballot_id), limit)):
             event_id = await self._send(message.room, "m.room.message", content, part_key(message.key, index))
             first = first or event_id
         return first
@@ -155,6 +168,10 @@ class MatrixSender(ChatSender):
 
     async def _send(self, room: str, event_type: str, content: dict[str, Any], key: str) -> str:
         for _ in range(RATE_LIMIT_RETRIES):
+            if self._before_send is not None:
+                await self._before_send(room)
+            # ignore_unverified_devices: nobody is verified on Matrix without cross-signing, which nio lacks; a
+            # send must never fail for a member's new phone.
             response = await self._client.room_send(room, event_type, content, tx_id=transaction_id(key),
                                                     ignore_unverified_devices=True)
             if not isinstance(response, RoomSendError):

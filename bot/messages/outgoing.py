@@ -36,6 +36,8 @@ class Kind(StrEnum):
     DELEGATION = "delegation"
     """A member entrusted their vote to another, ended it, or it lapsed: said to the room (it is public)."""
     """Nobody has followed an adopted decision up: those bound to apply it are asked, once."""
+    UNREADABLE = "unreadable"
+    """A member's message the bot could not read (on Matrix, its encryption key never came): they are told, once."""
     SEED = "seed"
     """Not a message: the reactions a chat adapter adds to the ballot so members can click them. Queued
     after the ballot like any message, so it is retried until done and never done twice."""

@@ -323,6 +323,15 @@ def moderation(proposal: Proposal, moderator: str, member: str, m: Messages) -> 
     )
 
 
+def unreadable(member: str, m: Messages) -> Text:
+    """A member's message the bot could not decrypt: its key never reached the bot."""
+    return Text().line(
+        m._("{member}, consent-bot could not read your message: its encryption key never reached the bot, so "
+            "nothing it said was taken into account. Please send it again."),
+        member=Mention(member),
+    )
+
+
 def block_request(proposal: Proposal, member: str, m: Messages) -> Text:
     return Text().line(
         m._("{member}, your block on #{number} is not valid until it is argued: answer with "

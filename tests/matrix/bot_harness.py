@@ -19,7 +19,10 @@ from .synapse import Account
 QUICK = {"language": "en", "working_days_only": False, "minimum_duration": "1h", "reminders": []}
 
 
-def bot_config(directory: Path, account: Account, allowed: list[str], **assembly: Any) -> Config:
+def bot_config(directory: Path, account: Account, allowed: list[str], matrix: dict[str, Any] | None = None,
+               **assembly: Any) -> Config:
+    """The bot's config in ``directory`` (its database and crypto store there too); ``matrix``: more of its
+    matrix section (store_path, trust, room_key_wait...)."""
     data = {
         "platform": "matrix",
         "storage": {"path": "consent.db"},
@@ -30,6 +33,7 @@ def bot_config(directory: Path, account: Account, allowed: list[str], **assembly
             "access_token": account.access_token,
             "device_id": account.device_id,
             "allowed_inviters": allowed,
+            **(matrix or {}),
         },
     }
     path = directory / "config.yaml"
@@ -100,9 +104,10 @@ def joined(user_id: str):
     return lambda e: isinstance(e, RoomMemberEvent) and e.state_key == user_id and e.membership == "join"
 
 
-async def room_with_bot(owner: Member, bot_id: str, *others: Member) -> str:
-    """A room the owner creates, inviting the bot and the others; returns once everyone is in."""
-    room = await owner.create_room(invite=[bot_id, *(m.user_id for m in others)])
+async def room_with_bot(owner: Member, bot_id: str, *others: Member, **options: Any) -> str:
+    """A room the owner creates (with these options), inviting the bot and the others; returns once everyone
+    is in. An EncryptedMember's room is encrypted unless ``encrypted=False``."""
+    room = await owner.create_room(invite=[bot_id, *(m.user_id for m in others)], **options)
     for member in others:
         await member.join(room)
     await owner.wait_for(joined(bot_id), room=room, timeout=15)

@@ -18,12 +18,15 @@ Fixtures:
     members       (function) factory: `alice, bob = await members("alice", "bob")` or
                              `a, b, c = await members(3)` -> started `Member`s (fresh accounts with
                              unique localparts), closed after the test.
+    encrypted_members (function) factory like `members`: `EncryptedMember`s (tests/matrix/member.py), clients
+                             that encrypt as Element does, each with its own crypto store in a temp dir.
     voters        (function) factory: `bob, carol = await voters(2)` -> Members that do not sync
                              (send, react, redact, join only): cheap in numbers.
     bot_account   (function) a fresh `Account` (user_id, access_token, device_id, password,
                              homeserver) for the bot under test; not logged in or syncing.
-    start_bot     (function) `bot = await start_bot([alice.user_id], **assembly)` -> a started RunningBot
-                             (tests/matrix/bot_harness.py) on bot_account, with those assembly settings;
+    start_bot     (function) `bot = await start_bot([alice.user_id], matrix=None, **assembly)` -> a started
+                             RunningBot (tests/matrix/bot_harness.py) on bot_account, with those assembly
+                             settings (and more of its matrix section, e.g. {"room_key_wait": "5s"});
                              stopped after the test.
 
 Member (tests/matrix/member.py, re-exported here): a nio AsyncClient on the account's access token
@@ -58,7 +61,7 @@ import pytest
 import pytest_asyncio
 
 from .bot_harness import RunningBot, bot_config
-from .member import Member, content, relates_to  # noqa: F401  (re-exported for convenience)
+from .member import EncryptedMember, Member, content, relates_to  # noqa: F401  (re-exported for convenience)
 from .synapse import Account, Synapse
 
 HERE = Path(__file__).parent
@@ -116,6 +119,24 @@ async def members(synapse: Synapse) -> AsyncIterator[Callable[..., Awaitable[lis
 
 
 @pytest_asyncio.fixture(loop_scope="session")
+async def encrypted_members(synapse: Synapse, tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[list[Member]]]]:
+    started: list[Member] = []
+
+    async def make(*names: str) -> list[EncryptedMember]:
+        result = []
+        for name in names:
+            account = await synapse.register(Synapse.unique_localpart(name))
+            member = EncryptedMember(account, tmp_path / "stores" / account.user_id)
+            started.append(member)
+            result.append(await member.start())
+        return result
+
+    yield make
+    for member in started:
+        await member.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def voters(synapse: Synapse) -> AsyncIterator[Callable[..., Awaitable[list[Member]]]]:
     """voters(n) -> n Members that act (send, react, redact, join) without syncing: many of them cost
     Synapse nothing between their requests. Closed after the test."""
@@ -141,8 +162,8 @@ async def bot_account(synapse: Synapse) -> Account:
 async def start_bot(tmp_path: Path, bot_account: Account) -> AsyncIterator[Callable[..., Awaitable[RunningBot]]]:
     running: list[RunningBot] = []
 
-    async def start(allowed: list[str], **assembly: object) -> RunningBot:
-        bot = RunningBot(bot_config(tmp_path, bot_account, allowed, **assembly))
+    async def start(allowed: list[str], matrix: dict | None = None, **assembly: object) -> RunningBot:
+        bot = RunningBot(bot_config(tmp_path, bot_account, allowed, matrix, **assembly))
         running.append(bot)
         return await bot.start()
 

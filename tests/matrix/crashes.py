@@ -52,11 +52,15 @@ class BotProcess:
                                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
     async def kill_and_restart(self) -> None:
+        await asyncio.to_thread(self.kill)
+        self.start()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would, and wait for the process to be gone."""
         assert self.process is not None and self.process.poll() is None, self.log.read_text()[-3000:]
         self.process.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(self.process.wait)
+        self.process.wait()
         self.kills += 1
-        self.start()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -26,10 +26,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, Event, SyncError, SyncResponse
+from nio import AsyncClient, AsyncClientConfig, Event, MegolmEvent, SyncError, SyncResponse
+from nio.event_builders import ToDeviceMessage
 from nio.responses import ErrorResponse
 
 from .synapse import Account
@@ -77,7 +79,7 @@ def _check(response: Any, what: str) -> Any:
 class Member:
     """A logged-in user (access token, no password login) whose client syncs in the background."""
 
-    def __init__(self, account: Account, sync_timeout_ms: int = 10_000) -> None:
+    def __init__(self, account: Account, sync_timeout_ms: int = 10_000, _client: AsyncClient | None = None) -> None:
         self.account = account
         self.user_id = account.user_id
         self.sync_timeout_ms = sync_timeout_ms
@@ -88,8 +90,8 @@ class Member:
             # (default 60 s) — keep reconnection fast.
             max_timeout_retry_wait_time=1,
         )
-        self.client = AsyncClient(account.homeserver, account.user_id, device_id=account.device_id,
-                                  config=config)
+        self.client = _client or AsyncClient(account.homeserver, account.user_id, device_id=account.device_id,
+                                             config=config)
         self.client.restore_login(account.user_id, account.device_id, account.access_token)
         self.events: list[Event] = []            # every timeline event seen, in order
         self.by_id: dict[str, Event] = {}
@@ -129,6 +131,7 @@ class Member:
                     continue
                 errors = 0
                 await self._record(response)
+                await self._upkeep()
         except asyncio.CancelledError:
             raise
         except BaseException as error:  # make every waiter fail fast instead of timing out
@@ -136,6 +139,9 @@ class Member:
             async with self._changed:
                 self._changed.notify_all()
             raise
+
+    async def _upkeep(self) -> None:
+        """After each sync (an encrypting member keeps its keys up to date here)."""
 
     async def _record(self, response: SyncResponse) -> None:
         self.syncs += 1
@@ -263,6 +269,11 @@ class Member:
     async def invite(self, room_id: str, user_id: str) -> None:
         _check(await self.client.room_invite(room_id, user_id), f"{self.user_id} inviting {user_id}")
 
+    async def send_state(self, room: str, state: dict[str, Any]) -> str:
+        """A state event ({"type", "state_key", "content"}); returns its event_id."""
+        response = await self.client.room_put_state(room, state["type"], state["content"], state["state_key"])
+        return _check(response, f"{self.user_id} setting {state['type']}").event_id
+
     async def power_levels(self, room: str) -> dict[str, Any]:
         response = await self.client.room_get_state_event(room, "m.room.power_levels")
         return _check(response, f"{self.user_id} reading power levels").content
@@ -282,3 +293,99 @@ class Member:
                 await self._task
             self._task = None
         await self.client.close()
+
+
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+"""The initial state that makes a room encrypted (as Element does for private rooms)."""
+
+
+class EncryptedMember(Member):
+    """A member whose client encrypts, as Element does: nio with its own crypto store (in ``store``), sending
+    to every device of the room (unverified included), keeping its keys up to date after each sync.
+
+    Its recorded events are decrypted; a message whose room key came later than the message is decrypted
+    when it comes (recorded in place). ``send_withheld`` sends a message whose room key one user's devices
+    get only when the test says so (or never): the late key of a member's message, made on purpose.
+    """
+
+    def __init__(self, account: Account, store: Path, sync_timeout_ms: int = 10_000) -> None:
+        store.mkdir(parents=True, exist_ok=True)
+        super().__init__(account, sync_timeout_ms, _client=AsyncClient(
+            account.homeserver, account.user_id, device_id=account.device_id, store_path=str(store),
+            config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, max_timeout_retry_wait_time=1)))
+
+    async def start(self) -> EncryptedMember:
+        if self.client.should_upload_keys:
+            _check(await self.client.keys_upload(), "uploading keys")
+        await super().start()
+        return self
+
+    async def _upkeep(self) -> None:
+        client = self.client
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        await client.send_to_device_messages()
+        # Messages recorded before their key came: decrypted now if it has.
+        for index, event in enumerate(self.events):
+            if isinstance(event, MegolmEvent):
+                event.room_id = self.room_of[event.event_id]
+                with contextlib.suppress(Exception):
+                    decrypted = client.decrypt_event(event)
+                    if not isinstance(decrypted, MegolmEvent):
+                        self.events[index] = self.by_id[event.event_id] = decrypted
+                        async with self._changed:
+                            self._changed.notify_all()
+
+    async def _room_known(self, room: str) -> None:
+        """nio encrypts only for rooms its sync has shown it."""
+        async with asyncio.timeout(10):
+            async with self._changed:
+                await self._changed.wait_for(lambda: room in self.client.rooms)
+
+    async def send(self, room: str, event_type: str, body: dict[str, Any]) -> str:
+        await self._room_known(room)
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        response = await self.client.room_send(room, event_type, body, ignore_unverified_devices=True)
+        return _check(response, f"{self.user_id} sending {event_type}").event_id
+
+    async def create_room(self, invite: Iterable[str] = (), name: str | None = None, encrypted: bool = True,
+                          **options: Any) -> str:
+        if encrypted:
+            options["initial_state"] = [*options.get("initial_state", ()), ENCRYPTION]
+        return await super().create_room(invite, name, **options)
+
+    async def send_withheld(self, room: str, body: str, withheld_from: str,
+                            **text: Any) -> tuple[str, Callable[[], Awaitable[None]]]:
+        """Send a text whose room key ``withheld_from``'s devices do not get: (event id, release), where
+        ``release()`` sends them that key at last (as a to-device m.room_key, as a client whose first share
+        was lost would)."""
+        await self._room_known(room)
+        client, olm = self.client, self.client.olm
+        if client.should_query_keys:
+            await client.keys_query()
+        devices = list(olm.device_store.active_user_devices(withheld_from))
+        assert devices, f"{self.user_id} knows no device of {withheld_from}"
+        for device in devices:
+            client.blacklist_device(device)
+        _check(await client.share_group_session(room, ignore_unverified_devices=True), "sharing a room key")
+        session = olm.outbound_group_sessions[room]
+        key = {"algorithm": "m.megolm.v1.aes-sha2", "room_id": room, "session_id": session.id,
+               "session_key": session.session_key}   # at index 0: the message below is encrypted with it
+        event_id = await self.send_text(room, body, **text)
+        for device in devices:
+            client.unblacklist_device(device)
+
+        async def release() -> None:
+            for device in devices:
+                if olm.session_store.get(device.curve25519) is None:
+                    _check(await client.keys_claim({withheld_from: [device.id]}), "claiming a one-time key")
+                payload = olm._olm_encrypt(olm.session_store.get(device.curve25519), device, "m.room_key", key)
+                _check(await client.to_device(ToDeviceMessage("m.room.encrypted", withheld_from, device.id, payload)),
+                       "sending a room key")
+
+        return event_id, release

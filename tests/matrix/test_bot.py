@@ -174,19 +174,6 @@ async def test_votes_cast_while_the_bot_is_down_count_once_and_the_outcome_comes
     assert len(alice.matching(from_bot(bot.user_id, "ballot"), room=room)) == 1
 
 
-async def test_an_encrypted_room_is_told_once_that_it_cannot_be_read(start_bot, members):
-    alice, = await members("alice")
-    bot = await start_bot([alice.user_id])
-    room = await alice.create_room(invite=[bot.user_id], initial_state=[
-        {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}])
-    notice = await alice.wait_for(from_bot(bot.user_id, "error"), room=room, timeout=15)
-    assert "cannot read encrypted rooms" in content(notice)["body"]
-    await alice.send_text(room, "!propose hello")   # sent unencrypted by this test client, still a member's message
-    marker = await alice.send_text(room, "done")
-    await alice.wait_for_event(marker)
-    assert len(alice.matching(from_bot(bot.user_id, "error"), room=room)) == 1
-
-
 async def test_edits_run_only_commands_that_had_not_taken_effect(start_bot, members):
     alice, bob = await members("alice", "bob")
     bot = await start_bot([alice.user_id])
@@ -228,9 +215,10 @@ async def test_a_fresh_install_replays_nothing_from_before_it_started(start_bot,
     await bot.stop()
     before = await alice.send_text(room, "!propose Sent while no bot was running")
     await alice.wait_for_event(before)
-    # A new installation: same account and device, empty database.
+    # A new installation: same account and device (and so the same encryption store), empty database.
     (tmp_path / "fresh").mkdir()
-    fresh = RunningBot(bot_config(tmp_path / "fresh", bot_account, [alice.user_id]))
+    fresh = RunningBot(bot_config(tmp_path / "fresh", bot_account, [alice.user_id],
+                                  {"store_path": str(bot.config.matrix.store_path)}))
     await fresh.start()
     try:
         await alice.send_text(room, "!propose Sent to the new installation")
