@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import ipaddress
 import math
 import os
 import re
@@ -36,11 +37,12 @@ PLATFORMS = ("console", "matrix", "mattermost")
 # function that validates it into a field of Config, and put its secrets in ENVIRONMENT.
 AVAILABLE_PLATFORMS = ("console", "matrix", "mattermost")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms", "matrix", "mattermost")
+TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms", "matrix", "mattermost", "register")
 MATRIX_KEYS = ("homeserver", "user_id", "access_token", "password", "device_id", "allowed_inviters",
                "facilitator_power_level", "reactions")
 MATTERMOST_KEYS = ("url", "token", "teams", "reactions")
 STORAGE_KEYS = ("path",)
+REGISTER_KEYS = ("enabled", "bind", "port", "public_url", "licence", "show_names")
 DEFAULT_STORAGE_PATH = "storage/consent.db"
 HOLIDAY_KEYS = ("country", "subdivision")
 IN_MEMORY = ":memory:"  # SQLite's name for a database that is no file: nothing to check on disk
@@ -56,6 +58,10 @@ MAX_TIMEZONE_LENGTH = 100  # the longest IANA name is about 30 characters
 MAX_SHARE_LENGTH = 30  # "2/3", "0.67", "67%": a share is short
 MAX_FILE_SIZE = 1_000_000  # bytes; a configuration is a few kilobytes, /dev/zero is endless
 MAX_DEPTH = 20  # nesting levels; the deepest key is rooms.<id>.holidays.country (4)
+MAX_NAME_LENGTH = 200  # an assembly's name, as long as a proposal's title
+MAX_URL_LENGTH = 2000  # the public register's address: browsers and servers take URLs of 2,000 characters
+MAX_LICENCE_LENGTH = 200  # a licence's name or SPDX id ("ODbL-1.0", "CC-BY-4.0"), or its URL
+MAX_HOST_LENGTH = 253  # the longest DNS name
 _SHOWN = 40  # how much of a long value an error message quotes
 # A share as Fraction reads it, with at most 3 digits of exponent: Fraction("1e999999999") would compute
 # 10**999999999 for minutes. Floats, written back by str(), never have more (1e-05, 1e+300).
@@ -69,6 +75,7 @@ class EnvironmentVariable:
     key: str
     name: str
     secret: bool = False  # a secret's value never appears in an error message
+    flag: bool = False  # true/false in the file: "true", "false", "1", "0", "yes", "no" in the environment
 
 
 ENVIRONMENT = (
@@ -77,7 +84,12 @@ ENVIRONMENT = (
     EnvironmentVariable("matrix.access_token", "CONSENT_BOT_MATRIX_ACCESS_TOKEN", secret=True),
     EnvironmentVariable("matrix.password", "CONSENT_BOT_MATRIX_PASSWORD", secret=True),
     EnvironmentVariable("mattermost.token", "CONSENT_BOT_MATTERMOST_TOKEN", secret=True),
+    EnvironmentVariable("register.enabled", "CONSENT_BOT_REGISTER_ENABLED", flag=True),
+    EnvironmentVariable("register.bind", "CONSENT_BOT_REGISTER_BIND"),
+    EnvironmentVariable("register.port", "CONSENT_BOT_REGISTER_PORT"),
+    EnvironmentVariable("register.public_url", "CONSENT_BOT_REGISTER_PUBLIC_URL"),
 )
+_FLAGS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
 
 class ConfigError(Exception):
@@ -95,6 +107,8 @@ class AssemblySettings:
     language: str
     code: SocialCode
     facilitators: frozenset[str]
+    name: str = ""
+    """What the public register calls the assembly (or the room); empty: the room's id."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,23 @@ class MattermostSettings:
 
 
 @dataclass(frozen=True)
+class RegisterSettings:
+    """The public register: web pages, open data and feeds of every decision (``register:``)."""
+
+    enabled: bool = False
+    """Serve it from the bot's own process (``consent-bot serve`` serves it on its own in any case)."""
+    bind: str = "127.0.0.1"
+    port: int = 8080
+    """0: any free port (the address it got is logged)."""
+    public_url: str = ""
+    """The address people reach it at (behind a proxy), without a trailing slash; used in links, the feeds
+    and the outcome messages. Empty: links are relative, and outcome messages carry none."""
+    licence: str = "ODbL-1.0"
+    show_names: bool = True
+    """False: members' ids are published nowhere (counts, reasons and arguments still are)."""
+
+
+@dataclass(frozen=True)
 class Config:
     platform: str
     storage_path: Path
@@ -134,6 +165,7 @@ class Config:
     log_level: str
     matrix: MatrixSettings | None = None
     mattermost: MattermostSettings | None = None
+    register: RegisterSettings = RegisterSettings()
 
     def for_room(self, room_id: str) -> AssemblySettings:
         return self.rooms.get(room_id, self.assembly)
@@ -453,6 +485,18 @@ def _holidays(value: Any, key: str, report: _Report) -> Any:
     return country, codes[subdivision.casefold()]
 
 
+@_simple
+def _name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a name in text, e.g. 'Assemblée des communs', got {_describe(value)}")
+    name = " ".join(value.split())  # one line: it is a heading and a feed's title
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"a name has at most {MAX_NAME_LENGTH} characters, got {len(name)}")
+    if not name.isprintable():
+        raise ValueError("a name cannot contain control characters")
+    return name
+
+
 # Every assembly key: its default as YAML would give it, and how to check and convert it.
 ASSEMBLY_DEFAULTS: dict[str, Any] = {
     "language": "fr",
@@ -467,6 +511,7 @@ ASSEMBLY_DEFAULTS: dict[str, Any] = {
     "majority_lock": "3mo",
     "quorum": 0,
     "facilitators": [],
+    "name": "",
 }
 ASSEMBLY_CONVERTERS: dict[str, Converter] = {
     "language": _choice(LANGUAGES, str.lower),
@@ -481,6 +526,7 @@ ASSEMBLY_CONVERTERS: dict[str, Converter] = {
     "majority_lock": _majority_lock,
     "quorum": _quorum,
     "facilitators": _facilitators,
+    "name": _name,
 }
 
 
@@ -503,7 +549,7 @@ def _assembly_settings(values: Mapping[str, Any]) -> AssemblySettings:
         quorum=values["quorum"],
     )
     facilitators = frozenset(values["facilitators"])
-    return AssemblySettings(language=values["language"], code=code, facilitators=facilitators)
+    return AssemblySettings(language=values["language"], code=code, facilitators=facilitators, name=values["name"])
 
 
 # --- Sections -----------------------------------------------------------------------------------
@@ -607,7 +653,7 @@ def _known_holidays(assembly_raw: dict[str, Any]) -> dict[str, Any]:
     return {**assembly_raw, "holidays": {k: v for k, v in holidays_raw.items() if k in HOLIDAY_KEYS}}
 
 
-def _set_dotted(raw: dict[str, Any], key: str, value: str) -> bool:
+def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> bool:
     """raw["storage"]["path"] = value for "storage.path"; False if a section on the way is not a mapping."""
     *sections, name = key.split(".")
     node = raw
@@ -629,7 +675,8 @@ def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str], report: 
         if variable.secret and value:
             report.secrets.append(value)
         # Unset and empty are alike: compose files often pass empty variables.
-        if value and _set_dotted(raw, variable.key, value):
+        typed: Any = _FLAGS.get(value.strip().lower(), value) if variable.flag else value
+        if value and _set_dotted(raw, variable.key, typed):
             keys.add(variable.key)
             report.env_sources[variable.key] = variable.name
     return keys
@@ -665,6 +712,7 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str], check_files: 
     rooms = _rooms(top.get("rooms"), _known_holidays(assembly_raw), assembly_values, report)
     matrix = _matrix(top.get("matrix"), platform, report)
     mattermost = _mattermost(top.get("mattermost"), platform, report)
+    register = _register(top.get("register"), report)
 
     if report.problems:
         raise ConfigError(report.problems)
@@ -676,6 +724,7 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str], check_files: 
         log_level=log_level,
         matrix=matrix,
         mattermost=mattermost,
+        register=register,
     )
 
 
@@ -690,6 +739,85 @@ def _is_web_address(text: str) -> bool:
     except ValueError:  # "http://[::1" (an unclosed IPv6 address) and the like
         return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _register(value: Any, report: _Report) -> RegisterSettings:
+    """The ``register:`` section, checked whatever the platform: ``consent-bot serve`` runs beside any."""
+    section = _section(value, "register", report, REGISTER_KEYS) or {}
+    defaults = RegisterSettings()
+    values = {
+        "enabled": _boolean(section.get("enabled", defaults.enabled), "register.enabled", report),
+        "bind": _bind_address(section.get("bind", defaults.bind), "register.bind", report),
+        "port": _port(section.get("port", defaults.port), "register.port", report),
+        "public_url": _public_url(section.get("public_url", defaults.public_url), "register.public_url", report),
+        "licence": _licence(section.get("licence", defaults.licence), "register.licence", report),
+        "show_names": _boolean(section.get("show_names", defaults.show_names), "register.show_names", report),
+    }
+    if INVALID in values.values():
+        return defaults  # reported: the configuration is refused anyway
+    return RegisterSettings(**values)
+
+
+@_simple
+def _bind_address(value: Any) -> str:
+    """An IP address or a host name to listen on (127.0.0.1, ::1, 0.0.0.0, localhost)."""
+    expected = "an address to listen on, e.g. 127.0.0.1, 0.0.0.0 or localhost"
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected {expected}, got {_describe(value)}")
+    address = value.strip()
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        pass
+    if len(address) > MAX_HOST_LENGTH or not _HOST_NAME.fullmatch(address):
+        raise ValueError(f"{_shown(value)} is neither an IP address nor a host name: expected {expected}")
+    return address
+
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*",
+                        re.ASCII)
+
+
+@_simple
+def _port(value: Any) -> int:
+    """A TCP port; 0 for any free one. Digits in text are a port too: the environment gives text."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 5:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise ValueError(f"expected a port number from 1 to 65535 (0: any free port), got {_describe(value)}")
+    return value
+
+
+@_simple
+def _public_url(value: Any) -> str:
+    """The register's public address (http or https), or empty for none; kept without its trailing slash."""
+    if value is None or value == "":
+        return ""
+    expected = "the register's public address, e.g. https://register.example.org, or \"\" for none"
+    if not isinstance(value, str):
+        raise ValueError(f"expected {expected}, got {_describe(value)}")
+    if len(value) > MAX_URL_LENGTH:
+        raise ValueError(f"an address has at most {MAX_URL_LENGTH} characters, got {len(value)}")
+    address = value.strip()
+    if not _is_web_address(address) or not address.isprintable() or " " in address:
+        raise ValueError(f"{_shown(value)} is not an http or https address: expected {expected}")
+    parts = urlparse(address)
+    if parts.query or parts.fragment:
+        raise ValueError(f"{_shown(value)}: the register's address cannot have a query (?) or a fragment (#)")
+    return address.rstrip("/")
+
+
+@_simple
+def _licence(value: Any) -> str:
+    """The licence the register's data is published under: a name, an SPDX id or a URL, on one line."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a licence such as ODbL-1.0 or CC-BY-4.0, got {_describe(value)}")
+    licence = value.strip()
+    if len(licence) > MAX_LICENCE_LENGTH:
+        raise ValueError(f"a licence has at most {MAX_LICENCE_LENGTH} characters, got {len(licence)}")
+    if not licence.isprintable():
+        raise ValueError("a licence is one line, without control characters")
+    return licence
 
 
 def _matrix(value: Any, platform: Any, report: _Report) -> MatrixSettings | None:
