@@ -14,7 +14,7 @@ import pytest
 
 from bot.engine import rules
 from bot.mattermost.bot import MattermostLoginFailed
-from bot.mattermost.sender import escape_markdown
+from bot.messages.markdown import escape_inline
 
 from .bot_harness import RunningBot, bot_config, from_bot, payload
 
@@ -531,7 +531,7 @@ async def test_an_outcome_and_a_status_too_long_for_one_post_arrive_whole_in_par
                                                                               for i in range(len(parts))]
         assert all(len(p["message"]) <= 16383 for p in parts)
         text = "\n".join(p["message"] for p in parts)
-        assert len(text) > 16383 and all(escape_markdown(reason) in text for reason in reasons)
+        assert len(text) > 16383 and all(escape_inline(reason) in text for reason in reasons)
     assert payload(outcome[0])["tally"]["disagree"] == 20 and payload(outcome[0])["state"] == "adopted"
 
 
