@@ -190,7 +190,7 @@ class ExportError(Exception):
 
 
 async def export_register(config: Config, kind: str, room: str | None, output: Path | None,
-                          out: TextIO = sys.stdout) -> None:
+                          out: TextIO | None = None) -> None:
     """``consent-bot export``: the register's open data, as the web gives it, from the configured database."""
     repository = await Repository.open(config.storage_path)
     try:
@@ -216,7 +216,7 @@ async def export_register(config: Config, kind: str, room: str | None, output: P
         documents = [(a, await reader.records(a.room)) for a in assemblies]
         text = json_text(json_document(site, documents)) if kind == "json" else markdown(site, documents)
         if output is None:
-            out.write(text)
+            (out or sys.stdout).write(text)
         else:
             output.write_text(text, encoding="utf-8")
     finally:

@@ -62,3 +62,12 @@ async def anonymous(tmp_path):
     yield served
     await served.client.close()
     await served.repository.close()
+
+
+@pytest.fixture
+async def published(tmp_path):
+    """The same assembly with a public address (the links of the web and of an export are then the same)."""
+    served = await serve(tmp_path, public_url="https://register.example.org")
+    yield served
+    await served.client.close()
+    await served.repository.close()
