@@ -165,7 +165,8 @@ class Console:
                 return True
             await self.advance(duration)
         else:
-            self.say("Console commands: /as NAME, /facilitator NAME, /advance DURATION (e.g. 3d, 12h), /register, /quit")
+            self.say("Console commands: /as NAME, /facilitator NAME, /advance DURATION (e.g. 3d, 12h), /register, "
+                     "/quit")
         return True
 
     async def open_register(self) -> None:

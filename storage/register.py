@@ -36,6 +36,9 @@ _HEADER = ("p.room, p.number, p.title, p.proposer, p.created_at, p.state, p.lock
 _ROUND = ("r.round, r.rule, r.opened_at, r.deadline, r.version, r.outcome, r.reason, r.agree, r.abstain, r.disagree,"
           " r.block, r.unargued_block, r.members, r.closed_at, r.closed_offline")
 _LATEST_ROUND = "r.round = (SELECT MAX(l.round) FROM rounds l WHERE l.room = p.room AND l.number = p.number)"
+# The enums by their stored values: a dictionary lookup per row, where an export reads a row per position.
+_POSITIONS = {p.value: p for p in Position}
+_ACTIONS = {a.value: a for a in Action}
 
 
 @dataclass(frozen=True)
@@ -164,11 +167,17 @@ class Search:
 
 @dataclass(frozen=True)
 class Export:
-    """Everything an assembly's register holds, as the open-data files give it (by proposal, then round)."""
+    """Everything an assembly's register holds, as its open-data tables give it, in rows as stored: an assembly has
+    a row per vote, so they are written out without a model around them."""
 
-    lines: tuple[Line, ...]
-    positions: tuple[tuple[Line, RoundRecord, PositionRecord], ...]
-    history: tuple[tuple[Header, HistoryRecord], ...]
+    room: str
+    decisions: list[Row]
+    """Each proposal with its latest round: the columns of a proposal and of a round (storage/migrations), by number."""
+    positions: list[Row]
+    """room, number, round, rule, member, position, argument, valid ('true', or None for a block in a consent
+    round: valid if argued), at; by proposal, round and member (without names: and time)."""
+    history: list[Row]
+    """room, proposal, round, at, action, member, position, argument, detail; by proposal, in order."""
 
 
 @dataclass(frozen=True)
@@ -221,11 +230,14 @@ class RegisterReader:
         offset = min((max(page, 1) - 1) * self.page_size, MAX_OFFSET)
         async with self.reading() as db:
             total = (await db.fetchone(f"SELECT COUNT(*) AS n FROM proposals p WHERE {where}", parameters))["n"]
+            # The page's numbers first, from the proposals alone: a page deep in the list skips rows of one table.
             rows = await db.fetch(
                 f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
                        ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
-                    WHERE {where} ORDER BY p.number DESC LIMIT ? OFFSET ?""",
-                (*parameters, self.page_size, offset))
+                    WHERE p.room = ? AND p.number IN (SELECT p.number FROM proposals p WHERE {where}
+                                                      ORDER BY p.number DESC LIMIT ? OFFSET ?)
+                    ORDER BY p.number DESC""",
+                (room, *parameters, self.page_size, offset))
         return Listing(total, tuple(Line(_header(row), _round(row)) for row in rows))
 
     async def record(self, room: str, number: int) -> Record | None:
@@ -252,24 +264,29 @@ class RegisterReader:
             challenged_by=tuple(challenged_by),
         )
 
-    async def export(self, room: str) -> Export:
-        """Every proposal of the room with its latest round, every position, every line of history."""
+    async def export(self, room: str, names: bool = True) -> Export:
+        """Every proposal of the room with its latest round, every position, every line of history; with ``names``
+        false, no member id (the database leaves them out)."""
+        member = "{}.member" if names else "NULL"
+        # Without names, rows in the order of members' ids would tell who is who to anyone who knows the members.
+        order = "s.number, s.round, s.member" if names else "s.number, s.round, s.at, s.position, s.argument"
+        # A member a moderator removed a vote of is named in the detail of that line of history.
+        detail = "h.detail" if names else "CASE WHEN h.action = 'removed_by_moderator' THEN NULL ELSE h.detail END"
         async with self.reading() as db:
             rows = await db.fetch(
                 f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
                        ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
                     WHERE p.room = ? ORDER BY p.number""", (room,))
-            rounds = await _rounds(db, "r.room = ?", (room,))
-            positions = await _positions(db, "s.room = ?", (room,))
-            history = await _history(db, "h.room = ?", (room,))
-        lines = tuple(Line(_header(row), _round(row)) for row in rows)
-        by_number = {line.header.number: line for line in lines}
-        return Export(
-            lines=lines,
-            positions=tuple((by_number[number], r, p) for number, r in rounds
-                            for p in positions.get((number, r.number), ())),
-            history=tuple((by_number[number].header, h) for number, h in history),
-        )
+            positions = await db.fetch(
+                f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position, s.argument,
+                       CASE WHEN s.position = 'block' AND r.rule = 'consent' THEN NULL ELSE 'true' END AS valid, s.at
+                    FROM positions s JOIN rounds r ON r.room = s.room AND r.number = s.number AND r.round = s.round
+                    WHERE s.room = ? ORDER BY {order}""", (room,))
+            history = await db.fetch(
+                f"""SELECT h.room, h.number AS proposal, h.round, h.at, h.action, {member.format("h")} AS member,
+                       h.position, h.argument, {detail} AS detail
+                    FROM history h WHERE h.room = ? ORDER BY h.number, h.id""", (room,))
+        return Export(room, rows, positions, history)
 
     async def records(self, room: str) -> list[Record]:
         """Every proposal of the room whole, by number (the JSON and Markdown exports)."""
@@ -357,7 +374,7 @@ async def _positions(db: Database, where: str, parameters: Sequence[Any]
             "SELECT s.number, s.round, s.member, s.position, s.argument, s.at FROM positions s"
             f" WHERE {where} ORDER BY s.number, s.round, s.at, s.member", parameters):
         found.setdefault((row["number"], row["round"]), []).append(
-            PositionRecord(row["member"], Position(row["position"]), row["argument"], from_text(row["at"])))
+            PositionRecord(row["member"], _POSITIONS[row["position"]], row["argument"], from_text(row["at"])))
     return {key: tuple(value) for key, value in found.items()}
 
 
@@ -365,8 +382,8 @@ async def _history(db: Database, where: str, parameters: Sequence[Any]) -> list[
     rows = await db.fetch(
         "SELECT h.number, h.round, h.action, h.member, h.position, h.argument, h.detail, h.at FROM history h"
         f" WHERE {where} ORDER BY h.number, h.id", parameters)
-    return [(row["number"], HistoryRecord(from_text(row["at"]), row["round"], Action(row["action"]), row["member"],
-                                          Position(row["position"]) if row["position"] else None, row["argument"],
+    return [(row["number"], HistoryRecord(from_text(row["at"]), row["round"], _ACTIONS[row["action"]], row["member"],
+                                          _POSITIONS[row["position"]] if row["position"] else None, row["argument"],
                                           row["detail"]))
             for row in rows]
 

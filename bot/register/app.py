@@ -156,7 +156,7 @@ async def table_data(request: web.Request) -> web.Response:
     site = _site(request)
     room, _ = await _assembly(request)
     table = request.match_info["table"]
-    export = await _reader(request).export(room)
+    export = await _reader(request).export(room, site.show_names)
     response = _response(exports.csv_text(site, export, table).encode("utf-8"), "text/csv", charset="utf-8")
     described = site.url(api(room_path(room)) + "/datapackage.json")
     response.headers["Link"] = f'<{described}>; rel="describedby"; type="application/json"'

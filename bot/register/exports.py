@@ -1,10 +1,12 @@
 """The register's open data: CSV tables with a Frictionless data package, a JSON document, a Markdown document.
 
-CSV files are plain RFC 4180 (a header row, then one row per item; ISO-8601 dates with the assembly's UTC
-offset; booleans ``true``/``false``; an empty cell for nothing): spreadsheets and data tools read them as
-they are. What describes them — the licence, the export date, each column's type — is in the data package
-beside them (``datapackage.json``, the Frictionless Data standard that open-data portals read), and on the
-web in HTTP headers (``Link: <datapackage.json>; rel="describedby"``, ``Last-Modified``), never in the rows.
+CSV files are plain RFC 4180 (a header row, then one row per item; ISO-8601 instants in UTC as the register
+stores them, ``2027-06-08T08:00:00.000000+00:00``, sortable as text — the JSON gives the same instants with
+the assembly's offset; booleans ``true``/``false``; an empty cell for nothing): spreadsheets and data tools
+read them as they are. What describes them — the licence, the export date, each column's type — is in the
+data package beside them (``datapackage.json``, the Frictionless Data standard that open-data portals read),
+and on the web in HTTP headers (``Link: <datapackage.json>; rel="describedby"``, ``Last-Modified``), never in
+the rows.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import operator
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -20,12 +23,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import MAX_ID_LENGTH, Config
+from bot.engine import rules
 
 from bot.messages.markdown import escape_markdown
 from bot.register.links import api, proposal_path, room_path
 from bot.register.pages import Page
-from bot.register.views import (TABLES, Site, assembly_json, envelope, history_json, line_json, position_json,
-                                record_json)
+from bot.register.views import TABLES, Site, assembly_json, envelope, record_json
 from storage.register import Assembly, Export, Record, RegisterReader
 from storage.repository import Repository
 
@@ -40,60 +43,67 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "positions": (
         ("room", "string"), ("proposal", "integer"), ("round", "integer"), ("rule", "string"), ("member", "string"),
-        ("position", "string"), ("argument", "string"), ("valid", "boolean"), ("at", "datetime"), ("url", "string"),
+        ("position", "string"), ("argument", "string"), ("valid", "boolean"), ("at", "datetime"),
     ),
     "history": (
         ("room", "string"), ("proposal", "integer"), ("round", "integer"), ("at", "datetime"), ("action", "string"),
         ("member", "string"), ("position", "string"), ("argument", "string"), ("detail", "string"),
-        ("url", "string"),
     ),
 }
 DESCRIPTIONS = {
-    "decisions": "Every proposal, one row each, with its latest round (amended_by: numbers separated by spaces).",
-    "positions": "Every member's position in every round, as it stood when the round closed (or stands now).",
-    "history": "Every line of every proposal's history, in order: who did what, when.",
+    "decisions": "Every proposal, one row each, with its latest round (amended_by: numbers separated by spaces). "
+                 "Instants in every table are UTC.",
+    "positions": "Every member's position in every round, as it stood when the round closed (or stands now), by "
+                 "proposal, round and member; the proposal's address is in decisions.csv.",
+    "history": "Every line of every proposal's history, by proposal, in order: who did what, when.",
 }
 
 
-def rows(site: Site, export: Export, table: str) -> Iterator[dict[str, Any]]:
-    """One table's rows, each a mapping of COLUMNS[table] (the same values the JSON API gives)."""
+def rows(site: Site, export: Export, table: str) -> Iterator[list[Any]]:
+    """One table's rows, in the order of COLUMNS[table], with the values the JSON API gives (tests/register check
+    that they agree) but instants in UTC as stored: written from the stored rows, since an assembly has a row per
+    vote."""
+    room = export.room
+    names = site.show_names
     if table == "decisions":
-        for line in export.lines:
-            item = line_json(site, line)
-            yield {"room": line.header.room, **item, **item["tally"],
-                   "amended_by": " ".join(str(n) for n in item["amended_by"])}
+        fields = operator.itemgetter(
+            "number", "title", "state", "proposer", "created_at", "round", "rule", "deadline", "outcome", "closed_at",
+            "agree", "abstain", "disagree", "block", "unargued_block", "members", "locked_until", "challenges", "part",
+            "repealed_by", "amended_by")
+        for (number, title, state, proposer, created_at, round_, rule, deadline, outcome, closed_at, agree, abstain,
+             disagree, block, unargued, members, locked_until, challenges, part, repealed_by, amended_by
+             ) in map(fields, export.decisions):
+            counts = (agree or 0, abstain or 0, disagree or 0, block or 0, unargued or 0)
+            yield [room, number, title, state, proposer if names else None, created_at, round_, rule, deadline,
+                   outcome, closed_at, *counts, sum(counts), members, locked_until, challenges, part or None,
+                   repealed_by,
+                   " ".join(map(str, json.loads(amended_by))), site.url(proposal_path(room, number))]
     elif table == "positions":
-        for line, r, p in export.positions:
-            yield {"room": line.header.room, "proposal": line.header.number, "round": r.number, "rule": str(r.rule),
-                   **position_json(site, line.header.room, r, p), "url": site.url(proposal_path(line.header.room, line.header.number))}
+        fields = operator.itemgetter("room", "number", "round", "rule", "member", "position", "argument", "valid", "at")
+        yield from (row if row[7] else _judged(row) for row in map(fields, export.positions))
     elif table == "history":
-        for header, entry in export.history:
-            yield {"room": header.room, "proposal": header.number, **history_json(site, header.room, entry),
-                   "url": site.url(proposal_path(header.room, header.number))}
+        yield from map(operator.itemgetter(*(name for name, _ in COLUMNS[table])), export.history)
     else:
         raise ValueError(f"no table {table!r}: {', '.join(TABLES)}")
 
 
-def write_csv(out: TextIO, table: str, items: Iterable[dict[str, Any]], header: bool = True) -> None:
+def _judged(row: tuple) -> tuple:
+    """A block in a consent round: valid only if it is argued."""
+    return (*row[:7], "true" if rules.is_argued(row[6]) else "false", row[8])
+
+
+def write_csv(out: TextIO, table: str, items: Iterable[list[Any]], header: bool = True) -> None:
+    """RFC 4180: a header row, then the rows (None is an empty cell)."""
     writer = csv.writer(out, lineterminator="\r\n")
-    names = [name for name, _ in COLUMNS[table]]
     if header:
-        writer.writerow(names)
-    writer.writerows([_cell(item[name]) for name in names] for item in items)
+        writer.writerow([name for name, _ in COLUMNS[table]])
+    writer.writerows(items)
 
 
 def csv_text(site: Site, export: Export, table: str) -> str:
     out = io.StringIO()
     write_csv(out, table, rows(site, export, table))
     return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
 
 
 def datapackage(site: Site, assemblies: list[Assembly], paths: dict[str, str]) -> dict[str, Any]:
@@ -206,7 +216,7 @@ async def export_register(config: Config, kind: str, room: str | None, output: P
             if output is None:
                 raise ExportError("--format csv writes four files: give --output FOLDER")
             output.mkdir(parents=True, exist_ok=True)
-            done = [await reader.export(a.room) for a in assemblies]
+            done = [await reader.export(a.room, site.show_names) for a in assemblies]
             for table in TABLES:
                 with open(output / f"{table}.csv", "w", newline="", encoding="utf-8") as file:
                     write_csv(file, table, (row for export in done for row in rows(site, export, table)))

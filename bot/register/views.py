@@ -9,9 +9,10 @@ every member id is null.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.app.context import messages_for
 from bot.config import AssemblySettings, Config
@@ -38,6 +39,8 @@ class Site:
     """What the links in JSON, CSV and feeds start with: the public address, or the address the request came to
     (empty in an export made without a public address: the links are then paths)."""
     generated_at: datetime
+    _zones: dict[str | None, ZoneInfo] = field(default_factory=dict, compare=False, repr=False)
+    """Each room's time zone, looked up once: an export converts every instant of the register."""
 
     @property
     def show_names(self) -> bool:
@@ -61,7 +64,14 @@ class Site:
         return member if self.show_names else None
 
     def iso(self, room: str | None, moment: datetime | None) -> str | None:
-        return moment.astimezone(self.settings(room).code.calendar.zone).isoformat() if moment else None
+        """An instant in ISO-8601 with the assembly's UTC offset (None stays None)."""
+        return moment.astimezone(self._zone(room)).isoformat() if moment is not None else None
+
+    def _zone(self, room: str | None) -> ZoneInfo:
+        zone = self._zones.get(room)
+        if zone is None:
+            zone = self._zones[room] = self.settings(room).code.calendar.zone
+        return zone
 
     def url(self, path: str) -> str:
         return self.origin + path
@@ -180,7 +190,7 @@ def valid(r: RoundRecord, p: PositionRecord) -> bool:
 
 
 def position_json(site: Site, room: str, r: RoundRecord, p: PositionRecord) -> dict[str, Any]:
-    return {"member": site.member(p.member), "position": str(p.position), "argument": p.argument,
+    return {"member": site.member(p.member), "position": p.position.value, "argument": p.argument,
             "valid": valid(r, p), "at": site.iso(room, p.at)}
 
 
@@ -188,6 +198,6 @@ def history_json(site: Site, room: str, entry: HistoryRecord) -> dict[str, Any]:
     detail: str | None = entry.detail
     if entry.action is Action.REMOVED_BY_MODERATOR:
         detail = site.member(entry.detail)  # the member whose vote was removed
-    return {"at": site.iso(room, entry.at), "round": entry.round, "action": str(entry.action),
-            "member": site.member(entry.member), "position": str(entry.position) if entry.position else None,
+    return {"at": site.iso(room, entry.at), "round": entry.round, "action": entry.action.value,
+            "member": site.member(entry.member), "position": entry.position.value if entry.position else None,
             "argument": entry.argument, "detail": detail}

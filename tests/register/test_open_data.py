@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import feedparser
@@ -14,6 +15,7 @@ import pytest
 
 from bot.cli import main
 from bot.register.exports import COLUMNS
+from storage.repository import to_text
 from tests.register.scenario import HOSTILE_TITLE, NUMBERS, ROOM
 
 TABLES = tuple(COLUMNS)
@@ -24,13 +26,19 @@ def parse_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def cell(value: object) -> str:
-    """A JSON value as the CSV writes it."""
+def cell(value: object, kind: str = "string") -> str:
+    """A JSON value as the CSV writes it (an instant: in UTC, as the register stores it)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if kind == "datetime":
+        return to_text(datetime.fromisoformat(value))
     return str(value)
+
+
+def as_csv(table: str, item: dict) -> dict[str, str]:
+    return {name: cell(item[name], kind) for name, kind in COLUMNS[table]}
 
 
 async def table(served, name: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -53,22 +61,25 @@ async def test_the_decisions_table_is_the_json_list_row_for_row(register):
     for row in rows:
         [item] = [d for d in listed if str(d["proposal"]) == row["proposal"]]
         expected = {**item, **item["tally"], "room": ROOM, "amended_by": " ".join(map(str, item["amended_by"]))}
-        assert row == {name: cell(expected[name]) for name in header}
+        assert row == as_csv("decisions", expected)
     assert rows[1]["title"] == HOSTILE_TITLE and rows[0]["amended_by"] == "6"
-    assert rows[2]["locked_until"].startswith("2027-09-25T") and rows[2]["deadline"] == "2027-06-25T10:00:00+02:00"
+    assert rows[2]["locked_until"].startswith("2027-09-25T")
+    assert rows[2]["deadline"] == "2027-06-25T08:00:00.000000+00:00"  # in UTC, as stored
 
 
 async def test_the_positions_and_history_tables_are_every_proposals_json(register):
     documents = await proposals(register)
     _, positions = await table(register, "positions")
-    expected = [{"room": ROOM, "proposal": d["proposal"], "round": r["round"], "rule": r["rule"], **p, "url": d["url"]}
+    expected = [{"room": ROOM, "proposal": d["proposal"], "round": r["round"], "rule": r["rule"], **p}
                 for d in documents for r in d["rounds"] for p in r["positions"]]
-    assert positions == [{key: cell(value) for key, value in item.items()} for item in expected]
-    assert {"member": "dan", "valid": "false"}.items() <= positions[[p["proposal"] for p in positions].index("5")].items()
+    # The table is by proposal, round and member; a page and its JSON, in the order positions were taken.
+    expected.sort(key=lambda item: (item["proposal"], item["round"], item["member"]))
+    assert positions == [as_csv("positions", item) for item in expected]
+    [unargued] = [p for p in positions if p["proposal"] == "5"]
+    assert (unargued["member"], unargued["position"], unargued["valid"]) == ("dan", "block", "false")
     _, history = await table(register, "history")
-    expected = [{"room": ROOM, "proposal": d["proposal"], **entry, "url": d["url"]}
-                for d in documents for entry in d["history"]]
-    assert history == [{key: cell(value) for key, value in item.items()} for item in expected]
+    expected = [{"room": ROOM, "proposal": d["proposal"], **entry} for d in documents for entry in d["history"]]
+    assert history == [as_csv("history", item) for item in expected]
     assert len(history) > len(positions) > 10
 
 
@@ -178,3 +189,14 @@ def test_an_export_that_cannot_be_made_says_why(tmp_path, capsys, arguments, err
     with pytest.raises(SystemExit) as exited:
         main(["export", "--config", str(tmp_path / "config.yaml"), *arguments])
     assert exited.value.code == 2 and error in capsys.readouterr().err
+
+
+async def test_without_names_the_positions_table_is_not_in_the_order_of_members_ids(anonymous, register):
+    _, named = await table(register, "positions")
+    _, hidden = await table(anonymous, "positions")
+    assert {row["member"] for row in hidden} == {""} and len(hidden) == len(named)
+    by_time = sorted(hidden, key=lambda row: (int(row["proposal"]), int(row["round"]), row["at"], row["position"]))
+    assert hidden == by_time
+    # Round 3 of #3: alice agreed, bob disagreed, carol blocked, all at once; by time, then position.
+    assert [row["position"] for row in hidden if (row["proposal"], row["round"]) == ("3", "3")] == [
+        "agree", "block", "disagree"]

@@ -79,9 +79,13 @@ async def test_a_record_links_challenges_both_ways(register):
 
 async def test_an_export_holds_every_proposal_position_and_line_of_history_of_the_room(register):
     export = await register.reader.export(ROOM)
-    assert [line.header.number for line in export.lines] == list(range(1, 9))
-    positions = {(line.header.number, r.number, p.member) for line, r, p in export.positions}
-    assert (3, 3, "carol") in positions and (1, 1, "carol") in positions and len(positions) == len(export.positions)
+    assert [row["number"] for row in export.decisions] == list(range(1, 9)) and export.room == ROOM
+    positions = [(row["number"], row["round"], row["member"]) for row in export.positions]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert (3, 3, "carol") in positions and (1, 1, "carol") in positions
+    assert {row["rule"] for row in export.positions if row["number"] == 3 and row["round"] == 3} == {"majority"}
+    history = [row["proposal"] for row in export.history]
+    assert history == sorted(history) and export.history[0]["action"] == "proposed"
     async with register.repository.reading() as db:
         counted = await db.fetchone("SELECT COUNT(*) AS n FROM positions WHERE room = ?", (ROOM,))
         lines = await db.fetchone("SELECT COUNT(*) AS n FROM history WHERE room = ?", (ROOM,))

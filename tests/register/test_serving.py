@@ -72,7 +72,8 @@ async def test_a_register_that_cannot_listen_says_which_setting_to_change(tmp_pa
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         config = config_for(tmp_path, port=taken.getsockname()[1])
-        with pytest.raises(RegisterUnavailable, match=r"cannot listen on 127\.0\.0\.1 port \d+ .*change register\.port"):
+        expected = r"cannot listen on 127\.0\.0\.1 port \d+ .*change register\.port"
+        with pytest.raises(RegisterUnavailable, match=expected):
             await RegisterServer.start(config, repository)
 
 
