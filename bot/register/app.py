@@ -27,7 +27,7 @@ from bot.register import exports
 from bot.register.feed import atom
 from bot.register.links import api, proposal_path, room_path
 from bot.register.pages import Page
-from bot.register.views import (TABLES, Site, assembly_json, envelope, line_json, record_json)
+from bot.register.views import Site, assembly_json, envelope, line_json, record_json
 from storage.register import MAX_SEARCH_LENGTH, Assembly, Listing, Record, RegisterReader, Search
 from storage.repository import Repository
 
