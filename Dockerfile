@@ -20,5 +20,7 @@ USER consent
 # Matrix the encryption store beside it (/data/consent-crypto, unless matrix.store_path says otherwise).
 ENV CONSENT_BOT_STORAGE_PATH=/data/consent.db
 VOLUME ["/data"]
+# The public register, when enabled: CONSENT_BOT_REGISTER_ENABLED=true, CONSENT_BOT_REGISTER_BIND=0.0.0.0, -p 8080:8080.
+EXPOSE 8080
 
 CMD ["consent-bot", "run", "--config", "/config/config.yaml"]

@@ -1,4 +1,4 @@
-"""consent-bot run | console | check-config, and --version."""
+"""consent-bot run | console | serve | export | check-config, and --version."""
 
 from __future__ import annotations
 
@@ -51,6 +51,21 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--json", action="store_true", help="one JSON line per bot message on standard output")
     console.add_argument("--database", help="SQLite file or postgresql:// URL (default: the config's storage, "
                                             "or an in-memory database without --config)")
+    console.add_argument("--register", action="store_true",
+                         help="serve the public register of this session (register.bind and register.port, default "
+                              "http://127.0.0.1:8080) and print its address; /register prints it again")
+
+    serve = commands.add_parser("serve", help="serve the public register on its own, over the configured database")
+    serve.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
+
+    export = commands.add_parser("export", help="the register's open data: CSV tables, or a JSON or Markdown document")
+    export.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
+    export.add_argument("--format", choices=("csv", "json", "md"), required=True,
+                        help="csv: decisions.csv, positions.csv, history.csv and datapackage.json in the --output "
+                             "folder; json, md: one document")
+    export.add_argument("--room", help="one assembly, by room id (default: every assembly)")
+    export.add_argument("--output", type=Path,
+                        help="csv: the folder to write in (created); json, md: a file (default: standard output)")
 
     check = commands.add_parser("check-config", help="validate a configuration file and report every error")
     check.add_argument("--config", type=Path, required=True)
@@ -71,7 +86,8 @@ def _console(config: Config, arguments: argparse.Namespace, default_database: st
     from bot.console import run_console
 
     database = arguments.database or default_database
-    asyncio.run(run_console(config, getattr(arguments, "start", None), getattr(arguments, "json", False), database))
+    asyncio.run(run_console(config, getattr(arguments, "start", None), getattr(arguments, "json", False), database,
+                            register=getattr(arguments, "register", False)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -89,6 +105,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{arguments.config}: the configuration is valid (platform: {config.platform}).")
     elif arguments.command == "console":
         _console(config, arguments, config.storage if arguments.config else IN_MEMORY)
+    elif arguments.command == "serve":
+        _serve(config)
+    elif arguments.command == "export":
+        _export(config, arguments)
     elif config.platform == "matrix":
         _matrix(config)
     elif config.platform == "mattermost":
@@ -96,6 +116,31 @@ def main(argv: list[str] | None = None) -> None:
     else:
         arguments.database = None
         _console(config, arguments, config.storage)
+
+
+def _serve(config: Config) -> None:
+    from bot.register.server import RegisterUnavailable, serve
+
+    try:
+        asyncio.run(serve(config))
+    except RegisterUnavailable as error:
+        logging.getLogger("bot").error("%s", error)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+def _export(config: Config, arguments: argparse.Namespace) -> None:
+    from bot.register.exports import ExportError, export_register
+
+    try:
+        asyncio.run(export_register(config, arguments.format, arguments.room, arguments.output))
+    except ExportError as error:
+        print(f"consent-bot export: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except OSError as error:
+        print(f"consent-bot export: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def _matrix(config: Config) -> None:
@@ -111,10 +156,13 @@ def _mattermost(config: Config) -> None:
 
 
 def _run_chat(bot: Coroutine[Any, Any, None], login_failed: type[Exception]) -> None:
-    """Run a chat adapter until interrupted; refused credentials end it with a clear error, not a loop."""
+    """Run a chat adapter until interrupted; refused credentials, or a register that cannot listen, end it with a
+    clear error, not a loop."""
+    from bot.register.server import RegisterUnavailable
+
     try:
         asyncio.run(bot)
-    except login_failed as error:
+    except (login_failed, RegisterUnavailable) as error:
         logging.getLogger("bot").error("%s", error)
         raise SystemExit(1) from None
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import ipaddress
 import math
 import os
 import re
@@ -38,7 +39,7 @@ PLATFORMS = ("console", "matrix", "mattermost")
 # function that validates it into a field of Config, and put its secrets in ENVIRONMENT.
 AVAILABLE_PLATFORMS = ("console", "matrix", "mattermost")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms", "matrix", "mattermost")
+TOP_LEVEL_KEYS = ("platform", "storage", "log_level", "assembly", "rooms", "matrix", "mattermost", "register")
 MATRIX_KEYS = ("homeserver", "user_id", "access_token", "password", "device_id", "allowed_inviters",
                "facilitator_power_level", "reactions", "store_path", "trust", "room_key_wait")
 TRUST_POLICIES = ("tofu", "all")
@@ -47,6 +48,7 @@ DEFAULT_ROOM_KEY_WAIT = timedelta(minutes=10)
 MAX_ROOM_KEY_WAIT = timedelta(days=1)
 MATTERMOST_KEYS = ("url", "token", "teams", "reactions")
 STORAGE_KEYS = ("path", "url")
+REGISTER_KEYS = ("enabled", "bind", "port", "public_url", "licence", "show_names")
 DEFAULT_STORAGE_PATH = "storage/consent.db"
 HOLIDAY_KEYS = ("country", "subdivision")
 IN_MEMORY = ":memory:"  # SQLite's name for a database that is no file: nothing to check on disk
@@ -62,6 +64,10 @@ MAX_TIMEZONE_LENGTH = 100  # the longest IANA name is about 30 characters
 MAX_SHARE_LENGTH = 30  # "2/3", "0.67", "67%": a share is short
 MAX_FILE_SIZE = 1_000_000  # bytes; a configuration is a few kilobytes, /dev/zero is endless
 MAX_DEPTH = 20  # nesting levels; the deepest key is rooms.<id>.holidays.country (4)
+MAX_NAME_LENGTH = 200  # an assembly's name, as long as a proposal's title
+MAX_URL_LENGTH = 2000  # the public register's address: browsers and servers take URLs of 2,000 characters
+MAX_LICENCE_LENGTH = 200  # a licence's name or SPDX id ("ODbL-1.0", "CC-BY-4.0"), or its URL
+MAX_HOST_LENGTH = 253  # the longest DNS name
 _SHOWN = 40  # how much of a long value an error message quotes
 # A share as Fraction reads it, with at most 3 digits of exponent: Fraction("1e999999999") would compute
 # 10**999999999 for minutes. Floats, written back by str(), never have more (1e-05, 1e+300).
@@ -75,6 +81,7 @@ class EnvironmentVariable:
     key: str
     name: str
     secret: bool = False  # a secret's value never appears in an error message
+    flag: bool = False  # true/false in the file: "true", "false", "1", "0", "yes", "no" in the environment
 
 
 ENVIRONMENT = (
@@ -85,7 +92,12 @@ ENVIRONMENT = (
     EnvironmentVariable("matrix.password", "CONSENT_BOT_MATRIX_PASSWORD", secret=True),
     EnvironmentVariable("matrix.store_path", "CONSENT_BOT_MATRIX_STORE_PATH"),
     EnvironmentVariable("mattermost.token", "CONSENT_BOT_MATTERMOST_TOKEN", secret=True),
+    EnvironmentVariable("register.enabled", "CONSENT_BOT_REGISTER_ENABLED", flag=True),
+    EnvironmentVariable("register.bind", "CONSENT_BOT_REGISTER_BIND"),
+    EnvironmentVariable("register.port", "CONSENT_BOT_REGISTER_PORT"),
+    EnvironmentVariable("register.public_url", "CONSENT_BOT_REGISTER_PUBLIC_URL"),
 )
+_FLAGS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
 
 class ConfigError(Exception):
@@ -107,6 +119,8 @@ class AssemblySettings:
     """Members who follow decisions up besides the facilitators (the elected officials bound to apply them)."""
     delegation: bool = False
     """Whether members may entrust their vote to another member (liquid democracy)."""
+    name: str = ""
+    """What the public register calls the assembly (or the room); empty: the room's id."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +158,23 @@ class MattermostSettings:
 
 
 @dataclass(frozen=True)
+class RegisterSettings:
+    """The public register: web pages, open data and feeds of every decision (``register:``)."""
+
+    enabled: bool = False
+    """Serve it from the bot's own process (``consent-bot serve`` serves it on its own in any case)."""
+    bind: str = "127.0.0.1"
+    port: int = 8080
+    """0: any free port (the address it got is logged)."""
+    public_url: str = ""
+    """The address people reach it at (behind a proxy), without a trailing slash; used in links, the feeds
+    and the outcome messages. Empty: links are relative, and outcome messages carry none."""
+    licence: str = "ODbL-1.0"
+    show_names: bool = True
+    """False: members' ids are published nowhere (counts, reasons and arguments still are)."""
+
+
+@dataclass(frozen=True)
 class Config:
     platform: str
     storage_path: Path
@@ -159,6 +190,7 @@ class Config:
     def storage(self) -> str:
         """Where the register is, as Repository.open takes it: the PostgreSQL URL, else the SQLite file."""
         return self.storage_url or str(self.storage_path)
+    register: RegisterSettings = RegisterSettings()
 
     def for_room(self, room_id: str) -> AssemblySettings:
         return self.rooms.get(room_id, self.assembly)
@@ -493,6 +525,18 @@ def _holidays(value: Any, key: str, report: _Report) -> Any:
     return country, codes[subdivision.casefold()]
 
 
+@_simple
+def _name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a name in text, e.g. 'Assemblée des communs', got {_describe(value)}")
+    name = " ".join(value.split())  # one line: it is a heading and a feed's title
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"a name has at most {MAX_NAME_LENGTH} characters, got {len(name)}")
+    if not name.isprintable():
+        raise ValueError("a name cannot contain control characters")
+    return name
+
+
 # Every assembly key: its default as YAML would give it, and how to check and convert it.
 ASSEMBLY_DEFAULTS: dict[str, Any] = {
     "language": "fr",
@@ -510,6 +554,7 @@ ASSEMBLY_DEFAULTS: dict[str, Any] = {
     "followup": [],
     "followup_reminder": "30d",
     "delegation": False,
+    "name": "",
 }
 ASSEMBLY_CONVERTERS: dict[str, Converter] = {
     "language": _choice(LANGUAGES, str.lower),
@@ -527,6 +572,7 @@ ASSEMBLY_CONVERTERS: dict[str, Converter] = {
     "followup": _members("members in charge of follow-up"),
     "followup_reminder": _followup_reminder,
     "delegation": _boolean,
+    "name": _name,
 }
 
 
@@ -550,7 +596,8 @@ def _assembly_settings(values: Mapping[str, Any]) -> AssemblySettings:
         followup_reminder=values["followup_reminder"],
     )
     return AssemblySettings(language=values["language"], code=code, facilitators=frozenset(values["facilitators"]),
-                            followup=frozenset(values["followup"]), delegation=values["delegation"])
+                            followup=frozenset(values["followup"]), delegation=values["delegation"],
+                            name=values["name"])
 
 
 # --- Sections -----------------------------------------------------------------------------------
@@ -671,7 +718,7 @@ def _known_holidays(assembly_raw: dict[str, Any]) -> dict[str, Any]:
     return {**assembly_raw, "holidays": {k: v for k, v in holidays_raw.items() if k in HOLIDAY_KEYS}}
 
 
-def _set_dotted(raw: dict[str, Any], key: str, value: str) -> bool:
+def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> bool:
     """raw["storage"]["path"] = value for "storage.path"; False if a section on the way is not a mapping."""
     *sections, name = key.split(".")
     node = raw
@@ -693,7 +740,8 @@ def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str], report: 
         if variable.secret and value:
             report.secrets.append(value)
         # Unset and empty are alike: compose files often pass empty variables.
-        if value and _set_dotted(raw, variable.key, value):
+        typed: Any = _FLAGS.get(value.strip().lower(), value) if variable.flag else value
+        if value and _set_dotted(raw, variable.key, typed):
             keys.add(variable.key)
             report.env_sources[variable.key] = variable.name
     return keys
@@ -736,6 +784,7 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str], check_files: 
     matrix = _matrix(top.get("matrix"), platform, report, storage_path, matrix_base, check_files,
                      on_server=storage_url is not None)
     mattermost = _mattermost(top.get("mattermost"), platform, report)
+    register = _register(top.get("register"), report)
 
     if report.problems:
         raise ConfigError(report.problems)
@@ -748,6 +797,7 @@ def _build(raw: Any, config_dir: Path, environ: Mapping[str, str], check_files: 
         matrix=matrix,
         mattermost=mattermost,
         storage_url=storage_url,
+        register=register,
     )
 
 
@@ -762,6 +812,85 @@ def _is_web_address(text: str) -> bool:
     except ValueError:  # "http://[::1" (an unclosed IPv6 address) and the like
         return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _register(value: Any, report: _Report) -> RegisterSettings:
+    """The ``register:`` section, checked whatever the platform: ``consent-bot serve`` runs beside any."""
+    section = _section(value, "register", report, REGISTER_KEYS) or {}
+    defaults = RegisterSettings()
+    values = {
+        "enabled": _boolean(section.get("enabled", defaults.enabled), "register.enabled", report),
+        "bind": _bind_address(section.get("bind", defaults.bind), "register.bind", report),
+        "port": _port(section.get("port", defaults.port), "register.port", report),
+        "public_url": _public_url(section.get("public_url", defaults.public_url), "register.public_url", report),
+        "licence": _licence(section.get("licence", defaults.licence), "register.licence", report),
+        "show_names": _boolean(section.get("show_names", defaults.show_names), "register.show_names", report),
+    }
+    if INVALID in values.values():
+        return defaults  # reported: the configuration is refused anyway
+    return RegisterSettings(**values)
+
+
+@_simple
+def _bind_address(value: Any) -> str:
+    """An IP address or a host name to listen on (127.0.0.1, ::1, 0.0.0.0, localhost)."""
+    expected = "an address to listen on, e.g. 127.0.0.1, 0.0.0.0 or localhost"
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected {expected}, got {_describe(value)}")
+    address = value.strip()
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        pass
+    if len(address) > MAX_HOST_LENGTH or not _HOST_NAME.fullmatch(address):
+        raise ValueError(f"{_shown(value)} is neither an IP address nor a host name: expected {expected}")
+    return address
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*", re.ASCII)
+
+
+@_simple
+def _port(value: Any) -> int:
+    """A TCP port; 0 for any free one. Digits in text are a port too: the environment gives text."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 5:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise ValueError(f"expected a port number from 1 to 65535 (0: any free port), got {_describe(value)}")
+    return value
+
+
+@_simple
+def _public_url(value: Any) -> str:
+    """The register's public address (http or https), or empty for none; kept without its trailing slash."""
+    if value is None or value == "":
+        return ""
+    expected = "the register's public address, e.g. https://register.example.org, or \"\" for none"
+    if not isinstance(value, str):
+        raise ValueError(f"expected {expected}, got {_describe(value)}")
+    if len(value) > MAX_URL_LENGTH:
+        raise ValueError(f"an address has at most {MAX_URL_LENGTH} characters, got {len(value)}")
+    address = value.strip()
+    if not _is_web_address(address) or not address.isprintable() or " " in address:
+        raise ValueError(f"{_shown(value)} is not an http or https address: expected {expected}")
+    parts = urlparse(address)
+    if parts.query or parts.fragment:
+        raise ValueError(f"{_shown(value)}: the register's address cannot have a query (?) or a fragment (#)")
+    return address.rstrip("/")
+
+
+@_simple
+def _licence(value: Any) -> str:
+    """The licence the register's data is published under: a name, an SPDX id or a URL, on one line."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a licence such as ODbL-1.0 or CC-BY-4.0, got {_describe(value)}")
+    licence = value.strip()
+    if len(licence) > MAX_LICENCE_LENGTH:
+        raise ValueError(f"a licence has at most {MAX_LICENCE_LENGTH} characters, got {len(licence)}")
+    if not licence.isprintable():
+        raise ValueError("a licence is one line, without control characters")
+    return licence
 
 
 def _matrix(value: Any, platform: Any, report: _Report, storage_path: Any, base_dir: Path,

@@ -1,7 +1,7 @@
 """A local room in the terminal, on SQLite, with a simulated clock: the whole decision cycle without a chat server.
 
 Lines starting with ``/`` drive the console (``/as``, ``/facilitator``,
-``/advance``, ``/quit``); everything else is a message from the current member,
+``/advance``, ``/register``, ``/quit``); everything else is a message from the current member,
 handled exactly as a chat message. ``/advance`` steps the clock through every
 due instant in order, running the same due work as the real scheduler.
 """
@@ -22,6 +22,8 @@ from bot.durations import MAX_ADVANCE, parse_duration
 from bot.app.handlers import COMMANDS
 from bot.messages.outgoing import Kind, Outgoing
 from bot.messages.sanitize import clean
+from bot.register.links import room_path
+from bot.register.server import RegisterServer, RegisterUnavailable
 from bot.app.ports import Incoming
 from bot.app.service import ConsentService
 from storage.repository import Repository
@@ -104,6 +106,8 @@ class Console:
         self.member = FIRST_MEMBER
         self.room_id = ROOM
         room.names.add(FIRST_MEMBER)
+        self.register: RegisterServer | None = None
+        """The public register of this session, once started (``--register`` or ``/register``)."""
 
     def say(self, text: str) -> None:
         self.err.write(text + "\n")
@@ -116,7 +120,7 @@ class Console:
 
     async def run(self, source: TextIO) -> None:
         self.say("consent-bot console: type !help for the bot's commands; /as NAME, /facilitator NAME, "
-                 "/advance 3d, /quit. End a line with \\ to continue on the next one.")
+                 "/advance 3d, /register, /quit. End a line with \\ to continue on the next one.")
         pending: list[str] = []
         self.prompt()
         async for line in _lines(source):
@@ -152,6 +156,8 @@ class Console:
             self.room.names.add(argument)
             self.room.facilitator_names.add(argument)
             self.say(f"{argument} is a facilitator.")
+        elif verb == "register":
+            await self.open_register()
         elif verb == "advance" and argument:
             try:
                 duration = parse_duration(argument, maximum=MAX_ADVANCE)
@@ -163,8 +169,25 @@ class Console:
                 return True
             await self.advance(duration)
         else:
-            self.say("Console commands: /as NAME, /facilitator NAME, /advance DURATION (e.g. 3d, 12h), /quit")
+            self.say("Console commands: /as NAME, /facilitator NAME, /advance DURATION (e.g. 3d, 12h), /register, "
+                     "/quit")
         return True
+
+    async def open_register(self) -> None:
+        """Serve the session's public register (once) and say where to open it in a browser."""
+        if self.register is None:
+            try:
+                self.register = await RegisterServer.start(self.service.config, self.service.repository)
+            except RegisterUnavailable as error:
+                self.say(f"/register: {error}")
+                return
+        self.say(f"The public register of this session: {self.register.url}{room_path(self.room_id)} "
+                 f"(each proposal at {self.register.url}{room_path(self.room_id)}/N, once made); /register says it "
+                 "again.")
+
+    async def close(self) -> None:
+        if self.register is not None:
+            await self.register.stop()
 
     async def advance(self, duration: timedelta) -> None:
         """Move time forward, doing every due closing and reminder at its own instant, in order."""
@@ -184,8 +207,10 @@ async def run_console(
     source: TextIO = sys.stdin,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
+    register: bool = False,
 ) -> None:
     repository = await Repository.open(database)
+    console = None
     try:
         now = start or datetime.now(timezone.utc).replace(second=0, microsecond=0)
         latest = await repository.latest_time()
@@ -195,6 +220,10 @@ async def run_console(
         console = Console(service, room, clock, err)
         await service.deliver()
         await console.advance(timedelta(0))
+        if register:
+            await console.open_register()
         await console.run(source)
     finally:
+        if console is not None:
+            await console.close()
         await repository.close()

@@ -137,9 +137,16 @@ class Repository:
 
     async def _read(self, sql: str, parameters: tuple = ()) -> list[Row]:
         """A read outside a decision: it shares the lock, so it never sees half a transaction."""
+        async with self.reading() as db:
+            return await db.fetch(sql, parameters)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Database]:
+        """Several reads that see one state of the register, never half a decision (the public register's pages:
+        storage/register.py). Nothing may be written through it."""
         await self.flush()
         async with self._lock:
-            return await self._db.fetch(sql, parameters)
+            yield self._db
 
     async def _write(self, sql: str, parameters: tuple = ()) -> None:
         async with self.transaction():

@@ -150,13 +150,14 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=DATABASES)
-def register(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def migrated_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of each kind, its tables made (PostgreSQL: a copy of a migrated template, faster)."""
     return _location(request, tmp_path, "migrated_postgres_url")
 
 
 @pytest.fixture
-async def repository(register: str) -> AsyncIterator[Repository]:
-    repository = await Repository.open(register)
+async def repository(migrated_database: str) -> AsyncIterator[Repository]:
+    repository = await Repository.open(migrated_database)
     yield repository
     await repository.close()
 

@@ -45,6 +45,7 @@ def test_example_file_documents_every_key():
     text = EXAMPLE.read_text(encoding="utf-8")
     keys = [*config_module.TOP_LEVEL_KEYS, *config_module.STORAGE_KEYS, *config_module.ASSEMBLY_DEFAULTS]
     keys += [*config_module.HOLIDAY_KEYS, *config_module.MATRIX_KEYS, *config_module.MATTERMOST_KEYS]
+    keys += [*config_module.REGISTER_KEYS]
     assert [key for key in keys if f"{key}:" not in text] == []
     for variable in config_module.ENVIRONMENT:
         assert variable.name in text
@@ -877,3 +878,81 @@ def test_check_config_refuses_with_the_key_and_no_traceback(tmp_path, capsys, da
     err = capsys.readouterr().err
     assert f"  {key}" in err or f"/{key}" in err, err
     assert "Traceback" not in err
+
+
+# --- The public register ------------------------------------------------------------------------
+
+
+def test_the_register_is_off_by_default_on_this_machine_only_with_names_shown():
+    register = default_config().register
+    assert (register.enabled, register.bind, register.port) == (False, "127.0.0.1", 8080)
+    assert (register.public_url, register.licence, register.show_names) == ("", "ODbL-1.0", True)
+
+
+def test_a_register_section_is_read_into_typed_values(tmp_path):
+    data = {"register": {"enabled": True, "bind": "::", "port": 0, "public_url": "https://register.example.org/lille/",
+                         "licence": "CC-BY-4.0", "show_names": False},
+            "assembly": {"name": "  Assemblée   des communs "}, "rooms": {"!a:b": {"name": "Atelier vélo"}}}
+    config = load_config(write(tmp_path, data), environ={})
+    assert config.register == config_module.RegisterSettings(True, "::", 0, "https://register.example.org/lille",
+                                                             "CC-BY-4.0", False)
+    assert config.assembly.name == "Assemblée des communs"
+    assert config.for_room("!a:b").name == "Atelier vélo" and config.for_room("!c:d").name == "Assemblée des communs"
+
+
+@pytest.mark.parametrize(
+    ("register", "error"),
+    [
+        ({"enabled": "yes"}, "register.enabled: expected true or false, got the text 'yes'"),
+        ({"bind": ""}, "register.bind: expected an address to listen on"),
+        ({"bind": "not an address"}, "register.bind: 'not an address' is neither an IP address nor a host name"),
+        ({"bind": "a" * 254}, "register.bind: 'aaaa"),
+        ({"port": 65536}, "register.port: expected a port number from 1 to 65535 (0: any free port), got the number"),
+        ({"port": -1}, "register.port: expected a port number from 1 to 65535"),
+        ({"port": "http"}, "register.port: expected a port number"),
+        ({"port": True}, "register.port: expected a port number"),
+        ({"public_url": "register.example.org"}, "register.public_url: 'register.example.org' is not an http"),
+        ({"public_url": "ftp://example.org"}, "register.public_url: 'ftp://example.org' is not an http"),
+        ({"public_url": "https://[::1"}, "register.public_url: 'https://[::1' is not an http"),
+        ({"public_url": "https://example.org/?a=1"}, "register.public_url: 'https://example.org/?a=1': the register's"),
+        ({"public_url": "https://example.org/" + "a" * 2000}, "register.public_url: an address has at most 2000"),
+        ({"public_url": 8080}, "register.public_url: expected the register's public address"),
+        ({"licence": ""}, "register.licence: expected a licence such as ODbL-1.0"),
+        ({"licence": "x" * 201}, "register.licence: a licence has at most 200 characters, got 201"),
+        ({"licence": "ODbL\nor not"}, "register.licence: a licence is one line"),
+        ({"show_names": None}, "register.show_names: expected true or false, got nothing (null)"),
+        ({"colour": "red"}, "register.colour: unknown key"),
+    ],
+)
+def test_each_invalid_register_value_is_named_by_its_key(tmp_path, register, error):
+    errors = errors_of(tmp_path, {"register": register})
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(error), errors
+
+
+@pytest.mark.parametrize(("name", "error"), [
+    (42, "assembly.name: expected a name in text"),
+    ("x" * 201, "assembly.name: a name has at most 200 characters, got 201"),
+    ("a\x00b", "assembly.name: a name cannot contain control characters"),
+])
+def test_an_assembly_name_is_one_bounded_line(tmp_path, name, error):
+    errors = errors_of(tmp_path, {"rooms": {"!a:b": {"name": name}}})
+    assert len(errors) == 1 and errors[0].startswith("rooms.!a:b." + error.removeprefix("assembly.")), errors
+
+
+def test_the_register_is_set_from_the_environment(tmp_path):
+    environ = {"CONSENT_BOT_REGISTER_ENABLED": "TRUE", "CONSENT_BOT_REGISTER_BIND": "0.0.0.0",
+               "CONSENT_BOT_REGISTER_PORT": "9000", "CONSENT_BOT_REGISTER_PUBLIC_URL": "http://localhost:9000/"}
+    register = load_config(write(tmp_path, {"register": {"enabled": False, "port": 8000}}), environ).register
+    assert (register.enabled, register.bind, register.port, register.public_url) == (
+        True, "0.0.0.0", 9000, "http://localhost:9000")
+    assert not load_config(write(tmp_path, {}), {"CONSENT_BOT_REGISTER_ENABLED": "0"}).register.enabled
+
+
+def test_a_wrong_register_value_from_the_environment_names_the_variable(tmp_path):
+    errors = errors_of(tmp_path, {}, {"CONSENT_BOT_REGISTER_ENABLED": "maybe", "CONSENT_BOT_REGISTER_PORT": "99999"})
+    assert errors == [
+        "register.enabled (from CONSENT_BOT_REGISTER_ENABLED): expected true or false, got the text 'maybe'",
+        "register.port (from CONSENT_BOT_REGISTER_PORT): expected a port number from 1 to 65535 (0: any free port), "
+        "got the number 99999",
+    ]

@@ -56,6 +56,8 @@ def base_document(tmp_path: Path) -> dict[str, Any]:
         "matrix": {"homeserver": "https://matrix.example.org", "user_id": "@consent:example.org",
                    "access_token": "t", "allowed_inviters": [":example.org"], "facilitator_power_level": 50},
         "mattermost": {"url": "https://chat.example.org", "token": "t", "teams": ["assembly"]},
+        "register": {"enabled": False, "bind": "127.0.0.1", "port": 8080, "public_url": "https://register.example.org",
+                     "licence": "ODbL-1.0", "show_names": True},
     }
 
 
@@ -89,6 +91,13 @@ VALID: dict[str, list[Any]] = {
                 {"url": "postgres://consent@/consent?host=/run/postgresql"}],
     "teams": [[], ["t" * 64]],
     "facilitator_power_level": [0, 100],
+    "name": ["", "Assemblée des communs", "n" * 200],
+    "enabled": [True, False],
+    "bind": ["0.0.0.0", "::1", "localhost", "register.example.org"],
+    "port": [0, 1, 65535, "8080"],
+    "public_url": ["", "http://localhost:8080/", "https://example.org/register"],
+    "licence": ["CC-BY-4.0", "l" * 200],
+    "show_names": [False, True],
 }
 UNKNOWN_KEYS = ["colour", "quorom", "timzone", "a.b", "x\ny", 42, None, "é"]
 

@@ -244,10 +244,10 @@ async def test_a_failed_transaction_leaves_nothing_behind(repository):
     assert await repository.history(ROOM, 1) == []
 
 
-async def test_history_refuses_updates_and_deletes(repository, register):
+async def test_history_refuses_updates_and_deletes(repository, migrated_database):
     async with repository.transaction() as tx:
         await tx.save(ROOM, transitions.propose(1, "Kettle", "", "alice", MONDAY, CODE), "$p")
-    async with connected(register) as db:
+    async with connected(migrated_database) as db:
         for statement in ("UPDATE history SET member = 'mallory'", "DELETE FROM history"):
             with pytest.raises((sqlite3.IntegrityError, asyncpg.RaiseError), match="append-only"):
                 await db.execute(statement)

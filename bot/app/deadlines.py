@@ -16,6 +16,7 @@ from bot.engine.due import CloseRound, RemindFollowUp, SendReminder, due_work, n
 from bot.engine.model import Proposal, State
 from bot.messages import render
 from bot.messages.outgoing import Kind, Outgoing
+from bot.register.links import permalink
 from storage.repository import Repository, Transaction
 
 
@@ -87,7 +88,8 @@ class Deadlines:
                 closed = transitions.close_round(proposal, len(members), now, settings.code, offline, delegated)
                 await tx.save(room, closed, None)
                 revised = await self._revise(tx, room, closed.proposal, now)
-                text = render.outcome(closed.proposal, m, settings.code, revised)
+                link = permalink(self.config.register.public_url, room, number)
+                text = render.outcome(closed.proposal, m, settings.code, revised, link)
                 kind, key, mentions = Kind.OUTCOME, f"outcome/{room}/{number}/{round_.number}", ()
                 proposal = closed.proposal
             elif isinstance(work, SendReminder):

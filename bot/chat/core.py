@@ -28,6 +28,7 @@ from bot.app.service import ConsentService
 from bot.config import Config
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind, Outgoing
+from bot.register.server import RegisterServer, start_register
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -121,9 +122,13 @@ class ChatBot(ABC):
         self.stopped = False
         self._background: list[asyncio.Task] = []
         self._scheduling = False
+        self.register: RegisterServer | None = None
+        """The public register served beside the bot while it runs (``register.enabled``)."""
 
     async def run(self) -> None:
-        """Serve until cancelled or a fatal error; then stop every background task, the scheduler and the client."""
+        """Serve until cancelled or a fatal error; then stop every background task, the scheduler and the client.
+        With ``register.enabled``, the public register is served beside, over the same database, while the bot runs."""
+        self.register = await start_register(self.config, self.repository)
         try:
             await self.serve()
         finally:
@@ -137,6 +142,8 @@ class ChatBot(ABC):
             if self._scheduling:
                 self.scheduler.shutdown()
             await self.close()
+            if self.register is not None:
+                await self.register.stop()
 
     @abstractmethod
     async def serve(self) -> None:

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 
 from bot.chat.core import ChatSender, Recent, part_payload
 from bot.engine.model import Position
 from bot.mattermost.client import MattermostApiError, MattermostClient
 from bot.mattermost.directory import MattermostDirectory
+from bot.messages.markdown import escape_inline, escape_line_starts
 from bot.messages.outgoing import Kind, Line, Mention, Outgoing, Undeliverable, message_id, part_key
 from bot.messages.render import WORD_JOINER
 from bot.messages.splitting import split
@@ -50,8 +50,6 @@ ROOT_GONE = "api.post.create_post.root_id.app_error"
 """The server's refusal of a reply whose thread root is missing or deleted: posted in the channel instead."""
 MAX_POST_CHARACTERS = 16_000
 """Mattermost refuses a post over 16,383 characters (runes); the rest is a margin."""
-_INLINE = re.compile(r"([\\`*_\[\]~|<>])")
-_LINE_START = re.compile(r"^([ \t]*)([#>+\-=]|\d+[.)])", re.MULTILINE)
 
 
 def pending_post_id(key: str) -> str:
@@ -64,22 +62,12 @@ def post_of(event_id: str) -> str:
     return event_id.split("@", 1)[0]
 
 
-def escape_markdown(text: str) -> str:
-    return _INLINE.sub(r"\\\1", text)
-
-
-def _escape_line_start(match: re.Match) -> str:
-    marker = match.group(2)
-    escaped = marker[:-1] + "\\" + marker[-1] if marker[0].isdigit() else "\\" + marker
-    return match.group(1) + escaped
-
-
 def line_markdown(line: Line, name: Callable[[str], str]) -> str:
     """One line as Markdown: text escaped (at line starts too), members as ``name(member)`` renders them."""
     out = []
     for segment in line.segments:
-        out.append(name(segment.member) if isinstance(segment, Mention) else escape_markdown(segment))
-    text = _LINE_START.sub(_escape_line_start, "".join(out))
+        out.append(name(segment.member) if isinstance(segment, Mention) else escape_inline(segment))
+    text = escape_line_starts("".join(out))
     return f"**{text}**" if line.strong and text.strip() else text
 
 
@@ -176,7 +164,7 @@ class MattermostSender(ChatSender):
         def name(member: str) -> str:
             username = self._directory.username(member)
             if username is None:
-                return escape_markdown(member)
+                return escape_inline(member)
             # [a-z0-9._-]: an underscore inside a word is never emphasis
             return f"@{username}" if member in notified else f"@{WORD_JOINER}{username}"
 

@@ -245,7 +245,7 @@ def _rule_line(text: Text, m: Messages, proposal: Proposal, code: SocialCode) ->
     text.line(m._("This round is decided by a {majority} majority of the votes expressed: agree against disagree "
                   "and block. Abstentions and silence are not counted. With no vote expressed the proposal is "
                   "rejected, and no new vote on it is possible before {date}."),
-              majority=_fraction(code), date=m.day(rules.majority_lock_until(round_.deadline, code)))
+              majority=majority_share(code), date=m.day(rules.majority_lock_until(round_.deadline, code)))
 
 
 def ballot(proposal: Proposal, m: Messages, code: SocialCode, reposted: bool = False,
@@ -360,7 +360,7 @@ def reminder(proposal: Proposal, members: set[str], now: datetime, m: Messages) 
     return text
 
 
-def _fraction(code: SocialCode) -> str:
+def majority_share(code: SocialCode) -> str:
     return f"{code.majority.numerator}/{code.majority.denominator}"
 
 
@@ -408,19 +408,22 @@ def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
                       position=position_label(position, m), members=people(members_))
 
 
-def outcome(proposal: Proposal, m: Messages, code: SocialCode, revised: Proposal | None = None) -> Text:
+OUTCOME_HEADLINES = {
+    Reason.NO_VALID_BLOCK: N_("Proposal #{number} ({title}) is adopted by consent."),
+    Reason.VALID_BLOCK: N_("Proposal #{number} ({title}) is postponed: it was blocked."),
+    Reason.NO_QUORUM: N_("Proposal #{number} ({title}) is postponed: the quorum was not reached."),
+    Reason.MAJORITY_REACHED: N_("Proposal #{number} ({title}) is adopted by a {majority} majority."),
+    Reason.MAJORITY_MISSED: N_("Proposal #{number} ({title}) is rejected: the {majority} majority was not reached."),
+}
+
+
+def outcome(proposal: Proposal, m: Messages, code: SocialCode, revised: Proposal | None = None,
+            link: str | None = None) -> Text:
     round_ = proposal.current_round
     result = round_.outcome
     text = Text()
-    headline = {
-        Reason.NO_VALID_BLOCK: N_("Proposal #{number} ({title}) is adopted by consent."),
-        Reason.VALID_BLOCK: N_("Proposal #{number} ({title}) is postponed: it was blocked."),
-        Reason.NO_QUORUM: N_("Proposal #{number} ({title}) is postponed: the quorum was not reached."),
-        Reason.MAJORITY_REACHED: N_("Proposal #{number} ({title}) is adopted by a {majority} majority."),
-        Reason.MAJORITY_MISSED: N_("Proposal #{number} ({title}) is rejected: the {majority} majority "
-                                   "was not reached."),
-    }[result.reason]
-    text.line(m._(headline), strong=True, number=proposal.number, title=proposal.title, majority=_fraction(code))
+    text.line(m._(OUTCOME_HEADLINES[result.reason]), strong=True, number=proposal.number, title=proposal.title,
+              majority=majority_share(code))
     text.line(m._("Round {round}, decided by {rule}, closed on {closed}."), round=round_.number,
               rule=m._(RULE_LABELS[round_.rule]), closed=m.when(round_.deadline))
     if result.offline:
@@ -437,6 +440,8 @@ def outcome(proposal: Proposal, m: Messages, code: SocialCode, revised: Proposal
         text.line("{text}", text=revised.text)
     text.line()
     _next_step(text, proposal, m, code, proposal.current_round.deadline)
+    if link:
+        text.line(m._("On the public register: {link}"), link=link)
     return text
 
 
@@ -463,7 +468,7 @@ def _next_step(text: Text, proposal: Proposal, m: Messages, code: SocialCode, no
             line = N_("Next step: the proposer or a facilitator may open round {round} from {date} with "
                       "!round #{number} [amended text]; it will be decided by consent.")
         text.line(m._(line), round=proposal.current_round.number + 1, date=m.when(earliest),
-                  number=proposal.number, majority=_fraction(code))
+                  number=proposal.number, majority=majority_share(code))
 
 
 def status(proposal: Proposal, members: int, m: Messages, code: SocialCode, now: datetime) -> Text:
@@ -509,6 +514,20 @@ HISTORY_LINES = {
 }
 
 
+def history_detail(action: Action, detail: str, m: Messages) -> str:
+    """A history line's detail as people read it: a date, a rule or an outcome in the assembly's words."""
+    if action is Action.EXTENDED and detail:
+        return m.when(datetime.fromisoformat(detail))
+    if action is Action.ROUND_OPENED and detail in set(Rule):
+        return m._(RULE_LABELS[Rule(detail)])
+    if action is Action.ROUND_CLOSED and detail in set(State):
+        return m._(STATE_LABELS[State(detail)])
+    if action is Action.FOLLOWED_UP and detail:
+        status, _, progress = detail.partition(" ")
+        return followup_label(FollowUpStatus(status), int(progress) if progress else None, m)
+    return detail
+
+
 def history(proposal: Proposal, rows: list[dict], m: Messages) -> Text:
     """A proposal's whole trace: every version, every round, every line of its history, dated."""
     text = Text().line(m._("History of proposal #{number}: {title}"), strong=True, number=proposal.number,
@@ -533,16 +552,7 @@ def history(proposal: Proposal, rows: list[dict], m: Messages) -> Text:
     text.line(m._("Trace:"), strong=True)
     for row in rows:
         action = Action(row["action"])
-        detail = row["detail"]
-        if action is Action.EXTENDED and detail:
-            detail = m.when(datetime.fromisoformat(detail))
-        elif action is Action.ROUND_OPENED and detail in set(Rule):
-            detail = m._(RULE_LABELS[Rule(detail)])
-        elif action is Action.ROUND_CLOSED and detail in set(State):
-            detail = m._(STATE_LABELS[State(detail)])
-        elif action is Action.FOLLOWED_UP:
-            status, _, progress = detail.partition(" ")
-            detail = followup_label(FollowUpStatus(status), int(progress) if progress else None, m)
+        detail = history_detail(action, row["detail"], m)
         position = position_label(Position(row["position"]), m) if row["position"] else ""
         text.line("{when} — " + m._(HISTORY_LINES[action]), when=m.when(datetime.fromisoformat(row["at"])),
                   member=Mention(row["member"]) if row["member"] else "—", round=row["round"], position=position,

@@ -5,16 +5,19 @@ the official OpenAPI description by the `mattermost` fixture."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sqlite3
 import time
 from datetime import datetime
 
+import aiohttp
 import pytest
 
+from bot.config import RegisterSettings
 from bot.engine import rules
 from bot.mattermost.bot import MattermostLoginFailed
-from bot.mattermost.sender import escape_markdown
+from bot.messages.markdown import escape_inline
 
 from .bot_harness import RunningBot, bot_config, from_bot, payload
 
@@ -531,7 +534,7 @@ async def test_an_outcome_and_a_status_too_long_for_one_post_arrive_whole_in_par
                                                                               for i in range(len(parts))]
         assert all(len(p["message"]) <= 16383 for p in parts)
         text = "\n".join(p["message"] for p in parts)
-        assert len(text) > 16383 and all(escape_markdown(reason) in text for reason in reasons)
+        assert len(text) > 16383 and all(escape_inline(reason) in text for reason in reasons)
     assert payload(outcome[0])["tally"]["disagree"] == 20 and payload(outcome[0])["state"] == "adopted"
 
 
@@ -595,3 +598,19 @@ async def test_a_vote_whose_event_never_reaches_the_bot_is_read_before_the_round
     status = await world.answer_to(world.say(world.alice, "!status #1"), "status")
     assert payload(status)["tally"] == {**EMPTY, "agree": 1}
     assert len(world.bot_posts("outcome")) == 1
+
+
+async def test_the_register_is_served_beside_the_bot_while_it_runs(world):
+    config = bot_config(world.tmp_path, world.fake.url, world.bot_user.token)
+    config = dataclasses.replace(config, register=RegisterSettings(enabled=True, port=0))
+    running = RunningBot(config)
+    world.running.append(running)
+    await running.start()
+    await world.propose("!propose Buy a kettle")
+    page = f"{running.bot.register.url}/a/{world.channel.id}/1"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(page) as response:
+            assert response.status == 200 and "Buy a kettle" in await response.text()
+        await running.stop()
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await session.get(page)

@@ -1,0 +1,231 @@
+"""The public register at scale, each figure beside a minimal reference run in the same process:
+python -m benchmarks.register [--decisions 10000] [--members 10] [--requests 300]
+
+The assembly is made through the bot itself (ConsentService.handle, as a chat message, and run_due, as the
+clock): --decisions proposals, each answered by --members members (--decisions x --members positions; a
+block in one proposal of seven postpones it, the rest are adopted), every round closed. Then, against the
+register served by aiohttp on 127.0.0.1 and asked by an aiohttp client:
+
+- an assembly's list (its first page, a page deep in the list, a search by state and title) and proposal
+  pages, p50 and p95 over --requests requests each, beside a bare aiohttp handler that returns the same
+  bytes already rendered;
+- the CSV export of everything (decisions, positions, history: `consent-bot export --format csv`), and the
+  positions table over HTTP, beside a plain SQLite query written with csv.writer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+from bot.app.handlers import COMMANDS
+from bot.app.ports import Incoming
+from bot.app.service import ConsentService
+from bot.config import load_config
+from bot.console import ConsoleRoom
+from bot.messages.outgoing import Outgoing
+from bot.register.exports import export_register
+from bot.register.server import RegisterServer
+from storage.repository import Repository
+
+ROOM = "!bench:test"
+START = datetime(2027, 6, 8, 8, 0, tzinfo=timezone.utc)
+WORDS = ("kettle", "garden", "bicycle", "library", "kitchen", "market", "roof", "festival", "bench", "tree")
+TARGET_PAGE_MS = 100
+TARGET_EXPORT_S = 2
+
+
+class NullPlatform:
+    async def send(self, message: Outgoing, ballot_id: str | None) -> str:
+        return message.key
+
+
+def _config(folder: Path):
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump({
+        "storage": {"path": "register.db"},
+        "assembly": {"language": "en", "working_days_only": False, "reminders": [], "name": "Benchmark assembly"},
+        "register": {"port": 0},
+    }))
+    return load_config(path, environ={})
+
+
+async def make_assembly(folder: Path, decisions: int, members: int) -> None:
+    """The register of an assembly that took ``decisions`` decisions, made through the bot as members would."""
+    config = _config(folder)
+    repository = await Repository.open(folder / "register.db")
+    now = START
+    names = [f"member{i:03d}" for i in range(members)]
+    room = ConsoleRoom(set(names))
+    service = ConsentService(repository, config, COMMANDS, room, NullPlatform(), lambda: now)
+    count = 0
+
+    async def say(member: str, text: str) -> None:
+        nonlocal count, now
+        count += 1
+        now += timedelta(seconds=1)  # each message at its own instant, as in a room
+        await service.handle(Incoming(ROOM, member, text, f"$e{count}", now))
+
+    began = time.perf_counter()
+    batch = 500  # proposals made together, then closed together when their deadline comes
+    for first in range(1, decisions + 1, batch):
+        for number in range(first, min(first + batch, decisions + 1)):
+            words = " ".join(WORDS[(number * k) % len(WORDS)] for k in (1, 3, 7))
+            await say(names[number % members], f"!propose Proposal {number}: a {words}\nThe text of proposal {number}.")
+            for index, name in enumerate(names):
+                if index == 0 and number % 7 == 0:
+                    await say(name, f"!block #{number} This would cost far more than we have ({number}).")
+                elif index % 3 == 1:
+                    await say(name, f"!disagree #{number} not convinced by point {index}")
+                else:
+                    await say(name, f"!agree #{number}")
+        now += timedelta(days=4)
+        while (due := await service.next_due()) is not None and due[0] <= now:
+            await service.run_due(due[1], due[2], now)
+        await service.deliver()
+    await repository.close()
+    print(f"made through the bot: {decisions:,} decisions, {decisions * members:,} positions "
+          f"in {time.perf_counter() - began:.0f} s")
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+
+
+async def _timed_gets(session: aiohttp.ClientSession, urls: list[str]) -> tuple[list[float], bytes]:
+    timings = []
+    body = b""
+    for url in urls:
+        began = time.perf_counter()
+        async with session.get(url) as response:
+            body = await response.read()
+            assert response.status == 200, (url, response.status)
+        timings.append(time.perf_counter() - began)
+    return timings, body
+
+
+async def _reference_server(body: bytes) -> tuple[web.AppRunner, str]:
+    """The floor: a bare aiohttp handler that returns a page already rendered."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="text/html", charset="utf-8")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/"
+
+
+def _reference_csv(database: Path, folder: Path) -> None:
+    """The floor of an export: one plain SQLite query per table, written as it comes with csv.writer (no time
+    zone, no names hidden, no link, no validity of blocks)."""
+    queries = {
+        "decisions": """SELECT p.*, r.* FROM proposals p JOIN rounds r ON r.room = p.room AND r.number = p.number
+                        AND r.round = (SELECT MAX(round) FROM rounds WHERE room = p.room AND number = p.number)
+                        ORDER BY p.room, p.number""",
+        "positions": "SELECT * FROM positions ORDER BY room, number, round, member",
+        "history": "SELECT * FROM history ORDER BY id",
+    }
+    connection = sqlite3.connect(database)
+    folder.mkdir(exist_ok=True)
+    for name, query in queries.items():
+        cursor = connection.execute(query)
+        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow([column[0] for column in cursor.description])
+            writer.writerows(cursor)
+    connection.close()
+
+
+async def _timed(work) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (this process, its threads included) of awaiting ``work``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    await work
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+async def measure(folder: Path, decisions: int, requests: int) -> list[str]:
+    config = _config(folder)
+    repository = await Repository.open(folder / "register.db")
+    server = await RegisterServer.start(config, repository)
+    base = f"{server.url}/a/{ROOM}"
+    rng = random.Random(10)
+    pages = {
+        "list, first page": [base] * requests,
+        "list, a deep page": [f"{base}?page={rng.randrange(2, decisions // 20)}" for _ in range(requests)],
+        "list, search by state and title": [f"{base}?state=adopted&q={rng.choice(WORDS)}" for _ in range(requests)],
+        "proposal page": [f"{base}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
+    }
+    lines = []
+    verdicts = []
+    async with aiohttp.ClientSession() as session:
+        await _timed_gets(session, [base, f"{base}/1"])  # warm: templates compiled, connection open
+        for name, urls in pages.items():
+            ours, body = await _timed_gets(session, urls)
+            runner, reference = await _reference_server(body)
+            theirs, _ = await _timed_gets(session, [reference] * requests)
+            await runner.cleanup()
+            p50, p95 = _percentiles(ours)
+            _, r95 = _percentiles(theirs)
+            verdicts.append(p95 <= TARGET_PAGE_MS)
+            lines.append(f"{name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target ≤ {TARGET_PAGE_MS} ms) — "
+                         f"bare aiohttp returning the same {len(body):,} bytes: p95 {r95:.2f} ms; "
+                         f"ratio {p95 / r95:.0f}x")
+        began = time.perf_counter()
+        _, positions = await _timed_gets(session, [f"{server.url}/api/v1/a/{ROOM}/positions.csv"])
+        web_csv = time.perf_counter() - began
+    await server.stop()
+    await repository.close()
+    ours, theirs = [], []
+    for _ in range(3):  # taking turns, so that the machine's load hits both alike; the best of three each
+        ours.append(await _timed(export_register(config, "csv", None, folder / "export")))
+        theirs.append(await _timed(asyncio.to_thread(_reference_csv, folder / "register.db", folder / "reference")))
+    (wall, cpu), (reference_wall, reference_cpu) = min(ours), min(theirs)
+    verdicts.append(wall <= TARGET_EXPORT_S)
+    sizes = sum(f.stat().st_size for f in (folder / "export").iterdir())
+    rows = positions.count(b"\n") - 1
+    lines.append(f"CSV export of everything (decisions, {rows:,} positions, history; {sizes / 1e6:.1f} MB): "
+                 f"{wall:.2f} s, CPU {cpu:.2f} s (target ≤ {TARGET_EXPORT_S} s) — a plain SQLite query per table "
+                 f"written with csv.writer: {reference_wall:.2f} s, CPU {reference_cpu:.2f} s; ratio "
+                 f"{wall / reference_wall:.1f}x")
+    lines.append(f"machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    lines.append(f"positions.csv over HTTP ({len(positions) / 1e6:.1f} MB): {web_csv:.2f} s")
+    lines.append("every target met" if all(verdicts) else "A TARGET WAS MISSED")
+    return lines
+
+
+async def main(decisions: int, members: int, requests: int, keep: Path | None) -> None:
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = keep or Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / "register.db").exists():
+            await make_assembly(folder, decisions, members)
+        for line in await measure(folder, decisions, requests):
+            print(line)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--decisions", type=int, default=10_000)
+    parser.add_argument("--members", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--keep", type=Path, help="a folder where the assembly is kept (and reused) between runs")
+    options = parser.parse_args()
+    asyncio.run(main(options.decisions, options.members, options.requests, options.keep))

@@ -1,0 +1,323 @@
+"""The register's web application (aiohttp): pages, their JSON mirror under /api/v1, CSV files and Atom feeds.
+
+Read only: GET and HEAD, every other method 405. No JavaScript and nothing from elsewhere: the Content-Security-
+Policy forbids every script and every resource but this server's stylesheet. Every query parameter is checked
+and bounded; an unknown assembly or proposal is a 404 page (JSON under /api).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.config import MAX_ID_LENGTH, Config
+from bot.engine.model import State
+from bot.messages.i18n import N_
+from bot.register import exports
+from bot.register.feed import atom
+from bot.register.links import api, proposal_path, room_path
+from bot.register.pages import Page
+from bot.register.views import Site, assembly_json, envelope, line_json, record_json
+from storage.register import MAX_SEARCH_LENGTH, Assembly, Listing, Record, RegisterReader, Search
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE = 50_000_000
+"""A page number beyond any list (20 a page): larger is refused without a query."""
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,7}")
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+       "frame-ancestors 'none'")
+CACHE = "public, max-age=60"
+"""The register changes as the assembly decides: a minute's cache keeps it fresh and spares the server."""
+ERRORS = {
+    400: (N_("This address is not valid"), N_("A value in the address is not one the register knows.")),
+    404: (N_("Nothing here"), N_("The register has no such page: the assembly or the proposal may not exist.")),
+    405: (N_("Read only"), N_("The register is read only: it can be read, not changed.")),
+    500: (N_("Something went wrong"), N_("The register could not show this page. Please try again later.")),
+}
+
+
+@dataclass(frozen=True)
+class Register:
+    config: Config
+    reader: RegisterReader
+
+
+REGISTER = web.AppKey("register", Register)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def make_app(config: Config, repository: Repository) -> web.Application:
+    """The register over ``repository``'s database (the bot's own, or one opened for ``consent-bot serve``)."""
+    app = web.Application(middlewares=[_guard])
+    app[REGISTER] = Register(config, RegisterReader(repository.reading))
+    get = app.router.add_get
+    get("/", assemblies_page)
+    get("/static/register.css", stylesheet)
+    get(r"/a/{room}", assembly_page)
+    get(r"/a/{room}/feed.atom", feed)
+    get(r"/a/{room}/{number:\d{1,9}}", proposal_page)
+    get(api("/"), assemblies_data)
+    get(api(r"/a/{room}"), assembly_data)
+    get(api(r"/a/{room}/{number:\d{1,9}}"), proposal_data)
+    get(api(r"/a/{room}/{table:decisions|positions|history}.csv"), table_data)
+    get(api(r"/a/{room}/datapackage.json"), datapackage_data)
+    return app
+
+
+# --- Pages ---------------------------------------------------------------------------------------
+
+
+async def assemblies_page(request: web.Request) -> web.Response:
+    site = _site(request)
+    assemblies = await _reader(request).assemblies()
+    return _html(Page(site, None).render("assemblies.html", assemblies=assemblies, states=list(State)))
+
+
+async def assembly_page(request: web.Request) -> web.Response:
+    shown = await _shown(request)
+    page = Page(_site(request), shown.room)
+    previous, following = shown.neighbours(page.room_href(shown.room))
+    return _html(page.render(
+        "assembly.html", assembly=shown.assembly, search=shown.search, listing=shown.listing,
+        page_number=shown.page, pages=shown.pages, states=list(State), max_search=MAX_SEARCH_LENGTH,
+        path=room_path(shown.room), previous=previous, next=following,
+    ))
+
+
+async def proposal_page(request: web.Request) -> web.Response:
+    site = _site(request)
+    record = await _record(request)
+    room, number = record.header.room, record.header.number
+    path = proposal_path(room, number)
+    return _html(Page(site, room).render("proposal.html", record=record, path=path,
+                                         permalink=_absolute(request, path)))
+
+
+async def feed(request: web.Request) -> web.Response:
+    room, assembly = await _assembly(request)
+    events = await _reader(request).feed(room)
+    return _response(atom(_site(request), assembly, events), "application/atom+xml")
+
+
+async def stylesheet(request: web.Request) -> web.Response:
+    css = (resources.files("bot.register") / "static" / "register.css").read_bytes()
+    response = _response(css, "text/css")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# --- Open data -----------------------------------------------------------------------------------
+
+
+async def assemblies_data(request: web.Request) -> web.Response:
+    site = _site(request)
+    assemblies = await _reader(request).assemblies()
+    return _json({**envelope(site), "assemblies": [assembly_json(site, a) for a in assemblies]})
+
+
+async def assembly_data(request: web.Request) -> web.Response:
+    site = _site(request)
+    shown = await _shown(request)
+    previous, following = shown.neighbours(site.url(api(room_path(shown.room))))
+    return _json({
+        **envelope(site),
+        "assembly": assembly_json(site, shown.assembly),
+        "filter": {"state": [str(s) for s in shown.search.states], "q": shown.search.words},
+        "page": shown.page,
+        "pages": shown.pages,
+        "per_page": _reader(request).page_size,
+        "total": shown.listing.total,
+        "decisions": [line_json(site, line) for line in shown.listing.lines],
+        "previous": previous,
+        "next": following,
+    })
+
+
+async def proposal_data(request: web.Request) -> web.Response:
+    site = _site(request)
+    record = await _record(request)
+    return _json({**envelope(site), "assembly": {"room": record.header.room, "name": site.name(record.header.room)},
+                  **record_json(site, record)})
+
+
+async def table_data(request: web.Request) -> web.Response:
+    site = _site(request)
+    room, _ = await _assembly(request)
+    table = request.match_info["table"]
+    export = await _reader(request).export(room, site.show_names)
+    response = _response(exports.csv_text(site, export, table).encode("utf-8"), "text/csv", charset="utf-8")
+    described = site.url(api(room_path(room)) + "/datapackage.json")
+    response.headers["Link"] = f'<{described}>; rel="describedby"; type="application/json"'
+    response.headers["Content-Disposition"] = f'inline; filename="{table}.csv"'
+    response.headers["Last-Modified"] = _http_date(site.generated_at)
+    return response
+
+
+async def datapackage_data(request: web.Request) -> web.Response:
+    site = _site(request)
+    _, assembly = await _assembly(request)
+    return _json(exports.web_datapackage(site, assembly))
+
+
+# --- What every request shares -------------------------------------------------------------------
+
+
+def _reader(request: web.Request) -> RegisterReader:
+    return request.app[REGISTER].reader
+
+
+def _site(request: web.Request) -> Site:
+    config = request.app[REGISTER].config
+    public = config.register.public_url
+    return Site(config, base=public, origin=public or _origin(request), generated_at=datetime.now(timezone.utc))
+
+
+_HOST = re.compile(r"(?:[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+
+
+def _origin(request: web.Request) -> str:
+    """Where the request came to, for absolute links when no public address is set; a Host header that is no
+    host name is not copied into them."""
+    host = request.host if _HOST.fullmatch(request.host or "") else "localhost"
+    return f"{request.scheme}://{host}"
+
+
+def _absolute(request: web.Request, path: str) -> str:
+    return (request.app[REGISTER].config.register.public_url or _origin(request)) + path
+
+
+async def _assembly(request: web.Request) -> tuple[str, Assembly]:
+    room = request.match_info["room"]
+    if len(room) > MAX_ID_LENGTH:
+        raise web.HTTPNotFound()
+    assembly = await _reader(request).assembly(room)
+    if assembly is None:
+        raise web.HTTPNotFound()
+    return room, assembly
+
+
+async def _record(request: web.Request) -> Record:
+    room = request.match_info["room"]
+    if len(room) > MAX_ID_LENGTH:
+        raise web.HTTPNotFound()
+    record = await _reader(request).record(room, int(request.match_info["number"]))
+    if record is None:
+        raise web.HTTPNotFound()
+    return record
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One page of an assembly's list, as the query asked for it."""
+
+    room: str
+    assembly: Assembly
+    search: Search
+    page: int
+    pages: int
+    listing: Listing
+
+    def neighbours(self, base: str) -> tuple[str | None, str | None]:
+        """The addresses of the previous and next pages under ``base``, keeping the search (None: no such page)."""
+        return (_page_link(base, self.search, self.page - 1) if self.page > 1 else None,
+                _page_link(base, self.search, self.page + 1) if self.page < self.pages else None)
+
+
+async def _shown(request: web.Request) -> Shown:
+    room, assembly = await _assembly(request)
+    search, page = _search(request)
+    listing = await _reader(request).listing(room, search, page)
+    pages = max(1, math.ceil(listing.total / _reader(request).page_size))
+    if page > pages:
+        raise web.HTTPNotFound()
+    return Shown(room, assembly, search, page, pages, listing)
+
+
+def _search(request: web.Request) -> tuple[Search, int]:
+    """The list's filter and page from the query: a value the register does not know is a 400, never a guess."""
+    query = request.query
+    words = " ".join(query.get("q", "").split())
+    if len(words) > MAX_SEARCH_LENGTH:
+        raise web.HTTPBadRequest(reason="search too long")
+    state = query.get("state", "")
+    if state and state not in set(State):
+        raise web.HTTPBadRequest(reason="unknown state")
+    page = query.get("page", "1")
+    if not _PAGE_NUMBER.fullmatch(page) or int(page) > MAX_PAGE:
+        raise web.HTTPBadRequest(reason="page must be a number from 1")
+    return Search((State(state),) if state else (), words), int(page)
+
+
+def _page_link(base: str, search: Search, page: int) -> str:
+    query = {"q": search.words, "state": ",".join(search.states), "page": page if page > 1 else ""}
+    shown = urlencode({key: value for key, value in query.items() if value})
+    return f"{base}?{shown}" if shown else base
+
+
+def _html(text: str) -> web.Response:
+    return _response(text.encode("utf-8"), "text/html", charset="utf-8")
+
+
+def _json(document: dict[str, Any]) -> web.Response:
+    body = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+    return _response(body, "application/json", charset="utf-8")
+
+
+def _response(body: bytes, content_type: str, charset: str | None = None, status: int = 200) -> web.Response:
+    response = web.Response(body=body, status=status, content_type=content_type, charset=charset)
+    response.headers["Cache-Control"] = CACHE if status == 200 else "no-store"
+    return response
+
+
+def _http_date(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def _secure(response: web.StreamResponse) -> None:
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Cache-Control", "no-store")
+
+
+@web.middleware
+async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every answer with the security headers; every error as a page (or JSON under /api) saying what happened."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        response = _error(request, error.status if error.status in ERRORS else 404)
+        if error.status == 405:
+            response.headers["Allow"] = error.headers.get("Allow", "GET, HEAD")
+    except Exception:
+        log.exception("the register failed to answer %s", request.path)
+        response = _error(request, 500)
+    _secure(response)
+    return response
+
+
+def _error(request: web.Request, status: int) -> web.Response:
+    site = _site(request)
+    page = Page(site, None)
+    title, explanation = (page.m._(text) for text in ERRORS[status])
+    if request.path.startswith(api("")):
+        body = json.dumps({"error": {"status": status, "title": title, "message": explanation}}, ensure_ascii=False)
+        return _response(body.encode("utf-8"), "application/json", charset="utf-8", status=status)
+    return _response(page.render("error.html", title=title, explanation=explanation).encode("utf-8"), "text/html",
+                     charset="utf-8", status=status)

@@ -1,0 +1,35 @@
+"""The register's addresses: stable, so that a link posted in a room or a feed keeps working.
+
+A room's id is its address, percent-encoded (a Matrix id such as ``!abc:example.org`` stays readable):
+``/a/<room>`` an assembly, ``/a/<room>/<number>`` a proposal, and the same under ``/api/v1`` in JSON.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+API = "/api/v1"
+ROOM_SAFE = "!:@$+,;=-._~"
+"""Characters a room id keeps in an address; everything else (``/`` among them) is percent-encoded."""
+
+
+def room_path(room: str) -> str:
+    return "/a/" + quote(room, safe=ROOM_SAFE)
+
+
+def proposal_path(room: str, number: int) -> str:
+    return f"{room_path(room)}/{number}"
+
+
+def feed_path(room: str) -> str:
+    return f"{room_path(room)}/feed.atom"
+
+
+def api(path: str) -> str:
+    """The JSON mirror of a page's path."""
+    return API + ("/assemblies" if path == "/" else path)
+
+
+def permalink(public_url: str, room: str, number: int) -> str | None:
+    """A proposal's page at the register's public address; None when the register has none."""
+    return f"{public_url}{proposal_path(room, number)}" if public_url else None

@@ -1,0 +1,129 @@
+"""The register's HTML pages: Jinja2 templates (autoescape: every byte of member text is escaped) and what they
+need to speak the assembly's language — translations, dates as the chat writes them, labels, links."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from bot.engine.model import Action, FollowUp, Position, Reason, Rule, State
+from bot.messages import render
+from bot.messages.i18n import N_, translations
+from bot.register.diff import changes
+from bot.register.links import api, feed_path, proposal_path, room_path
+from bot.register.views import Site, valid
+from storage.register import HistoryRecord, PositionRecord, Record, RoundRecord
+
+REASON_LABELS = {
+    Reason.NO_VALID_BLOCK: N_("no valid block"),
+    Reason.VALID_BLOCK: N_("blocked"),
+    Reason.NO_QUORUM: N_("the quorum was not reached"),
+    Reason.MAJORITY_REACHED: N_("the majority was reached"),
+    Reason.MAJORITY_MISSED: N_("the majority was not reached"),
+}
+LINKED = {Action.CHALLENGED, Action.REPEALED, Action.REVISED}
+"""History lines whose detail is another proposal's number: linked to its page."""
+
+
+@functools.cache
+def environment() -> Environment:
+    return Environment(loader=PackageLoader("bot.register", "templates"), autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+
+
+class Page:
+    """A page in one assembly's language and time zone (the default assembly's for pages about no room)."""
+
+    def __init__(self, site: Site, room: str | None) -> None:
+        self.site = site
+        self.room = room
+        self.m = site.messages(room)
+        self.language = self.m.language
+
+    def _(self, message: str, **params: Any) -> Markup:
+        """A translated template with its parameters escaped (unless they are markup this page made)."""
+        return escape(translations(self.language).gettext(message)).format(**params)
+
+    def n_(self, singular: str, plural: str, n: int, **params: Any) -> Markup:
+        """The template for ``n`` (singular or plural, in the page's language) with ``params`` escaped."""
+        return escape(self.m.n_(singular, plural, n)).format(**params)
+
+    def when(self, moment: Any) -> Markup:
+        """A date as the chat writes it, in a <time> element that machines read."""
+        return Markup('<time datetime="{}">{}</time>').format(self.site.iso(self.room, moment), self.m.when(moment))
+
+    def day(self, moment: Any) -> Markup:
+        return Markup('<time datetime="{}">{}</time>').format(self.site.iso(self.room, moment), self.m.day(moment))
+
+    def href(self, path: str) -> str:
+        return self.site.base + path
+
+    def room_href(self, room: str) -> str:
+        return self.href(room_path(room))
+
+    def proposal_href(self, number: int) -> str:
+        return self.href(proposal_path(self.room or "", number))
+
+    def api_href(self, path: str) -> str:
+        return self.href(api(path))
+
+    def feed_href(self, room: str) -> str:
+        return self.href(feed_path(room))
+
+    def link(self, number: int) -> Markup:
+        return Markup('<a href="{}">#{}</a>').format(self.proposal_href(number), number)
+
+    def name(self, room: str) -> str:
+        return self.site.name(room)
+
+    def state(self, state: State) -> str:
+        return self.m._(render.STATE_LABELS[state])
+
+    def rule(self, rule: Rule) -> str:
+        return self.m._(render.RULE_LABELS[rule])
+
+    def reason(self, reason: Reason) -> str:
+        return self.m._(REASON_LABELS[reason])
+
+    def position(self, r: RoundRecord, p: PositionRecord) -> str:
+        if not valid(r, p):
+            return self.m._("block without argument (not valid)")
+        if p.position is Position.BLOCK and r.rule is Rule.MAJORITY:
+            return self.m._("block (a vote against)")
+        return render.position_label(p.position, self.m)
+
+    def delegation(self, p: PositionRecord) -> str:
+        """Why a member who took no position counted with one: their delegate's, at the close."""
+        if self.site.show_names:
+            return self.m._("counted by delegation, with the position of {delegate}", delegate=p.delegated_by)
+        return self.m._("counted by delegation, with the position of their delegate")
+
+    def followup(self, f: FollowUp) -> str:
+        """A follow-up's status, with its progress when it says more (as !status writes it)."""
+        return render.followup_label(f.status, f.progress, self.m)
+
+    def member(self, member: str | None) -> str:
+        shown = self.site.member(member)
+        return shown if shown is not None else self.m._("a member")
+
+    def history(self, entry: HistoryRecord) -> Markup:
+        """One line of a proposal's history, as !history writes it, another proposal named linked to its page."""
+        detail: Any = render.history_detail(entry.action, entry.detail, self.m)
+        if entry.action in LINKED and detail.isdigit():
+            detail = Markup('<a href="{}">{}</a>').format(self.proposal_href(int(detail)), detail)
+        elif entry.action is Action.REMOVED_BY_MODERATOR:
+            detail = self.member(entry.detail)
+        position = render.position_label(entry.position, self.m) if entry.position else ""
+        return self._(render.HISTORY_LINES[entry.action], member=self.member(entry.member) if entry.member else "—",
+                      round=entry.round, position=position, detail=detail)
+
+    def changes(self, record: Record, version: int) -> Any:
+        """What changed in version ``version`` (from 2) since the one before."""
+        return changes(record.versions[version - 2], record.versions[version - 1])
+
+    def render(self, template: str, **context: Any) -> str:
+        return environment().get_template(template).render(page=self, _=self._, n_=self.n_, site=self.site,
+                                                           **context)

@@ -1,0 +1,213 @@
+"""What the register publishes, as JSON with stable keys: the API, the CSV files and the exports are made here.
+
+The keys are the ``consent_bot`` payload's where they mean the same (``proposal``, ``round``, ``rule``,
+``state``, ``deadline``, ``tally``, ``members``, ``challenges``, ``challenged_part``, ``challenged_by``,
+``repealed_by``, ``amended_by``, ``followup``, ``delegated``); unlike the payload, every key is always present (null, or an empty list,
+when it does not apply). Dates are ISO-8601 with the assembly's UTC offset. With ``show_names: false``
+every member id is null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.app.context import messages_for
+from bot.config import AssemblySettings, Config
+from bot.engine import rules
+from bot.engine.model import Action, FollowUp, Position, Rule, State
+from bot.messages.i18n import Messages
+from bot.register.diff import changes
+from bot.register.links import api, feed_path, proposal_path, room_path
+from storage.register import Assembly, Header, HistoryRecord, Line, PositionRecord, Record, RoundRecord
+
+TABLES = ("decisions", "positions", "history")
+"""The CSV files of an assembly's open data."""
+UNDECIDED = (State.OPEN, State.POSTPONED)
+
+
+@dataclass(frozen=True)
+class Site:
+    """The register as one request (or one export) sees it: its settings, where its links point, when."""
+
+    config: Config
+    base: str
+    """What page links start with: the public address, or "" for links relative to the server's root."""
+    origin: str
+    """What the links in JSON, CSV and feeds start with: the public address, or the address the request came to
+    (empty in an export made without a public address: the links are then paths)."""
+    generated_at: datetime
+    _zones: dict[str | None, ZoneInfo] = field(default_factory=dict, compare=False, repr=False)
+    """Each room's time zone, looked up once: an export converts every instant of the register."""
+
+    @property
+    def show_names(self) -> bool:
+        return self.config.register.show_names
+
+    @property
+    def licence(self) -> str:
+        return self.config.register.licence
+
+    def settings(self, room: str | None) -> AssemblySettings:
+        return self.config.assembly if room is None else self.config.for_room(room)
+
+    def messages(self, room: str | None) -> Messages:
+        return messages_for(self.settings(room))
+
+    def name(self, room: str) -> str:
+        return self.settings(room).name or room
+
+    def member(self, member: str | None) -> str | None:
+        """A member's id as published: None with ``show_names: false``."""
+        return member if self.show_names else None
+
+    def iso(self, room: str | None, moment: datetime | None) -> str | None:
+        """An instant in ISO-8601 with the assembly's UTC offset (None stays None)."""
+        return moment.astimezone(self._zone(room)).isoformat() if moment is not None else None
+
+    def _zone(self, room: str | None) -> ZoneInfo:
+        zone = self._zones.get(room)
+        if zone is None:
+            zone = self._zones[room] = self.settings(room).code.calendar.zone
+        return zone
+
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+
+def envelope(site: Site) -> dict[str, Any]:
+    """What every document starts with: the licence of the data and when it was generated."""
+    return {"licence": site.licence, "generated_at": site.iso(None, site.generated_at)}
+
+
+def assembly_json(site: Site, assembly: Assembly) -> dict[str, Any]:
+    room = assembly.room
+    settings = site.settings(room)
+    path = room_path(room)
+    return {
+        "room": room,
+        "name": site.name(room),
+        "language": settings.language,
+        "timezone": settings.code.calendar.zone.key,
+        "proposals": assembly.total,
+        "counts": {str(state): assembly.counts.get(state, 0) for state in State},
+        "latest_proposal_at": site.iso(room, assembly.latest),
+        "url": site.url(path),
+        "api_url": site.url(api(path)),
+        "feed_url": site.url(feed_path(room)),
+        "data": {**{table: site.url(f"{api(path)}/{table}.csv") for table in TABLES},
+                 "datapackage": site.url(f"{api(path)}/datapackage.json")},
+    }
+
+
+def line_json(site: Site, line: Line) -> dict[str, Any]:
+    """A proposal as a list shows it: what it is and where its latest round stands."""
+    h, r = line.header, line.latest
+    path = proposal_path(h.room, h.number)
+    return {
+        "proposal": h.number,
+        "title": h.title,
+        "state": str(h.state),
+        "proposer": site.member(h.proposer),
+        "proposed_at": site.iso(h.room, h.created_at),
+        "round": r.number,
+        "rule": str(r.rule),
+        "deadline": site.iso(h.room, r.deadline),
+        "outcome": str(r.outcome) if r.outcome else None,
+        "decided_at": site.iso(h.room, r.closed_at),
+        "tally": r.tally.as_dict(),
+        "answered": r.tally.answered,
+        "members": r.members,
+        "locked_until": site.iso(h.room, h.locked_until),
+        "challenges": h.challenges,
+        "challenged_part": h.part or None,
+        "repealed_by": h.repealed_by,
+        "amended_by": list(h.amended_by),
+        "url": site.url(path),
+        "api_url": site.url(api(path)),
+    }
+
+
+def record_json(site: Site, record: Record) -> dict[str, Any]:
+    """A proposal whole, as its page shows it."""
+    h = record.header
+    return {
+        **line_json(site, Line(h, record.latest)),
+        "text": record.text,
+        "challenged_by": [c.number for c in record.challenged_by if c.state in UNDECIDED],
+        "challenged_by_all": [link_json(site, c) for c in record.challenged_by],
+        "challenge_of": link_json(site, record.challenged) if record.challenged else None,
+        "versions": versions_json(record),
+        "rounds": [round_json(site, h.room, r) for r in record.rounds],
+        "history": [history_json(site, h.room, entry) for entry in record.history],
+        "followup": followup_json(site, h.room, record.followup),
+        "followups": [followup_json(site, h.room, f) for f in record.followups],
+    }
+
+
+def followup_json(site: Site, room: str, f: FollowUp | None) -> dict[str, Any] | None:
+    """A follow-up of a decision (``followup``: the latest, where applying it stands; None: nobody said yet)."""
+    if f is None:
+        return None
+    return {"status": str(f.status), "progress": f.progress, "note": f.note, "member": site.member(f.member),
+            "at": site.iso(room, f.at)}
+
+
+def link_json(site: Site, header: Header) -> dict[str, Any]:
+    """Another proposal a proposal is linked to (a challenge, the decision it challenges)."""
+    path = proposal_path(header.room, header.number)
+    return {"proposal": header.number, "title": header.title, "state": str(header.state),
+            "challenged_part": header.part or None, "url": site.url(path), "api_url": site.url(api(path))}
+
+
+def versions_json(record: Record) -> list[dict[str, Any]]:
+    """Every version of the text, with the rounds that voted on it and what changed from the one before."""
+    found = []
+    for index, text in enumerate(record.versions):
+        found.append({
+            "version": index + 1,
+            "text": text,
+            "rounds": [r.number for r in record.rounds if r.version == index + 1],
+            "changes": None if index == 0 else [
+                {"op": str(c.op), "text": c.text} for c in changes(record.versions[index - 1], text)],
+        })
+    return found
+
+
+def round_json(site: Site, room: str, r: RoundRecord) -> dict[str, Any]:
+    return {
+        "round": r.number,
+        "rule": str(r.rule),
+        "version": r.version,
+        "opened_at": site.iso(room, r.opened_at),
+        "deadline": site.iso(room, r.deadline),
+        "outcome": str(r.outcome) if r.outcome else None,
+        "reason": str(r.reason) if r.reason else None,
+        "closed_at": site.iso(room, r.closed_at),
+        "closed_offline": r.offline,
+        "tally": r.tally.as_dict(),
+        "answered": r.tally.answered,
+        "members": r.members,
+        "positions": [position_json(site, room, r, p) for p in r.positions],
+    }
+
+
+def valid(r: RoundRecord, p: PositionRecord) -> bool:
+    """Whether a position counts as what it says: in a consent round a block counts only if it is argued."""
+    return not (p.position is Position.BLOCK and r.rule is Rule.CONSENT and not rules.is_argued(p.argument))
+
+
+def position_json(site: Site, room: str, r: RoundRecord, p: PositionRecord) -> dict[str, Any]:
+    return {"member": site.member(p.member), "position": p.position.value, "argument": p.argument,
+            "valid": valid(r, p), "at": site.iso(room, p.at), "delegated_by": site.member(p.delegated_by)}
+
+
+def history_json(site: Site, room: str, entry: HistoryRecord) -> dict[str, Any]:
+    detail: str | None = entry.detail
+    if entry.action is Action.REMOVED_BY_MODERATOR:
+        detail = site.member(entry.detail)  # the member whose vote was removed
+    return {"at": site.iso(room, entry.at), "round": entry.round, "action": entry.action.value,
+            "member": site.member(entry.member), "position": entry.position.value if entry.position else None,
+            "argument": entry.argument, "detail": detail}

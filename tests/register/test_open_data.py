@@ -1,0 +1,228 @@
+"""The register's open data: CSV tables and JSON that say the same thing, a data package that describes them,
+an Atom feed whose every entry leads to its proposal's page, and the same exports from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import feedparser
+import pytest
+
+from bot.cli import main
+from bot.register.exports import COLUMNS
+from storage.repository import to_text
+from tests.register.scenario import HOSTILE_TITLE, NUMBERS, ROOM
+
+TABLES = tuple(COLUMNS)
+
+
+def parse_csv(text: str) -> list[dict[str, str]]:
+    assert text.endswith("\r\n")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def cell(value: object, kind: str = "string") -> str:
+    """A JSON value as the CSV writes it (an instant: in UTC, as the register stores it)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if kind == "datetime":
+        return to_text(datetime.fromisoformat(value))
+    return str(value)
+
+
+def as_csv(table: str, item: dict) -> dict[str, str]:
+    return {name: cell(item[name], kind) for name, kind in COLUMNS[table]}
+
+
+async def table(served, name: str) -> tuple[list[str], list[dict[str, str]]]:
+    response = await served.client.get(f"/api/v1/a/{ROOM}/{name}.csv")
+    assert response.status == 200 and response.content_type == "text/csv" and response.charset == "utf-8"
+    assert response.headers["Link"].endswith('/datapackage.json>; rel="describedby"; type="application/json"')
+    text = await response.text()
+    return text.split("\r\n", 1)[0].split(","), parse_csv(text)
+
+
+async def proposals(served) -> list[dict]:
+    return [await served.json(f"/api/v1/a/{ROOM}/{number}") for number in range(1, 9)]
+
+
+async def test_the_decisions_table_is_the_json_list_row_for_row(register):
+    header, rows = await table(register, "decisions")
+    assert header == [name for name, _ in COLUMNS["decisions"]]
+    listed = (await register.json(f"/api/v1/a/{ROOM}"))["decisions"]
+    assert [row["proposal"] for row in rows] == [str(n) for n in range(1, 9)]
+    for row in rows:
+        [item] = [d for d in listed if str(d["proposal"]) == row["proposal"]]
+        expected = {**item, **item["tally"], "room": ROOM, "amended_by": " ".join(map(str, item["amended_by"]))}
+        assert row == as_csv("decisions", expected)
+    assert rows[1]["title"] == HOSTILE_TITLE and rows[0]["amended_by"] == "6"
+    assert rows[2]["locked_until"].startswith("2027-09-25T")
+    assert rows[2]["deadline"] == "2027-06-25T08:00:00.000000+00:00"  # in UTC, as stored
+
+
+async def test_the_positions_and_history_tables_are_every_proposals_json(register):
+    documents = await proposals(register)
+    _, positions = await table(register, "positions")
+    expected = [{"room": ROOM, "proposal": d["proposal"], "round": r["round"], "rule": r["rule"], **p}
+                for d in documents for r in d["rounds"] for p in r["positions"]]
+    # The table is by proposal, round and member; a page and its JSON, in the order positions were taken.
+    expected.sort(key=lambda item: (item["proposal"], item["round"], item["member"]))
+    assert positions == [as_csv("positions", item) for item in expected]
+    [unargued] = [p for p in positions if p["proposal"] == "5"]
+    assert (unargued["member"], unargued["position"], unargued["valid"]) == ("dan", "block", "false")
+    _, history = await table(register, "history")
+    expected = [{"room": ROOM, "proposal": d["proposal"], **entry} for d in documents for entry in d["history"]]
+    assert history == [as_csv("history", item) for item in expected]
+    assert len(history) > len(positions) > 10
+
+
+async def test_the_data_package_gives_the_licence_the_date_and_each_tables_columns(register):
+    package = await register.json(f"/api/v1/a/{ROOM}/datapackage.json")
+    assert package["licenses"] == [{"name": "ODbL-1.0"}] and package["title"] == "Assemblée des communs"
+    assert package["created"].endswith("+01:00") or package["created"].endswith("+02:00")
+    for resource in package["resources"]:
+        header, _ = await table(register, resource["name"])
+        assert [field["name"] for field in resource["schema"]["fields"]] == header
+        assert resource["path"].endswith(f"/api/v1/a/{ROOM}/{resource['name']}.csv")
+    assert {r["name"] for r in package["resources"]} == set(TABLES)
+
+
+async def test_a_proposals_json_mirrors_its_page(register):
+    data = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['adopted']}")
+    assert (data["proposal"], data["state"], data["amended_by"], data["challenged_by"]) == (1, "adopted", [6], [])
+    assert [c["proposal"] for c in data["challenged_by_all"]] == [6]
+    assert [v["version"] for v in data["versions"]] == [1, 2] and data["versions"][1]["changes"][-1]["op"] == "insert"
+    assert data["rounds"][0]["tally"] == {"agree": 1, "abstain": 1, "disagree": 0, "block": 0, "unargued_block": 0}
+    assert (data["rounds"][0]["answered"], data["rounds"][0]["members"]) == (2, 5)
+    challenge = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['amending']}")
+    assert challenge["challenges"] == 1 and challenge["challenged_part"] == "2"
+    assert challenge["challenge_of"]["url"] == data["url"]
+    listing = await register.json("/api/v1/assemblies")
+    [assembly] = listing["assemblies"]
+    assert assembly["counts"] == {"open": 1, "adopted": 3, "postponed": 1, "rejected": 1, "withdrawn": 1,
+                                  "repealed": 1} and listing["licence"] == "ODbL-1.0"
+
+
+async def test_the_feed_is_valid_atom_and_every_entry_links_to_its_proposals_page(register):
+    response = await register.client.get(f"/a/{ROOM}/feed.atom")
+    assert response.content_type == "application/atom+xml"
+    feed = feedparser.parse(await response.read())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10" and feed.feed.title == "Assemblée des communs"
+    assert feed.feed.rights == "ODbL-1.0" and feed.feed.language == "en"
+    assert len(feed.entries) == 18 and len({entry.id for entry in feed.entries}) == 18
+    for entry in feed.entries:
+        number = int(entry.link.rsplit("/", 1)[1])
+        assert entry.link == (await register.json(f"/api/v1/a/{ROOM}/{number}"))["url"]
+        page = await register.client.get(urlsplit(entry.link).path)
+        assert page.status == 200 and f"#{number}" in await page.text()
+    titles = [entry.title for entry in feed.entries]
+    assert "New proposal #8: Plant trees" == titles[0]
+    assert "Challenge #6 of decision #1: the fund is for repairs" in titles
+    assert "Proposal #3 (Rent a van) is rejected: the 2/3 majority was not reached." in titles
+    assert f"New proposal #2: {HOSTILE_TITLE}" in titles
+    [made] = [e for e in feed.entries if e.id.endswith("/8#proposed")]
+    assert made.content[0].value.startswith("Three apple trees in the yard.") and made.author == "alice"
+    followed = [e for e in feed.entries if "#followup-" in e.id]
+    assert [e.title for e in followed] == ["Follow-up of decision #1 (Buy a kettle): applied",
+                                           "Follow-up of decision #1 (Buy a kettle): in progress, 40 %"]
+    assert [e.author for e in followed] == ["fay", "mayor"]
+    assert followed[1].content[0].value == "<b>ordered</b>, delivered next week"  # text, as the note was written
+
+
+async def test_a_decisions_follow_up_and_the_votes_counted_by_delegation_are_in_its_json(register):
+    kettle = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['adopted']}")
+    assert kettle["followup"] == {"status": "applied", "progress": 100, "note": "The kettle is in the kitchen.",
+                                  "member": "fay", "at": kettle["followup"]["at"]}
+    assert [(f["status"], f["progress"], f["member"]) for f in kettle["followups"]] == [
+        ("in_progress", 40, "mayor"), ("applied", 100, "fay")]
+    assert kettle["followups"][0]["at"] < kettle["followups"][1]["at"]
+    van = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['rejected']}")
+    [delegated] = [p for p in van["rounds"][2]["positions"] if p["delegated_by"]]
+    assert (delegated["member"], delegated["position"], delegated["delegated_by"], delegated["valid"]) == (
+        "dan", "disagree", "bob", True)
+    assert delegated["at"] == van["rounds"][2]["closed_at"]
+    assert van["rounds"][2]["tally"]["disagree"] == 2
+    assert (await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['open']}"))["followup"] is None
+
+
+async def test_the_feed_names_nobody_without_names(anonymous):
+    feed = feedparser.parse(await (await anonymous.client.get(f"/a/{ROOM}/feed.atom")).read())
+    assert all(entry.link.startswith("https://register.example.org/lille/a/!room:test/") for entry in feed.entries)
+    assert {entry.get("author") for entry in feed.entries} == {None} and feed.feed.author == "Assemblée des communs"
+
+
+# --- The command line ---------------------------------------------------------------------------
+
+
+async def export(served, *arguments: str) -> None:
+    """``consent-bot export`` over the served database, as it would run beside the bot (its own connection)."""
+    config = str(served.config.storage_path.parent / "config.yaml")
+    await asyncio.to_thread(main, ["export", "--config", config, *arguments])
+
+
+async def test_export_csv_writes_the_web_tables_and_their_data_package(published, tmp_path):
+    await export(published, "--format", "csv", "--output", str(tmp_path / "out"))
+    for name in TABLES:
+        written = (tmp_path / "out" / f"{name}.csv").read_bytes().decode("utf-8")
+        assert parse_csv(written) == (await table(published, name))[1]
+    package = json.loads((tmp_path / "out" / "datapackage.json").read_text(encoding="utf-8"))
+    web = await published.json(f"/api/v1/a/{ROOM}/datapackage.json")
+    assert [r["path"] for r in package["resources"]] == ["decisions.csv", "positions.csv", "history.csv"]
+    assert package["licenses"] == web["licenses"] and package["name"] == web["name"] == "room-test"
+    assert [r["schema"] for r in package["resources"]] == [r["schema"] for r in web["resources"]]
+
+
+async def test_export_json_is_every_proposal_as_the_api_gives_it(published, capsys):
+    await export(published, "--format", "json", "--room", ROOM)
+    exported = json.loads(capsys.readouterr().out)
+    [assembly] = exported["assemblies"]
+    assert assembly["room"] == ROOM and exported["licence"] == "ODbL-1.0"
+    assert assembly == {**(await published.json("/api/v1/assemblies"))["assemblies"][0],
+                        "decisions": assembly["decisions"]}
+    strip = {"licence", "generated_at", "assembly"}
+    assert assembly["decisions"] == [{k: v for k, v in d.items() if k not in strip} for d in await proposals(published)]
+
+
+async def test_export_markdown_is_a_document_with_member_text_escaped(register, tmp_path):
+    await export(register, "--format", "md", "--output", str(tmp_path / "r.md"))
+    text = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert text.startswith("# Assemblée des communs\n")
+    assert "## Proposal #1: Buy a kettle (adopted)" in text
+    assert "\\<script\\>alert('title')\\</script\\> Paint the \\<b\\>door\\</b\\>" in text
+    assert "<script>" not in text and "> 1\\. A kettle." in text
+    assert "  - dan: block without argument (not valid)" in text and "  - carol: block (a vote against)" in text
+    assert "  - dan: disagree — counted by delegation, with the position of bob" in text
+    assert "### Follow-up" in text and "— mayor: in progress, 40 % — \\<b\\>ordered\\</b\\>, delivered next week" in text
+
+
+@pytest.mark.parametrize(("arguments", "error"), [
+    (["--format", "csv"], "--format csv writes four files: give --output FOLDER"),
+    (["--format", "json", "--room", "!nowhere:test"], "the register has no proposal in the room '!nowhere:test'"),
+])
+def test_an_export_that_cannot_be_made_says_why(tmp_path, capsys, arguments, error):
+    (tmp_path / "config.yaml").write_text("storage: {path: consent.db}\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        main(["export", "--config", str(tmp_path / "config.yaml"), *arguments])
+    assert exited.value.code == 2 and error in capsys.readouterr().err
+
+
+async def test_without_names_the_positions_table_is_not_in_the_order_of_members_ids(anonymous, register):
+    _, named = await table(register, "positions")
+    _, hidden = await table(anonymous, "positions")
+    assert {row["member"] for row in hidden} == {""} and len(hidden) == len(named)
+    by_time = sorted(hidden, key=lambda row: (int(row["proposal"]), int(row["round"]), row["at"], row["position"]))
+    assert hidden == by_time
+    # Round 3 of #3: alice agreed, bob disagreed, carol blocked, all at once; by time, then position; then dan,
+    # counted by delegation at the close (whose position, not said either).
+    assert [row["position"] for row in hidden if (row["proposal"], row["round"]) == ("3", "3")] == [
+        "agree", "block", "disagree", "disagree"]
+    assert {row["delegated_by"] for row in hidden} == {""}
+    assert [row["delegated_by"] for row in named if row["delegated_by"]] == ["bob"]

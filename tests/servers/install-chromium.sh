@@ -1,0 +1,15 @@
+#!/bin/sh
+# Chromium for the register's page tests (tests/register/test_browser.py drives it with Playwright): Debian's
+# package, never a browser downloaded by Playwright. Installed unless it already is. Idempotent; uses sudo only
+# when not root. The README's test command (what CI runs) starts with it.
+set -eu
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+    exit 0
+fi
+as_root=""
+if [ "$(id -u)" -ne 0 ]; then
+    as_root="sudo"
+fi
+echo "installing Chromium for the tests (apt-get install chromium)" >&2
+$as_root apt-get update -qq
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
