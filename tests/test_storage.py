@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -12,6 +15,7 @@ import pytest
 from bot.engine import transitions
 from bot.engine.model import FollowUpStatus, Position, SocialCode
 from bot.messages.outgoing import message_id
+import storage.database as database_module
 from storage.database import Database, open_database
 from storage.repository import Repository, migrations
 
@@ -63,6 +67,29 @@ async def test_a_sqlite_register_is_a_file_in_wal_mode_and_its_folder_is_made(tm
     await (await Repository.open(path)).close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_decisions_reach_the_sqlite_file_itself_within_a_second_not_only_its_wal(tmp_path, monkeypatch):
+    """A commit only writes the WAL; a checkpoint in a thread copies it into the database file (and syncs it)
+    at most CHECKPOINT_EVERY seconds later — also for commits made while a checkpoint ran, with nothing after
+    them. Read without the WAL (immutable), the file holds every decision."""
+    monkeypatch.setattr(database_module, "CHECKPOINT_EVERY", 0.05)
+    path = tmp_path / "consent.db"
+    repository = await Repository.open(path)
+    for number in range(1, 21):
+        async with repository.transaction() as tx:
+            await tx.save(ROOM, transitions.propose(number, "Kettle", "", "alice", MONDAY, CODE), f"$p{number}")
+
+    def in_the_file() -> int:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
+            tables = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'proposals'").fetchone()[0]
+            return db.execute("SELECT COUNT(*) FROM proposals").fetchone()[0] if tables else 0
+
+    deadline = time.monotonic() + 5
+    while in_the_file() < 20 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)  # the file is polled: no event says a checkpoint copied the last commit
+    assert in_the_file() == 20
+    await repository.close()
 
 
 # Each database describes its tables its own way: the same columns, in the same order, with the same type and
