@@ -11,7 +11,9 @@ same rows make a proposal's page and the export of a whole assembly, so both say
 
 from __future__ import annotations
 
+import heapq
 import json
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
@@ -283,8 +285,10 @@ class RegisterReader:
         """Every proposal of the room with its latest round, every position, every line of history; with ``names``
         false, no member id (the database leaves them out)."""
         member = "{}.member" if names else "NULL"
+        by = "{}.by_member" if names else "NULL"
         # Without names, rows in the order of members' ids would tell who is who to anyone who knows the members.
-        order = "number, round, kind, member" if names else "number, round, kind, at, position, argument"
+        # With names, each query reads in the order of its primary key (no sort of a whole assembly's positions).
+        order = "s.number, s.round, s.member" if names else "s.number, s.round, s.at, s.position, s.argument"
         # A member a moderator removed a vote of is named in the detail of that line of history.
         detail = "h.detail" if names else "CASE WHEN h.action = 'removed_by_moderator' THEN NULL ELSE h.detail END"
         async with self.reading() as db:
@@ -292,24 +296,26 @@ class RegisterReader:
                 f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
                        ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
                     WHERE p.room = ? ORDER BY p.number""", (room,))
-            # Then the members counted by delegation at a close, with whose position (valid: never a block).
-            positions = await db.fetch(
-                f"""SELECT s.room AS room, s.number AS number, s.round AS round, r.rule AS rule,
-                       {member.format("s")} AS member, s.position AS position, s.argument AS argument,
-                       CASE WHEN s.position = 'block' AND r.rule = 'consent' THEN NULL ELSE 'true' END AS valid,
-                       s.at AS at, NULL AS delegated_by, 0 AS kind
+            taken = await db.fetch(
+                f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position, s.argument,
+                       CASE WHEN s.position = 'block' AND r.rule = 'consent' THEN NULL ELSE 'true' END AS valid, s.at,
+                       NULL AS delegated_by
                     FROM positions s JOIN rounds r ON r.room = s.room AND r.number = s.number AND r.round = s.round
-                    WHERE s.room = ?
-                    UNION ALL
-                    SELECT s.room, s.number, s.round, r.rule, {member.format("s")}, s.position, '', 'true', r.closed_at,
-                       {member.format("s").replace(".member", ".by_member")}, 1
+                    WHERE s.room = ? ORDER BY {order}""", (room,))
+            # The members counted by delegation at a close, with whose position (valid: a block is never delegated).
+            delegated = await db.fetch(
+                f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position,
+                       '' AS argument, 'true' AS valid, r.closed_at AS at, {by.format("s")} AS delegated_by
                     FROM delegated_positions s JOIN rounds r ON r.room = s.room AND r.number = s.number
                          AND r.round = s.round
-                    WHERE s.room = ? ORDER BY {order}""", (room, room))
+                    WHERE s.room = ? ORDER BY s.number, s.round, {"s.member" if names else "s.position"}""",
+                (room,))
             history = await db.fetch(
                 f"""SELECT h.room, h.number AS proposal, h.round, h.at, h.action, {member.format("h")} AS member,
                        h.position, h.argument, {detail} AS detail
                     FROM history h WHERE h.room = ? ORDER BY h.number, h.id""", (room,))
+        # Each round's positions taken, then those counted by delegation (merge keeps ties in argument order).
+        positions = list(heapq.merge(taken, delegated, key=operator.itemgetter("number", "round")))
         return Export(room, rows, positions, history)
 
     async def records(self, room: str) -> list[Record]:
