@@ -212,10 +212,13 @@ def challenge(
 def revise(decision: Proposal, challenge: Proposal, now: datetime) -> Step:
     """A challenge adopted changes the decision it named: a challenge of the whole without a new text repeals
     it; otherwise the decision's text gets a new version (the former ones are kept). A decision already
-    repealed meanwhile (by another challenge) stays so."""
+    repealed meanwhile (by another challenge) stays so. A challenge not adopted changes nothing: while it is
+    open or postponed it still challenges the decision; rejected or withdrawn, it no longer does."""
     pending = tuple(n for n in decision.challenged_by if n != challenge.number)
     round_number = decision.current_round.number
-    if decision.state is not State.ADOPTED:
+    if challenge.state in (State.OPEN, State.POSTPONED):
+        return Step(decision, ())
+    if decision.state is not State.ADOPTED or challenge.state is not State.ADOPTED:
         return Step(replace(decision, challenged_by=pending), ())
     if not challenge.part and not challenge.text:
         repealed = replace(decision, state=State.REPEALED, repealed_by=challenge.number, challenged_by=pending)

@@ -59,10 +59,38 @@ def test_a_challenge_is_a_new_proposal_with_its_own_number_and_consent_round():
 def test_the_decision_stays_adopted_and_in_force_while_its_challenge_is_not_decided():
     challenge_, decision = challenge(adopted())
     assert decision.state is State.ADOPTED and decision.challenged_by == (2,)
+    # Open, then postponed (a whole challenge without a new text: adopted, it would repeal): nothing changes,
+    # and the decision is still challenged by #2, which may have a next round.
     postponed = closed(vote(challenge_, "carol", Position.BLOCK, ARGUMENT))
     assert postponed.state is State.POSTPONED
-    assert transitions.revise(decision, postponed, LATER) is not None  # only an adopted challenge revises
-    assert decision.state is State.ADOPTED
+    for undecided in (challenge_, postponed):
+        step = transitions.revise(decision, undecided, LATER + timedelta(days=4))
+        kept = step.proposal
+        assert step.changes == ()
+        assert (kept.state, kept.repealed_by, kept.amended_by) == (State.ADOPTED, None, ())
+        assert (kept.text, kept.versions) == ("We repaint the hall green.", ("We repaint the hall green.",))
+        assert kept.challenged_by == (2,)
+
+
+def challenge_rejected_by_majority(decision, text=""):
+    """bob's challenge (#2) blocked twice, then rejected in its majority round: 1 agree, 1 disagree."""
+    challenge_, decision = challenge(decision, text=text)
+    twice = blocked(next_round(blocked(challenge_), by="bob"))
+    majority = next_round(twice, by="bob")
+    assert majority.current_round.rule is Rule.MAJORITY
+    rejected = closed(vote(vote(majority, "bob", Position.AGREE), "carol", Position.DISAGREE))
+    assert rejected.state is State.REJECTED
+    return rejected, decision
+
+
+def test_a_challenge_rejected_by_majority_leaves_the_decision_unchanged_and_no_longer_challenged():
+    for text in ("", NEW_TEXT):  # it would have repealed the decision, or given it a new text
+        rejected, decision = challenge_rejected_by_majority(adopted(), text)
+        step = transitions.revise(decision, rejected, rejected.current_round.deadline)
+        kept = step.proposal
+        assert step.changes == ()
+        assert (kept.state, kept.repealed_by, kept.amended_by) == (State.ADOPTED, None, ())
+        assert kept.versions == ("We repaint the hall green.",) and kept.challenged_by == ()
 
 
 def test_a_challenge_of_the_whole_without_a_new_text_repeals_the_decision_once_adopted():
@@ -158,6 +186,8 @@ def test_the_author_of_a_challenge_may_withdraw_it_and_the_decision_is_unchanged
     challenge_, decision = challenge(adopted())
     withdrawn = transitions.withdraw_proposal(challenge_, "bob", False, LATER + timedelta(hours=1)).proposal
     assert withdrawn.state is State.WITHDRAWN and decision.state is State.ADOPTED
+    kept = transitions.revise(decision, withdrawn, LATER + timedelta(hours=1)).proposal
+    assert (kept.state, kept.versions, kept.challenged_by) == (State.ADOPTED, ("We repaint the hall green.",), ())
 
 
 def test_a_decision_adopted_after_blocked_rounds_may_be_challenged_as_well():
