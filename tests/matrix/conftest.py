@@ -61,7 +61,7 @@ import pytest
 import pytest_asyncio
 
 from .bot_harness import RunningBot, bot_config
-from .member import EncryptedMember, Member, content, relates_to  # noqa: F401  (re-exported for convenience)
+from .member import EncryptedMember, Member
 from .synapse import Account, Synapse
 
 HERE = Path(__file__).parent
