@@ -190,7 +190,9 @@ async def test_help_lists_the_social_codes_words(room):
     [help_] = await room.say("bob", "!help disagree")
     assert "!pasdaccord" in help_.body
     [help_] = await room.say("bob", "!help abstain")
-    assert "!sabstient" in help_.body
+    assert "!sabstient" in help_.body and "!abstain [#N] [reason]" in help_.body  # a reason is kept and shown
+    [help_] = await room.say("bob", "!help agree")
+    assert "!agree [#N] [reason]" in help_.body
 
 
 # --- 6. A proposal's duration ----------------------------------------------------------------------------

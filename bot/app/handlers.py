@@ -149,12 +149,12 @@ async def argument_by_reply(ctx: Context) -> None:
     await _take(ctx, Position.BLOCK)
 
 
-@COMMANDS.command("agree", "accord", "daccord", usage=N_("!agree [#N]"), summary=N_("agree with a proposal"))
+@COMMANDS.command("agree", "accord", "daccord", usage=N_("!agree [#N] [reason]"), summary=N_("agree with a proposal"))
 async def agree(ctx: Context) -> None:
     await _take(ctx, Position.AGREE)
 
 
-@COMMANDS.command("abstain", "abstention", "abstenir", "sabstient", usage=N_("!abstain [#N]"), summary=N_("abstain: neither for nor against"))
+@COMMANDS.command("abstain", "abstention", "abstenir", "sabstient", usage=N_("!abstain [#N] [reason]"), summary=N_("abstain: neither for nor against"))
 async def abstain(ctx: Context) -> None:
     await _take(ctx, Position.ABSTAIN)
 
