@@ -39,6 +39,7 @@ from nio import (
 )
 from nio.api import Api
 from nio.crypto import TrustState
+from nio.store import DefaultStore
 from nio.exceptions import EncryptionError
 
 from bot.config import MatrixSettings
@@ -91,6 +92,16 @@ class Trust:
             for device in devices.values():
                 if not device.deleted and device.trust_state is TrustState.unset:
                     client.verify_device(device)
+
+
+class CryptoStore(DefaultStore):
+    """nio's crypto store, minus a write for nothing: nio saves the rooms a sync showed to be encrypted after
+    every sync, in a transaction of its own, even when there are none (almost every sync): 1.5 ms of the
+    event loop's thread each time, more than the rest of a vote."""
+
+    def save_encrypted_rooms(self, rooms) -> None:
+        if rooms:
+            super().save_encrypted_rooms(rooms)
 
 
 class EncryptingClient(AsyncClient):
