@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
@@ -63,6 +63,24 @@ async def test_a_sqlite_register_is_a_file_in_wal_mode_and_its_folder_is_made(tm
     await (await Repository.open(path)).close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_the_wal_is_synced_after_commits_a_second_apart_by_one_connection_kept_for_it(tmp_path, monkeypatch):
+    monkeypatch.setattr("storage.database.CHECKPOINT_EVERY", 0.0)
+    path = tmp_path / "consent.db"
+    repository = await Repository.open(path)
+    db = repository._db
+    checkpointers = set()
+    for value in ("a", "b", "c"):
+        await repository.set_state("key", value)
+        await db._checkpoint
+        checkpointers.add(id(db._checkpointer))
+        with closing(sqlite3.connect(path)) as other:
+            busy, frames, copied = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            assert busy == 0 and frames == copied  # every commit of the WAL was in the file already
+    assert len(checkpointers) == 1
+    await repository.close()
+    assert not (tmp_path / "consent.db-wal").exists()  # the last connection closed: the WAL is all in the file
 
 
 # Each database describes its tables its own way: the same columns, in the same order, with the same type and
