@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import asynccontextmanager, closing
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
@@ -229,9 +230,13 @@ async def test_a_proposal_with_rounds_positions_and_a_challenge_comes_back_as_it
         await tx.save(ROOM, closed, None)
         await tx.save(ROOM, reopened, "$r")
         loaded = await tx.load(ROOM, 1)
+        viewed = await tx.view(ROOM, 1)
     assert loaded == reopened.proposal
     assert loaded.versions == ("Buy one", "Buy a cheap one")
     assert loaded.rounds[0].stance_of("bob").argument == "Too expensive now"
+    # Only to be shown (!status): the same proposal, without what each member said.
+    assert loaded.rounds[0].expressions
+    assert viewed == replace(loaded, rounds=tuple(replace(r, expressions=()) for r in loaded.rounds))
 
 
 async def test_members_at_the_same_instant_come_back_in_the_same_order_on_both_databases(repository):
