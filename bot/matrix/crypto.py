@@ -199,11 +199,17 @@ class Crypto:
     # -- keys, between syncs --------------------------------------------------------------------------
 
     def synced(self) -> None:
-        """A sync came back: keys are kept up to date in the background (see :meth:`keep_keys`)."""
-        self._synced.set()
+        """A sync came back (nio has read it): if the device needs anything, keys are kept up to date in the
+        background (see :meth:`keep_keys`). A sync that changed nothing for the keys (no device-list change
+        in an encrypted room, no one-time key to replace, no session to claim, no to-device message to send:
+        almost every sync, and every one in rooms without encryption) wakes nothing."""
+        client = self.client
+        if (client.should_upload_keys or client.should_query_keys or client.should_claim_keys
+                or client.outgoing_to_device_messages):
+            self._synced.set()
 
     async def keep_keys(self) -> None:
-        """For the bot's life: after each sync, what nio says the device needs (as its sync_forever does)."""
+        """For the bot's life: after a sync, what nio says the device needs (as its sync_forever does)."""
         while True:
             await self._synced.wait()
             self._synced.clear()
