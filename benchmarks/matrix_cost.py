@@ -264,6 +264,12 @@ async def cpu_per_command(members: list[Member], sides: list[Side], commands: in
         user, system, waits = (b - a for a, b in zip(at_start[side.kind], at_end[side.kind]))
         print(f"  {side.label}: user {user / commands * 1000:.2f} ms, kernel {system / commands * 1000:.2f} ms, "
               f"{waits / commands:.1f} waits (the event loop's thread blocked) per command")
+    counted = [line for _, line in turns[warmup:]]  # what each counted command was, in the order measured
+    for side in sides:
+        each = {line.split()[0]: statistics.fmean(c for c, said in zip(cpu[side.kind], counted) if said == line)
+                for line in COMMANDS}
+        print(f"  {side.label}, mean per kind: "
+              + ", ".join(f"{verb} {used * 1000:.2f} ms" for verb, used in each.items()))
     print(f"  command → answer (wall): consent-bot p50 {statistics.median(wall['bot']) * 1000:.0f} ms, "
           f"reference p50 {statistics.median(wall['reference']) * 1000:.0f} ms; RSS after the commands: "
           f"consent-bot {busy['bot']:.1f} MiB, reference {busy['reference']:.1f} MiB")

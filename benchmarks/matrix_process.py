@@ -24,6 +24,7 @@ Opened = tuple[object, Callable[[], Awaitable[None]], Callable[[], Awaitable[Non
 
 
 async def consent_bot(config_path: Path) -> Opened:
+    from bot.cli import long_lived
     from bot.config import load_config
     from bot.matrix.bot import MatrixBot
     from storage.repository import Repository
@@ -34,6 +35,7 @@ async def consent_bot(config_path: Path) -> Opened:
     if config.log_level != "DEBUG":
         for noisy in ("nio", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    long_lived()  # as bot.cli does before running the bot
     repository = await Repository.open(config.storage)
     bot = MatrixBot(config, repository)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Coroutine
@@ -155,11 +156,20 @@ def _mattermost(config: Config) -> None:
     _run_chat(run_mattermost(config), MattermostLoginFailed)
 
 
+def long_lived() -> None:
+    """What is loaded by now (the modules, their classes and functions: most of the objects the process will
+    ever hold) lives as long as the process: out of the garbage collector's sight (gc.freeze), so that each
+    full collection walks only what came after, not all of it again (20 to 30 ms each time otherwise)."""
+    gc.collect()
+    gc.freeze()
+
+
 def _run_chat(bot: Coroutine[Any, Any, None], login_failed: type[Exception]) -> None:
     """Run a chat adapter until interrupted; refused credentials, or a register that cannot listen, end it with a
     clear error, not a loop."""
     from bot.register.server import RegisterUnavailable
 
+    long_lived()
     try:
         asyncio.run(bot)
     except (login_failed, RegisterUnavailable) as error:

@@ -95,6 +95,9 @@ class SqliteDatabase:
         """Commits since the last checkpoint started."""
         self._closed = False
         self._later: asyncio.TimerHandle | None = None
+        self._checkpointer: sqlite3.Connection | None = None
+        """The checkpoints' own connection, opened by the first and kept: opening one reads the schema again,
+        0.5 ms of CPU, five times what the checkpoint itself costs."""
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=0")  # waiting for another process's lock is done in begin()
 
@@ -144,8 +147,14 @@ class SqliteDatabase:
             return  # its callback schedules the next
         self._synced = time.monotonic()
         self._unsynced = False
-        self._checkpoint = asyncio.get_running_loop().run_in_executor(None, _checkpoint, self.path)
+        self._checkpoint = asyncio.get_running_loop().run_in_executor(None, self._checkpoint_now)
         self._checkpoint.add_done_callback(self._checkpointed)
+
+    def _checkpoint_now(self) -> None:
+        """In a worker thread, one checkpoint at a time (never while another runs: see _sync_soon)."""
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _checkpointed(self, _: asyncio.Future) -> None:
         if self._unsynced and self._later is None and not self._closed:
@@ -167,16 +176,12 @@ class SqliteDatabase:
         self._closed = True
         if self._later is not None:
             self._later.cancel()
-        if self._checkpoint is not None:
-            await self._checkpoint
+        try:
+            if self._checkpoint is not None:
+                await self._checkpoint
+        finally:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
         if self.path != IN_MEMORY:
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self._db.close()
-
-
-def _checkpoint(path: str) -> None:
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    finally:
-        connection.close()

@@ -375,7 +375,13 @@ class Transaction:
         what a decision about one member needs, whatever the room's size."""
         return await self._load(room, number, member)
 
-    async def _load(self, room: str, number: int, member: str | None) -> Proposal | None:
+    async def view(self, room: str, number: int) -> Proposal | None:
+        """A proposal whole, only to be shown (!status): every member's positions, but not what each said
+        (expressions: only a decision replays them), so that showing it costs what the room's size does, not
+        what its history does. Never decided on, nor saved."""
+        return await self._load(room, number, None, said=False)
+
+    async def _load(self, room: str, number: int, member: str | None, said: bool = True) -> Proposal | None:
         # The proposal's row once per version, in one query (a round trip fewer on PostgreSQL).
         rows = await self._db.fetch(
             """SELECT p.*, v.text AS version_text FROM proposals p LEFT JOIN versions v
@@ -393,14 +399,18 @@ class Transaction:
         # they were taken (seq 0), expressions in the order they were recorded.
         stances: dict[int, list[Stance]] = {}
         expressions: dict[int, list[Expression]] = {}
-        for r in await self._db.fetch(
-                f"""SELECT 0 AS expressed, round, member, position, argument, at, NULL AS event_id, 0 AS seq
-                    FROM positions WHERE room = ? AND number = ?{whose}
-                    UNION ALL
-                    SELECT 1, round, member, position, argument, at, event_id, seq
-                    FROM expressions WHERE room = ? AND number = ?{whose} AND retracted_at IS NULL
-                    ORDER BY seq, at, member""",
-                (room, number, *who, room, number, *who)):
+        positions = f"""SELECT 0 AS expressed, round, member, position, argument, at, NULL AS event_id, 0 AS seq
+                        FROM positions WHERE room = ? AND number = ?{whose}"""
+        if said:
+            query = f"""{positions}
+                        UNION ALL
+                        SELECT 1, round, member, position, argument, at, event_id, seq
+                        FROM expressions WHERE room = ? AND number = ?{whose} AND retracted_at IS NULL
+                        ORDER BY seq, at, member"""
+            parameters: tuple = (room, number, *who, room, number, *who)
+        else:
+            query, parameters = f"{positions} ORDER BY at, member", (room, number, *who)
+        for r in await self._db.fetch(query, parameters):
             if r["expressed"]:
                 expressions.setdefault(r["round"], []).append(
                     Expression(r["event_id"], r["member"], r["position"] and Position(r["position"]), r["argument"],
@@ -447,7 +457,8 @@ class Transaction:
             followup_reminded=bool(row["followup_reminded"]),
             loaded_for=member,
         )
-        self._loaded[(room, number)] = proposal
+        if said:  # a proposal only shown is never saved
+            self._loaded[(room, number)] = proposal
         return proposal
 
     async def save(self, room: str, step: Step, event_id: str | None) -> None:

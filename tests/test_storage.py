@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
-import asyncio
-import contextlib
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
@@ -14,8 +14,8 @@ import pytest
 
 from bot.engine import transitions
 from bot.engine.model import FollowUpStatus, Position, SocialCode
-from bot.messages.outgoing import message_id
 import storage.database as database_module
+from bot.messages.outgoing import message_id
 from storage.database import Database, open_database
 from storage.repository import Repository, migrations
 
@@ -81,7 +81,7 @@ async def test_decisions_reach_the_sqlite_file_itself_within_a_second_not_only_i
             await tx.save(ROOM, transitions.propose(number, "Kettle", "", "alice", MONDAY, CODE), f"$p{number}")
 
     def in_the_file() -> int:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
             tables = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'proposals'").fetchone()[0]
             return db.execute("SELECT COUNT(*) FROM proposals").fetchone()[0] if tables else 0
 
@@ -90,6 +90,24 @@ async def test_decisions_reach_the_sqlite_file_itself_within_a_second_not_only_i
         await asyncio.sleep(0.05)  # the file is polled: no event says a checkpoint copied the last commit
     assert in_the_file() == 20
     await repository.close()
+
+
+async def test_the_wal_is_synced_after_commits_a_second_apart_by_one_connection_kept_for_it(tmp_path, monkeypatch):
+    monkeypatch.setattr("storage.database.CHECKPOINT_EVERY", 0.0)
+    path = tmp_path / "consent.db"
+    repository = await Repository.open(path)
+    db = repository._db
+    checkpointers = set()
+    for value in ("a", "b", "c"):
+        await repository.set_state("key", value)
+        await db._checkpoint
+        checkpointers.add(id(db._checkpointer))
+        with closing(sqlite3.connect(path)) as other:
+            busy, frames, copied = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            assert busy == 0 and frames == copied  # every commit of the WAL was in the file already
+    assert len(checkpointers) == 1
+    await repository.close()
+    assert not (tmp_path / "consent.db-wal").exists()  # the last connection closed: the WAL is all in the file
 
 
 # Each database describes its tables its own way: the same columns, in the same order, with the same type and
@@ -238,9 +256,13 @@ async def test_a_proposal_with_rounds_positions_and_a_challenge_comes_back_as_it
         await tx.save(ROOM, closed, None)
         await tx.save(ROOM, reopened, "$r")
         loaded = await tx.load(ROOM, 1)
+        viewed = await tx.view(ROOM, 1)
     assert loaded == reopened.proposal
     assert loaded.versions == ("Buy one", "Buy a cheap one")
     assert loaded.rounds[0].stance_of("bob").argument == "Too expensive now"
+    # Only to be shown (!status): the same proposal, without what each member said.
+    assert loaded.rounds[0].expressions
+    assert viewed == replace(loaded, rounds=tuple(replace(r, expressions=()) for r in loaded.rounds))
 
 
 async def test_members_at_the_same_instant_come_back_in_the_same_order_on_both_databases(repository):

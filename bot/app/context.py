@@ -89,10 +89,11 @@ class Context:
             return len(rules.participants(proposal.current_round, self.facts.members))
         return self.facts.count
 
-    async def proposal(self, *candidates: State, member: str | None = None) -> Proposal:
+    async def proposal(self, *candidates: State, member: str | None = None, shown_only: bool = False) -> Proposal:
         """The proposal named by #N or by the reply; else the only one in ``candidates`` states in this room.
 
-        With ``member``, only that member's positions are loaded (a decision about them alone).
+        With ``member``, only that member's positions are loaded (a decision about them alone); ``shown_only``:
+        a proposal only to be shown, without what each member said (Transaction.view).
         """
         number = self.reference
         if number is None:
@@ -108,7 +109,9 @@ class Context:
             number = numbers[0]
         if number > MAX_REFERENCE:
             raise self.fail("There is no such proposal in this room (see !list).")
-        if member is None:
+        if shown_only:
+            proposal = await self.tx.view(self.room, number)
+        elif member is None:
             proposal = await self.tx.load(self.room, number)
         else:
             proposal = await self.tx.load_for(self.room, number, member)

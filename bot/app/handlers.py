@@ -185,7 +185,7 @@ async def status(ctx: Context) -> None:
     if ctx.reference is None and len(await ctx.tx.numbers(ctx.room, (State.OPEN,))) != 1:
         await _list(ctx)
         return
-    proposal = await ctx.proposal()
+    proposal = await ctx.proposal(shown_only=True)
     await ctx.say(Kind.STATUS, render.status(proposal, ctx.participation(proposal), ctx.m, ctx.settings.code,
                                              ctx.now), proposal)
 

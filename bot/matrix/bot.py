@@ -60,7 +60,7 @@ from nio.api import MessageDirection, RelationshipType
 from bot.chat.core import Backoff, ChatBot, run_chat_bot
 from bot.config import Config, MatrixSettings
 from bot.matrix import events
-from bot.matrix.crypto import Crypto, EncryptingClient, StoreRefused
+from bot.matrix.crypto import Crypto, CryptoStore, EncryptingClient, StoreRefused
 from bot.matrix.directory import MatrixDirectory
 from bot.matrix.sender import MatrixSender
 from bot.messages.outgoing import Kind, Outgoing
@@ -122,7 +122,8 @@ class MatrixBot(ChatBot):
             # We retry sends and syncs ourselves: nio's own retries never give up. Our database keeps the sync
             # position (saved once the events are handled), not the crypto store.
             config=AsyncClientConfig(max_limit_exceeded=0, max_timeouts=2, request_timeout=SYNC_TIMEOUT_MS / 1000 + 30,
-                                     encryption_enabled=True, store_sync_tokens=False),
+                                     encryption_enabled=True, store_sync_tokens=False,
+                                     store=CryptoStore),
         )
         self.crypto = Crypto(self.client, repository, self.settings, clock, self._tell_unreadable)
         self.directory: MatrixDirectory

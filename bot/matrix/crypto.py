@@ -39,6 +39,7 @@ from nio import (
 )
 from nio.api import Api
 from nio.crypto import TrustState
+from nio.store import DefaultStore
 from nio.exceptions import EncryptionError
 
 from bot.config import MatrixSettings
@@ -91,6 +92,16 @@ class Trust:
             for device in devices.values():
                 if not device.deleted and device.trust_state is TrustState.unset:
                     client.verify_device(device)
+
+
+class CryptoStore(DefaultStore):
+    """nio's crypto store, minus a write for nothing: nio saves the rooms a sync showed to be encrypted after
+    every sync, in a transaction of its own, even when there are none (almost every sync): 1.5 ms of the
+    event loop's thread each time, more than the rest of a vote."""
+
+    def save_encrypted_rooms(self, rooms) -> None:
+        if rooms:
+            super().save_encrypted_rooms(rooms)
 
 
 class EncryptingClient(AsyncClient):
@@ -188,11 +199,17 @@ class Crypto:
     # -- keys, between syncs --------------------------------------------------------------------------
 
     def synced(self) -> None:
-        """A sync came back: keys are kept up to date in the background (see :meth:`keep_keys`)."""
-        self._synced.set()
+        """A sync came back (nio has read it): if the device needs anything, keys are kept up to date in the
+        background (see :meth:`keep_keys`). A sync that changed nothing for the keys (no device-list change
+        in an encrypted room, no one-time key to replace, no session to claim, no to-device message to send:
+        almost every sync, and every one in rooms without encryption) wakes nothing."""
+        client = self.client
+        if (client.should_upload_keys or client.should_query_keys or client.should_claim_keys
+                or client.outgoing_to_device_messages):
+            self._synced.set()
 
     async def keep_keys(self) -> None:
-        """For the bot's life: after each sync, what nio says the device needs (as its sync_forever does)."""
+        """For the bot's life: after a sync, what nio says the device needs (as its sync_forever does)."""
         while True:
             await self._synced.wait()
             self._synced.clear()
