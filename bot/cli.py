@@ -167,7 +167,7 @@ def long_lived() -> None:
 def _run_chat(bot: Coroutine[Any, Any, None], login_failed: type[Exception]) -> None:
     """Run a chat adapter until interrupted; refused credentials, or a register that cannot listen, end it with a
     clear error, not a loop."""
-    from bot.register.server import RegisterUnavailable
+    from bot.register import RegisterUnavailable
 
     long_lived()
     try:

@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app.handlers import COMMANDS
 from bot.app.ports import Directory
@@ -28,8 +28,10 @@ from bot.app.service import ConsentService
 from bot.config import Config
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind, Outgoing
-from bot.register.server import RegisterServer, start_register
 from storage.repository import Repository
+
+if TYPE_CHECKING:
+    from bot.register.server import RegisterServer
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +130,10 @@ class ChatBot(ABC):
     async def run(self) -> None:
         """Serve until cancelled or a fatal error; then stop every background task, the scheduler and the client.
         With ``register.enabled``, the public register is served beside, over the same database, while the bot runs."""
-        self.register = await start_register(self.config, self.repository)
+        if self.config.register.enabled:  # else the web server and its templates are never loaded
+            from bot.register.server import start_register
+
+            self.register = await start_register(self.config, self.repository)
         try:
             await self.serve()
         finally:

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.config import Config
+from bot.register import RegisterUnavailable
 from bot.register.app import make_app
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
-
-class RegisterUnavailable(Exception):
-    """The register cannot listen where the configuration says (the port is taken, the address is not ours)."""
+__all__ = ["RegisterServer", "RegisterUnavailable", "serve", "start_register"]
 
 
 @dataclass
