@@ -82,8 +82,8 @@ class SqliteDatabase:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL: a commit is written to the WAL, not synced; a crash of the bot loses nothing, and a power cut
-        # at most the last CHECKPOINT_EVERY seconds, which the bot reads again from the platform (README,
-        # "Durability"). Syncing every commit would cost 0.3 ms of each vote.
+        # at most the last CHECKPOINT_EVERY seconds, which the bot reads again from the platform (README, "Which
+        # database"). Syncing every commit would cost 0.3 ms of each vote.
         self._db.execute("PRAGMA synchronous=NORMAL")
         # The WAL is copied into the database by _sync_soon, in a thread, at most every CHECKPOINT_EVERY seconds,
         # never by a commit: SQLite's own automatic checkpoint would run inside the commit that crosses 1,000
