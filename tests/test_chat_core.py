@@ -1,7 +1,13 @@
 """The parts every chat adapter shares (the adapters' own tests run them against Synapse and the fake Mattermost)."""
 
-from bot.chat.core import Backoff, Recent, part_payload
+from datetime import timedelta
+
+from bot.chat.core import Backoff, ChatBot, ChatSender, Recent, part_payload
+from bot.config import default_config
+from bot.console import ConsoleRoom
 from bot.messages.outgoing import Kind, Outgoing
+from storage.repository import Repository
+from tests.conftest import TUESDAY, Clock
 
 
 def test_a_recent_memory_forgets_the_oldest_entry_first():
@@ -25,3 +31,31 @@ def test_each_part_of_a_split_message_says_which_part_it_is():
     assert part_payload(message, 1, 3) == {"kind": "status", "proposal": 3, "part": 2, "parts": 3}
     bare = Outgoing("k", "room", Kind.ERROR)
     assert part_payload(bare, 0, 2) == {"kind": "error", "part": 1, "parts": 2}
+
+
+class _Sender(ChatSender):
+    async def react(self, room: str, target: str, key: str, idempotency_key: str) -> str | None:
+        raise AssertionError("nothing is sent here")
+
+    async def post(self, message: Outgoing, ballot_id: str | None) -> str | None:
+        raise AssertionError("nothing is sent here")
+
+
+class _Bot(ChatBot):
+    async def serve(self) -> None: ...
+
+    async def catch_up(self, room: str) -> bool:
+        return True
+
+    async def close(self) -> None: ...
+
+
+async def test_a_platform_clock_ahead_of_the_bots_never_pushes_a_vote_past_its_deadline():
+    """A vote's instant is when the platform says the member acted, but never later than it reached the bot:
+    a homeserver whose clock runs an hour ahead cannot make a vote cast before the deadline count as late."""
+    clock = Clock(TUESDAY)
+    repository = await Repository.open(":memory:")
+    bot = _Bot(default_config(), repository, ConsoleRoom({"bob"}), _Sender({}, "✅"), clock)
+    assert bot.instant(TUESDAY + timedelta(hours=1)) == TUESDAY  # stamped ahead: the instant it reached the bot
+    assert bot.instant(TUESDAY - timedelta(minutes=5)) == TUESDAY - timedelta(minutes=5)  # earlier: as stamped
+    await repository.close()
