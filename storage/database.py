@@ -85,7 +85,7 @@ class SqliteDatabase:
         # at most the last CHECKPOINT_EVERY seconds, which the bot reads again from the platform (README, "Which
         # database"). Syncing every commit would cost 0.3 ms of each vote.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        # The WAL is copied into the database by _sync_soon, in a thread, at most every CHECKPOINT_EVERY seconds,
+        # The WAL is copied into the database by a checkpoint in a thread (_plan_checkpoint), at most every CHECKPOINT_EVERY seconds,
         # never by a commit: SQLite's own automatic checkpoint would run inside the commit that crosses 1,000
         # pages, on the event loop (a quarter of a vote's cost, on average, in benchmarks.scale).
         self._db.execute("PRAGMA wal_autocheckpoint=0")
@@ -132,34 +132,40 @@ class SqliteDatabase:
         if self.path == IN_MEMORY:
             return
         self._unsynced = True
-        if self._later is None and (self._checkpoint is None or self._checkpoint.done()):
-            delay = CHECKPOINT_EVERY - (time.monotonic() - self._synced)
-            if delay <= 0:
-                self._sync_soon()
-            else:  # the next checkpoint is due later: a commit followed by silence is synced then all the same
-                self._later = asyncio.get_running_loop().call_later(delay, self._sync_soon)
+        self._plan_checkpoint()
+
+    def _plan_checkpoint(self) -> None:
+        """The next checkpoint, CHECKPOINT_EVERY seconds after the last one started (at once if that is past): a
+        commit followed by silence is synced then all the same. Nothing to plan while one runs (its end plans the
+        next) or one is planned already."""
+        if self._closed or self._later is not None or (self._checkpoint is not None and not self._checkpoint.done()):
+            return
+        delay = CHECKPOINT_EVERY - (time.monotonic() - self._synced)
+        if delay <= 0:
+            self._sync_soon()
+        else:
+            self._later = asyncio.get_running_loop().call_later(delay, self._sync_soon)
 
     def _sync_soon(self) -> None:
         """Sync the WAL to the disk (a checkpoint), in a thread and with a connection of its own: the loop goes on.
         Commits made meanwhile get the next one, CHECKPOINT_EVERY seconds later."""
         self._later = None
-        if self._closed or (self._checkpoint is not None and not self._checkpoint.done()):
-            return  # its callback schedules the next
+        if self._closed:
+            return
         self._synced = time.monotonic()
         self._unsynced = False
         self._checkpoint = asyncio.get_running_loop().run_in_executor(None, self._checkpoint_now)
         self._checkpoint.add_done_callback(self._checkpointed)
 
     def _checkpoint_now(self) -> None:
-        """In a worker thread, one checkpoint at a time (never while another runs: see _sync_soon)."""
+        """In a worker thread, one checkpoint at a time (never while another runs: see _plan_checkpoint)."""
         if self._checkpointer is None:
             self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _checkpointed(self, _: asyncio.Future) -> None:
-        if self._unsynced and self._later is None and not self._closed:
-            delay = max(0.0, CHECKPOINT_EVERY - (time.monotonic() - self._synced))
-            self._later = asyncio.get_running_loop().call_later(delay, self._sync_soon)
+        if self._unsynced:
+            self._plan_checkpoint()
 
     async def rollback(self) -> None:
         if self._db.in_transaction:
