@@ -85,9 +85,10 @@ class SqliteDatabase:
         # at most the last CHECKPOINT_EVERY seconds, which the bot reads again from the platform (README, "Which
         # database"). Syncing every commit would cost 0.3 ms of each vote.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        # The WAL is copied into the database by a checkpoint in a thread (_plan_checkpoint), at most every CHECKPOINT_EVERY seconds,
-        # never by a commit: SQLite's own automatic checkpoint would run inside the commit that crosses 1,000
-        # pages, on the event loop (a quarter of a vote's cost, on average, in benchmarks.scale).
+        # The WAL is copied into the database by a checkpoint in a thread (_plan_checkpoint), at most every
+        # CHECKPOINT_EVERY seconds, never by a commit: SQLite's own automatic checkpoint would run inside the
+        # commit that crosses 1,000 pages, on the event loop (a quarter of a vote's cost, on average, in
+        # benchmarks.scale).
         self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._synced = time.monotonic()
         self._checkpoint: asyncio.Future | None = None
