@@ -154,7 +154,8 @@ async def agree(ctx: Context) -> None:
     await _take(ctx, Position.AGREE)
 
 
-@COMMANDS.command("abstain", "abstention", "abstenir", "sabstient", usage=N_("!abstain [#N] [reason]"), summary=N_("abstain: neither for nor against"))
+@COMMANDS.command("abstain", "abstention", "abstenir", "sabstient", usage=N_("!abstain [#N] [reason]"),
+                  summary=N_("abstain: neither for nor against"))
 async def abstain(ctx: Context) -> None:
     await _take(ctx, Position.ABSTAIN)
 

@@ -2,8 +2,8 @@
 
 The keys are the ``consent_bot`` payload's where they mean the same (``proposal``, ``round``, ``rule``,
 ``state``, ``deadline``, ``tally``, ``members``, ``challenges``, ``challenged_part``, ``challenged_by``,
-``repealed_by``, ``amended_by``, ``followup``, ``delegated``); unlike the payload, every key is always present (null, or an empty list,
-when it does not apply). Dates are ISO-8601 with the assembly's UTC offset. With ``show_names: false``
+``repealed_by``, ``amended_by``, ``followup``); unlike the payload, every key is always present (null, or an
+empty list, when it does not apply). Dates are ISO-8601 with the assembly's UTC offset. With ``show_names: false``
 every member id is null.
 """
 
