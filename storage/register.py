@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.engine.model import Action, FollowUp, FollowUpStatus, Position, Reason, Rule, State, Tally
+from bot.engine.model import Action, FollowUp, Position, Reason, Rule, State, Tally
 from storage.database import Database, Row
-from storage.repository import from_text
+from storage.repository import followup_of, from_text
 
 PAGE_SIZE = 20
 """Proposals on one page of an assembly's list (as many as a page of !list)."""
@@ -357,7 +357,7 @@ class RegisterReader:
                     LEFT JOIN versions v ON v.room = p.room AND v.number = p.number AND v.version = 1
                     WHERE p.room = ? ORDER BY p.created_at DESC, p.number DESC LIMIT ?""", (room, size))
             followed = await db.fetch(
-                f"""SELECT {_HEADER}, f.at AS followup_at, f.member AS followup_member, f.status, f.progress, f.note
+                f"""SELECT {_HEADER}, f.at, f.member, f.status, f.progress, f.note
                     FROM followups f JOIN proposals p ON p.room = f.room AND p.number = f.number
                     WHERE f.room = ? ORDER BY f.at DESC, f.number DESC, f.seq DESC LIMIT ?""", (room, size))
             closed = await db.fetch(
@@ -370,9 +370,8 @@ class RegisterReader:
             r = _round(row)
             events.append(FeedEvent(_header(row), r.closed_at, r))
         for row in followed:
-            at = from_text(row["followup_at"])
-            events.append(FeedEvent(_header(row), at, followup=FollowUp(
-                at, row["followup_member"], FollowUpStatus(row["status"]), row["progress"], row["note"])))
+            followup = followup_of(row)
+            events.append(FeedEvent(_header(row), followup.at, followup=followup))
         events.sort(key=lambda e: (e.at, e.header.number, e.round.number if e.round else 0), reverse=True)
         return events[:size]
 
@@ -431,8 +430,7 @@ async def _followups(db: Database, where: str, parameters: Sequence[Any]) -> dic
     for row in await db.fetch(
             "SELECT f.number, f.at, f.member, f.status, f.progress, f.note FROM followups f"
             f" WHERE {where} ORDER BY f.number, f.seq", parameters):
-        found.setdefault(row["number"], []).append(
-            FollowUp(from_text(row["at"]), row["member"], FollowUpStatus(row["status"]), row["progress"], row["note"]))
+        found.setdefault(row["number"], []).append(followup_of(row))
     return found
 
 

@@ -434,10 +434,8 @@ class Transaction:
                 (room, number, State.OPEN, State.POSTPONED)))
         followups: tuple[FollowUp, ...] = ()
         if row["state"] in (State.ADOPTED, State.REPEALED):  # only a decision is followed up
-            followups = tuple(
-                FollowUp(from_text(f["at"]), f["member"], FollowUpStatus(f["status"]), f["progress"], f["note"])
-                for f in await self._db.fetch("SELECT * FROM followups WHERE room = ? AND number = ? ORDER BY seq",
-                                              (room, number)))
+            followups = tuple(map(followup_of, await self._db.fetch(
+                "SELECT * FROM followups WHERE room = ? AND number = ? ORDER BY seq", (room, number))))
         proposal = Proposal(
             number=number,
             title=row["title"],
@@ -660,6 +658,11 @@ def _round_row(r: Round) -> tuple:
 def _header(p: Proposal) -> tuple:
     """What a decision may change in a proposal's own row."""
     return p.state, p.locked_until, p.repealed_by, p.amended_by, p.followup_reminded
+
+
+def followup_of(row: Row) -> FollowUp:
+    """A row of the followups table (its at, member, status, progress and note columns)."""
+    return FollowUp(from_text(row["at"]), row["member"], FollowUpStatus(row["status"]), row["progress"], row["note"])
 
 
 def _stance(row: Row) -> Stance:
