@@ -411,16 +411,17 @@ async def _positions(db: Database, where: str, parameters: Sequence[Any]
     those counted by delegation at the close, by member."""
     found: dict[tuple[int, int], list[PositionRecord]] = {}
     for row in await db.fetch(
-            f"""SELECT s.number, s.round, s.member, s.position, s.argument, s.at, NULL AS delegated_by, 0 AS kind
-                FROM positions s WHERE {where}
-                UNION ALL
-                SELECT s.number, s.round, s.member, s.position, '', r.closed_at, s.by_member, 1
-                FROM delegated_positions s JOIN rounds r ON r.room = s.room AND r.number = s.number
-                     AND r.round = s.round WHERE {where}
-                ORDER BY 1, 2, 8, 6, 3""", (*parameters, *parameters)):
+            "SELECT s.number, s.round, s.member, s.position, s.argument, s.at FROM positions s"
+            f" WHERE {where} ORDER BY s.number, s.round, s.at, s.member", parameters):
         found.setdefault((row["number"], row["round"]), []).append(
-            PositionRecord(row["member"], _POSITIONS[row["position"]], row["argument"], from_text(row["at"]),
-                           row["delegated_by"]))
+            PositionRecord(row["member"], _POSITIONS[row["position"]], row["argument"], from_text(row["at"])))
+    for row in await db.fetch(
+            f"""SELECT s.number, s.round, s.member, s.position, s.by_member, r.closed_at FROM delegated_positions s
+                JOIN rounds r ON r.room = s.room AND r.number = s.number AND r.round = s.round
+                WHERE {where} ORDER BY s.number, s.round, s.member""", parameters):
+        found.setdefault((row["number"], row["round"]), []).append(
+            PositionRecord(row["member"], _POSITIONS[row["position"]], "", from_text(row["closed_at"]),
+                           row["by_member"]))
     return {key: tuple(value) for key, value in found.items()}
 
 
