@@ -6,10 +6,5 @@ set -eu
 if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
     exit 0
 fi
-as_root=""
-if [ "$(id -u)" -ne 0 ]; then
-    as_root="sudo"
-fi
-echo "installing Chromium for the tests (apt-get install chromium)" >&2
-$as_root apt-get update -qq
-$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+. "$(dirname "$0")/apt-install.sh"
+apt_install chromium

@@ -11,11 +11,6 @@ installed() {
 if installed; then
     exit 0
 fi
-as_root=""
-if [ "$(id -u)" -ne 0 ]; then
-    as_root="sudo"
-fi
-echo "installing PostgreSQL for the tests (apt-get install postgresql)" >&2
-$as_root apt-get update -qq
-$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+. "$(dirname "$0")/apt-install.sh"
+apt_install postgresql
 installed
