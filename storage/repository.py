@@ -482,8 +482,9 @@ class Transaction:
         # A round's row is written when it changed: not for a vote that repeats one (only what was said grows).
         saved = {r.number: _round_row(r) for r in before.rounds} if before is not None else {}
         for r in p.rounds:
-            if saved.get(r.number) != _round_row(r):
-                await self._save_round(room, p.number, r)
+            row = _round_row(r)
+            if saved.get(r.number) != row:
+                await self._save_round(room, p.number, r, row)
         await self._save_expressions(room, step)
         await self._save_changes(room, step, event_id)
 
@@ -546,9 +547,9 @@ class Transaction:
                 (to_text(at), room, event),
             )
 
-    async def _save_round(self, room: str, number: int, r: Round) -> None:
-        """A round with its running tally; once it is closed, its outcome's tally (delegated positions included)
-        and the members it counted by delegation."""
+    async def _save_round(self, room: str, number: int, r: Round, row: tuple) -> None:
+        """A round (``row``: its _round_row) with its running tally; once it is closed, its outcome's tally
+        (delegated positions included) and the members it counted by delegation."""
         o = r.outcome
         await self._db.execute(
             """INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, outcome, reason,
@@ -559,7 +560,7 @@ class Transaction:
                    abstain = excluded.abstain, disagree = excluded.disagree, block = excluded.block,
                    unargued_block = excluded.unargued_block, members = excluded.members,
                    closed_at = excluded.closed_at, closed_offline = excluded.closed_offline""",
-            (room, number, *_round_row(r)),
+            (room, number, *row),
         )
         if o is not None and o.delegated:
             await self._db.executemany(
