@@ -24,18 +24,14 @@ Opened = tuple[object, Callable[[], Awaitable[None]], Callable[[], Awaitable[Non
 
 
 async def consent_bot(config_path: Path) -> Opened:
-    from bot.cli import long_lived
+    from bot.cli import long_lived, setup_logging
     from bot.config import load_config
     from bot.matrix.bot import MatrixBot
     from storage.repository import Repository
 
     config = load_config(config_path)
-    # As bot.cli sets up logging for `consent-bot run`.
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if config.log_level != "DEBUG":
-        for noisy in ("nio", "apscheduler"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
-    long_lived()  # as bot.cli does before running the bot
+    setup_logging(config.log_level)  # as `consent-bot run` does, and before running the bot:
+    long_lived()
     repository = await Repository.open(config.storage)
     bot = MatrixBot(config, repository)
 

@@ -91,17 +91,21 @@ def _console(config: Config, arguments: argparse.Namespace, default_database: st
                             register=getattr(arguments, "register", False)))
 
 
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":
+        # The libraries narrate every room event and job at INFO; our own INFO lines are the useful ones.
+        for noisy in ("nio", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> None:
     arguments = _parser().parse_args(argv)
     config = _load(arguments.config)
     level = config.log_level
     if arguments.command == "console" and level == "INFO":
         level = "WARNING"  # the terminal is the room: log lines would interleave with the conversation
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if config.log_level != "DEBUG":
-        # The libraries narrate every room event and job at INFO; our own INFO lines are the useful ones.
-        for noisy in ("nio", "apscheduler"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging(level)
     if arguments.command == "check-config":
         print(f"{arguments.config}: the configuration is valid (platform: {config.platform}).")
     elif arguments.command == "console":
