@@ -131,9 +131,9 @@ class ChatBot(ABC):
         """Serve until cancelled or a fatal error; then stop every background task, the scheduler and the client.
         With ``register.enabled``, the public register is served beside, over the same database, while the bot runs."""
         if self.config.register.enabled:  # else the web server and its templates are never loaded
-            from bot.register.server import start_register
+            from bot.register.server import RegisterServer
 
-            self.register = await start_register(self.config, self.repository)
+            self.register = await RegisterServer.start(self.config, self.repository)
         try:
             await self.serve()
         finally:

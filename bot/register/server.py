@@ -16,7 +16,7 @@ from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RegisterServer", "RegisterUnavailable", "serve", "start_register"]
+__all__ = ["RegisterServer", "RegisterUnavailable", "serve"]
 
 
 @dataclass
@@ -47,13 +47,6 @@ class RegisterServer:
 
     async def stop(self) -> None:
         await self.runner.cleanup()
-
-
-async def start_register(config: Config, repository: Repository) -> RegisterServer | None:
-    """The register beside a running bot, when ``register.enabled``; None otherwise."""
-    if not config.register.enabled:
-        return None
-    return await RegisterServer.start(config, repository)
 
 
 def _local_host(bind: str) -> str:
