@@ -83,8 +83,9 @@ BACKOFF_MAX_WHILE_CLOSING = 1.0
 """While a round waits to close, a homeserver that is down is asked again every second: the outcome then
 follows its return within seconds."""
 FIRST_DELIVERY_WITHIN = 10.0
-"""At start, messages left queued by the previous run are sent before the first sync for at most this long;
-the background task sends the rest, so a throttled homeserver never delays reading."""
+"""After the first sync, the recount of the open ballots waits this long at most for the messages the previous
+run left queued (a ballot's event id may be among them); the background task sends the rest, and reading never
+waits on it."""
 
 
 def sync_filter(timeline_limit: int) -> dict:
@@ -163,8 +164,6 @@ class MatrixBot(ChatBot):
             await self.repository.set_state(INSTALLED, self.service.clock().isoformat())
         installed = await self.repository.state(INSTALLED)
         self._installed = datetime.fromisoformat(installed) if installed else datetime.min.replace(tzinfo=timezone.utc)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.service.deliver(), FIRST_DELIVERY_WITHIN)
         self.start_delivery()
         await self._sync_forever(token, fresh)
 
@@ -394,6 +393,11 @@ class MatrixBot(ChatBot):
         can never undo a vote the sync already counted.
         """
         try:
+            # What the previous run left queued goes first: a ballot it sent without living to record it gets
+            # its event id back (its transaction id makes the homeserver answer with the same event), so its
+            # reactions are recounted too. Not before the first sync: nio sends to no room it has not synced.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.service.deliver(), FIRST_DELIVERY_WITHIN)
             for room, _, ballot in await self.repository.open_ballots():
                 async for event in self.client.room_get_event_relations(room, ballot, RelationshipType.annotation,
                                                                         direction=MessageDirection.front):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 
 import aiohttp
 from nio import RoomMemberEvent
@@ -242,6 +244,26 @@ async def test_open_ballots_are_recounted_at_start(start_bot, members):
     await bot.start()
     await asyncio.wait_for(bot.bot.reconciled.wait(), timeout=10)
     assert (await status(alice, room, bot.user_id))["disagree"] == 1
+
+
+async def test_a_ballot_sent_just_before_a_crash_has_its_reactions_recounted_at_start(start_bot, members):
+    """The bot died between sending the ballot and recording it as sent: at start it sends it again (the
+    homeserver answers with the same event, by its transaction id) before recounting, so a reaction on it that
+    fell in a gap still counts."""
+    alice, bob = await members("alice", "bob")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id, bob)
+    ballot = await propose(alice, room, bot.user_id)
+    await bot.stop()
+    with closing(sqlite3.connect(bot.config.storage_path)) as db, db:  # as if it had died before recording it
+        db.execute("UPDATE outbox SET sent_at = NULL, platform_id = NULL WHERE kind = 'ballot'")
+    vote = await bob.react(room, ballot.event_id, "👎")
+    await alice.wait_for_event(vote)
+    await skip_sync_past(bot, alice)  # as a lost gap would
+    await bot.start()
+    await asyncio.wait_for(bot.bot.reconciled.wait(), timeout=20)
+    assert (await status(alice, room, bot.user_id))["disagree"] == 1
+    assert len(alice.matching(from_bot(bot.user_id, "ballot"), room=room)) == 1  # the same ballot, not a copy
 
 
 async def test_rate_limited_sends_are_retried_after_the_delay_the_server_asks(start_bot, members, synapse, bot_account):
