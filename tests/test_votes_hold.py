@@ -4,6 +4,7 @@ in, whoever removes its message, however long the texts around it; and every mes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -162,6 +163,34 @@ async def test_reading_never_waits_on_a_platform_that_is_slow_to_take_messages(c
         await until(lambda: len(sender.sent) == 5, what="the five queued messages")
     finally:
         worker.cancel()
+
+
+async def test_a_delivery_pass_given_up_midway_keeps_every_message_it_had_not_sent(config, repository):
+    """A wait on delivery that gives up (the recount at a Matrix start waits for it 10 s at most) cancels the
+    pass in the middle of a send: that message and those after it are sent by the next pass, none lost."""
+    class Stuck(RecordingSender):
+        stuck = True
+        arrived = asyncio.Event()
+
+        async def send(self, message, ballot_id):
+            if self.stuck and self.sent:  # the second message hangs (a homeserver that holds it back)
+                self.arrived.set()
+                await asyncio.Event().wait()
+            return await super().send(message, ballot_id)
+
+    sender = Stuck()
+    assembly = await make_assembly(config, Clock(TUESDAY), repository, sender=sender)
+    passing = assembly.service.delivery.start()  # as on a chat platform: reading never waits on it
+    for line in ("!propose Buy a kettle", "!agree #1", "!status #1"):
+        await assembly.say("alice", line)
+    await sender.arrived.wait()
+    passing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await passing
+    assert len(sender.sent) == 1
+    sender.stuck = False
+    assert await assembly.service.deliver()
+    assert [m.kind for m in sender.sent] == [Kind.BALLOT, Kind.SEED, Kind.ACK, Kind.STATUS]
 
 
 # --- Messages that fit the platform --------------------------------------------------------------------------

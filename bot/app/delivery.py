@@ -98,30 +98,40 @@ class Delivery:
             batch, self._pending = self._pending, []
             held_up: set[str] = set()
             kept: list[Outgoing] = []
-            for message in batch:
-                if message.room in held_up:
-                    kept.append(message)
-                    continue
-                try:
-                    platform_id = await self._sender.send(message, await self._ballot_of(message))
-                except Undeliverable as refusal:
-                    log.warning("%s cannot be delivered (%s): set aside", message.key, refusal)
-                    self._repository.note_undeliverable(message.key, str(refusal), self._clock())
-                    continue
-                except Exception as error:
-                    log.warning("sending %s failed (%s); it stays queued with what follows it in %s",
-                                message.key, error or type(error).__name__, message.room)
-                    self.attempts_failed += 1
-                    held_up.add(message.room)
-                    kept.append(message)
-                    continue
-                self._repository.note_sent(message.key, platform_id, self._clock())
-                if message.kind is Kind.BALLOT and platform_id and message.number is not None:
-                    self._ballots[(message.room, message.number)] = platform_id
-            self._pending = kept + self._pending  # what was committed meanwhile goes after
+            done = 0
+            try:
+                for message in batch:
+                    if message.room in held_up:
+                        kept.append(message)
+                    else:
+                        await self._send(message, held_up, kept)
+                    done += 1
+            finally:
+                # What was committed meanwhile goes after; a pass cancelled midway (a wait that gave up, the bot
+                # stopping) keeps what it had not sent yet, the message in flight included.
+                self._pending = kept + batch[done:] + self._pending
             if self._background:
                 await self._repository.flush()
             return not held_up
+
+    async def _send(self, message: Outgoing, held_up: set[str], kept: list[Outgoing]) -> None:
+        """One message sent and noted; refused for good, set aside; failed, kept and its room held up."""
+        try:
+            platform_id = await self._sender.send(message, await self._ballot_of(message))
+        except Undeliverable as refusal:
+            log.warning("%s cannot be delivered (%s): set aside", message.key, refusal)
+            self._repository.note_undeliverable(message.key, str(refusal), self._clock())
+            return
+        except Exception as error:
+            log.warning("sending %s failed (%s); it stays queued with what follows it in %s",
+                        message.key, error or type(error).__name__, message.room)
+            self.attempts_failed += 1
+            held_up.add(message.room)
+            kept.append(message)
+            return
+        self._repository.note_sent(message.key, platform_id, self._clock())
+        if message.kind is Kind.BALLOT and platform_id and message.number is not None:
+            self._ballots[(message.room, message.number)] = platform_id
 
     async def _ballot_of(self, message: Outgoing) -> str | None:
         """The platform id of the ballot a message is threaded under (none for a ballot itself)."""
