@@ -1,5 +1,6 @@
 """The scale figures of BENCHMARKS.md, each beside the minimal reference (benchmarks/reference.py) run in the
 same process: python -m benchmarks.scale [--members 1000] [--proposals 10000] [--database memory|file|postgres]
+[--runs 5]
 
 postgres: a throwaway PostgreSQL server (tests/servers/postgres.py) with its default, durable settings (fsync
 on), over a unix socket; the bot and the reference each on a fresh database of it, with the bot's session
@@ -84,9 +85,9 @@ async def _say(console: Console, member: str, line: str) -> None:
     await console.handle(line)
 
 
-async def votes_per_second(place: Place, members: int, chunk: int = 100) -> None:
+async def votes_per_second(place: Place, members: int, chunk: int = 100) -> tuple[float, float]:
     """N members vote, then change their vote; the bot and the reference take turns by chunks of votes, so that
-    the machine's drifts hit both alike."""
+    the machine's drifts hit both alike. Votes/s of the bot and of the reference."""
     names = [f"member{i:05d}" for i in range(members)]
     console, repository = await _console(place, set(names))
     await _say(console, names[0], "!propose Kettle")
@@ -101,8 +102,25 @@ async def votes_per_second(place: Place, members: int, chunk: int = 100) -> None
         theirs += await _settled(reference.run(lines[start:start + chunk], io.StringIO()))
     await repository.close()
     await _settled(reference.close())
-    print(f"votes/s through the console, {members} members, {place.database}: {len(lines) / ours:,.0f} "
-          f"(reference {len(lines) / theirs:,.0f}; the reference is {ours / theirs:.1f}x faster)")
+    return len(lines) / ours, len(lines) / theirs
+
+
+async def votes_per_second_runs(folder: Path, database: str, server: PostgresServer | None, members: int,
+                                runs: int) -> None:
+    """``runs`` measures of votes/s, each on fresh registers: their median, and their range (the machine is
+    shared: one run can fall on a busy moment)."""
+    figures = []
+    for run in range(runs):
+        place_folder = folder / f"run{run}"
+        place_folder.mkdir()
+        figures.append(await votes_per_second(Place(place_folder, database, server), members))
+    ours = sorted(f[0] for f in figures)
+    theirs = sorted(f[1] for f in figures)
+    ratios = sorted(f[1] / f[0] for f in figures)
+    print(f"votes/s through the console, {members} members, {database}, median of {runs} runs: "
+          f"{statistics.median(ours):,.0f} (runs {ours[0]:,.0f}–{ours[-1]:,.0f}); reference "
+          f"{statistics.median(theirs):,.0f} ({theirs[0]:,.0f}–{theirs[-1]:,.0f}); the reference is "
+          f"{statistics.median(ratios):.1f}x faster ({ratios[0]:.1f}–{ratios[-1]:.1f}x)")
 
 
 async def cost_per_vote(place: Place, sizes: tuple[int, ...], sample: int = 200, rounds: int = 5) -> None:
@@ -170,12 +188,12 @@ async def _console_on(repository: Repository, config, names: set[str]) -> tuple[
     return Console(service, room, clock, io.StringIO()), service
 
 
-async def main(members: int, proposals: int, databases: list[str]) -> None:
+async def main(members: int, proposals: int, databases: list[str], runs: int) -> None:
     server = PostgresServer.start() if "postgres" in databases else None
     try:
         for database in databases:
             with tempfile.TemporaryDirectory() as folder:
-                await votes_per_second(Place(Path(folder), database, server), members)
+                await votes_per_second_runs(Path(folder), database, server, members, runs)
             with tempfile.TemporaryDirectory() as folder:
                 await cost_per_vote(Place(Path(folder), database, server), (100, 1000, 5000))
             with tempfile.TemporaryDirectory() as folder:
@@ -190,6 +208,7 @@ if __name__ == "__main__":
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--proposals", type=int, default=10_000)
     parser.add_argument("--database", action="append", choices=["memory", "file", "postgres"])
+    parser.add_argument("--runs", type=int, default=5, help="measures of votes/s (their median is shown)")
     options = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    asyncio.run(main(options.members, options.proposals, options.database or ["memory", "file"]))
+    asyncio.run(main(options.members, options.proposals, options.database or ["memory", "file"], options.runs))

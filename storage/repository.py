@@ -7,6 +7,7 @@ running tally: it costs the same in a room of ten or of ten thousand.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
@@ -41,8 +42,13 @@ from storage.database import Database, Row, open_database
 log = logging.getLogger(__name__)
 
 
+@functools.lru_cache(maxsize=256)
 def to_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    """A time as stored: UTC ISO-8601 text with microseconds, which sorts as text. Cached: a decision stores its
+    event's time in four or five rows."""
+    if moment.tzinfo is not timezone.utc:  # most times are UTC already: astimezone would copy them for nothing
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat(timespec="microseconds")
 
 
 def from_text(text: str | None) -> datetime | None:
@@ -158,11 +164,12 @@ class Repository:
     def note_sent(self, key: str, platform_id: str | None, at: datetime) -> None:
         """A message the platform took. Recorded with the next transaction: if the bot stops before, the message
         is sent again at its next start, under the same idempotency key, and the platform drops the copy."""
-        self.defer("UPDATE outbox SET sent_at = ?, platform_id = ? WHERE key = ?", (to_text(at), platform_id, key))
+        self.defer("UPDATE outbox SET sent_at = ?, platform_id = ? WHERE message_id = ?",
+                   (to_text(at), platform_id, message_id(key)))
 
     def note_undeliverable(self, key: str, reason: str, at: datetime) -> None:
         """A message the platform refuses for good: set aside with the reason (recorded like ``note_sent``)."""
-        self.defer("UPDATE outbox SET sent_at = ?, error = ? WHERE key = ?", (to_text(at), reason, key))
+        self.defer("UPDATE outbox SET sent_at = ?, error = ? WHERE message_id = ?", (to_text(at), reason, message_id(key)))
 
     async def record_platform_id(self, message: str, platform_id: str) -> None:
         """The platform id of a message the bot saw come back, before (or without) its delivery being recorded."""
@@ -172,8 +179,8 @@ class Repository:
     async def ballot_id(self, room: str, number: int) -> str | None:
         """The platform id of a proposal's latest ballot, under which its messages are threaded."""
         rows = await self._read(
-            "SELECT platform_id FROM outbox WHERE room = ? AND number = ? AND kind = ? AND platform_id IS NOT NULL"
-            " ORDER BY seq DESC LIMIT 1", (room, number, Kind.BALLOT))
+            "SELECT platform_id FROM outbox WHERE room = ? AND number = ? AND kind = 'ballot'"
+            " AND platform_id IS NOT NULL ORDER BY seq DESC LIMIT 1", (room, number))
         return rows[0]["platform_id"] if rows else None
 
     async def state(self, key: str) -> str | None:
@@ -207,10 +214,10 @@ class Repository:
         """(room, number, platform id of the current ballot) for every open proposal (reconciling votes)."""
         rows = await self._read(
             """SELECT p.room, p.number, o.platform_id FROM proposals p JOIN outbox o
-                   ON o.room = p.room AND o.number = p.number AND o.kind = ? AND o.platform_id IS NOT NULL
+                   ON o.room = p.room AND o.number = p.number AND o.kind = 'ballot' AND o.platform_id IS NOT NULL
                WHERE p.state = ? AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = p.room
-                   AND number = p.number AND kind = ? AND platform_id IS NOT NULL)""",
-            (Kind.BALLOT, State.OPEN, Kind.BALLOT))
+                   AND number = p.number AND kind = 'ballot' AND platform_id IS NOT NULL)""",
+            (State.OPEN,))
         return [(row["room"], row["number"], row["platform_id"]) for row in rows]
 
     async def next_due(self) -> tuple[datetime, str, int] | None:
@@ -250,11 +257,12 @@ class Repository:
         return from_text((await self._read("SELECT MAX(at) AS at FROM history"))[0]["at"])
 
 
-async def _fill_message_ids(db: Database) -> None:
-    """Messages queued by a version that did not store their platform id yet (SQLite has no sha256)."""
-    rows = await db.fetch("SELECT key FROM outbox WHERE message_id IS NULL AND sent_at IS NULL")
-    await db.executemany("UPDATE outbox SET message_id = ? WHERE key = ?",
-                         [(message_id(row["key"]), row["key"]) for row in rows])
+async def _identify_every_message(db: Database) -> None:
+    """Every message gets its message_id (SQLite has no sha256), by which it is now found, its key no longer
+    indexed: sent ones too, so that a key used again (a notice said once) is still recognised."""
+    rows = await db.fetch("SELECT seq, key FROM outbox WHERE message_id IS NULL")
+    await db.executemany("UPDATE outbox SET message_id = ? WHERE seq = ?",
+                         [(message_id(row["key"]), row["seq"]) for row in rows])
 
 
 async def _count_open_rounds(db: Database) -> None:
@@ -268,7 +276,7 @@ async def _count_open_rounds(db: Database) -> None:
                          (*counted.as_dict().values(), r["room"], r["number"], r["round"]))
 
 
-_AFTER_MIGRATION = {5: _fill_message_ids, 7: _count_open_rounds}
+_AFTER_MIGRATION = {7: _count_open_rounds, 12: _identify_every_message}
 """Steps SQL cannot do, run once right after the migration of that number."""
 
 
@@ -335,15 +343,19 @@ class Transaction:
     async def number_for_message(self, room: str, platform_id: str) -> int | None:
         """The proposal whose bot message (ballot, reminder, outcome…) has this platform id."""
         row = await self._db.fetchone(
-            "SELECT number FROM outbox WHERE room = ? AND platform_id = ? AND number IS NOT NULL", (room, platform_id))
+            "SELECT number FROM outbox WHERE room = ? AND platform_id = ? AND kind <> 'ack' AND number IS NOT NULL",
+            (room, platform_id))
         return row["number"] if row else None
 
     async def ballot_number(self, room: str, platform_id: str) -> int | None:
         """The proposal whose *current* ballot this is: votes by reaction count only there."""
         row = await self._db.fetchone(
-            """SELECT o.number FROM outbox o WHERE o.room = ? AND o.platform_id = ? AND o.kind = ?
-               AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND number = o.number AND kind = ?)""",
-            (room, platform_id, Kind.BALLOT, Kind.BALLOT),
+            # kind <> 'ack', though implied, is the condition of the index by platform id (migration 0012), which
+            # a database uses only when the query says it in those words; 'ballot' and 'ack' are Kind's values.
+            """SELECT o.number FROM outbox o WHERE o.room = ? AND o.platform_id = ? AND o.kind <> 'ack'
+               AND o.kind = 'ballot'
+               AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND number = o.number AND kind = 'ballot')""",
+            (room, platform_id),
         )
         return row["number"] if row else None
 
@@ -480,13 +492,16 @@ class Transaction:
                  for seq, f in enumerate(p.followups[known:], start=known + 1)],
             )
         # A round's row is written when it changed: not for a vote that repeats one (only what was said grows).
-        saved = {r.number: _round_row(r) for r in before.rounds} if before is not None else {}
+        # A round loaded is in the database: it is updated, never inserted again.
+        loaded = {r.number: r for r in before.rounds} if before is not None else {}
         for r in p.rounds:
-            row = _round_row(r)
-            if saved.get(r.number) != row:
-                await self._save_round(room, p.number, r, row)
+            old = loaded.get(r.number)
+            if old is None:
+                await self._save_round(room, p.number, r)
+            elif old is not r and _round_state(old) != _round_state(r):
+                await self._update_round(room, p.number, r)
         await self._save_expressions(room, step)
-        await self._save_changes(room, step, event_id)
+        await self._save_changes(room, step, event_id, before)
 
     async def _save_header(self, room: str, p: Proposal) -> None:
         await self._db.execute(
@@ -504,19 +519,24 @@ class Transaction:
             ),
         )
 
-    async def _save_changes(self, room: str, step: Step, event_id: str | None) -> None:
+    async def _save_changes(self, room: str, step: Step, event_id: str | None, before: Proposal | None) -> None:
         """The positions the step changed, and its lines of history."""
         p = step.proposal
         for change in step.changes:
             if change.action is Action.POSITION:
                 stance = p.rounds[change.round - 1].stance_of(change.member)
-                await self._db.execute(
-                    """INSERT INTO positions (room, number, round, member, position, argument, at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (room, number, round, member) DO UPDATE SET position = excluded.position,
-                           argument = excluded.argument, at = excluded.at""",
-                    (room, p.number, change.round, change.member, stance.position, stance.argument, to_text(stance.at)),
-                )
+                values = (stance.position, stance.argument, to_text(stance.at), room, p.number, change.round,
+                          change.member)
+                if _had_stance(before, change.round, change.member):
+                    # The row is there (it was loaded): an update spares the insert that would fail first.
+                    await self._db.execute("""UPDATE positions SET position = ?, argument = ?, at = ?
+                                              WHERE room = ? AND number = ? AND round = ? AND member = ?""", values)
+                else:
+                    await self._db.execute(
+                        """INSERT INTO positions (position, argument, at, room, number, round, member)
+                           VALUES (?, ?, ?, ?, ?, ?, ?)
+                           ON CONFLICT (room, number, round, member) DO UPDATE SET position = excluded.position,
+                               argument = excluded.argument, at = excluded.at""", values)
             elif change.action is Action.POSITION_WITHDRAWN:
                 await self._db.execute(
                     "DELETE FROM positions WHERE room = ? AND number = ? AND round = ? AND member = ?",
@@ -547,10 +567,8 @@ class Transaction:
                 (to_text(at), room, event),
             )
 
-    async def _save_round(self, room: str, number: int, r: Round, row: tuple) -> None:
-        """A round (``row``: its _round_row) with its running tally; once it is closed, its outcome's tally
-        (delegated positions included) and the members it counted by delegation."""
-        o = r.outcome
+    async def _save_round(self, room: str, number: int, r: Round) -> None:
+        """A new round with its running tally (or one saved again by a step that did not load it)."""
         await self._db.execute(
             """INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, outcome, reason,
                    agree, abstain, disagree, block, unargued_block, members, closed_at, closed_offline)
@@ -560,8 +578,23 @@ class Transaction:
                    abstain = excluded.abstain, disagree = excluded.disagree, block = excluded.block,
                    unargued_block = excluded.unargued_block, members = excluded.members,
                    closed_at = excluded.closed_at, closed_offline = excluded.closed_offline""",
-            (room, number, *row),
+            (room, number, r.number, r.rule, to_text(r.opened_at), *_round_changes(r)),
         )
+        await self._save_delegated(room, number, r)
+
+    async def _update_round(self, room: str, number: int, r: Round) -> None:
+        """A round loaded and changed: its running tally, its deadline, or its outcome."""
+        await self._db.execute(
+            """UPDATE rounds SET deadline = ?, version = ?, outcome = ?, reason = ?, agree = ?, abstain = ?,
+                   disagree = ?, block = ?, unargued_block = ?, members = ?, closed_at = ?, closed_offline = ?
+               WHERE room = ? AND number = ? AND round = ?""",
+            (*_round_changes(r), room, number, r.number),
+        )
+        await self._save_delegated(room, number, r)
+
+    async def _save_delegated(self, room: str, number: int, r: Round) -> None:
+        """Once a round is closed, the members it counted by delegation (its tally includes them)."""
+        o = r.outcome
         if o is not None and o.delegated:
             await self._db.executemany(
                 """INSERT INTO delegated_positions (room, number, round, member, position, by_member)
@@ -639,21 +672,32 @@ class Transaction:
             (
                 message.key, message.room, message.kind, message.number, message.body, lines_to_json(message.lines),
                 json.dumps(message.payload, ensure_ascii=False) if message.payload is not None else None,
-                message.reply_to, json.dumps(list(message.mentions)), to_text(at), message_id(message.key),
+                message.reply_to, json.dumps(list(message.mentions)) if message.mentions else "[]", to_text(at),
+                message_id(message.key),
             ),
         )
         if added:
             self.queued.append(message)
 
 
-def _round_row(r: Round) -> tuple:
-    """A round's row in the rounds table, after its room and proposal number: its running tally, which once it
-    is closed is its outcome's (delegated positions included)."""
+def _round_state(r: Round) -> tuple:
+    """What a decision may change in a round's row (compared without turning times into text)."""
+    return r.deadline, r.version, r.outcome, r.counts
+
+
+def _round_changes(r: Round) -> tuple:
+    """A round's row from its deadline on: its running tally, which once it is closed is its outcome's
+    (delegated positions included)."""
     o = r.outcome
     t = o.tally if o is not None else r.counts
-    return (r.number, r.rule, to_text(r.opened_at), to_text(r.deadline), r.version, o and o.state, o and o.reason,
-            t.agree, t.abstain, t.disagree, t.block, t.unargued_block, o and o.members, o and to_text(o.closed_at),
-            o and int(o.offline))
+    return (to_text(r.deadline), r.version, o and o.state, o and o.reason, t.agree, t.abstain, t.disagree, t.block,
+            t.unargued_block, o and o.members, o and to_text(o.closed_at), o and int(o.offline))
+
+
+def _had_stance(before: Proposal | None, round_number: int, member: str) -> bool:
+    """Whether the member's position in that round was loaded (so its row exists)."""
+    return (before is not None and round_number <= len(before.rounds)
+            and before.rounds[round_number - 1].stance_of(member) is not None)
 
 
 def _header(p: Proposal) -> tuple:

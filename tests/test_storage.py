@@ -15,7 +15,7 @@ import pytest
 from bot.engine import transitions
 from bot.engine.model import FollowUpStatus, Position, SocialCode
 import storage.database as database_module
-from bot.messages.outgoing import message_id
+from bot.messages.outgoing import Kind, Line, Outgoing, message_id
 from storage.database import Database, open_database
 from storage.repository import Repository, migrations
 
@@ -41,6 +41,13 @@ async def older_register(location: str, version: int) -> Database:
     for number, script in migrations(db.dialect)[:version]:
         await db.script(f"{script}\nINSERT INTO schema_version (version) VALUES ({number});")
     return db
+
+
+async def old_proposal(db: Database, state: str, at: str) -> None:
+    """Proposal #1, "Kettle", as an older version stored it (its rounds are the test's own)."""
+    await db.execute("INSERT INTO proposals (room, number, title, proposer, created_at, state) "
+                     "VALUES (?, 1, 'Kettle', 'alice', ?, ?)", (ROOM, at, state))
+    await db.execute("INSERT INTO versions VALUES (?, 1, 1, 'A kettle.')", (ROOM,))
 
 
 def test_both_databases_have_the_same_numbered_migrations():
@@ -164,9 +171,7 @@ async def test_votes_and_reminders_recorded_by_version_4_survive_the_upgrade(dat
     SQL cannot do (counting open rounds, the ids of queued messages) run on either database."""
     at = "2027-06-07T09:00:00.000000+00:00"
     db = await older_register(database, 4)
-    await db.execute("INSERT INTO proposals (room, number, title, proposer, created_at, state) "
-                     "VALUES (?, 1, 'Kettle', 'alice', ?, 'open')", (ROOM, at))
-    await db.execute("INSERT INTO versions VALUES (?, 1, 1, 'A kettle.')", (ROOM,))
+    await old_proposal(db, "open", at)
     await db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version) "
                      "VALUES (?, 1, 1, 'consent', ?, '2027-06-10T08:00:00.000000+00:00', 1)", (ROOM, at))
     await db.execute("INSERT INTO positions VALUES (?, 1, 1, 'bob', 'block', 'We have two kettles already.', ?)",
@@ -202,9 +207,7 @@ async def test_decisions_adopted_before_follow_ups_existed_are_not_brought_up_af
     """An upgrade must not send a burst of reminders about old decisions; they can still be followed up."""
     at = "2027-06-07T09:00:00.000000+00:00"
     db = await older_register(database, 8)
-    await db.execute("INSERT INTO proposals (room, number, title, proposer, created_at, state) "
-                     "VALUES (?, 1, 'Kettle', 'alice', ?, 'adopted')", (ROOM, at))
-    await db.execute("INSERT INTO versions VALUES (?, 1, 1, 'A kettle.')", (ROOM,))
+    await old_proposal(db, "adopted", at)
     await db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, outcome, reason, "
                      "members, closed_at, closed_offline) VALUES (?, 1, 1, 'consent', ?, ?, 1, 'adopted', "
                      "'no_valid_block', 3, ?, 0)", (ROOM, at, at, at))
@@ -291,6 +294,47 @@ async def test_a_failed_transaction_leaves_nothing_behind(repository):
         assert await tx.load(ROOM, 1) is None
         assert await tx.claim_event("$p", ROOM, MONDAY)
     assert await repository.history(ROOM, 1) == []
+
+
+async def test_a_register_of_version_11_keeps_every_row_through_the_rebuild_of_its_tables(database):
+    """Migration 12 rebuilds the tables a vote writes (on SQLite) and finds messages by their message_id instead
+    of their key: every event, position, expression, history line and message stays; a message sent before,
+    even one stored without a message_id, is still not queued twice; new rows are numbered after the old."""
+    at = "2027-06-07T09:00:00.000000+00:00"
+    db = await older_register(database, 11)
+    await old_proposal(db, "open", at)
+    await db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, agree, abstain, "
+                     "disagree, block, unargued_block) VALUES (?, 1, 1, 'consent', ?, "
+                     "'2027-06-10T08:00:00.000000+00:00', 1, 0, 0, 1, 0, 0)", (ROOM, at))
+    await db.execute("INSERT INTO positions VALUES (?, 1, 1, 'bob', 'disagree', 'Too dear.', ?)", (ROOM, at))
+    await db.execute("INSERT INTO expressions (room, number, round, member, event_id, position, argument, at) "
+                     "VALUES (?, 1, 1, 'bob', '$bob', 'disagree', 'Too dear.', ?)", (ROOM, at))
+    await db.execute("INSERT INTO history (room, number, round, action, member, position, argument, detail, at, "
+                     "event_id) VALUES (?, 1, 1, 'position', 'bob', 'disagree', 'Too dear.', '', ?, '$bob')",
+                     (ROOM, at))
+    await db.execute("INSERT INTO processed_events (event_id, room, processed_at) VALUES ('$bob', ?, ?)", (ROOM, at))
+    await db.execute("INSERT INTO outbox (key, room, kind, number, body, html, mentions, created_at, sent_at, "
+                     "platform_id) VALUES ('notice/once', ?, 'announcement', NULL, 'Hello', '', '[]', ?, ?, 'post-0')",
+                     (ROOM, at, at))
+    await db.close()
+    repository = await Repository.open(database)
+    async with repository.transaction() as tx:
+        assert not await tx.claim_event("$bob", ROOM, MONDAY)
+        proposal = await tx.load(ROOM, 1)
+        assert proposal.current_round.stance_of("bob").argument == "Too dear."
+        assert [e.event for e in proposal.current_round.expressions] == ["$bob"]
+        assert await tx.expression_of(ROOM, "$bob") == (1, 1, "bob")
+        await tx.queue(Outgoing("notice/once", ROOM, Kind.ANNOUNCEMENT, (Line(("Hello",)),)), MONDAY)
+        assert tx.queued == []  # sent before the upgrade: never again
+        step = transitions.take_position(proposal, "carol", Position.AGREE, "", MONDAY + timedelta(hours=1), "$carol")
+        await tx.save(ROOM, step, "$carol")
+    assert await repository.pending_messages() == []
+    history = await repository.history(ROOM, 1)
+    assert [(line["member"], line["event_id"]) for line in history] == [("bob", "$bob"), ("carol", "$carol")]
+    assert history[1]["id"] > history[0]["id"]
+    async with repository.transaction() as tx:
+        assert [e.event for e in (await tx.load(ROOM, 1)).current_round.expressions] == ["$bob", "$carol"]
+    await repository.close()
 
 
 async def test_history_refuses_updates_and_deletes(repository, migrated_database):

@@ -49,14 +49,15 @@ class Inbox:
     async def handle(self, incoming: Incoming) -> None:
         """Carry out one member's message; answer every mistake; the same event twice changes nothing."""
         incoming = _cleaned(incoming)
-        m = messages_for(self.config.for_room(incoming.room))
         if incoming.replaces is not None and await self._took_effect(incoming.replaces):
+            m = messages_for(self.config.for_room(incoming.room))
             await self._answer_only(incoming, Text().line(m._(
                 "That command had already taken effect: an edit does not change it. Send a new command instead.")))
             return
         try:
             invocation = self.registry.parse(incoming.text)
         except UnknownCommand as unknown:
+            m = messages_for(self.config.for_room(incoming.room))
             text = Text().line(m._("Unknown command !{verb}. Send !help for the list of commands."),
                                verb=excerpt(unknown.verb, 30))
             await self._answer_only(incoming, text)

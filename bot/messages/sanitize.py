@@ -15,6 +15,8 @@ def clean(text: str) -> str:
     control characters go; line ends become line feeds."""
     if not isinstance(text, str):
         return ""
+    if text.isascii() and text.isprintable():  # most commands: nothing to clean
+        return text
     text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
