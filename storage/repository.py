@@ -106,24 +106,17 @@ class Repository:
     async def schema_version(self) -> int:
         return (await self._db.fetchone("SELECT MAX(version) AS v FROM schema_version"))["v"]
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    def transaction(self) -> _Decision:
         """One decision, all or nothing: load, decide, save, queue its messages (and the bookkeeping deferred
-        since the last one, so that every read sees it)."""
-        async with self._lock:
-            await self._db.begin()
-            try:
-                await self._run_deferred()
-                yield Transaction(self._db)
-            except BaseException:
-                await self._db.rollback()
-                raise
-            else:
-                await self._db.commit()
+        since the last one, so that every read sees it). ``async with repository.transaction() as tx``."""
+        return _Decision(self)
 
     async def _run_deferred(self) -> None:
         deferred, self._deferred = self._deferred, []
         try:
+            if len(deferred) == 1:  # a vote's: the acknowledgement of the one before
+                await self._db.execute(*deferred[0])
+                return
             # A run of the same statement (the messages one delivery pass sent) goes as one executemany: one
             # round trip to PostgreSQL for all of them.
             for sql, run in itertools.groupby(deferred, key=lambda statement: statement[0]):
@@ -280,6 +273,39 @@ _AFTER_MIGRATION = {7: _count_open_rounds, 12: _identify_every_message}
 """Steps SQL cannot do, run once right after the migration of that number."""
 
 
+class _Decision:
+    """The context of Repository.transaction (a class, not a generator: it is entered once per event, and a
+    generator-based context costs three times as much)."""
+
+    def __init__(self, repository: Repository) -> None:
+        self._repository = repository
+
+    async def __aenter__(self) -> Transaction:
+        repository = self._repository
+        await repository._lock.acquire()
+        try:
+            await repository._db.begin()
+            try:
+                await repository._run_deferred()
+            except BaseException:
+                await repository._db.rollback()
+                raise
+        except BaseException:
+            repository._lock.release()
+            raise
+        return Transaction(repository._db)
+
+    async def __aexit__(self, kind, error, traceback) -> None:
+        repository = self._repository
+        try:
+            if kind is None:
+                await repository._db.commit()
+            else:
+                await repository._db.rollback()
+        finally:
+            repository._lock.release()
+
+
 class Transaction:
     """The queries of one decision; created only by :meth:`Repository.transaction`."""
 
@@ -290,19 +316,12 @@ class Transaction:
         self._loaded: dict[tuple[str, int], Proposal] = {}
         """Proposals as loaded: saving one writes only what changed (a vote: its round, not the proposal)."""
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
+    def savepoint(self) -> _Savepoint:
         """Undo a handler's partial writes when it refuses, keeping the rest of the transaction.
 
         A handler that succeeds leaves its savepoint to the commit, which keeps everything: releasing it
         would cost a statement, a round trip on PostgreSQL, for nothing."""
-        await self._db.execute("SAVEPOINT handler")
-        try:
-            yield
-        except BaseException:
-            await self._db.execute("ROLLBACK TO handler")
-            await self._db.execute("RELEASE handler")
-            raise
+        return _Savepoint(self._db)
 
     async def claim_event(self, event_id: str, room: str, at: datetime, replaces: str | None = None) -> bool:
         """True the first time a platform event is seen; False for a duplicate (then change nothing)."""
@@ -678,6 +697,21 @@ class Transaction:
         )
         if added:
             self.queued.append(message)
+
+
+class _Savepoint:
+    """The context of Transaction.savepoint (a class: see _Decision)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def __aenter__(self) -> None:
+        await self._db.execute("SAVEPOINT handler")
+
+    async def __aexit__(self, kind, error, traceback) -> None:
+        if kind is not None:
+            await self._db.execute("ROLLBACK TO handler")
+            await self._db.execute("RELEASE handler")
 
 
 def _round_state(r: Round) -> tuple:

@@ -31,8 +31,11 @@ log = logging.getLogger(__name__)
 
 
 def _cleaned(event):
-    """The event with every text field cleaned (see :func:`bot.messages.sanitize.clean`)."""
-    return replace(event, **{name: clean(value) for name, value in vars(event).items() if type(value) is str})
+    """The event with every text field cleaned (see :func:`bot.messages.sanitize.clean`): itself when none
+    needed it (most events)."""
+    changed = {name: cleaned for name, value in vars(event).items()
+               if type(value) is str and (cleaned := clean(value)) != value}
+    return replace(event, **changed) if changed else event
 
 
 class Inbox:

@@ -7,6 +7,7 @@ shows them its own way and notifies only those a message is meant for.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Iterable
@@ -25,6 +26,12 @@ from bot.messages.outgoing import Kind, Line, Mention, Segment, plain_text
 ROOM_PINGS = re.compile(r"@(room|channel|here|all|everyone)\b", re.IGNORECASE)
 WORD_JOINER = "\u2060"
 _FORMATTER = string.Formatter()
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A translated template's literal parts and parameter names (the same few templates, every message)."""
+    return tuple((literal, name) for literal, name, _spec, _conversion in _FORMATTER.parse(template))
 
 POSITION_LABELS = {
     Position.AGREE: N_("agree"),
@@ -87,7 +94,7 @@ class Text:
     def line(self, template: str = "", strong: bool = False, **params: object) -> Text:
         """Add a translated template; its parameters are member text (defused), mentions, or people."""
         segments: list[Segment] = []
-        for literal, name, _spec, _conversion in _FORMATTER.parse(template):
+        for literal, name in _parsed(template):
             if literal:
                 segments.append(literal)
             if name is not None:
