@@ -401,10 +401,14 @@ class Transaction:
         """A proposal whole: every member's positions and expressions (a status, an outcome, the history)."""
         return await self._load(room, number, None)
 
-    async def load_for(self, room: str, number: int, member: str) -> Proposal | None:
+    async def load_for(self, room: str, number: int, member: str, saying_at: datetime | None = None) -> Proposal | None:
         """A proposal with only this member's positions and expressions, and each round's running tally:
-        what a decision about one member needs, whatever the room's size."""
-        return await self._load(room, number, member)
+        what a decision about one member needs, whatever the room's size.
+
+        ``saying_at``: the member is saying something new at that instant. When it comes after all they said in
+        the round, only the latest of that is loaded (Round.latest_expressions_only): a vote then costs the same
+        however often they changed their mind."""
+        return await self._load(room, number, member, saying_at=saying_at)
 
     async def view(self, room: str, number: int) -> Proposal | None:
         """A proposal whole, only to be shown (!status): every member's positions, but not what each said
@@ -412,7 +416,8 @@ class Transaction:
         what its history does. Never decided on, nor saved."""
         return await self._load(room, number, None, said=False)
 
-    async def _load(self, room: str, number: int, member: str | None, said: bool = True) -> Proposal | None:
+    async def _load(self, room: str, number: int, member: str | None, said: bool = True,
+                    saying_at: datetime | None = None) -> Proposal | None:
         # The proposal's row once per version, in one query (a round trip fewer on PostgreSQL).
         rows = await self._db.fetch(
             """SELECT p.*, v.text AS version_text FROM proposals p LEFT JOIN versions v
@@ -432,11 +437,15 @@ class Transaction:
         expressions: dict[int, list[Expression]] = {}
         positions = f"""SELECT 0 AS expressed, round, member, position, argument, at, NULL AS event_id, 0 AS seq
                         FROM positions WHERE room = ? AND number = ?{whose}"""
+        latest_only = member is not None and saying_at is not None
         if said:
+            said_query = f"""SELECT 1 AS expressed, round, member, position, argument, at, event_id, seq
+                             FROM expressions WHERE room = ? AND number = ?{whose} AND retracted_at IS NULL"""
+            if latest_only:
+                said_query = f"SELECT * FROM ({said_query} ORDER BY at DESC, seq DESC LIMIT 1) latest"
             query = f"""{positions}
                         UNION ALL
-                        SELECT 1, round, member, position, argument, at, event_id, seq
-                        FROM expressions WHERE room = ? AND number = ?{whose} AND retracted_at IS NULL
+                        {said_query}
                         ORDER BY seq, at, member"""
             parameters: tuple = (room, number, *who, room, number, *who)
         else:
@@ -448,6 +457,8 @@ class Transaction:
                                from_text(r["at"])))
             else:
                 stances.setdefault(r["round"], []).append(_stance(r))
+        if latest_only and any(e.at > saying_at for e in expressions.get(round_rows[-1]["round"], ())):
+            return await self._load(room, number, member)  # said earlier than their latest word: all of it
         delegated: dict[int, list[Delegated]] = {}
         if member is None and any(r["outcome"] is not None for r in round_rows):
             for d in await self._db.fetch(
@@ -456,7 +467,7 @@ class Transaction:
                 delegated.setdefault(d["round"], []).append(Delegated(d["member"], Position(d["position"]),
                                                                       d["by_member"]))
         rounds = tuple(_round(r, tuple(stances.get(r["round"], ())), tuple(expressions.get(r["round"], ())),
-                              tuple(delegated.get(r["round"], ())))
+                              tuple(delegated.get(r["round"], ())), latest_only and r is round_rows[-1])
                        for r in round_rows)
         challenged_by: tuple[int, ...] = ()
         if row["state"] == State.ADOPTED:  # only an adopted decision is ever challenged
@@ -749,7 +760,7 @@ def _stance(row: Row) -> Stance:
 
 
 def _round(row: Row, stances: tuple[Stance, ...], expressions: tuple[Expression, ...],
-           delegated: tuple[Delegated, ...]) -> Round:
+           delegated: tuple[Delegated, ...], latest_expressions_only: bool = False) -> Round:
     counts = Tally(row["agree"] or 0, row["abstain"] or 0, row["disagree"] or 0, row["block"] or 0,
                    row["unargued_block"] or 0)
     outcome = None
@@ -768,6 +779,7 @@ def _round(row: Row, stances: tuple[Stance, ...], expressions: tuple[Expression,
         outcome=outcome,
         expressions=expressions,
         counts=counts,
+        latest_expressions_only=latest_expressions_only,
     )
 
 

@@ -205,6 +205,22 @@ async def test_a_proposer_may_give_longer_than_the_minimum_and_the_ballot_says_s
     assert "Buy a kettle" in ballot.body.splitlines()[0]
 
 
+async def test_a_facilitator_extends_a_longer_round_from_the_deadline_its_proposer_set(room):
+    """A facilitator may still extend a round its proposer made longer: from that round's deadline, in working
+    time; the proposal's next round lasts what its proposer asked for again, the extension not included."""
+    await room.say("alice", "!propose duration 10d Buy a kettle")
+    [announcement] = await room.say("fay", "!extend #1 2d")
+    assert "fay extends the deadline to Thursday 24 June 2027, 10:00" in announcement.body
+    assert (await status(room)).payload["deadline"] == "2027-06-24T10:00:00+02:00"
+    await room.say("bob", BLOCK)
+    sent = await room.advance_to(datetime.fromisoformat("2027-06-28T10:00:00+02:00"))  # a Monday
+    [outcome] = [message for message in sent if message.kind is Kind.OUTCOME]
+    assert outcome.payload["state"] == "postponed" and outcome.payload["deadline"] == "2027-06-24T10:00:00+02:00"
+    [ballot, _] = await room.say("alice", "!round #1")
+    assert "Time to answer: 10 days of working time, as its proposer asked (at least 3 days)." in ballot.body
+    assert ballot.payload["deadline"] == "2027-07-12T10:00:00+02:00"
+
+
 @pytest.mark.parametrize(("asked", "problem"), [("2j", "at least 3 days"), ("61d", "at most 60 days")])
 async def test_a_duration_shorter_than_the_minimum_or_over_the_bound_is_refused(room, asked, problem):
     [refusal] = await room.say("alice", f"!proposer durée {asked} Acheter une bouilloire")

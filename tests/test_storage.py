@@ -283,6 +283,30 @@ async def test_members_at_the_same_instant_come_back_in_the_same_order_on_both_d
     assert members == sorted(members, key=lambda name: name.encode())
 
 
+async def test_a_member_saying_something_new_is_loaded_with_their_latest_word_only(repository):
+    """However often bob changed his mind, a new word of his loads one of his past words, the latest: a vote costs
+    the same each time. A word said before his latest (read late) loads them all, and so does a replay."""
+    step = transitions.propose(1, "Kettle", "", "alice", MONDAY, CODE)
+    said = [MONDAY + timedelta(hours=hour) for hour in range(1, 6)]
+    async with repository.transaction() as tx:
+        await tx.save(ROOM, step, "$p")
+        proposal = step.proposal
+        for index, at in enumerate(said):
+            step = transitions.take_position(proposal, "bob", [Position.AGREE, Position.DISAGREE][index % 2], "", at,
+                                             f"$bob{index}")
+            proposal = step.proposal
+            await tx.save(ROOM, step, f"$bob{index}")
+    async with repository.transaction() as tx:
+        latest = (await tx.load_for(ROOM, 1, "bob", saying_at=said[-1] + timedelta(minutes=1))).current_round
+        late = (await tx.load_for(ROOM, 1, "bob", saying_at=said[2])).current_round
+        whole = (await tx.load_for(ROOM, 1, "bob")).current_round
+    assert [e.event for e in latest.expressions] == ["$bob4"] and latest.latest_expressions_only
+    assert latest.stance_of("bob").position is Position.AGREE
+    for loaded in (late, whole):
+        assert [e.event for e in loaded.expressions] == [f"$bob{index}" for index in range(5)]
+        assert not loaded.latest_expressions_only
+
+
 async def test_a_failed_transaction_leaves_nothing_behind(repository):
     step = transitions.propose(1, "Kettle", "", "alice", MONDAY, CODE)
     with pytest.raises(RuntimeError):

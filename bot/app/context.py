@@ -92,7 +92,8 @@ class Context:
     async def proposal(self, *candidates: State, member: str | None = None, shown_only: bool = False) -> Proposal:
         """The proposal named by #N or by the reply; else the only one in ``candidates`` states in this room.
 
-        With ``member``, only that member's positions are loaded (a decision about them alone); ``shown_only``:
+        With ``member``, only that member's positions are loaded (a decision about them alone), and of what they
+        said, as much as a new word of theirs said now needs (Transaction.load_for); ``shown_only``:
         a proposal only to be shown, without what each member said (Transaction.view).
         """
         number = self.reference
@@ -114,7 +115,7 @@ class Context:
         elif member is None:
             proposal = await self.tx.load(self.room, number)
         else:
-            proposal = await self.tx.load_for(self.room, number, member)
+            proposal = await self.tx.load_for(self.room, number, member, saying_at=self.now)
         if proposal is None:
             raise self.fail("There is no proposal #{number} in this room.", number=number)
         return proposal

@@ -149,6 +149,10 @@ class Round:
     loaded like ``stances``."""
     counts: Tally = Tally()
     """The running tally of every member's position, kept by each change: what the round decides on."""
+    latest_expressions_only: bool = False
+    """Whether ``expressions`` holds, of what the acting member said, only the latest (and what is added since):
+    all that a new expression said after it needs, however often the member changed their mind (see
+    transitions._restand)."""
 
     def stance_of(self, member: str) -> Stance | None:
         return next((s for s in self.stances if s.member == member), None)

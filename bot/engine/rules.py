@@ -63,17 +63,21 @@ def standing_stance(member: str, expressions: tuple[Expression, ...]) -> Stance 
     """
     stance: Stance | None = None
     for expression in sorted((e for e in expressions if e.member == member), key=lambda e: e.at):
-        if expression.position is None:
-            stance = None
-            continue
-        argument = expression.argument.strip()
-        if (expression.position is Position.BLOCK and stance and stance.position is Position.BLOCK
-                and is_argued(stance.argument) and not is_argued(argument)):
-            argument = stance.argument  # only a new argument replaces an argument
-        if stance and (stance.position, stance.argument) == (expression.position, argument):
-            continue
-        stance = Stance(member, expression.position, expression.at, argument)
+        stance = next_stance(stance, expression)
     return stance
+
+
+def next_stance(stance: Stance | None, expression: Expression) -> Stance | None:
+    """One step of ``standing_stance``: the stance after a member's next expression, from the one before it."""
+    if expression.position is None:
+        return None
+    argument = expression.argument.strip()
+    if (expression.position is Position.BLOCK and stance and stance.position is Position.BLOCK
+            and is_argued(stance.argument) and not is_argued(argument)):
+        argument = stance.argument  # only a new argument replaces an argument
+    if stance and (stance.position, stance.argument) == (expression.position, argument):
+        return stance
+    return Stance(expression.member, expression.position, expression.at, argument)
 
 
 def is_latest(expression: Expression, expressions: tuple[Expression, ...]) -> bool:

@@ -76,6 +76,7 @@ def take_back(proposal: Proposal, member: str, event: str, at: datetime) -> Step
     """A member took back one of their reactions or commands: their position is again what the rest of what
     they said stands for (the one before, or none)."""
     round_ = _open_round(proposal, at)
+    _needs_all_said(round_)
     if not any(e.event == event for e in round_.expressions):
         return Step(proposal, ())
     return _restand(proposal, round_, member, at, remove=event)
@@ -90,8 +91,17 @@ def _restand(proposal: Proposal, round_: Round, member: str, at: datetime, add: 
              remove: str | None = None) -> Step:
     """The member's stance after adding or taking back one expression; a change of stance is history."""
     before = round_.stance_of(member)
-    expressions = tuple(e for e in round_.expressions if e.event != remove) + ((add,) if add else ())
-    after = rules.standing_stance(member, expressions)
+    if round_.latest_expressions_only:
+        # A member's stance is the fold of what they said, in the order they said it (rules.standing_stance): an
+        # expression said after all the others is one more step from the stance they left. Anything else (one
+        # read late, one taken back) replays them all.
+        if add is None or remove is not None or any(e.at > add.at for e in round_.expressions_of(member)):
+            _needs_all_said(round_)
+        expressions = round_.expressions + (add,)
+        after = rules.next_stance(before, add)
+    else:
+        expressions = tuple(e for e in round_.expressions if e.event != remove) + ((add,) if add else ())
+        after = rules.standing_stance(member, expressions)
     stances = tuple(s for s in round_.stances if s.member != member) + ((after,) if after else ())
     counts = rules.recount(round_.counts, before, after, round_.rule)
     changes: tuple[Change, ...] = ()
@@ -102,6 +112,12 @@ def _restand(proposal: Proposal, round_: Round, member: str, at: datetime, add: 
             changes = (Change(Action.POSITION, member, at, round_.number, after.position, after.argument),)
     updated = _with_round(proposal, replace(round_, stances=stances, expressions=expressions, counts=counts))
     return Step(updated, changes, expressed=(add,) if add else (), retracted=((remove, at),) if remove else ())
+
+
+def _needs_all_said(round_: Round) -> None:
+    """A replay of what a member said needs all of it: a round loaded with their latest word only is a bug."""
+    if round_.latest_expressions_only:
+        raise ValueError("this change needs everything the member said in the round: load it whole")
 
 
 def moderator_removal(proposal: Proposal, moderator: str, member: str, at: datetime) -> Step:

@@ -1,7 +1,12 @@
 """Rule 1 — Positions: agree, abstain, disagree, block; one per member per round; the latest counts;
 a member may withdraw; every change is kept in an append-only history."""
 
+from dataclasses import replace
 from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.engine import rules, transitions
 from bot.engine.model import Action, Position, Reason, State
@@ -215,3 +220,50 @@ def test_a_moderator_removing_a_members_vote_records_it_and_the_position_stands(
     [change] = step.changes
     assert (change.action, change.member, change.detail) == (Action.REMOVED_BY_MODERATOR, "moderator", "bob")
     assert closed(step.proposal).state is State.POSTPONED
+
+
+# A member's latest word, from their latest word alone: what a decision loads of what they said
+# (Round.latest_expressions_only), however often they changed their mind.
+
+WORDS = st.lists(st.tuples(st.sampled_from([*Position, None]), st.sampled_from(["", "Too dear.", ARGUMENT]),
+                           st.integers(0, 5)), min_size=1, max_size=12)
+
+
+def _said(words) -> tuple:
+    """bob's words (position or withdrawal, argument, minutes after 10:00), each read as it comes."""
+    proposal = proposed()
+    for index, (position, argument, minutes) in enumerate(words):
+        at = MONDAY_MORNING + timedelta(hours=1, minutes=minutes)
+        if position is None:
+            step = transitions.withdraw_position(proposal, "bob", at, f"$w{index}") if (
+                proposal.current_round.stance_of("bob")) else None
+        else:
+            step = transitions.take_position(proposal, "bob", position, argument, at, f"$w{index}")
+        proposal = step.proposal if step else proposal
+    return proposal
+
+
+@settings(max_examples=300, deadline=None)
+@given(WORDS, st.sampled_from(list(Position)), st.sampled_from(["", "Too dear.", ARGUMENT]))
+def test_a_word_said_after_all_the_others_counts_the_same_from_the_latest_alone(words, position, argument):
+    proposal = _said(words)
+    whole = proposal.current_round
+    latest = max(whole.expressions, key=lambda e: e.at, default=None)
+    loaded = replace(proposal, rounds=(replace(whole, expressions=(latest,) if latest else (),
+                                               latest_expressions_only=True),))
+    at = MONDAY_MORNING + timedelta(hours=1, minutes=6)
+    from_all = transitions.take_position(proposal, "bob", position, argument, at, "$new")
+    from_latest = transitions.take_position(loaded, "bob", position, argument, at, "$new")
+    assert from_latest.proposal.current_round.stance_of("bob") == from_all.proposal.current_round.stance_of("bob")
+    assert from_latest.changes == from_all.changes
+    assert from_latest.proposal.current_round.counts == from_all.proposal.current_round.counts
+
+
+def test_a_word_said_before_the_latest_or_one_taken_back_needs_all_that_was_said():
+    proposal = vote(proposed(), "bob", Position.AGREE, at=MONDAY_MORNING + timedelta(hours=2))
+    whole = proposal.current_round
+    loaded = replace(proposal, rounds=(replace(whole, latest_expressions_only=True),))
+    with pytest.raises(ValueError, match="load it whole"):
+        transitions.take_position(loaded, "bob", Position.BLOCK, ARGUMENT, MONDAY_MORNING + timedelta(hours=1), "$old")
+    with pytest.raises(ValueError, match="load it whole"):
+        transitions.take_back(loaded, "bob", whole.expressions[0].event, MONDAY_MORNING + timedelta(hours=3))
