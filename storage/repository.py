@@ -181,8 +181,12 @@ class Repository:
         return rows[0]["value"] if rows else None
 
     async def set_state(self, key: str, value: str) -> None:
-        await self._write("INSERT INTO platform_state (key, value) VALUES (?, ?)"
-                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        await self._write(_SET_STATE, (key, value))
+
+    def note_state(self, key: str, value: str) -> None:
+        """Platform state that may wait for the next transaction (recorded like ``note_sent``): a position to
+        read the platform from, which read again from an older one changes nothing (events are handled once)."""
+        self.defer(_SET_STATE, (key, value))
 
     async def pending_encrypted(self) -> list[Row]:
         """Members' messages a chat adapter could not decrypt yet (Matrix), oldest first."""
@@ -271,6 +275,9 @@ async def _count_open_rounds(db: Database) -> None:
 
 _AFTER_MIGRATION = {7: _count_open_rounds, 12: _identify_every_message}
 """Steps SQL cannot do, run once right after the migration of that number."""
+
+
+_SET_STATE = "INSERT INTO platform_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
 
 class _Decision:

@@ -146,6 +146,11 @@ class MatrixBot(ChatBot):
         self._sync_filter: str | dict = SYNC_FILTER
         """SYNC_FILTER, or its id once uploaded."""
 
+    @property
+    def syncs_handled(self) -> int:
+        """How many syncs the bot has handled since it started (each one the homeserver answered)."""
+        return self._syncs_handled
+
     async def serve(self) -> None:
         """Sync until cancelled."""
         try:
@@ -218,7 +223,9 @@ class MatrixBot(ChatBot):
                 self.service.delivery.retry_now()
             await self._handle_sync(response, since=None if fresh else token)
             token = response.next_batch
-            await self.repository.set_state(NEXT_BATCH, token)
+            # Written with the next transaction (a decision, or the delivery's bookkeeping), not in one of its
+            # own after every sync: a restart after a crash reads again from the token before, harmlessly.
+            self.repository.note_state(NEXT_BATCH, token)
             fresh = False
             async with self._handled:
                 self._syncs_handled = started

@@ -254,7 +254,7 @@ class MattermostBot(ChatBot):
         if not only and complete:
             # Every channel was read up to now. A catch-up reads one channel: moving the mark then would make
             # the next resync skip what the others received meanwhile.
-            await self._seen(max((post.get("create_at", 0) for post in everything), default=0))
+            self._seen(max((post.get("create_at", 0) for post in everything), default=0))
         self.service.delivery.retry_now()
         log.info("resynced %s (posts since %d)", only or "every channel", since)
 
@@ -354,7 +354,7 @@ class MattermostBot(ChatBot):
                 if channel_type in CONVERSATION_TYPES:  # no need to look the channel up
                     self._channels.setdefault(post["channel_id"], CONVERSATION_TYPES[channel_type])
                 await self._posted(post)
-                await self._seen(post.get("create_at", 0))
+                self._seen(post.get("create_at", 0))
         elif kind == "post_deleted":
             post = events.inner(data, "post")
             # A member's deleted command leaves what it did in place: only the bot's own posts matter here.
@@ -429,10 +429,12 @@ class MattermostBot(ChatBot):
         """When the member acted, as the server recorded it, but never later than it reached the bot."""
         return self.instant(events.timestamp(ms))
 
-    async def _seen(self, create_at: int) -> None:
+    def _seen(self, create_at: int) -> None:
         if create_at > self._since:
             self._since = create_at
-            await self.repository.set_state(SINCE, str(create_at))
+            # Written with the next transaction, not in one of its own per post: read again from an older point
+            # after a crash, posts are handled once all the same.
+            self.repository.note_state(SINCE, str(create_at))
 
     async def _reaction_state(self, post_id: str) -> dict:
         stored = await self.repository.state(reactions_key(post_id))

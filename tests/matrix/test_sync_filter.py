@@ -7,19 +7,19 @@ from __future__ import annotations
 import asyncio
 
 from bot.matrix.bot import NEXT_BATCH, SYNC_FILTER
+from storage.repository import Repository
 
 from .bot_harness import RunningBot, propose, reaction_by, room_with_bot, status
 
 
-async def _settled(bot: RunningBot, quiet: float = 0.5) -> str | None:
-    """The bot's sync position once no sync has been handled for ``quiet`` seconds (its own echoes included)."""
-    position = await bot.repository.state(NEXT_BATCH)
+async def _settled(bot: RunningBot, quiet: float = 0.5) -> int:
+    """How many syncs the bot handled, once none has been for ``quiet`` seconds (its own echoes included)."""
+    handled = bot.bot.syncs_handled
     while True:
         await asyncio.sleep(quiet)
-        now = await bot.repository.state(NEXT_BATCH)
-        if now == position:
-            return now
-        position = now
+        if bot.bot.syncs_handled == handled:
+            return handled
+        handled = bot.bot.syncs_handled
 
 
 async def test_typing_notices_and_read_receipts_do_not_wake_the_bot(start_bot, members):
@@ -30,7 +30,7 @@ async def test_typing_notices_and_read_receipts_do_not_wake_the_bot(start_bot, m
     await bob.client.room_typing(room, True)
     asked = await bob.send_text(room, "!agree")
     answer = await bob.wait_for(reaction_by(bot.user_id, asked, "✅"), room=room)
-    position = await _settled(bot)
+    handled = await _settled(bot)
 
     await bob.client.room_typing(room, False)
     await alice.client.room_typing(room, True)
@@ -38,7 +38,7 @@ async def test_typing_notices_and_read_receipts_do_not_wake_the_bot(start_bot, m
         await member.client.room_read_markers(room, answer.event_id, answer.event_id)
     await alice.client.room_typing(room, False)
     await asyncio.sleep(1)
-    assert await bot.repository.state(NEXT_BATCH) == position  # no sync came back for any of them
+    assert bot.bot.syncs_handled == handled  # no sync came back for any of them
 
     assert (await status(alice, room, bot.user_id))["agree"] == 1
     bot.check_alive()
@@ -53,3 +53,23 @@ async def test_a_sync_filter_the_homeserver_forgot_is_given_again(start_bot, mem
     await propose(alice, room, bot.user_id)
     assert bot.bot._sync_filter == SYNC_FILTER
     bot.check_alive()
+
+
+async def test_the_sync_position_is_written_with_the_next_transaction_and_whole_at_stop(start_bot, members):
+    """The bot's sync position waits for the next transaction (a decision, the delivery's bookkeeping) instead of
+    a commit of its own after every sync; stopping writes the last one, so that a restart reads on from there."""
+    alice, bob = await members("alice", "bob")
+    bot = await start_bot([alice.user_id])
+    room = await room_with_bot(alice, bot.user_id, bob)
+    await propose(alice, room, bot.user_id)
+    asked = await bob.send_text(room, "!agree")
+    await bob.wait_for(reaction_by(bot.user_id, asked, "✅"), room=room)
+    assert await bot.repository.state(NEXT_BATCH) is not None
+    await _settled(bot)
+    last = bot.bot.client.next_batch
+    await bot.stop()
+    repository = await Repository.open(bot.config.storage_path)
+    try:
+        assert await repository.state(NEXT_BATCH) == last
+    finally:
+        await repository.close()
