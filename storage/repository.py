@@ -444,7 +444,7 @@ class Transaction:
         expressions: dict[int, list[Expression]] = {}
         positions = f"""SELECT 0 AS expressed, round, member, position, argument, at, NULL AS event_id, 0 AS seq
                         FROM positions WHERE room = ? AND number = ?{whose}"""
-        latest_only = member is not None and saying_at is not None
+        latest_only = said and member is not None and saying_at is not None
         if said:
             said_query = f"""SELECT 1 AS expressed, round, member, position, argument, at, event_id, seq
                              FROM expressions WHERE room = ? AND number = ?{whose} AND retracted_at IS NULL"""
