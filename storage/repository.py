@@ -185,7 +185,9 @@ class Repository:
 
     def note_state(self, key: str, value: str) -> None:
         """Platform state that may wait for the next transaction (recorded like ``note_sent``): a position to
-        read the platform from, which read again from an older one changes nothing (events are handled once)."""
+        read the platform from, which read again from an older one changes nothing (events are handled once).
+        Only the latest value of a key waits: an idle bot, syncing every 30 s, keeps one, not thousands."""
+        self._deferred = [d for d in self._deferred if d[0] is not _SET_STATE or d[1][0] != key]
         self.defer(_SET_STATE, (key, value))
 
     async def pending_encrypted(self) -> list[Row]:

@@ -307,6 +307,13 @@ async def test_a_member_saying_something_new_is_loaded_with_their_latest_word_on
         assert not loaded.latest_expressions_only
 
 
+async def test_a_noted_sync_position_keeps_only_its_latest_value_until_it_is_written(repository):
+    for batch in range(1000):  # an idle bot's syncs, every 30 s for eight hours
+        repository.note_state("matrix/next_batch", f"s{batch}")
+    assert len(repository._deferred) == 1  # what waits does not grow with the syncs
+    assert await repository.state("matrix/next_batch") == "s999"
+
+
 async def test_a_failed_transaction_leaves_nothing_behind(repository):
     step = transitions.propose(1, "Kettle", "", "alice", MONDAY, CODE)
     with pytest.raises(RuntimeError):
