@@ -34,6 +34,8 @@ from tests.servers.postgres import FOR_TESTS, PostgresServer, database_name
 ROOM = "!room:test"
 # A Tuesday in Paris, far from any holiday, so 72 h of working time end on Friday at the same hour.
 TUESDAY = datetime.fromisoformat("2027-06-08T10:00:00+02:00")
+FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")
+"""The deadline of a round opened on TUESDAY: 72 working hours later."""
 
 
 def write_config(directory: Path, **assembly: object) -> Config:
@@ -108,6 +110,21 @@ async def make_assembly(config: Config, clock: Clock, repository: Repository, ro
     sender = sender or RecordingSender()
     service = ConsentService(repository, config, COMMANDS, room, sender, clock)
     return Assembly(service, room, sender, clock, repository)
+
+
+async def facilitated_room(tmp_path: Path, repository: Repository) -> Assembly:
+    """An assembly in English without a quorum: alice, bob and carol are members, fay facilitates."""
+    config = write_config(tmp_path, language="en", facilitators=["fay"], quorum=0)
+    assembly = await make_assembly(config, Clock(TUESDAY), repository)
+    assembly.room.names.update({"alice", "bob", "carol", "fay"})
+    return assembly
+
+
+async def status(room: Assembly, number: int = 1) -> Outgoing:
+    """The bot's answer to !status #number, asked by someone who takes no part."""
+    [answer] = await room.say("zoe", f"!status #{number}")
+    assert answer.kind is Kind.STATUS
+    return answer
 
 
 DATABASES = ["sqlite", "postgres"]

@@ -5,14 +5,14 @@ midnight in French; announcements carry their payload; the history of a decision
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from bot.messages.outgoing import Kind
-from tests.conftest import ROOM, TUESDAY, Assembly, Clock, make_assembly, write_config
+from tests.conftest import (FRIDAY_DEADLINE, ROOM, TUESDAY, Assembly, Clock, facilitated_room, make_assembly, status,
+                            write_config)
 
-FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")
 BLOCK_ARGUMENT = "We already have two kettles in the kitchen."
 TEXT = "1. A kettle. 2. Paid from the common fund."
 
@@ -20,16 +20,8 @@ TEXT = "1. A kettle. 2. Paid from the common fund."
 @pytest.fixture
 async def room(tmp_path, repository) -> Assembly:
     """Alice proposes, bob and carol are members, fay facilitates."""
-    config = write_config(tmp_path, language="en", facilitators=["fay"], quorum=0)
-    assembly = await make_assembly(config, Clock(TUESDAY), repository)
-    assembly.room.names.update({"alice", "bob", "carol", "fay"})
-    return assembly
+    return await facilitated_room(tmp_path, repository)
 
-
-async def status(room: Assembly, number: int = 1):
-    [answer] = await room.say("zoe", f"!status #{number}")
-    assert answer.kind is Kind.STATUS
-    return answer
 
 
 async def blocked_round(room: Assembly, number: int = 1) -> None:

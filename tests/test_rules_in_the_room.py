@@ -9,19 +9,16 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.messages.outgoing import Kind
-from tests.conftest import ROOM, TUESDAY, Assembly, Clock, make_assembly, write_config
+from tests.conftest import (FRIDAY_DEADLINE, ROOM, TUESDAY, Assembly, Clock, facilitated_room, make_assembly, status,
+                            write_config)
 
-FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")
 BLOCK = "!block #1 We already have two kettles in the kitchen."
 
 
 @pytest.fixture
 async def room(tmp_path, repository) -> Assembly:
     """Alice proposes, bob and carol are members, fay facilitates."""
-    config = write_config(tmp_path, language="en", facilitators=["fay"], quorum=0)
-    assembly = await make_assembly(config, Clock(TUESDAY), repository)
-    assembly.room.names.update({"alice", "bob", "carol", "fay"})
-    return assembly
+    return await facilitated_room(tmp_path, repository)
 
 
 async def blocked_round(room: Assembly, number: int = 1) -> None:
@@ -41,10 +38,6 @@ async def majority_round(room: Assembly) -> list:
     [ballot, _] = await room.say("alice", "!round #1")
     return ballot
 
-
-async def status(room: Assembly, number: int = 1):
-    [answer] = await room.say("zoe", f"!status #{number}")
-    return answer
 
 
 # --- 1. Majority rounds say and do one thing --------------------------------------------------------------

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind, Undeliverable
 from bot.matrix.sender import contents
 from bot.app.ports import Incoming, ReactionVote, Redaction
-from tests.conftest import ROOM, TUESDAY, Assembly, Clock, RecordingSender, make_assembly
-
-FRIDAY_DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")
+from tests.conftest import FRIDAY_DEADLINE, ROOM, TUESDAY, Assembly, Clock, RecordingSender, make_assembly
 
 
 async def test_a_proposal_is_announced_with_its_ballot_and_machine_readable_state(assembly: Assembly):
