@@ -540,7 +540,7 @@ class Transaction:
             elif old is not r and _round_state(old) != _round_state(r):
                 await self._update_round(room, p.number, r)
         await self._save_expressions(room, step)
-        await self._save_changes(room, step, event_id, before)
+        await self._save_changes(room, step, event_id)
 
     async def _save_header(self, room: str, p: Proposal) -> None:
         await self._db.execute(
@@ -558,24 +558,19 @@ class Transaction:
             ),
         )
 
-    async def _save_changes(self, room: str, step: Step, event_id: str | None, before: Proposal | None) -> None:
+    async def _save_changes(self, room: str, step: Step, event_id: str | None) -> None:
         """The positions the step changed, and its lines of history."""
         p = step.proposal
         for change in step.changes:
             if change.action is Action.POSITION:
                 stance = p.rounds[change.round - 1].stance_of(change.member)
-                values = (stance.position, stance.argument, to_text(stance.at), room, p.number, change.round,
-                          change.member)
-                if _had_stance(before, change.round, change.member):
-                    # The row is there (it was loaded): an update spares the insert that would fail first.
-                    await self._db.execute("""UPDATE positions SET position = ?, argument = ?, at = ?
-                                              WHERE room = ? AND number = ? AND round = ? AND member = ?""", values)
-                else:
-                    await self._db.execute(
-                        """INSERT INTO positions (position, argument, at, room, number, round, member)
-                           VALUES (?, ?, ?, ?, ?, ?, ?)
-                           ON CONFLICT (room, number, round, member) DO UPDATE SET position = excluded.position,
-                               argument = excluded.argument, at = excluded.at""", values)
+                await self._db.execute(
+                    """INSERT INTO positions (room, number, round, member, position, argument, at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (room, number, round, member) DO UPDATE SET position = excluded.position,
+                           argument = excluded.argument, at = excluded.at""",
+                    (room, p.number, change.round, change.member, stance.position, stance.argument, to_text(stance.at)),
+                )
             elif change.action is Action.POSITION_WITHDRAWN:
                 await self._db.execute(
                     "DELETE FROM positions WHERE room = ? AND number = ? AND round = ? AND member = ?",
@@ -746,12 +741,6 @@ def _round_changes(r: Round) -> tuple:
     t = o.tally if o is not None else r.counts
     return (to_text(r.deadline), r.version, o and o.state, o and o.reason, t.agree, t.abstain, t.disagree, t.block,
             t.unargued_block, o and o.members, o and to_text(o.closed_at), o and int(o.offline))
-
-
-def _had_stance(before: Proposal | None, round_number: int, member: str) -> bool:
-    """Whether the member's position in that round was loaded (so its row exists)."""
-    return (before is not None and round_number <= len(before.rounds)
-            and before.rounds[round_number - 1].stance_of(member) is not None)
 
 
 def _header(p: Proposal) -> tuple:
