@@ -37,7 +37,7 @@ from pathlib import Path
 
 from nio import ReactionEvent
 
-from tests.matrix.bot_harness import bot_config, from_bot, joined, relates_to
+from tests.matrix.bot_harness import bot_config, joined, propose, relates_to, room_with_bot
 from tests.matrix.member import Member
 from tests.matrix.synapse import Account, Synapse
 
@@ -159,11 +159,13 @@ def answered(side: Side, asked: str):
     return matches
 
 
-async def command(side: Side, alice: Member, member: Member, line: str, element: bool) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of one command, sent and answered; with ``element``, the member's client also
-    says it is typing, then no longer, and sends a read receipt for the answer, as Element does. Alice's client
-    sees the answer (the other members' clients need not sync)."""
-    before = await side.quiet()
+async def command(side: Side, alice: Member, member: Member, line: str, element: bool,
+                  before: float) -> tuple[float, float, float]:
+    """(CPU seconds, wall seconds, the process's CPU time after) of one command, sent and answered, from the
+    process's CPU time ``before`` it (read once it was quiet: the end of the command before), so that whatever the
+    process does between two commands counts in one of them; with ``element``, the member's client also says it
+    is typing, then no longer, and sends a read receipt for the answer, as Element does. Alice's client sees the
+    answer (the other members' clients need not sync)."""
     began = time.perf_counter()
     if element:
         await member.client.room_typing(side.room, True)
@@ -174,7 +176,8 @@ async def command(side: Side, alice: Member, member: Member, line: str, element:
     wall = time.perf_counter() - began
     if element:
         await member.client.room_read_markers(side.room, answer.event_id, answer.event_id)
-    return await side.quiet() - before, wall
+    after = await side.quiet()
+    return after - before, wall, after
 
 
 def describe(values: list[float]) -> str:
@@ -216,15 +219,11 @@ async def open_rooms(members: list[Member], sides: list[Side], proposals: int) -
     alice = members[0]
     for side in sides:
         await side.start()
-        side.room = await alice.create_room(invite=[side.user_id, *(m.user_id for m in members[1:])])
-        for member in members[1:]:
-            await member.join(side.room)
-        await alice.wait_for(joined(side.user_id), room=side.room, timeout=30)
+        side.room = await room_with_bot(alice, side.user_id, *members[1:])
     bot = sides[0]
     began = time.perf_counter()
     for number in range(1, proposals + 1):
-        await alice.send_text(bot.room, f"!propose Proposal {number}")
-        await alice.wait_for(from_bot(bot.user_id, "ballot", number), room=bot.room, timeout=30)
+        await propose(alice, bot.room, bot.user_id, f"!propose Proposal {number}", number)
     print(f"{proposals} proposals opened in {time.perf_counter() - began:.1f} s")
 
 
@@ -239,16 +238,18 @@ async def cpu_per_command(members: list[Member], sides: list[Side], commands: in
     cpu: dict[str, list[float]] = {side.kind: [] for side in sides}
     wall: dict[str, list[float]] = {side.kind: [] for side in sides}
     for side in sides:
+        reading = await side.quiet()
         for member, line in turns[:warmup]:
-            await command(side, members[0], member, line, element)
+            *_, reading = await command(side, members[0], member, line, element, reading)
     if py_spy:
         for side in sides:
             await side.sample(py_spy)
     at_start = {side.kind: counters(side) for side in sides}
     for start in range(warmup, len(turns), CHUNK):
         for side in sides:
+            reading = await side.quiet()
             for member, line in turns[start:start + CHUNK]:
-                used, took = await command(side, members[0], member, line, element)
+                used, took, reading = await command(side, members[0], member, line, element, reading)
                 cpu[side.kind].append(used)
                 wall[side.kind].append(took)
     at_end = {side.kind: counters(side) for side in sides}

@@ -11,19 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-import uuid
 
 from nio import AsyncClient, RoomMessageText, SyncError, SyncResponse
 
 from benchmarks.reference import ReferenceVotes
+from tests.matrix.sync_filters import SYNC_FILTER, first_sync_filter
 
-SYNC_FILTER = {"room": {"timeline": {"limit": 100}}, "presence": {"not_types": ["*"]}}
-
-
-def first_sync_filter() -> dict:
-    """Skip history; unique, so that Synapse's two-minute /sync cache never answers a restart with an old snapshot."""
-    return {"room": {"timeline": {"limit": 0}, "not_rooms": [f"!never-{uuid.uuid4().hex}:invalid"]},
-            "presence": {"not_types": ["*"]}}
 
 
 class MatrixReferenceBot:

@@ -24,33 +24,26 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import yaml
 from aiohttp import web
 
+from benchmarks.service import ROOM, START, NullPlatform, percentile
 from bot.app.handlers import COMMANDS
 from bot.app.ports import Incoming
 from bot.app.service import ConsentService
 from bot.config import load_config
 from bot.console import ConsoleRoom
-from bot.messages.outgoing import Outgoing
 from bot.register.exports import export_register
 from bot.register.server import RegisterServer
 from storage.repository import Repository
 
-ROOM = "!bench:test"
-START = datetime(2027, 6, 8, 8, 0, tzinfo=timezone.utc)
 WORDS = ("kettle", "garden", "bicycle", "library", "kitchen", "market", "roof", "festival", "bench", "tree")
 TARGET_PAGE_MS = 100
 TARGET_EXPORT_S = 2
-
-
-class NullPlatform:
-    async def send(self, message: Outgoing, ballot_id: str | None) -> str:
-        return message.key
 
 
 def _config(folder: Path):
@@ -102,8 +95,8 @@ async def make_assembly(folder: Path, decisions: int, members: int) -> None:
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+    """p50 and p95, in ms."""
+    return statistics.median(samples) * 1000, percentile(samples, 0.95) * 1000
 
 
 async def _timed_gets(session: aiohttp.ClientSession, urls: list[str]) -> tuple[list[float], bytes]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -35,16 +34,9 @@ from nio.event_builders import ToDeviceMessage
 from nio.responses import ErrorResponse
 
 from .synapse import Account
-
-SYNC_FILTER = {"room": {"timeline": {"limit": 100}}, "presence": {"not_types": ["*"]}}
+from .sync_filters import SYNC_FILTER, first_sync_filter
 
 Predicate = Callable[[Event], bool]
-
-
-def first_sync_filter() -> dict[str, Any]:
-    """Timeline limit 0 (skip history), unique per call so Synapse's response cache cannot answer it."""
-    return {"room": {"timeline": {"limit": 0}, "not_rooms": [f"!never-{uuid.uuid4().hex}:invalid"]},
-            "presence": {"not_types": ["*"]}}
 
 
 class MatrixRequestError(AssertionError):
