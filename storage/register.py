@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import json
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -281,9 +281,11 @@ class RegisterReader:
             followups=tuple(followups.get(number, ())),
         )
 
-    async def export(self, room: str, names: bool = True) -> Export:
+    async def export(self, room: str, names: bool = True,
+                     tables: Collection[str] = ("decisions", "positions", "history")) -> Export:
         """Every proposal of the room with its latest round, every position, every line of history; with ``names``
-        false, no member id (the database leaves them out)."""
+        false, no member id (the database leaves them out). Only the ``tables`` asked for are read (the others are
+        left empty): one CSV file of an assembly does not read the whole of it, holding the bot's database."""
         member = "{}.member" if names else "NULL"
         by = "{}.by_member" if names else "NULL"
         # Without names, rows in the order of members' ids would tell who is who to anyone who knows the members.
@@ -291,29 +293,38 @@ class RegisterReader:
         order = "s.number, s.round, s.member" if names else "s.number, s.round, s.at, s.position, s.argument"
         # A member a moderator removed a vote of is named in the detail of that line of history.
         detail = "h.detail" if names else "CASE WHEN h.action = 'removed_by_moderator' THEN NULL ELSE h.detail END"
+        rows: list[Row] = []
+        taken: list[Row] = []
+        delegated: list[Row] = []
+        history: list[Row] = []
         async with self.reading() as db:
-            rows = await db.fetch(
-                f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
-                       ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
-                    WHERE p.room = ? ORDER BY p.number""", (room,))
-            taken = await db.fetch(
-                f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position, s.argument,
-                       CASE WHEN s.position = 'block' AND r.rule = 'consent' THEN NULL ELSE 'true' END AS valid, s.at,
-                       NULL AS delegated_by
-                    FROM positions s JOIN rounds r ON r.room = s.room AND r.number = s.number AND r.round = s.round
-                    WHERE s.room = ? ORDER BY {order}""", (room,))
-            # The members counted by delegation at a close, with whose position (valid: a block is never delegated).
-            delegated = await db.fetch(
-                f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position,
-                       '' AS argument, 'true' AS valid, r.closed_at AS at, {by.format("s")} AS delegated_by
-                    FROM delegated_positions s JOIN rounds r ON r.room = s.room AND r.number = s.number
-                         AND r.round = s.round
-                    WHERE s.room = ? ORDER BY s.number, s.round, {"s.member" if names else "s.position"}""",
-                (room,))
-            history = await db.fetch(
-                f"""SELECT h.room, h.number AS proposal, h.round, h.at, h.action, {member.format("h")} AS member,
-                       h.position, h.argument, {detail} AS detail
-                    FROM history h WHERE h.room = ? ORDER BY h.number, h.id""", (room,))
+            if "decisions" in tables:
+                rows = await db.fetch(
+                    f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
+                           ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
+                        WHERE p.room = ? ORDER BY p.number""", (room,))
+            if "positions" in tables:
+                taken = await db.fetch(
+                    f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position,
+                           s.argument,
+                           CASE WHEN s.position = 'block' AND r.rule = 'consent' THEN NULL ELSE 'true' END AS valid,
+                           s.at, NULL AS delegated_by
+                        FROM positions s JOIN rounds r ON r.room = s.room AND r.number = s.number AND r.round = s.round
+                        WHERE s.room = ? ORDER BY {order}""", (room,))
+                # The members counted by delegation at a close, with whose position (valid: a block is never
+                # delegated).
+                delegated = await db.fetch(
+                    f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position,
+                           '' AS argument, 'true' AS valid, r.closed_at AS at, {by.format("s")} AS delegated_by
+                        FROM delegated_positions s JOIN rounds r ON r.room = s.room AND r.number = s.number
+                             AND r.round = s.round
+                        WHERE s.room = ? ORDER BY s.number, s.round, {"s.member" if names else "s.position"}""",
+                    (room,))
+            if "history" in tables:
+                history = await db.fetch(
+                    f"""SELECT h.room, h.number AS proposal, h.round, h.at, h.action, {member.format("h")} AS member,
+                           h.position, h.argument, {detail} AS detail
+                        FROM history h WHERE h.room = ? ORDER BY h.number, h.id""", (room,))
         # Each round's positions taken, then those counted by delegation (merge keeps ties in argument order).
         positions = list(heapq.merge(taken, delegated, key=operator.itemgetter("number", "round")))
         return Export(room, rows, positions, history)
@@ -335,6 +346,10 @@ class RegisterReader:
                 history.setdefault(number, []).append(h)
             followups = await _followups(db, "f.room = ?", (room,))
         by_number = {h.number: h for h in headers}
+        challenges: dict[int, list[Header]] = {}
+        for h in headers:
+            if h.challenges is not None:
+                challenges.setdefault(h.challenges, []).append(h)
         return [
             Record(
                 header=h,
@@ -342,7 +357,7 @@ class RegisterReader:
                 rounds=tuple(_with_positions(r, positions.get((h.number, r.number), ())) for r in rounds[h.number]),
                 history=tuple(history.get(h.number, ())),
                 challenged=by_number.get(h.challenges) if h.challenges is not None else None,
-                challenged_by=tuple(c for c in headers if c.challenges == h.number),
+                challenged_by=tuple(challenges.get(h.number, ())),
                 followups=tuple(followups.get(h.number, ())),
             )
             for h in headers if h.number in rounds

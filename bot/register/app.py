@@ -7,6 +7,7 @@ and bounded; an unknown assembly or proposal is a 404 page (JSON under /api).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -102,7 +103,7 @@ async def proposal_page(request: web.Request) -> web.Response:
     room, number = record.header.room, record.header.number
     path = proposal_path(room, number)
     return _html(Page(site, room).render("proposal.html", record=record, path=path,
-                                         permalink=_absolute(request, path)))
+                                         permalink=site.url(path)))
 
 
 async def feed(request: web.Request) -> web.Response:
@@ -111,9 +112,14 @@ async def feed(request: web.Request) -> web.Response:
     return _response(atom(_site(request), assembly, events), "application/atom+xml")
 
 
+@functools.cache
+def _stylesheet() -> bytes:
+    """The register's stylesheet, read once: it changes only with the bot."""
+    return (resources.files("bot.register") / "static" / "register.css").read_bytes()
+
+
 async def stylesheet(request: web.Request) -> web.Response:
-    css = (resources.files("bot.register") / "static" / "register.css").read_bytes()
-    response = _response(css, "text/css")
+    response = _response(_stylesheet(), "text/css")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
@@ -156,12 +162,12 @@ async def table_data(request: web.Request) -> web.Response:
     site = _site(request)
     room, _ = await _assembly(request)
     table = request.match_info["table"]
-    export = await _reader(request).export(room, site.show_names)
+    export = await _reader(request).export(room, site.show_names, tables=(table,))
     response = _response(exports.csv_text(site, export, table).encode("utf-8"), "text/csv", charset="utf-8")
     described = site.url(api(room_path(room)) + "/datapackage.json")
     response.headers["Link"] = f'<{described}>; rel="describedby"; type="application/json"'
     response.headers["Content-Disposition"] = f'inline; filename="{table}.csv"'
-    response.headers["Last-Modified"] = _http_date(site.generated_at)
+    response.last_modified = site.generated_at
     return response
 
 
@@ -192,10 +198,6 @@ def _origin(request: web.Request) -> str:
     host name is not copied into them."""
     host = request.host if _HOST.fullmatch(request.host or "") else "localhost"
     return f"{request.scheme}://{host}"
-
-
-def _absolute(request: web.Request, path: str) -> str:
-    return (request.app[REGISTER].config.register.public_url or _origin(request)) + path
 
 
 async def _assembly(request: web.Request) -> tuple[str, Assembly]:
@@ -279,10 +281,6 @@ def _response(body: bytes, content_type: str, charset: str | None = None, status
     response = web.Response(body=body, status=status, content_type=content_type, charset=charset)
     response.headers["Cache-Control"] = CACHE if status == 200 else "no-store"
     return response
-
-
-def _http_date(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
 def _secure(response: web.StreamResponse) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -45,6 +46,8 @@ async def table(served, name: str) -> tuple[list[str], list[dict[str, str]]]:
     response = await served.client.get(f"/api/v1/a/{ROOM}/{name}.csv")
     assert response.status == 200 and response.content_type == "text/csv" and response.charset == "utf-8"
     assert response.headers["Link"].endswith('/datapackage.json>; rel="describedby"; type="application/json"')
+    assert re.fullmatch(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT",
+                        response.headers["Last-Modified"])  # an HTTP date (RFC 9110), in GMT
     text = await response.text()
     return text.split("\r\n", 1)[0].split(","), parse_csv(text)
 
