@@ -207,7 +207,8 @@ class MatrixBot(ChatBot):
             if isinstance(response, SyncError):
                 if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
                     raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({response.message})")
-                self._sync_filter = SYNC_FILTER  # in case the homeserver lost the uploaded filter
+                if response.status_code is not None:  # refused by the homeserver, which may have lost the filter
+                    self._sync_filter = SYNC_FILTER  # (a connection that failed says nothing of it: the id stays)
                 waiting = self._catch_up_target > self._syncs_handled
                 delay = min(backoff.next(), BACKOFF_MAX_WHILE_CLOSING) if waiting else backoff.next()
                 log.warning("sync failed (%s); retrying in %.0f s", response.message, delay)
@@ -268,8 +269,8 @@ class MatrixBot(ChatBot):
 
     async def _upload_filter(self) -> None:
         """Sync with the filter's id: nio would otherwise encode its JSON into every long poll's URL, and parse
-        that URL again to move the access token to a header (a tenth of a millisecond of each sync). A sync that
-        fails goes back to the filter itself, in case the homeserver forgot it."""
+        that URL again to move the access token to a header (a tenth of a millisecond of each sync). A sync the
+        homeserver refuses goes back to the filter itself, in case the homeserver forgot it."""
         response = await self.client.upload_filter(**SYNC_FILTER)
         if isinstance(response, UploadFilterResponse):
             self._sync_filter = response.filter_id

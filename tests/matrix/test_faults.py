@@ -110,6 +110,7 @@ async def test_a_round_closes_within_seconds_of_synapse_coming_back_after_its_de
     outcome = await alice.wait_for(from_bot(bot.user_id, "outcome"), room=room, timeout=30)
     assert time.monotonic() - back < 5
     assert content(outcome)["consent_bot"]["state"] == "postponed" and tally(outcome)["block"] == 1
+    assert isinstance(bot.bot._sync_filter, str)  # a homeserver out of reach did not lose the filter uploaded
     bot.check_alive()
 
 
