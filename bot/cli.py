@@ -124,15 +124,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _serve(config: Config) -> None:
-    from bot.register.server import RegisterUnavailable, serve
+    from bot.register.server import serve
 
-    try:
-        asyncio.run(serve(config))
-    except RegisterUnavailable as error:
-        logging.getLogger("bot").error("%s", error)
-        raise SystemExit(1) from None
-    except KeyboardInterrupt:
-        pass
+    _run_until_stopped(serve(config))
 
 
 def _export(config: Config, arguments: argparse.Namespace) -> None:
@@ -151,13 +145,13 @@ def _export(config: Config, arguments: argparse.Namespace) -> None:
 def _matrix(config: Config) -> None:
     from bot.matrix.bot import MatrixLoginFailed, run_matrix
 
-    _run_chat(run_matrix(config), MatrixLoginFailed)
+    _run_until_stopped(run_matrix(config), (MatrixLoginFailed,))
 
 
 def _mattermost(config: Config) -> None:
     from bot.mattermost.bot import MattermostLoginFailed, run_mattermost
 
-    _run_chat(run_mattermost(config), MattermostLoginFailed)
+    _run_until_stopped(run_mattermost(config), (MattermostLoginFailed,))
 
 
 def long_lived() -> None:
@@ -168,15 +162,15 @@ def long_lived() -> None:
     gc.freeze()
 
 
-def _run_chat(bot: Coroutine[Any, Any, None], login_failed: type[Exception]) -> None:
-    """Run a chat adapter until interrupted; refused credentials, or a register that cannot listen, end it with a
-    clear error, not a loop."""
+def _run_until_stopped(main: Coroutine[Any, Any, None], login_failed: tuple[type[Exception], ...] = ()) -> None:
+    """Run a chat adapter, or the register's server alone, until interrupted; refused credentials, or a register
+    that cannot listen, end it with a clear error, not a loop."""
     from bot.register import RegisterUnavailable
 
     long_lived()
     try:
-        asyncio.run(bot)
-    except (login_failed, RegisterUnavailable) as error:
+        asyncio.run(main)
+    except (*login_failed, RegisterUnavailable) as error:
         logging.getLogger("bot").error("%s", error)
         raise SystemExit(1) from None
     except KeyboardInterrupt:

@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays
 import yaml
 
-from bot.durations import MAX_BETWEEN_ROUNDS, MAX_LOCK, MAX_ROUND, parse_calendar_duration, parse_duration
+from bot.durations import (MAX_BETWEEN_ROUNDS, MAX_LOCK, MAX_ROUND, format_duration, parse_calendar_duration,
+                           parse_duration)
 from bot.engine.calendar import WorkingCalendar
 from bot.engine.model import Position, SocialCode
 from bot.reactions import MATRIX_DEFAULTS, MATTERMOST_DEFAULTS, normalize_emoji, normalize_emoji_name
@@ -648,10 +649,9 @@ def check_storage(path: Path) -> str | None:
         if path.is_dir():
             example = _path_text(path / "consent.db")
             return f"{_path_text(path)} is a folder: give the database file's path, e.g. {example}"
-        blocker = _file_on_the_way(folder)
-        if blocker is not None:
-            return f"the folder {_path_text(folder)} cannot be created: {_path_text(blocker)} is a file, not a folder"
-        folder.mkdir(parents=True, exist_ok=True)
+        problem = _made_folder(folder)
+        if problem is not None:
+            return problem
     except OSError as error:  # e.g. under /proc or /sys, or a name too long for the file system
         return f"the folder {_path_text(folder)} cannot be created ({_reason(error)})"
     try:
@@ -672,6 +672,16 @@ def _path_text(path: Path) -> str:
     """A path for an error message, cut short if it is absurdly long."""
     text = str(path)
     return text if len(text) <= 4 * _SHOWN else text[:4 * _SHOWN] + "…"
+
+
+def _made_folder(folder: Path) -> str | None:
+    """Make ``folder`` and its parents, as the bot would: why it cannot when a file stands in the way (an OSError
+    of mkdir is the caller's to word)."""
+    blocker = _file_on_the_way(folder)
+    if blocker is not None:
+        return f"the folder {_path_text(folder)} cannot be created: {_path_text(blocker)} is a file, not a folder"
+    folder.mkdir(parents=True, exist_ok=True)
+    return None
 
 
 def _file_on_the_way(folder: Path) -> Path | None:
@@ -926,8 +936,9 @@ def _matrix(value: Any, platform: Any, report: _Report, storage_path: Any, base_
     if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 100:
         report.add("matrix.facilitator_power_level", f"expected a power level from 0 to 100, got {_describe(level)}")
     reactions = _reactions(section.get("reactions"), report, "matrix", MATRIX_DEFAULTS, normalize_emoji, "emoji")
-    trust = _choice(TRUST_POLICIES, str.lower)(section.get("trust", "tofu"), "matrix.trust", report)
-    room_key_wait = _room_key_wait(section.get("room_key_wait", "10m"), "matrix.room_key_wait", report)
+    trust = _choice(TRUST_POLICIES, str.lower)(section.get("trust", MatrixSettings.trust), "matrix.trust", report)
+    room_key_wait = _room_key_wait(section.get("room_key_wait", format_duration(DEFAULT_ROOM_KEY_WAIT)),
+                                   "matrix.room_key_wait", report)
     store_path = _crypto_store_path(section.get("store_path"), report, storage_path, base_dir, on_server)
     if len(report.problems) > problems_before:
         return None
@@ -981,10 +992,9 @@ def check_crypto_store(path: Path, user_id: str, device_id: str) -> str | None:
     try:
         if path.exists() and not path.is_dir():
             return f"{_path_text(path)} is a file: give a folder for the encryption store"
-        blocker = _file_on_the_way(path)
-        if blocker is not None:
-            return f"the folder {_path_text(path)} cannot be created: {_path_text(blocker)} is a file, not a folder"
-        path.mkdir(parents=True, exist_ok=True)
+        problem = _made_folder(path)
+        if problem is not None:
+            return problem
         with tempfile.TemporaryFile(dir=path):
             pass
         mine = crypto_store_file(user_id, device_id)

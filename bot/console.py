@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Config
 from bot.durations import MAX_ADVANCE, parse_duration
@@ -23,10 +23,12 @@ from bot.app.handlers import COMMANDS
 from bot.messages.outgoing import Kind, Outgoing
 from bot.messages.sanitize import clean
 from bot.register.links import room_path
-from bot.register.server import RegisterServer, RegisterUnavailable
 from bot.app.ports import Incoming
 from bot.app.service import ConsentService
 from storage.repository import Repository
+
+if TYPE_CHECKING:
+    from bot.register.server import RegisterServer
 
 ROOM = "console"
 LAST_YEAR = 2999
@@ -175,6 +177,9 @@ class Console:
 
     async def open_register(self) -> None:
         """Serve the session's public register (once) and say where to open it in a browser."""
+        # Loaded only when asked for: the web server and its templates are no part of a console session otherwise.
+        from bot.register.server import RegisterServer, RegisterUnavailable
+
         if self.register is None:
             try:
                 self.register = await RegisterServer.start(self.service.config, self.service.repository)

@@ -85,11 +85,16 @@ def is_latest(expression: Expression, expressions: tuple[Expression, ...]) -> bo
     return not any(e.member == expression.member and e.at > expression.at for e in expressions)
 
 
+def is_unargued_block(position: Position, argument: str, rule: Rule) -> bool:
+    """A block without argument in a consent round: it does not block (a block counts only if it is argued). In a
+    majority round every block is a vote against, argued or not."""
+    return rule is Rule.CONSENT and position is Position.BLOCK and not is_argued(argument)
+
+
 def owes_argument(round_: Round, member: str) -> bool:
     """Whether this member's block still needs an argument (consent rounds only): O(1) in the room."""
     stance = round_.stance_of(member)
-    return (round_.rule is Rule.CONSENT and stance is not None and stance.position is Position.BLOCK
-            and not is_argued(stance.argument))
+    return stance is not None and is_unargued_block(stance.position, stance.argument, round_.rule)
 
 
 def owing_argument(round_: Round) -> list[str]:
@@ -118,7 +123,7 @@ def counted_as(stance: Stance | None, rule: Rule) -> str | None:
     does not block); in a majority round every block is a vote against, argued or not."""
     if stance is None:
         return None
-    if rule is Rule.CONSENT and stance.position is Position.BLOCK and not is_argued(stance.argument):
+    if is_unargued_block(stance.position, stance.argument, rule):
         return "unargued_block"
     return stance.position.value
 

@@ -161,8 +161,6 @@ class Crypto:
         self._first_sync = asyncio.Event()
         """Set once a sync was read: a key that came while the bot was down is in it."""
         self._stopping = False
-        self.key_queries = 0
-        """Key queries the bot made itself (nio makes others): worth watching in the logs."""
 
     # -- start ----------------------------------------------------------------------------------------
 
@@ -227,7 +225,6 @@ class Crypto:
             if client.should_upload_keys:
                 await client.keys_upload()
             if client.should_query_keys:
-                self.key_queries += 1
                 await client.keys_query()
             if client.should_claim_keys:
                 await client.keys_claim(client.get_users_for_key_claiming())
@@ -242,7 +239,6 @@ class Crypto:
             return
         async with self._keys:
             if self.client.should_query_keys:
-                self.key_queries += 1
                 await self.client.keys_query()
 
     # -- messages the bot cannot decrypt yet ----------------------------------------------------------

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.app.context import messages_for
 from bot.config import AssemblySettings, Config
 from bot.engine import rules
-from bot.engine.model import Action, FollowUp, Position, Rule, State
+from bot.engine.model import Action, FollowUp, State
 from bot.messages.i18n import Messages
 from bot.register.diff import changes
 from bot.register.links import api, feed_path, proposal_path, room_path
@@ -196,7 +196,7 @@ def round_json(site: Site, room: str, r: RoundRecord) -> dict[str, Any]:
 
 def valid(r: RoundRecord, p: PositionRecord) -> bool:
     """Whether a position counts as what it says: in a consent round a block counts only if it is argued."""
-    return not (p.position is Position.BLOCK and r.rule is Rule.CONSENT and not rules.is_argued(p.argument))
+    return not rules.is_unargued_block(p.position, p.argument, r.rule)
 
 
 def position_json(site: Site, room: str, r: RoundRecord, p: PositionRecord) -> dict[str, Any]:
