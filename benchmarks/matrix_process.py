@@ -32,7 +32,7 @@ async def consent_bot(config_path: Path) -> Opened:
     config = load_config(config_path)
     setup_logging(config.log_level)  # as `consent-bot run` does, and before running the bot:
     long_lived()
-    repository = await Repository.open(config.storage)
+    repository = await Repository.open(config.database)
     bot = MatrixBot(config, repository)
 
     async def ready() -> None:

@@ -55,7 +55,7 @@ async def votes(members: int, folder: Path) -> None:
     config_path = folder / "config.yaml"
     config_path.write_text(yaml.safe_dump({"storage": {"path": "bench.db"}, "assembly": {"language": "en"}}))
     config = load_config(config_path, environ={})
-    repository = await Repository.open(config.storage_path)
+    repository = await Repository.open(config.storage.path)
     names = {f"member{i:05d}" for i in range(members)}
     clock = Clock(START)
     service = ConsentService(repository, config, COMMANDS, ConsoleRoom(set(names)), NullPlatform(), clock)

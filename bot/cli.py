@@ -1,10 +1,11 @@
-"""consent-bot run | console | serve | export | check-config, and --version."""
+"""consent-bot run | console | serve | export | check-config | config-schema, and --version."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import gc
+import json
 import logging
 import sys
 from collections.abc import Coroutine
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__
-from bot.config import IN_MEMORY, Config, ConfigError, load_config
+from bot.config import IN_MEMORY, Config, ConfigError, config_schema, load_config
 
 # The simulated clock's start: far enough from year 9999 that every deadline, lock and /advance the
 # bot may add (see bot.durations) is still a date, and close enough to now to mean something.
@@ -70,17 +71,24 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="validate a configuration file and report every error")
     check.add_argument("--config", type=Path, required=True)
+    commands.add_parser("config-schema", help="print the configuration's JSON Schema (for editors: config.example.yaml "
+                                              "shows how to point the YAML language server at it)")
     return parser
 
 
-def _load(path: Path | None) -> Config:
+def _load(path: Path | None, command: str) -> Config:
+    """The configuration; the secrets the platform needs are required by `run` alone, the one command that
+    connects to it (check-config warns of them)."""
     try:
-        return load_config(path)
+        config = load_config(path)
+        if command == "run" and config.missing_secrets():
+            raise ConfigError(config.missing_secrets())
     except ConfigError as error:
         print(f"{path}: {len(error.errors)} error(s) in the configuration:", file=sys.stderr)
         for line in error.errors:
             print(f"  {line}", file=sys.stderr)
         raise SystemExit(2) from None
+    return config
 
 
 def _console(config: Config, arguments: argparse.Namespace, default_database: str) -> None:
@@ -101,15 +109,20 @@ def setup_logging(level: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     arguments = _parser().parse_args(argv)
-    config = _load(arguments.config)
+    if arguments.command == "config-schema":
+        print(json.dumps(config_schema(), indent=2, ensure_ascii=False))
+        return
+    config = _load(arguments.config, arguments.command)
     level = config.log_level
     if arguments.command == "console" and level == "INFO":
         level = "WARNING"  # the terminal is the room: log lines would interleave with the conversation
     setup_logging(level)
     if arguments.command == "check-config":
+        for line in config.missing_secrets():
+            print(f"warning: {line} (needed by `consent-bot run`)", file=sys.stderr)
         print(f"{arguments.config}: the configuration is valid (platform: {config.platform}).")
     elif arguments.command == "console":
-        _console(config, arguments, config.storage if arguments.config else IN_MEMORY)
+        _console(config, arguments, config.database if arguments.config else IN_MEMORY)
     elif arguments.command == "serve":
         _serve(config)
     elif arguments.command == "export":
@@ -120,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         _mattermost(config)
     else:
         arguments.database = None
-        _console(config, arguments, config.storage)
+        _console(config, arguments, config.database)
 
 
 def _serve(config: Config) -> None:

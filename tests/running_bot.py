@@ -25,7 +25,7 @@ class RunningBot:
         self._stopping_errors = stopping_errors
 
     async def start(self) -> RunningBot:
-        self.repository = await Repository.open(self.config.storage_path)
+        self.repository = await Repository.open(self.config.storage.path)
         self.bot = self._make(self.config, self.repository)
         self.task = asyncio.create_task(self.bot.run(), name="consent-bot")
         ready = asyncio.create_task(self.bot.ready.wait())

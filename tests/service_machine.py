@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import strategies as st
@@ -83,7 +82,7 @@ class ServiceMachine(RuleBasedStateMachine):
         location = self.run(self.postgres.create_database(self.template)) if self.postgres else ":memory:"
         self.repository = self.run(Repository.open(location))
         config = default_config()
-        config = replace(config, assembly=replace(config.assembly, delegation=True))
+        config = config.model_copy(update={"assembly": config.assembly.model_copy(update={"delegation": True})})
         self.service = ConsentService(self.repository, config, COMMANDS, self.room, self.platform, self.clock)
         self.ids = itertools.count(1)
         self.events: list[tuple[str, Incoming]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -40,6 +41,31 @@ def test_check_config_names_every_bad_key(tmp_path):
     assert "3 error(s)" in result.stderr
     for key in ("assembly.timezone", "assembly.majority", "assembly.minimum_duraton"):
         assert key in result.stderr
+
+
+def test_the_matrix_steps_of_the_readme_work_with_the_token_exported_for_run_only(tmp_path):
+    # As README's Matrix steps say: check-config without the token (it warns, naming the variable), then run with
+    # it; serve, export and console never connect, so they never ask for it.
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"platform": "matrix", "storage": {"path": "consent.db"}, "matrix": {
+        "homeserver": "http://127.0.0.1:9", "user_id": "@consent:example.org", "allowed_inviters": [":example.org"]}}))
+    checked = consent_bot("check-config", "--config", str(config))
+    assert checked.returncode == 0, checked.stderr
+    assert "warning: matrix.access_token: not set: export CONSENT_BOT_MATRIX_ACCESS_TOKEN=" in checked.stderr
+    assert "the configuration is valid (platform: matrix)" in checked.stdout
+    exported = consent_bot("export", "--config", str(config), "--format", "json")
+    assert exported.returncode == 0 and json.loads(exported.stdout)["assemblies"] == [], exported.stderr
+    console = subprocess.run([sys.executable, "-m", "bot", "console", "--config", str(config)], input="/quit\n",
+                             capture_output=True, text=True, timeout=60)
+    assert console.returncode == 0 and "alice>" in console.stderr, console.stderr  # the prompt
+    refused = consent_bot("run", "--config", str(config))
+    assert refused.returncode == 2
+    assert "  matrix.access_token: not set: export CONSENT_BOT_MATRIX_ACCESS_TOKEN=" in refused.stderr
+
+
+def test_config_schema_prints_the_json_schema():
+    result = consent_bot("config-schema")
+    assert result.returncode == 0 and json.loads(result.stdout)["properties"]["platform"]["default"] == "console"
 
 
 def test_a_missing_subcommand_gets_the_usage():

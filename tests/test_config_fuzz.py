@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from bot.config import ASSEMBLY_DEFAULTS, Config, ConfigError, load_config
+from bot.config import AssemblySettings, Config, ConfigError, load_config
 from bot.messages.outgoing import Kind, Outgoing
 from storage.repository import Repository
 from tests.conftest import TUESDAY, Clock, make_assembly
@@ -47,7 +47,8 @@ def base_document(tmp_path: Path) -> dict[str, Any]:
         "storage": {"path": str(tmp_path / "data" / "consent.db")},
         "log_level": "WARNING",
         # Every assembly key, some away from their defaults.
-        "assembly": {**copy.deepcopy(ASSEMBLY_DEFAULTS), "language": "en", "quorum": "1/2",
+        "assembly": {**{name: copy.deepcopy(field.default) for name, field in AssemblySettings.model_fields.items()},
+                     "holidays": {"country": "FR", "subdivision": None}, "language": "en", "quorum": "1/2",
                      "facilitators": ["fay", "@alice:example.org"]},
         "rooms": {
             "!room:test": {"language": "fr", "quorum": 0, "holidays": {"subdivision": "57"}},

@@ -104,7 +104,7 @@ async def test_text_no_database_can_store_is_cleaned_not_crashed_on(assembly: As
 
 async def test_an_extension_beyond_the_bound_is_refused_at_once(config, repository):
     from tests.conftest import write_config
-    assembly = await make_assembly(write_config(config.storage_path.parent, language="en", facilitators=["fay"]),
+    assembly = await make_assembly(write_config(config.storage.path.parent, language="en", facilitators=["fay"]),
                                    Clock(TUESDAY), repository)
     await assembly.say("alice", "!propose Buy a kettle")
     [refusal] = await assembly.say("fay", "!extend #1 3000000d")

@@ -129,7 +129,7 @@ class MatrixBot(ChatBot):
         self.crypto = Crypto(self.client, repository, self.settings, clock, self._tell_unreadable)
         self.directory: MatrixDirectory
         self.sender: MatrixSender
-        seeds = {position: keys[0] for position, keys in self.settings.reactions.items()}
+        seeds = {position: keys[0] for position, keys in self.settings.reactions.by_position.items()}
         super().__init__(config, repository, MatrixDirectory(self.client, self.settings.facilitator_power_level),
                          MatrixSender(self.client, seeds, self.crypto.before_send), clock)
         self.reconciled = asyncio.Event()
@@ -252,9 +252,9 @@ class MatrixBot(ChatBot):
         return not self.stopped
 
     async def _login(self) -> None:
-        access_token = self.settings.access_token or await self.repository.state(TOKEN)
+        access_token = self.settings.access_token.get_secret_value() or await self.repository.state(TOKEN)
         if not access_token:
-            response = await self.client.login(self.settings.password, device_name="consent-bot")
+            response = await self.client.login(self.settings.password.get_secret_value(), device_name="consent-bot")
             if not isinstance(response, LoginResponse):
                 raise MatrixLoginFailed(f"login as {self.settings.user_id} failed: {response.message}")
             # Keep the token: later starts reuse this device instead of logging in again.
@@ -368,7 +368,7 @@ class MatrixBot(ChatBot):
             # Only what members see counts: an annotation. A "reaction" with another relation shows nothing.
             if events.relation_type(event) != "m.annotation":
                 return
-            position = position_of(event.key, self.settings.reactions)
+            position = position_of(event.key, self.settings.reactions.by_position)
             if position is not None:
                 await self.service.react(ReactionVote(room, event.sender, event.reacts_to, position,
                                                       event.event_id, at))

@@ -74,11 +74,11 @@ class MattermostBot(ChatBot):
     def __init__(self, config: Config, repository: Repository, clock: Callable[[], datetime] = utc_now) -> None:
         assert config.mattermost is not None
         self.settings: MattermostSettings = config.mattermost
-        self.client = MattermostClient(self.settings.url, self.settings.token)
+        self.client = MattermostClient(self.settings.url, self.settings.token.get_secret_value())
         self.directory: MattermostDirectory
         self.sender: MattermostSender
         directory = MattermostDirectory(self.client)
-        seeds = {position: names[0] for position, names in self.settings.reactions.items()}
+        seeds = {position: names[0] for position, names in self.settings.reactions.by_position.items()}
         super().__init__(config, repository, directory, MattermostSender(self.client, directory, seeds), clock)
         self.connected = asyncio.Event()
         self.resyncs = 0
@@ -447,7 +447,7 @@ class MattermostBot(ChatBot):
             return await tx.ballot_number(room, post_id) is not None
 
     async def _reaction_added(self, room: str, reaction: dict) -> None:
-        position = position_of(reaction.get("emoji_name", ""), self.settings.reactions, normalize_emoji_name)
+        position = position_of(reaction.get("emoji_name", ""), self.settings.reactions.by_position, normalize_emoji_name)
         post_id = reaction.get("post_id", "")
         if position is None or not await self._is_ballot(room, post_id):
             return
@@ -465,7 +465,7 @@ class MattermostBot(ChatBot):
         """A reaction taken back: the member's position is again what their other reactions and commands say
         (👍 as +1 and as thumbsup is one vote: removing one leaves the other)."""
         post_id, user_id = reaction.get("post_id", ""), reaction.get("user_id", "")
-        if position_of(reaction.get("emoji_name", ""), self.settings.reactions, normalize_emoji_name) is None:
+        if position_of(reaction.get("emoji_name", ""), self.settings.reactions.by_position, normalize_emoji_name) is None:
             return
         state = await self._reaction_state(post_id)
         key = f"{user_id} {reaction['emoji_name']}"

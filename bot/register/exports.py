@@ -212,7 +212,7 @@ class ExportError(Exception):
 async def export_register(config: Config, kind: str, room: str | None, output: Path | None,
                           out: TextIO | None = None) -> None:
     """``consent-bot export``: the register's open data, as the web gives it, from the configured database."""
-    repository = await Repository.open(config.storage)
+    repository = await Repository.open(config.database)
     try:
         reader = RegisterReader(repository.reading)
         assemblies = await reader.assemblies()

@@ -62,7 +62,7 @@ def _local_host(bind: str) -> str:
 
 async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     """``consent-bot serve``: the register on its own over the configured database, until ``stop`` (or cancelled)."""
-    repository = await Repository.open(config.storage)
+    repository = await Repository.open(config.database)
     try:
         server = await RegisterServer.start(config, repository)
         try:

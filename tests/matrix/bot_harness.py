@@ -91,7 +91,7 @@ async def status(member: Member, room: str, bot_id: str, number: int = 1) -> dic
 async def skip_sync_past(bot: RunningBot, member: Member) -> None:
     """Move a stopped bot's sync position to where the member's client is: what came between is a gap
     the sync will never show it (as if it were lost)."""
-    repository = await Repository.open(bot.config.storage_path)
+    repository = await Repository.open(bot.config.storage.path)
     await repository.set_state(NEXT_BATCH, member.client.next_batch)
     await repository.close()
 

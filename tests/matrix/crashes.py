@@ -201,7 +201,7 @@ async def crash_run(alice: Member, crowd: list[Member], bot_account: Account, fo
         await answer_to(alice, room, bot_account.user_id, "status", await alice.send_text(room, "!status #1"),
                         timeout=60)
         recorded = {row["member"]: row["position"] for row in query(
-            config.storage_path, "SELECT member, position FROM positions WHERE number = 1 AND round = 1")}
+            config.storage.path, "SELECT member, position FROM positions WHERE number = 1 AND round = 1")}
         outcome = await alice.wait_for(from_bot(bot_account.user_id, "outcome"), room=room, timeout=120)
         await answer_to(alice, room, bot_account.user_id, "status", await alice.send_text(room, "!list"))
         return CrashRun(expected, recorded, content(outcome)["consent_bot"]["tally"],

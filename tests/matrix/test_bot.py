@@ -255,7 +255,7 @@ async def test_a_ballot_sent_just_before_a_crash_has_its_reactions_recounted_at_
     room = await room_with_bot(alice, bot.user_id, bob)
     ballot = await propose(alice, room, bot.user_id)
     await bot.stop()
-    with closing(sqlite3.connect(bot.config.storage_path)) as db, db:  # as if it had died before recording it
+    with closing(sqlite3.connect(bot.config.storage.path)) as db, db:  # as if it had died before recording it
         db.execute("UPDATE outbox SET sent_at = NULL, platform_id = NULL WHERE kind = 'ballot'")
     vote = await bob.react(room, ballot.event_id, "👎")
     await alice.wait_for_event(vote)

@@ -98,7 +98,7 @@ async def test_a_late_room_key_counts_at_the_message_s_own_instant_and_a_key_tha
     bob_vote, release = await bob.send_withheld(room, "!agree #1", withheld_from=bot.user_id)
     carol_vote, _ = await carol.send_withheld(room, "!block #1 Not before the roof is repaired, please.",
                                               withheld_from=bot.user_id)
-    database = bot.config.storage_path
+    database = bot.config.storage.path
     await until(lambda: len(query(database, "SELECT * FROM pending_encrypted")) == 2, what="both kept undecrypted")
     await until(lambda: datetime.now(timezone.utc) > deadline + timedelta(seconds=0.5), what="the deadline")
     assert not alice.matching(from_bot(bot.user_id, "outcome"), room=room)  # the round waits for their keys

@@ -76,7 +76,7 @@ async def test_every_vote_counts_while_synapse_throttles_the_bot_as_its_defaults
             await crowd[2 * number - 1].send_text(room, f"!block #{number} Not this month: the budget is spent.")
         first_deadline = min(datetime.fromisoformat(content(b)["consent_bot"]["deadline"]) for b in ballots)
         assert datetime.now(timezone.utc) < first_deadline - timedelta(seconds=5), "the votes came too late"
-        database = bot.config.storage_path
+        database = bot.config.storage.path
         closed = await until(lambda: len(query(database, "SELECT * FROM rounds WHERE outcome IS NOT NULL")) == 20
                              and query(database, "SELECT * FROM rounds WHERE outcome IS NOT NULL"),
                              timeout=90, what="the 20 rounds to close")

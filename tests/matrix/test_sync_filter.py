@@ -68,7 +68,7 @@ async def test_the_sync_position_is_written_with_the_next_transaction_and_whole_
     await _settled(bot)
     last = bot.bot.client.next_batch
     await bot.stop()
-    repository = await Repository.open(bot.config.storage_path)
+    repository = await Repository.open(bot.config.storage.path)
     try:
         assert await repository.state(NEXT_BATCH) == last
     finally:

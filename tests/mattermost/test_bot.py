@@ -5,7 +5,6 @@ the official OpenAPI description by the `mattermost` fixture."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import sqlite3
 import time
@@ -337,7 +336,7 @@ async def test_a_post_sent_just_before_a_crash_is_recognised_not_posted_again(wo
     ballot = await world.propose()
     await fake.wait_until(lambda: len(fake.reactions_on(ballot)) >= 4, what="seeded reactions")
     await running.stop()
-    with sqlite3.connect(running.config.storage_path) as db:
+    with sqlite3.connect(running.config.storage.path) as db:
         assert db.execute("UPDATE outbox SET sent_at = NULL, platform_id = NULL WHERE kind = 'ballot'").rowcount == 1
     fake.expire_pending_post_ids()
 
@@ -602,7 +601,7 @@ async def test_a_vote_whose_event_never_reaches_the_bot_is_read_before_the_round
 
 async def test_the_register_is_served_beside_the_bot_while_it_runs(world):
     config = bot_config(world.tmp_path, world.fake.url, world.bot_user.token)
-    config = dataclasses.replace(config, register=RegisterSettings(enabled=True, port=0))
+    config = config.model_copy(update={"register": RegisterSettings(enabled=True, port=0)})
     running = RunningBot(config)
     world.running.append(running)
     await running.start()

@@ -167,7 +167,7 @@ async def test_the_feed_names_nobody_without_names(anonymous):
 
 async def export(served, *arguments: str) -> None:
     """``consent-bot export`` over the served database, as it would run beside the bot (its own connection)."""
-    config = str(served.config.storage_path.parent / "config.yaml")
+    config = str(served.config.storage.path.parent / "config.yaml")
     await asyncio.to_thread(main, ["export", "--config", config, *arguments])
 
 

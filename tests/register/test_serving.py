@@ -79,7 +79,7 @@ async def test_a_register_that_cannot_listen_says_which_setting_to_change(tmp_pa
 
 async def test_consent_bot_serve_serves_the_register_of_the_configured_database_until_interrupted(tmp_path):
     config = config_for(tmp_path, port=0)
-    repository = await Repository.open(config.storage)
+    repository = await Repository.open(config.database)
     room = await make_assembly(config, Clock(TUESDAY), repository)
     await room.say("alice", "!propose Buy a kettle")
     await repository.close()

@@ -1,0 +1,220 @@
+"""Loading: the YAML file, the environment over it, the models, and every problem at once in the operator's words,
+each named by its dotted key (with the variable that set it): "rooms.!abc:x.org.majority: …". No message quotes the
+file's text (a line of it may hold a secret), and a value is quoted by its own key's problem only, a secret's never."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.config.settings import PLATFORMS, Config
+from bot.config.values import SHOWN, Problem, described, did_you_mean, printable, shown
+
+# Each sets the key it is named after, and wins over the file; empty counts as unset (as compose files pass them).
+ENVIRONMENT = {f"CONSENT_BOT_{key.upper().replace('.', '_')}": key for key in (
+    "storage.path", "storage.url", "log_level", "matrix.access_token", "matrix.password", "matrix.store_path",
+    "mattermost.token", "register.enabled", "register.bind", "register.port", "register.public_url")}
+FLAGS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+MAX_FILE_SIZE = 1_000_000  # bytes; a configuration is a few kilobytes, /dev/zero is endless
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; ``errors`` lists every problem as "dotted.key: problem"."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
+def load_config(path: Path | None, environ: Mapping[str, str] = os.environ) -> Config:
+    """The configuration in ``path`` (None: the defaults), with the environment's overrides; ConfigError lists every
+    problem, whatever the file holds. With a file, the database's folder (and on Matrix the encryption store's) is
+    made and proved writable, as the bot would at its start; without one, the disk is not touched."""
+    try:
+        raw = {} if path is None else _read(Path(path))
+        return _validated({} if raw is None else raw, environ, path)
+    except ConfigError:
+        raise
+    except Exception as error:  # a value no check foresaw is still a ConfigError, never a traceback
+        raise ConfigError([f"{path or 'the defaults'}: this configuration could not be checked "
+                           f"({type(error).__name__}); please report it as a bug"]) from error
+
+
+def default_config() -> Config:
+    """Every setting at its default, ignoring the environment."""
+    return load_config(None, environ={})
+
+
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the configuration file, for editors and the tests."""
+    schema = Config.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "consent-bot configuration"}
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping, where YAML silently keeps the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":  # "<<": PyYAML's
+                key = self.construct_object(key_node)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {shown(key)} appears twice in the same section", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read(path: Path) -> Any:
+    def refused(problem: str) -> ConfigError:
+        return ConfigError([printable(f"{path}{problem}")])
+
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_SIZE + 1)  # no more: --config /dev/zero must not fill the memory
+    except FileNotFoundError:
+        raise refused(": no such configuration file") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        why = getattr(error, "strerror", None) or ("a file path cannot contain a NUL byte" if isinstance(
+            error, ValueError) else type(error).__name__)
+        raise refused(f": cannot be read ({why})") from None
+    if len(data) > MAX_FILE_SIZE:
+        raise refused(": larger than 1 MB, not a configuration file")
+    try:
+        return yaml.load(data.decode("utf-8"), Loader=_StrictLoader)
+    except UnicodeDecodeError:
+        raise refused(": not a UTF-8 text file") from None
+    except yaml.MarkedYAMLError as error:
+        mark, problem = error.problem_mark, error.problem or error.context or "syntax error"
+        if "for the tag '!" in problem:  # a Matrix room id written as a key without quotes
+            problem += " (a room id starts with !, which YAML reads as a tag: put it in quotes, \"!abc:example.org\")"
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "position unknown"
+        raise refused(f", {place}: invalid YAML: {problem}") from None
+    except RecursionError:  # "[[[[..." thousands deep: PyYAML composes nodes recursively
+        raise refused(": invalid YAML: nested too deeply") from None
+    except (ValueError, OverflowError):  # PyYAML's int() or datetime() of a scalar: 5,000 digits, a 30 February
+        raise refused(": invalid YAML: a value cannot be converted (a number with thousands of digits, an impossible "
+                      "date?)") from None
+    except Exception as error:  # any other failure of PyYAML is still the file's fault, and must read as such
+        raise refused(f": invalid YAML ({type(error).__name__})") from None
+
+
+def _validated(raw: Any, environ: Mapping[str, str], path: Path | None) -> Config:
+    document, sources = _with_environment(raw, environ)
+    platform = str(document.get("platform", "console")).lower() if isinstance(document, dict) else None
+    if platform in ("matrix", "mattermost") and document.get(platform) is None:
+        document[platform] = {}  # the platform's section is required: its required keys say what is missing
+    # absolute(), not resolve(): a symlinked config file (as Kubernetes mounts them) keeps its folder.
+    context = {"platform": platform if platform in PLATFORMS else None, "sources": sources, "check_files": bool(path),
+               "folder": Path(path).absolute().parent if path else Path.cwd()}
+    try:
+        return Config.model_validate(_rooms_over_assembly(document), context=context)
+    except ValidationError as error:
+        raise ConfigError([_problem(found, document, sources) for found in error.errors(include_url=False)
+                           if _a_rooms_own(found, document)]) from None
+
+
+def _with_environment(raw: Any, environ: Mapping[str, str]) -> tuple[Any, dict[str, str]]:
+    """A copy of the document with the environment's values in it, and which variable set which key."""
+    if not isinstance(raw, dict):
+        return raw, {}
+    document, sources = dict(raw), {}
+    for name, key in ENVIRONMENT.items():
+        value, (section, field) = environ.get(name, ""), key.rpartition(".")[::2]
+        node = document.get(section) if section else document
+        if value and (node is None or isinstance(node, dict)):  # a section no mapping is reported anyway
+            if section:
+                node = document[section] = dict(node or {})
+            default = _model_at([section] if section else []).model_fields[field].default  # the environment gives
+            number = isinstance(default, int) and value.strip().isdigit() and len(value) < 10  # text: a port, a flag
+            node[field] = FLAGS.get(value.strip().lower(), value) if isinstance(default, bool) else (
+                int(value) if number else value)
+            sources[key] = name
+    return document, sources
+
+
+def _rooms_over_assembly(document: Any) -> Any:
+    """Each room's settings: its own keys over the assembly's (inside holidays, key by key)."""
+    if not isinstance(document, dict) or not isinstance(document.get("rooms"), dict):
+        return document
+    assembly = document.get("assembly") if isinstance(document.get("assembly"), dict) else {}
+
+    def merged(own: dict[str, Any]) -> dict[str, Any]:
+        both = {name for name, value in own.items() if isinstance(value, dict) and isinstance(assembly.get(name), dict)}
+        return {**assembly, **own, **{name: {**assembly[name], **own[name]} for name in both}}
+
+    rooms = {room: merged(own or {}) if isinstance(own, dict | None) else own for room, own in document["rooms"].items()}
+    return {**document, "rooms": rooms}
+
+
+def _a_rooms_own(found: Any, document: Any) -> bool:
+    """Whether a problem under rooms.<id> comes from the room's own keys, not from the assembly's merged in (which
+    are reported once, under assembly)."""
+    loc = found["loc"]
+    if loc[:1] != ("rooms",) or len(loc) < 3 or loc[2] == "[key]":
+        return True
+    own = document["rooms"].get(loc[1]) or {}
+    for part in loc[2:] if found["type"] == "extra_forbidden" else loc[2:3]:
+        if not isinstance(own, dict):
+            return True  # within a value of the room's own
+        keys = {str(key): value for key, value in own.items()}  # pydantic names a key None "None"
+        if str(part) not in keys:
+            return False
+        own = keys[str(part)]
+    return True
+
+
+def _problem(found: Any, document: Any, sources: dict[str, str]) -> str:
+    kind, loc, value = found["type"], list(found["loc"]), found.get("input")
+    cause = found.get("ctx", {}).get("error")
+    if kind == "value_error":
+        problem = str(cause)
+        loc += [cause.key] if isinstance(cause, Problem) else []
+    elif kind == "extra_forbidden":
+        problem = "unknown key" + did_you_mean(loc[-1], getattr(_model_at(loc[:-1]), "model_fields", ()))
+    elif kind == "missing":
+        description = _model_at(loc[:-1]).model_fields[loc[-1]].description
+        problem = f"required: {description[:1].lower()}{description[1:].rstrip('.')}"
+    elif kind == "invalid_key":  # a key YAML read as a number, a date or null
+        problem = "a key is a name: put it in quotes if it is meant to be one"
+    elif kind in ("model_type", "dict_type", "mapping_type"):
+        problem = f"expected {'a mapping from room ids to' if loc == ['rooms'] else 'a mapping of'} settings, got " \
+                  f"{described(value)}"
+    else:  # nothing of ours foresaw it: pydantic's words
+        problem = f"{found['msg'][:1].lower()}{found['msg'][1:]}, got {described(value)}"
+    if loc[-1:] == ["[key]"]:  # a room's id that is none
+        room, loc = loc[-2], loc[:-2]
+        problem = f"the room id {shown(room)}: {problem}" if isinstance(room, str) else \
+            f"the room id {shown(room)} must be text: put it in quotes"
+    key = _dotted(loc, document)
+    return printable(f"{key} (from {sources[key]}): {problem}" if key in sources else f"{key}: {problem}")
+
+
+def _model_at(loc: list[Any]) -> type[BaseModel] | None:
+    """The section the key ``loc`` names, walking the models' annotations (a room's, a list's items...)."""
+    node: Any = Config
+    for part in loc:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            node = node.model_fields[part].annotation if part in node.model_fields else None
+        else:
+            node = (get_args(node) or (None,))[-1]  # a mapping's values, or a list's items
+        if get_origin(node) in (Union, UnionType):  # X | None
+            node = get_args(node)[0]
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _dotted(loc: list[Any], document: Any) -> str:
+    """The key as the file writes it: sections joined by dots, list items by their index."""
+    text, node = "", document
+    for part in loc:
+        name = shown(part) if isinstance(part, int) and abs(part) >= 10 ** SHOWN else str(part)
+        name = name if len(name) <= 2 * SHOWN else name[:2 * SHOWN] + "…"
+        text += f"[{part}]" if isinstance(node, list) else f".{name}" if text else name
+        node = node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else \
+            node.get(part) if isinstance(node, dict) else None
+    return text or "(top level)"

@@ -1,0 +1,295 @@
+"""The configuration's sections, immutable pydantic models: what the rest of the bot receives. Each key's default (as
+written in the file) and meaning are said here once; the JSON Schema, the README's table and config.example.yaml are
+checked against them."""
+
+import functools
+import warnings
+from collections.abc import Mapping
+from datetime import timedelta
+from fractions import Fraction
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Self
+
+import holidays
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from bot.config.values import (IN_MEMORY, Country, DatabaseUrl, Emoji, EmojiName, FilePath, Flag, FolderPath, Inviter,
+                               ListenAddress, MatrixId, Problem, PublicUrl, Secret, Subdivision, TimeZone, WebAddress,
+                               calendar_duration, duration, listed, one_of, platform_id, share, shown, text, whole)
+from bot.durations import MAX_BETWEEN_ROUNDS, MAX_LOCK, MAX_ROUND
+from bot.engine.calendar import WorkingCalendar
+from bot.engine.model import Position, SocialCode
+from bot.reactions import MATRIX_DEFAULTS, MATTERMOST_DEFAULTS
+from storage.disk import check_crypto_store, check_storage
+
+PLATFORMS = ("console", "matrix", "mattermost")
+MAX_MEMBERS = 1000  # facilitators, or members in charge of follow-up
+
+
+class Section(BaseModel):
+    """A mapping of settings: an unknown key is an error (typos show), null is empty, a default is written as in the
+    file and read like it, and nothing changes once read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, use_attribute_docstrings=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        for derived in set(copied.__dict__) - set(type(self).model_fields):  # a cached_property of the old values
+            del copied.__dict__[derived]
+        return copied
+
+
+def anchored(path: Path, key: str, context: Mapping[str, Any]) -> Path:
+    """A relative path is taken from the configuration file's folder, or from the current one if the environment
+    gave it."""
+    if path.name == IN_MEMORY:
+        return path
+    return (Path.cwd() if key in context.get("sources", {}) else context.get("folder", Path.cwd())) / path
+
+
+class HolidaysSettings(Section):
+    country: Country = "FR"
+    """A country code known to the Python `holidays` package: FR, BE, CH, DE..."""
+    subdivision: Subdivision = None
+    """One of the country's regions, by code or name ("57", Moselle), or null for the national holidays only."""
+
+    @model_validator(mode="after")
+    def _of_the_country(self) -> Self:
+        if self.subdivision is None:
+            return self
+        entity = holidays.country_holidays(self.country)  # aliases ("Moselle") in any case; the code is kept
+        spellings = {code: code for code in entity.subdivisions} | dict(getattr(entity, "subdivisions_aliases", {}))
+        code = {spelling.casefold(): code for spelling, code in spellings.items()}.get(self.subdivision.casefold())
+        if code is None:
+            raise Problem("subdivision", f"{shown(self.subdivision)} is not a subdivision of {self.country} "
+                                         f"(known: {', '.join(entity.subdivisions) or 'none'})")
+        return self.model_copy(update={"subdivision": code})
+
+
+RoundDuration = duration(MAX_ROUND, positive=True)
+MemberId = platform_id(0, "a member id", "'@alice:example.org'")
+
+
+class AssemblySettings(Section):
+    """What one assembly (or one room) runs by: its language, social code and facilitators."""
+
+    language: one_of("fr", "en") = "fr"
+    """The language of everything the bot says: fr (French) or en (English)."""
+    timezone: TimeZone = "Europe/Paris"
+    """The time zone of deadlines and of the dates the bot shows (an IANA name)."""
+    holidays: HolidaysSettings = {}
+    """Public holidays, which are not working days."""
+    working_days_only: Flag = True
+    """true: a round's minimum duration counts only working days; false: every day counts."""
+    minimum_duration: RoundDuration = "72h"
+    """The shortest a round lasts, in working time: more than zero, at most 60d."""
+    reminders: Annotated[listed(RoundDuration, "durations such as [24h, 1h]", 10, counted="reminders"),
+                         AfterValidator(lambda offsets: tuple(sorted(set(offsets), reverse=True)))] = ["24h", "1h"]
+    """When to remind members who have not answered, as times before the deadline: at most 10, earliest first."""
+    days_between_rounds: duration(MAX_BETWEEN_ROUNDS) = "7d"
+    """The least time from a postponed round's opening to the next round's: at most 365d."""
+    blocked_rounds_before_majority: whole(1, 100, "a whole number of at least 1, at most 100") = 2
+    """After this many postponed rounds, the next round may be decided by majority."""
+    majority: share(Fraction(1, 2), Fraction(1), "a fraction such as 2/3, 0.67 or 67%",
+                    "a fraction between 1/2 and 1, e.g. 2/3") = "2/3"
+    """The majority of a majority round (agree against agree, disagree and block): more than 1/2, at most 1."""
+    majority_lock: calendar_duration(MAX_LOCK) = "3mo"
+    """No challenge or new vote after a majority decision for this long: months allowed, at most 60mo."""
+    quorum: share(Fraction(0), Fraction(1), "a share such as 1/2, 0.5 or 50%",
+                  "a share between 0 and 1, e.g. 1/2 or 50%; 0 means no quorum") = 0
+    """The share of members who must answer for a round to decide, from 0 (no quorum) to 1."""
+    facilitators: listed(MemberId, "member ids", MAX_MEMBERS, frozenset, "facilitators") = []
+    """Members who may extend rounds, open the next round and withdraw proposals, by their platform id."""
+    followup: listed(MemberId, "member ids", MAX_MEMBERS, frozenset, "members in charge of follow-up") = []
+    """Members who follow decisions up (!followup) besides the facilitators, e.g. the elected officials."""
+    followup_reminder: calendar_duration(MAX_LOCK, never=True) = "30d"
+    """An adopted decision nobody followed up this long after its adoption is brought up once; false: never."""
+    delegation: Flag = False
+    """Whether members may entrust their vote to another member (!delegate, liquid democracy)."""
+    name: text("a name of at most 200 characters, on one line", 0, 200, fold=True) = ""
+    """What the public register calls the assembly (or the room); empty: the room's id."""
+
+    @functools.cached_property
+    def code(self) -> SocialCode:
+        calendar = WorkingCalendar(zone=self.timezone, country=self.holidays.country,
+                                   subdivision=self.holidays.subdivision, working_days_only=self.working_days_only)
+        return SocialCode(calendar=calendar, minimum_duration=self.minimum_duration, reminders=self.reminders,
+                          days_between_rounds=self.days_between_rounds, majority=self.majority,
+                          blocked_rounds_before_majority=self.blocked_rounds_before_majority,
+                          majority_lock=self.majority_lock, quorum=self.quorum, followup_reminder=self.followup_reminder)
+
+
+class StorageSettings(Section):
+    path: FilePath = "storage/consent.db"
+    """The SQLite database, created if missing; relative to the configuration file's folder."""
+    url: DatabaseUrl = Field(None, repr=False)
+    """A PostgreSQL database instead (postgresql://user:password@host:5432/db): give path or url, not both."""
+
+    @model_validator(mode="after")
+    def _settled(self, info: ValidationInfo) -> Self:
+        """One database, its file anchored; with a configuration file, proved usable (its folder made)."""
+        context = info.context or {}
+        if self.url is not None and "path" in self.model_fields_set:
+            source = context.get("sources", {}).get("storage.path")
+            raise Problem("url", f"storage.path is given too{f' (by {source})' if source else ''}: keep one, the "
+                                 "SQLite file (path) or the PostgreSQL database (url)")
+        path = anchored(self.path, "storage.path", context)
+        if context.get("check_files") and self.url is None and path.name != IN_MEMORY and check_storage(path):
+            raise Problem("path", check_storage(path))
+        return self.model_copy(update={"path": path})
+
+
+class Reactions(Section):
+    """Which reactions on a ballot stand for which position; a position left out keeps its defaults."""
+
+    @field_validator("*")
+    @classmethod
+    def _once(cls, names: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        for other, taken in info.data.items():
+            if set(names) & set(taken):
+                raise ValueError(f"{min(set(names) & set(taken))} already stands for {other}")
+        return names
+
+    @functools.cached_property
+    def by_position(self) -> Mapping[Position, tuple[str, ...]]:
+        return MappingProxyType({position: getattr(self, position.value) for position in Position})
+
+
+Emojis = listed(Emoji, "emoji", 20, least=1)
+EmojiNames = listed(EmojiName, "emoji names such as +1 or raised_hand", 20, least=1)
+
+
+class MatrixReactions(Reactions):
+    agree: Emojis = list(MATRIX_DEFAULTS[Position.AGREE])
+    abstain: Emojis = list(MATRIX_DEFAULTS[Position.ABSTAIN])
+    disagree: Emojis = list(MATRIX_DEFAULTS[Position.DISAGREE])
+    block: Emojis = list(MATRIX_DEFAULTS[Position.BLOCK])
+
+
+class MattermostReactions(Reactions):
+    agree: EmojiNames = list(MATTERMOST_DEFAULTS[Position.AGREE])
+    abstain: EmojiNames = list(MATTERMOST_DEFAULTS[Position.ABSTAIN])
+    disagree: EmojiNames = list(MATTERMOST_DEFAULTS[Position.DISAGREE])
+    block: EmojiNames = list(MATTERMOST_DEFAULTS[Position.BLOCK])
+
+
+class MatrixSettings(Section):
+    homeserver: WebAddress
+    """The homeserver's client URL, e.g. https://matrix.example.org."""
+    user_id: MatrixId
+    """The bot's own Matrix id, e.g. '@consent:example.org' (in quotes: it starts with @)."""
+    access_token: Secret = ""
+    """The bot account's access token: better in CONSENT_BOT_MATRIX_ACCESS_TOKEN."""
+    password: Secret = ""
+    """Or the account's password, which the bot logs in with once (CONSENT_BOT_MATRIX_PASSWORD)."""
+    device_id: text("a device id such as CONSENTBOT", 1, 255) = "CONSENTBOT"
+    """The bot's device; keep it fixed: a new device id is a new login."""
+    allowed_inviters: listed(Inviter, "user ids ('@alice:example.org') or server suffixes (':example.org')", 1000,
+                             least=1)
+    """Whose invitations the bot accepts: user ids ('@alice:example.org'), or ':example.org' for a whole server."""
+    facilitator_power_level: whole(0, 100, "a power level from 0 to 100") = 50
+    """Members with at least this power level in a room are its facilitators."""
+    reactions: MatrixReactions = {}
+    store_path: FolderPath = None
+    """The folder of the bot's encryption keys; null: beside storage.path (consent.db → consent-crypto)."""
+    trust: one_of("tofu", "all") = "tofu"
+    """Whose devices get the keys of what the bot posts in encrypted rooms: tofu or all."""
+    room_key_wait: duration(timedelta(days=1)) = "10m"
+    """How long a message the bot cannot decrypt yet waits for its key (a closing round too): at most 1d."""
+
+    def may_invite(self, user_id: str) -> bool:
+        return any(user_id == allowed or (allowed.startswith(":") and user_id.endswith(allowed))
+                   for allowed in self.allowed_inviters)
+
+
+class MattermostSettings(Section):
+    url: WebAddress
+    """The Mattermost server's URL, as in the browser (without /api/v4)."""
+    token: Secret = ""
+    """The bot account's access token: better in CONSENT_BOT_MATTERMOST_TOKEN."""
+    teams: listed(text("a team name of at most 64 characters", 1, 64), "team names (as in the team's URL)", 1000) = []
+    """Team names (as in the team's URL) the bot answers in; empty: every team it belongs to."""
+    reactions: MattermostReactions = {}
+
+
+class RegisterSettings(Section):
+    """The public register: web pages, open data and feeds of every decision."""
+
+    enabled: Flag = False
+    """true: the bot serves it from its own process (`consent-bot serve` serves it alone in any case)."""
+    bind: ListenAddress = "127.0.0.1"
+    """The address it listens on: 127.0.0.1 (this machine only), 0.0.0.0 (every interface)..."""
+    port: whole(0, 65535, "a port number from 1 to 65535 (0: any free port)") = 8080
+    """The TCP port; 0: any free port (the log says which)."""
+    public_url: PublicUrl = ""
+    """The address people reach it at (http or https, no query) for links, feeds and outcome messages; "": none."""
+    licence: text("a licence of at most 200 characters on one line, e.g. ODbL-1.0", 1, 200) = "ODbL-1.0"
+    """The licence the data is published under: a name, an SPDX id or a URL."""
+    show_names: Flag = True
+    """false: members' ids are published nowhere (counts, reasons and arguments still are)."""
+
+
+# Config.register hides BaseModel.register (ABCMeta's, for virtual subclasses), which nothing calls on it.
+warnings.filterwarnings("ignore", 'Field name "register" in "Config" shadows', UserWarning)
+
+
+class Config(Section):
+    """The whole configuration file."""
+
+    platform: one_of(*PLATFORMS) = "console"
+    """Where the bot talks: console (a local room in the terminal), matrix or mattermost."""
+    storage: StorageSettings = {}
+    log_level: one_of("DEBUG", "INFO", "WARNING", "ERROR", normalize=str.upper) = "INFO"
+    """How much the bot logs: DEBUG, INFO, WARNING or ERROR."""
+    assembly: AssemblySettings = {}
+    """The assembly's social code, every room's unless overridden."""
+    rooms: Annotated[Mapping[platform_id(1, "a room id", "'!abc:example.org'"), AssemblySettings],
+                     AfterValidator(MappingProxyType)] = {}
+    """Settings for single rooms, by room id: any assembly key, which replaces the assembly's there."""
+    matrix: MatrixSettings | None = None
+    """The Matrix account the bot uses: read when platform is matrix (then required)."""
+    mattermost: MattermostSettings | None = None
+    """The Mattermost bot account: read when platform is mattermost (then required)."""
+    register: RegisterSettings = {}
+
+    @model_validator(mode="after")
+    def _encryption_store(self, info: ValidationInfo) -> Self:
+        """matrix.store_path anchored, by default beside the SQLite database; on Matrix with a configuration file,
+        proved usable by the bot's device."""
+        context, database, matrix = info.context or {}, self.storage.path, self.matrix
+        if matrix is None:
+            return self
+        if matrix.store_path is None and (self.storage.url or database.name == IN_MEMORY):
+            where = "with storage.url" if self.storage.url else "when storage.path is :memory:"
+            raise Problem("matrix.store_path", f"required {where}: the encryption keys must outlive the bot's run, in "
+                                               "a folder on a disk you keep")
+        store = (anchored(matrix.store_path, "matrix.store_path", context) if matrix.store_path else
+                 database.parent / f"{database.stem}-crypto")
+        problem = context.get("check_files") and self.platform == "matrix" and check_crypto_store(
+            store, matrix.user_id, matrix.device_id)
+        if problem:
+            raise Problem("matrix.store_path", problem)
+        return self.model_copy(update={"matrix": matrix.model_copy(update={"store_path": store})})
+
+    @property
+    def database(self) -> str:
+        """Where the register is, as Repository.open takes it: the PostgreSQL URL, else the SQLite file."""
+        return self.storage.url or str(self.storage.path)
+
+    def for_room(self, room_id: str) -> AssemblySettings:
+        return self.rooms.get(room_id, self.assembly)
+
+    def missing_secrets(self) -> list[str]:
+        """What the platform needs to connect and is not given: `run` refuses to start, check-config warns."""
+        if self.platform == "matrix" and self.matrix and not (self.matrix.access_token or self.matrix.password):
+            return ["matrix.access_token: not set: export CONSENT_BOT_MATRIX_ACCESS_TOKEN=<the bot's token> (or "
+                    "CONSENT_BOT_MATRIX_PASSWORD=<its password>, for the bot to log in once)"]
+        if self.platform == "mattermost" and self.mattermost and not self.mattermost.token:
+            return ["mattermost.token: not set: export CONSENT_BOT_MATTERMOST_TOKEN=<the bot account's token>"]
+        return []

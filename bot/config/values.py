@@ -1,0 +1,328 @@
+"""The configuration's domain types, each an annotated type with its own validator, shared by every section and
+room override. A value is refused with the operator's words: what was seen, what was expected."""
+
+import difflib
+import functools
+import ipaddress
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from holidays.registry import EntityLoader
+from pydantic import (AfterValidator, BeforeValidator, Field, HttpUrl, PlainValidator, SecretStr, Strict,
+                      StringConstraints, TypeAdapter, ValidationError, ValidationInfo, WithJsonSchema, WrapValidator)
+
+from bot.durations import parse_calendar_duration, parse_duration
+from bot.reactions import normalize_emoji, normalize_emoji_name
+from storage.database import IN_MEMORY
+from storage.url import EXAMPLE as URL_EXAMPLE, is_postgres_url, url_problem
+
+MAX_ID_LENGTH = 255  # a member id, a room id: Matrix ids are at most 255 bytes
+SHOWN = 40  # how much of a long value a message quotes
+DURATION = {"type": "string", "pattern": r"^\s*(\d+\s*(mo|[smhdjwSMHDJW])\s*)+$"}
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: a scalar cut short; a container by its kind (YAML aliases make huge ones)."""
+    if isinstance(value, list | dict):
+        return described(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** SHOWN:
+        return f"a number of more than {SHOWN} digits"  # not str(): it refuses more than 4300 digits
+    if isinstance(value, str) and len(value) > SHOWN:
+        return repr(value[:SHOWN]) + "…"
+    return repr(value) if len(repr(value)) <= SHOWN + 2 else repr(value)[:SHOWN] + "…"
+
+
+def described(value: Any) -> str:
+    """A YAML value as its author wrote it, for "expected X, got Y"."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "nothing (null)"}[value]
+    if isinstance(value, int | float):
+        return f"the number {shown(value)}" if abs(value) < 10 ** SHOWN else shown(value)
+    if isinstance(value, str):
+        return f"the text {shown(value)}"
+    return {dict: "a mapping", list: "a list"}.get(type(value), f"a {type(value).__name__}")  # YAML reads dates
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters escaped as repr() shows them: one problem, one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def did_you_mean(word: object, candidates: Any) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1) if isinstance(word, str) and len(word) < 50 else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class Problem(ValueError):
+    """A section's check that names one of its keys (or a dotted key from the top) rather than the section."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _text(value: Any, expected: str, hint: str = "") -> str:
+    if not isinstance(value, str):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        raise ValueError(f"expected {expected}, got {described(value)}{hint if number else ''}")
+    return value
+
+
+def _domain(python_type: Any, parse: Callable[..., Any], schema: dict[str, Any]) -> Any:
+    """A type read by ``parse`` alone, which raises the operator's message; editors see ``schema``."""
+    return Annotated[python_type, PlainValidator(parse), WithJsonSchema(schema)]
+
+
+def explained(expected: str) -> WrapValidator:
+    """pydantic's own checks, refused in the operator's words."""
+    def wrap(value: Any, check: Callable[[Any], Any]) -> Any:
+        try:
+            return check(value)
+        except ValidationError:
+            raise ValueError(f"expected {expected}, got {described(value)}") from None
+
+    return WrapValidator(wrap)
+
+
+def text(expected: str, least: int, most: int, fold: bool = False) -> Any:
+    """One line of text without control characters, stripped (or with its blanks folded, for a heading)."""
+    tidy = BeforeValidator(lambda value: (" ".join(value.split()) if fold else value.strip())
+                           if isinstance(value, str) else value)
+    constraints = StringConstraints(min_length=least, max_length=most, pattern=r"^[^\x00-\x1f\x7f]*$")
+    return Annotated[str, tidy, Strict(), constraints, explained(expected)]
+
+
+def whole(least: int, most: int, expected: str) -> Any:
+    return Annotated[int, Strict(), Field(ge=least, le=most), explained(expected)]
+
+
+def one_of(*options: str, normalize: Callable[[str], str] = str.lower) -> Any:
+    def parse(value: Any) -> str:
+        if normalize(_text(value, f"one of {', '.join(options)}")) not in options:
+            raise ValueError(f"{shown(value)} is not one of {', '.join(options)}" + did_you_mean(value, options))
+        return normalize(value)
+
+    return _domain(str, parse, {"enum": [*options, *(option.swapcase() for option in options)]})
+
+
+Flag = Annotated[bool, Strict(), explained("true or false")]
+
+
+def _secret(value: Any) -> SecretStr:
+    if not isinstance(value, str):  # not even described: "the number 1234" would tell it
+        raise ValueError("expected text (in quotes if it looks like a number); a secret's value is never shown")
+    return SecretStr(value.strip())
+
+
+Secret = _domain(SecretStr, _secret, {"type": "string", "writeOnly": True})
+
+
+def duration(maximum: timedelta, positive: bool = False) -> Any:
+    def parse(value: Any) -> timedelta:
+        length = parse_duration(_text(value, "a duration such as 72h or 7d", " (a unit is missing)"), maximum=maximum)
+        if positive and not length:
+            raise ValueError(f"{shown(value)} must be longer than zero")
+        return length
+
+    return _domain(timedelta, parse, DURATION)
+
+
+def calendar_duration(maximum: Any, never: bool = False) -> Any:
+    """A duration that may count months (3mo); with ``never``, false or 0d is None: never."""
+    def parse(value: Any) -> Any:
+        if never and value is False:
+            return None
+        expected = "a duration such as 30d or 1mo, or false" if never else "a duration such as 3mo or 90d"
+        length = parse_calendar_duration(_text(value, expected, " (a unit is missing)"), maximum=maximum)
+        return (length or None) if never else length
+
+    return _domain(Any, parse, {"anyOf": [DURATION, {"const": False}]} if never else DURATION)
+
+
+# A share as Fraction reads it, with at most 3 digits of exponent: Fraction("1e999999999") would compute
+# 10**999999999 for minutes. Floats, written back by str(), never have more (1e-05, 1e+300).
+_SHARE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d{1,3})?|[-+]?\d+/0*[1-9]\d*", re.IGNORECASE | re.ASCII)
+
+
+def share(least: Fraction, most: Fraction, expected: str, bounds: str) -> Any:
+    """A share written 2/3, 0.67 or 67% (0.67 is 67/100, not a rounded 2/3), from ``least`` (excluded if 1/2)."""
+    def parse(value: Any) -> Fraction:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(f"expected {expected}, got {described(value)}")
+        written = str(value).strip() if not isinstance(value, int) or abs(value) < 10 ** 30 else "a huge number"
+        number = written.removesuffix("%").strip()
+        if len(number) > 30 or not _SHARE.fullmatch(number):  # also .inf, .nan, 1.0e+400 and 2/0
+            raise ValueError(f"{shown(value)} is not a number: expected {expected}")
+        fraction = Fraction(number) / (100 if written.endswith("%") else 1)
+        if not least <= fraction <= most or fraction == least == Fraction(1, 2):
+            half = ", and exactly 1/2 is not a majority" if fraction == least == Fraction(1, 2) else ""
+            raise ValueError(f"must be {bounds} (got {shown(value)}{half})")
+        return fraction
+
+    return _domain(Fraction, parse, {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^[\d\s./e+%-]+$"}]})
+
+
+@functools.cache
+def time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # it reads the whole time zone database: once is enough
+
+
+def _time_zone(value: Any) -> ZoneInfo:
+    name = _text(value, "a time zone name such as Europe/Paris")
+    try:  # ZoneInfo reads a file named after the key: what no zone is called is refused before it tries
+        if len(name) <= 100 and "\0" not in name:
+            return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a path ("../x"), a folder ("Europe"), a file no zone
+        pass
+    raise ValueError(f"{shown(value)} is not a known time zone" + did_you_mean(name, time_zones()))
+
+
+def _country(code: str) -> str:
+    if code.upper() not in EntityLoader.get_country_codes():  # the registry: no country's module imported
+        raise ValueError(f"{shown(code)} is not a country code known to the holidays package, e.g. FR")
+    return code.upper()
+
+
+def _subdivision(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # "subdivision: 57" (Moselle) unquoted reads as a number
+    return None if value is None else _text(value, "a subdivision's code or name such as \"57\" or Moselle")
+
+
+TimeZone = _domain(ZoneInfo, _time_zone, {"type": "string", "examples": ["Europe/Paris"]})
+Country = Annotated[str, Strict(), explained("a country code such as FR"), AfterValidator(_country)]
+Subdivision = _domain(str | None, _subdivision, {"type": ["string", "integer", "null"]})
+
+_SERVER = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?"
+MATRIX_ID = re.compile(rf"@[\x21-\x39\x3b-\x7e]+:{_SERVER}", re.ASCII)
+MATRIX_HOW = "a Matrix id starts with @ and has a server part, e.g. '@alice:example.org' (in quotes)"
+_IDS = {  # per platform, a member's id and a room's: their pattern, and how to write one
+    "matrix": ((MATRIX_ID, MATRIX_HOW), (re.compile(rf"![\x21-\x39\x3b-\x7e]+:{_SERVER}", re.ASCII),
+                                         "a Matrix room id starts with ! and has a server part, in quotes")),
+    "mattermost": ((re.compile("[a-z0-9]{26}"), "a Mattermost user id is 26 letters and digits (System Console > "
+                                                "Users), not a @username"),
+                   (re.compile("[a-z0-9]{26}"), "a Mattermost channel id is 26 letters and digits (View Info)")),
+}
+
+
+def platform_id(kind: int, what: str, example: str) -> Any:
+    """A member's id (kind 0) or a room's (kind 1), as the platform configured writes them."""
+    def parse(value: Any, info: ValidationInfo) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"expected {what} such as {example}, got {described(value)}")
+        if len(value.strip()) > MAX_ID_LENGTH:
+            raise ValueError(f"{what} has at most {MAX_ID_LENGTH} characters, got {len(value.strip())}")
+        pattern, how = _IDS.get((info.context or {}).get("platform"), ((None, ""),) * 2)[kind]
+        if pattern is not None and not pattern.fullmatch(value.strip()):
+            raise ValueError(f"{shown(value)} can match no one: {how}")
+        return value.strip()
+
+    return _domain(str, parse, {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH})
+
+
+def _matrix_id(value: Any, or_server: bool = False) -> str:
+    if isinstance(value, str) and len(value) <= MAX_ID_LENGTH and (
+            MATRIX_ID.fullmatch(value) or or_server and re.fullmatch(f":{_SERVER}", value)):
+        return value
+    suffix = ", or a server suffix such as ':example.org'" if or_server else ""
+    raise ValueError(f"{shown(value)} is not a Matrix id: {MATRIX_HOW}{suffix}")
+
+
+MatrixId = _domain(str, _matrix_id, {"type": "string", "pattern": f"^{MATRIX_ID.pattern}$", "maxLength": 255})
+Inviter = _domain(str, functools.partial(_matrix_id, or_server=True),
+                  {"type": "string", "pattern": f"^(@[^:]+)?:{_SERVER}$", "maxLength": 255})
+_URL = TypeAdapter(HttpUrl)
+
+
+def _web_address(value: Any, query: bool = True) -> str:
+    """An http(s) URL, kept without its trailing slash (with ``query`` false, and without a query or fragment)."""
+    if len(_text(value, "an http:// or https:// address")) > 2000:  # what browsers and servers all take
+        raise ValueError(f"an address has at most 2000 characters, got {len(value)}")
+    try:
+        address = str(_URL.validate_python(value.strip())).rstrip("/")
+    except ValidationError as error:
+        found = error.errors()[0]
+        if "without a base" in str(found.get("ctx", {}).get("error")):
+            raise ValueError(f"{shown(value)} is not a URL: a URL needs http:// or https://, e.g. https://{value}")
+        why = "it needs http:// or https://" if found["type"] == "url_scheme" else found["ctx"]["error"]
+        raise ValueError(f"{shown(value)} is not a valid address: {why}") from None
+    if not query and (urlsplit(address).query or urlsplit(address).fragment):
+        raise ValueError(f"{shown(value)}: the register's address cannot have a query (?) or a fragment (#)")
+    return address
+
+
+WebAddress = _domain(str, _web_address, {"type": "string", "format": "uri", "pattern": "^https?://"})
+PublicUrl = _domain(str, lambda value: value and _web_address(value, query=False) or "",
+                    {"type": "string", "pattern": "^(https?://.*)?$"})
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+
+
+def _listen_address(value: str) -> str:
+    """An IP address or a host name to listen on (127.0.0.1, ::1, 0.0.0.0, localhost)."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        if re.fullmatch(rf"{_LABEL}(?:\.{_LABEL})*", value, re.ASCII):
+            return value
+    raise ValueError(f"{shown(value)} is neither an IP address nor a host name: expected an address to listen on, "
+                     "e.g. 127.0.0.1, 0.0.0.0 or localhost")
+
+
+def _file_path(value: Any, optional: bool = False) -> Path | None:
+    """A path as written (the sections anchor relative ones); ~ stands for a home directory."""
+    if (value is None and optional) or value == IN_MEMORY:
+        return None if value is None else Path(value)
+    if not _text(value, "a file path such as storage/consent.db").strip():
+        raise ValueError(f"expected a file path such as storage/consent.db, got {described(value)}")
+    if "\0" in value:  # no file name holds one: every system call would refuse it
+        raise ValueError("a file path cannot contain a NUL byte (\\0)")
+    if is_postgres_url(value):  # not quoted: it may hold a password
+        raise ValueError("a PostgreSQL URL is no file path: give it as storage.url")
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # "~nobody/consent.db": no such user, or no home directory
+        raise ValueError(f"{shown(value)}: there is no such home directory for ~ to stand for") from None
+
+
+def _database_url(value: Any) -> str | None:
+    """A PostgreSQL URL, or None: none; a problem with it never shows its password."""
+    problem = None if value is None else url_problem(_text(value, f"a PostgreSQL URL such as {URL_EXAMPLE}"))
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+ListenAddress = Annotated[text("an address to listen on, e.g. 127.0.0.1, 0.0.0.0 or localhost", 1, 253),
+                          AfterValidator(_listen_address)]
+FilePath = _domain(Path, _file_path, {"type": "string", "minLength": 1})
+FolderPath = _domain(Path | None, functools.partial(_file_path, optional=True), {"type": ["string", "null"]})
+DatabaseUrl = _domain(str | None, _database_url, {"type": ["string", "null"], "pattern": "^postgres(ql)?://"})
+
+
+def listed(item: Any, what: str, most: int, container: Any = tuple, counted: str = "", least: int = 0) -> Any:
+    """A list of ``item``, from ``least`` to ``most`` long (``counted`` names them in that message)."""
+    def check(value: Any) -> Any:
+        if not isinstance(value, list) or len(value) < least:
+            raise ValueError(f"expected a list of {what}, got {described(value)}")
+        if len(value) > most:
+            raise ValueError(f"at most {most} {counted or what}, got {len(value)}")
+        return value
+
+    items = container[item] if container is frozenset else container[item, ...]
+    return Annotated[items, BeforeValidator(check), Field(json_schema_extra={"maxItems": most, "minItems": least})]
+
+
+def _emoji_name(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9\-+_]{1,64}", normalize_emoji_name(value), re.ASCII):
+        raise ValueError(f"{shown(value)} is not an emoji name: write names such as +1 or raised_hand, without colons")
+    return normalize_emoji_name(value)
+
+
+Emoji = Annotated[text("an emoji such as 👍", 1, 30), AfterValidator(normalize_emoji)]
+EmojiName = _domain(str, _emoji_name, {"type": "string", "pattern": "^:?[a-zA-Z0-9_+-]+:?$"})
