@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.command == "check-config":
         for line in config.missing_secrets():
             print(f"warning: {line} (needed by `consent-bot run`)", file=sys.stderr)
+        for line in config.deprecated():
+            print(f"warning: {line}", file=sys.stderr)
         print(f"{arguments.config}: the configuration is valid (platform: {config.platform}).")
     elif arguments.command == "console":
         _console(config, arguments, config.database if arguments.config else IN_MEMORY)

@@ -13,27 +13,30 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
 from bot.engine.model import (
     Action,
+    Assessment,
     Delegated,
     Expression,
-    FollowUp,
-    FollowUpStatus,
+    Fact,
     Outcome,
     Position,
     Proposal,
     Reason,
+    Referral,
     Round,
     Rule,
     Stance,
     State,
+    Statement,
     Step,
     Summary,
     Tally,
+    Verdict,
 )
 from bot.engine.rules import tally
 from bot.messages.outgoing import Kind, Line, Outgoing, lines_from_json, lines_to_json, message_id
@@ -483,10 +486,17 @@ class Transaction:
             challenged_by = tuple(r["number"] for r in await self._db.fetch(
                 "SELECT number FROM proposals WHERE room = ? AND challenges = ? AND state IN (?, ?) ORDER BY number",
                 (room, number, State.OPEN, State.POSTPONED)))
-        followups: tuple[FollowUp, ...] = ()
-        if row["state"] in (State.ADOPTED, State.REPEALED):  # only a decision is followed up
-            followups = tuple(map(followup_of, await self._db.fetch(
-                "SELECT * FROM followups WHERE room = ? AND number = ? ORDER BY seq", (room, number))))
+        bound: tuple[str, ...] = ()
+        facts: tuple[Fact, ...] = ()
+        statements: tuple[Statement, ...] = ()
+        if member is None:  # a vote needs none of it (and never changes it: see save)
+            bound = tuple(r["official"] for r in await self._db.fetch(
+                "SELECT official FROM bound_officials WHERE room = ? AND number = ? ORDER BY official", (room, number)))
+        if member is None and row["state"] in (State.ADOPTED, State.REPEALED):  # only a decision is accounted for
+            facts = tuple(map(fact_of, await self._db.fetch(
+                "SELECT * FROM facts WHERE room = ? AND number = ? ORDER BY seq", (room, number))))
+            statements = tuple(map(statement_of, await self._db.fetch(
+                "SELECT * FROM statements WHERE room = ? AND number = ? ORDER BY seq", (room, number))))
         proposal = Proposal(
             number=number,
             title=row["title"],
@@ -502,13 +512,24 @@ class Transaction:
             challenged_by=challenged_by,
             repealed_by=row["repealed_by"],
             amended_by=tuple(json.loads(row["amended_by"])),
-            followups=followups,
-            followup_reminded=bool(row["followup_reminded"]),
+            referral=Referral(row["referred_by"], from_day(row["needed_by"])) if row["referred_by"] else None,
+            bound=bound,
+            facts=facts,
+            statements=statements,
+            verdict=None if row["verdict_of"] is None else Verdict(row["verdict_of"], row["verdict_official"], tuple(
+                map(Assessment, json.loads(row["assessments"])))),
+            application_reminded=bool(row["followup_reminded"]),
             loaded_for=member,
         )
         if said:  # a proposal only shown is never saved
             self._loaded[(room, number)] = proposal
         return proposal
+
+    async def verdicts_on(self, room: str, number: int) -> list[Proposal]:
+        """The verdicts proposed on a decision, whatever became of them, to be shown (Transaction.view)."""
+        rows = await self._db.fetch("SELECT number FROM proposals WHERE room = ? AND verdict_of = ? ORDER BY number",
+                                    (room, number))
+        return [await self.view(room, row["number"]) for row in rows]
 
     async def save(self, room: str, step: Step, event_id: str | None) -> None:
         """Write the proposal as the step left it and append the step's changes to the history."""
@@ -522,14 +543,9 @@ class Transaction:
                 "INSERT INTO versions (room, number, version, text) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(room, p.number, i, text) for i, text in enumerate(p.versions, start=1)],
             )
-        known = len(before.followups) if before is not None else 0
-        if len(p.followups) > known:
-            await self._db.executemany(
-                """INSERT INTO followups (room, number, seq, at, member, status, progress, note)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                [(room, p.number, seq, to_text(f.at), f.member, f.status, f.progress, f.note)
-                 for seq, f in enumerate(p.followups[known:], start=known + 1)],
-            )
+        if p.loaded_for is None and (before is None or (before.bound, before.facts, before.statements) != (
+                p.bound, p.facts, p.statements)):
+            await self._save_accountability(room, p, before)
         # A round's row is written when it changed: not for a vote that repeats one (only what was said grows).
         # A round loaded is in the database: it is updated, never inserted again.
         loaded = {r.number: r for r in before.rounds} if before is not None else {}
@@ -543,20 +559,43 @@ class Transaction:
         await self._save_changes(room, step, event_id)
 
     async def _save_header(self, room: str, p: Proposal) -> None:
+        referral, verdict = p.referral, p.verdict
         await self._db.execute(
             """INSERT INTO proposals (room, number, title, proposer, created_at, state, locked_until,
-                   duration_seconds, challenges, part, repealed_by, amended_by, followup_reminded)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   duration_seconds, challenges, part, repealed_by, amended_by, followup_reminded, referred_by,
+                   needed_by, verdict_of, verdict_official, assessments)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (room, number) DO UPDATE SET state = excluded.state, locked_until = excluded.locked_until,
                    repealed_by = excluded.repealed_by, amended_by = excluded.amended_by,
-                   followup_reminded = excluded.followup_reminded""",
+                   followup_reminded = excluded.followup_reminded, assessments = excluded.assessments""",
             (
                 room, p.number, p.title, p.proposer, to_text(p.created_at), p.state,
                 p.locked_until and to_text(p.locked_until),
                 int(p.duration.total_seconds()) if p.duration is not None else None,
-                p.challenges, p.part, p.repealed_by, json.dumps(list(p.amended_by)), int(p.followup_reminded),
+                p.challenges, p.part, p.repealed_by, json.dumps(list(p.amended_by)), int(p.application_reminded),
+                referral and referral.official, referral and referral.needed_by and referral.needed_by.isoformat(),
+                verdict and verdict.decision, verdict and verdict.official,
+                verdict and json.dumps([str(a) for a in verdict.assessments]),
             ),
         )
+
+    async def _save_accountability(self, room: str, p: Proposal, before: Proposal | None) -> None:
+        """Who is bound to apply it now, and the facts and statements added (both append-only)."""
+        if before is None or before.bound != p.bound:
+            await self._db.execute("DELETE FROM bound_officials WHERE room = ? AND number = ?", (room, p.number))
+            await self._db.executemany("INSERT INTO bound_officials (room, number, official) VALUES (?, ?, ?)",
+                                       [(room, p.number, official) for official in p.bound])
+        known = len(before.facts) if before is not None else 0
+        await self._db.executemany(
+            """INSERT INTO facts (room, number, seq, official, member, at, happened_on, text, source)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(room, p.number, seq, f.official, f.member, to_text(f.at), f.happened_on and f.happened_on.isoformat(),
+              f.text, f.source) for seq, f in enumerate(p.facts[known:], start=known + 1)])
+        known = len(before.statements) if before is not None else 0
+        await self._db.executemany(
+            "INSERT INTO statements (room, number, seq, official, member, at, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(room, p.number, seq, s.official, s.member, to_text(s.at), s.text)
+             for seq, s in enumerate(p.statements[known:], start=known + 1)])
 
     async def _save_changes(self, room: str, step: Step, event_id: str | None) -> None:
         """The positions the step changed, and its lines of history."""
@@ -745,12 +784,22 @@ def _round_changes(r: Round) -> tuple:
 
 def _header(p: Proposal) -> tuple:
     """What a decision may change in a proposal's own row."""
-    return p.state, p.locked_until, p.repealed_by, p.amended_by, p.followup_reminded
+    return p.state, p.locked_until, p.repealed_by, p.amended_by, p.application_reminded, p.verdict
 
 
-def followup_of(row: Row) -> FollowUp:
-    """A row of the followups table (its at, member, status, progress and note columns)."""
-    return FollowUp(from_text(row["at"]), row["member"], FollowUpStatus(row["status"]), row["progress"], row["note"])
+def from_day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def fact_of(row: Row) -> Fact:
+    """A row of the facts table."""
+    return Fact(row["official"], row["member"], from_text(row["at"]), row["text"], from_day(row["happened_on"]),
+                row["source"])
+
+
+def statement_of(row: Row) -> Statement:
+    """A row of the statements table."""
+    return Statement(row["official"], row["member"], from_text(row["at"]), row["text"])
 
 
 def _stance(row: Row) -> Stance:

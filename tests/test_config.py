@@ -183,6 +183,54 @@ def test_example_room_in_the_comments_is_valid(tmp_path):
     assert room.facilitators == {"@alice:example.org"}
 
 
+def test_example_officials_in_the_comments_are_valid(tmp_path):
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = lines.index("  # officials:")
+    block = ["assembly:"]
+    for line in lines[start:]:
+        if not line.startswith("  # "):
+            break
+        block.append("  " + line.removeprefix("  # "))
+    [official] = load_config(write(tmp_path, "\n".join(block)), environ={}).assembly.officials
+    assert (official.id, official.role, official.mandate_end) == ("martine-dupont", "adjointe au numérique",
+                                                                 date(2032, 3, 21))
+    assert sorted(official.pact) == ["no_self_assessment", "record", "refer", "respect"]
+
+
+@pytest.mark.parametrize(("official", "error"), [
+    ({"id": "Martine Dupont"}, "assembly.officials[0].id: expected an id of at most 40 lowercase letters, digits and "
+                               "hyphens, e.g. martine-dupont, got the text 'Martine Dupont'"),
+    ({"mandate_end": "2020-01-01"}, "assembly.officials[0].mandate_end: the mandate ends (2020-01-01) before it starts "
+                                    "(2026-03-22)"),
+    ({"mandate_start": "soon"}, "assembly.officials[0].mandate_start: expected a date such as 2026-03-22, got the "
+                                "text 'soon'"),
+    ({"pact": {"obey": "2026-04-01"}}, "assembly.officials[0].pact: 'obey' is not one of refer, respect, record, "
+                                      "no_self_assessment"),
+    ({"accounts": ["martine"]}, "assembly.officials[0].accounts[0]: 'martine' can match no one: a Matrix id starts "
+                                "with @"),
+])
+def test_an_official_is_checked_key_by_key(tmp_path, official, error):
+    data = {"platform": "matrix", "matrix": MATRIX,
+            "assembly": {"officials": [{"id": "martine", "name": "M", "mandate_start": "2026-03-22", **official}]}}
+    errors = errors_of(tmp_path, data)
+    assert len(errors) == 1 and errors[0].startswith(error), errors
+
+
+def test_two_officials_never_share_an_id_or_an_account(tmp_path):
+    official = {"id": "martine", "name": "M", "mandate_start": "2026-03-22", "accounts": ["@m:x.org"]}
+    errors = errors_of(tmp_path, {"assembly": {"officials": [official, {**official, "id": "paul"}]}})
+    assert errors == ["assembly.officials: two officials have the account '@m:x.org'"]
+    errors = errors_of(tmp_path, {"assembly": {"officials": [official, {**official, "accounts": []}]}})
+    assert errors == ["assembly.officials: two officials have the id 'martine'"]
+
+
+def test_the_follow_up_members_of_an_older_file_still_load_and_check_config_says_what_replaced_them(tmp_path):
+    config = load_config(write(tmp_path, {"assembly": {"followup": ["mayor"]}, "rooms": {"!a:b": {"followup": []}}}),
+                         environ={})
+    assert config.deprecated() == ['assembly.followup: no longer used: declare the elected officials under '
+                                   'assembly.officials (README, "The pact")']
+
+
 def test_defaults_are_the_social_code_of_the_spec():
     config = default_config()
     assert config.platform == "console"

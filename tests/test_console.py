@@ -19,7 +19,7 @@ def run_console(script: str, *arguments: str, cwd: Path | None = None) -> tuple[
     return [json.loads(line) for line in result.stdout.splitlines()], result.stderr
 
 
-def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_a_refused_and_an_adopted_challenge_and_a_follow_up():
+def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_a_refused_and_an_adopted_challenge():
     lines, prompts = run_console(DEMO.read_text(encoding="utf-8"), "--start", "2027-03-30T10:00+02:00")
     summary = [(line["kind"], line["proposal"], line["round"], line["rule"], line["state"]) for line in lines
                if line["kind"] in ("ballot", "outcome", "error")]
@@ -49,9 +49,6 @@ def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_a_refused_and_an_a
     assert before["challenged_by"] == [3] and before["state"] == "adopted"
     assert after["amended_by"] == [3] and "chaque semaine" in after["text"] and "chaque mois" in after["text"]
     assert len([line for line in lines if line["kind"] == "reminder"]) == 10
-    [followup] = [line for line in lines if line["kind"] == "followup"]
-    assert followup["proposal"] == 1 and followup["followup"]["status"] == "applied"
-    assert "Suivi de la décision #1" in followup["text"] and "fatima : appliquée" in followup["text"]
     # Prompts and the banner go to standard error, never into the JSON stream.
     assert "alice>" in prompts
 
@@ -105,3 +102,22 @@ def test_huge_durations_and_invalid_utf8_get_an_answer_and_never_a_crash():
     assert "/advance: '3000000d' is too long: at most 3660d" in prompts
     assert "/advance: the clock stops at the end of 2999" in prompts
     assert "Traceback" not in prompts and lines[-1]["kind"] == "status"
+
+
+def test_the_pact_plays_on_the_console_from_a_referral_to_the_assembly_s_verdict():
+    root = DEMO.parent
+    lines, _ = run_console((root / "pact.txt").read_text(encoding="utf-8"), "--config", str(root / "pact.yaml"),
+                           "--start", "2027-04-05T10:00+02:00")
+    outcomes = [(line["proposal"], line["round"], line["state"]) for line in lines if line["kind"] == "outcome"]
+    assert outcomes == [(1, 1, "adopted"), (2, 1, "postponed"), (2, 2, "adopted")]
+    referral = next(line for line in lines if line["kind"] == "ballot" and line["proposal"] == 1)
+    assert referral["referral"] == {"official": "martine", "needed_by": "2027-04-09"}
+    assert [line["kind"] for line in lines if line["kind"] in ("fact", "statement")] == ["fact", "fact", "statement"]
+    verdict = [line for line in lines if line["kind"] == "outcome" and line["proposal"] == 2][-1]
+    assert verdict["verdict"] == {"decision": 1, "official": "martine", "assessment": "partly_respected"}
+    assert "Le jugement de l'assemblée entre au registre de martine : sur la décision #1, partiellement respecté." \
+        in verdict["text"]
+    status = [line for line in lines if line["kind"] == "status"][-1]
+    assert status["bound"] == ["martine", "paul"] and status["facts"] == 2
+    assert "le jugement de l'assemblée : partiellement respecté (#2, adopté le jeudi 20 mai 2027, 24:00" in \
+        status["text"]

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 import pytest
 
-from bot.engine import transitions
-from bot.engine.model import FollowUpStatus, Position, SocialCode
+from bot.engine import pact, transitions
+from bot.engine.model import Position, SocialCode
 import storage.database as database_module
 from bot.messages.outgoing import Kind, Line, Outgoing, message_id
 from storage.database import Database, open_database
@@ -88,9 +88,12 @@ async def test_decisions_reach_the_sqlite_file_itself_within_a_second_not_only_i
             await tx.save(ROOM, transitions.propose(number, "Kettle", "", "alice", MONDAY, CODE), f"$p{number}")
 
     def in_the_file() -> int:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
-            tables = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'proposals'").fetchone()[0]
-            return db.execute("SELECT COUNT(*) FROM proposals").fetchone()[0] if tables else 0
+        try:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
+                tables = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'proposals'").fetchone()[0]
+                return db.execute("SELECT COUNT(*) FROM proposals").fetchone()[0] if tables else 0
+        except sqlite3.DatabaseError:  # read without locks while a checkpoint writes the file: read it again
+            return 0
 
     deadline = time.monotonic() + 5
     while in_the_file() < 20 and time.monotonic() < deadline:
@@ -204,7 +207,7 @@ async def test_votes_and_reminders_recorded_by_version_4_survive_the_upgrade(dat
 
 
 async def test_decisions_adopted_before_follow_ups_existed_are_not_brought_up_after_the_upgrade(database):
-    """An upgrade must not send a burst of reminders about old decisions; they can still be followed up."""
+    """An upgrade must not send a burst of reminders about old decisions; facts can still be recorded."""
     at = "2027-06-07T09:00:00.000000+00:00"
     db = await older_register(database, 8)
     await old_proposal(db, "adopted", at)
@@ -215,17 +218,41 @@ async def test_decisions_adopted_before_follow_ups_existed_are_not_brought_up_af
     repository = await Repository.open(database)
     async with repository.transaction() as tx:
         decision = await tx.load(ROOM, 1)
-        assert decision.followup_reminded and decision.followups == ()
-        step = transitions.follow_up(decision, "mayor", True, FollowUpStatus.APPLIED, None, "Bought.", MONDAY)
-        await tx.save(ROOM, step, "$followup")
+        assert decision.application_reminded and decision.facts == ()
+        bound = pact.bind(decision, "mayor", "fay", True, MONDAY).proposal
+        step = pact.record_fact(bound, "mayor", "bob", "Bought.", None, "invoice 12", MONDAY, MONDAY.date())
+        await tx.save(ROOM, step, "$fact")
     async with repository.transaction() as tx:
-        [followup] = (await tx.load(ROOM, 1)).followups
-        assert (followup.member, followup.status, followup.progress, followup.note) == (
-            "mayor", FollowUpStatus.APPLIED, 100, "Bought.")
+        decision = await tx.load(ROOM, 1)
+        assert decision.bound == ("mayor",)
+        [fact] = decision.facts
+        assert (fact.official, fact.member, fact.text, fact.source) == ("mayor", "bob", "Bought.", "invoice 12")
     await repository.close()
     async with connected(database) as db:
         with pytest.raises((sqlite3.IntegrityError, asyncpg.RaiseError), match="append-only"):
-            await db.execute("UPDATE followups SET note = 'Never bought.'")
+            await db.execute("UPDATE facts SET text = 'Never bought.'")
+
+
+async def test_follow_ups_given_before_the_pact_become_their_members_statements(database):
+    """Migration 13: a follow-up was its member's own word on applying a decision; it is kept as such, and the
+    decision it was about is not brought up for want of a fact."""
+    at = "2027-06-07T09:00:00.000000+00:00"
+    db = await older_register(database, 12)
+    await old_proposal(db, "adopted", at)
+    await db.execute("INSERT INTO rounds (room, number, round, rule, opened_at, deadline, version, outcome, reason, "
+                     "members, closed_at, closed_offline) VALUES (?, 1, 1, 'consent', ?, ?, 1, 'adopted', "
+                     "'no_valid_block', 3, ?, 0)", (ROOM, at, at, at))
+    await db.execute("UPDATE proposals SET followup_reminded = 0")
+    await db.execute("INSERT INTO followups (room, number, seq, at, member, status, progress, note) VALUES "
+                     "(?, 1, 1, ?, 'mayor', 'in_progress', 40, 'Ordered.')", (ROOM, at))
+    await db.close()
+    repository = await Repository.open(database)
+    async with repository.transaction() as tx:
+        decision = await tx.load(ROOM, 1)
+    [statement] = decision.statements
+    assert (statement.official, statement.member, statement.text) == (None, "mayor", "in progress, 40 %: Ordered.")
+    assert decision.application_reminded
+    await repository.close()
 
 
 async def test_a_database_made_by_an_older_version_gets_only_the_newer_migrations(database):

@@ -12,7 +12,7 @@ from bot.engine.model import Action, Proposal, State, Step
 from bot.messages import render
 from bot.messages.i18n import Messages
 from bot.messages.outgoing import Kind, Outgoing
-from bot.messages.render import Text
+from bot.messages.lines import Text
 from storage.repository import Transaction
 
 MAX_REFERENCE = 999_999_999

@@ -12,9 +12,9 @@ from bot.app.delivery import Delivery
 from bot.app.ports import Directory
 from bot.config import AssemblySettings, Config
 from bot.engine import rules, transitions
-from bot.engine.due import CloseRound, RemindFollowUp, SendReminder, due_work, next_due_at
+from bot.engine.due import CloseRound, RemindApplication, SendReminder, due_work, next_due_at
 from bot.engine.model import Proposal, State
-from bot.messages import render
+from bot.messages import pact as pact_text, render
 from bot.messages.outgoing import Kind, Outgoing
 from bot.register.links import permalink
 from storage.repository import Repository, Transaction
@@ -89,9 +89,13 @@ class Deadlines:
                 await tx.save(room, closed, None)
                 revised = await self._revise(tx, room, closed.proposal, now)
                 link = permalink(self.config.register.public_url, room, number)
-                text = render.outcome(closed.proposal, m, settings.code, revised, link)
-                kind, key, mentions = Kind.OUTCOME, f"outcome/{room}/{number}/{round_.number}", ()
                 proposal = closed.proposal
+                text = render.outcome(proposal, m, settings, revised, link)
+                kind, key = Kind.OUTCOME, f"outcome/{room}/{number}/{round_.number}"
+                # The answer to a referral reaches the official who referred it; a verdict, the official judged.
+                addressed = (proposal.referral.official,) if proposal.referral else ()
+                addressed += (proposal.verdict.official,) if proposal.verdict else ()
+                mentions = pact_text.accounts(addressed, settings)
             elif isinstance(work, SendReminder):
                 for skipped in work.skipped:
                     await tx.record_reminder(room, number, round_, skipped, "skipped", now)
@@ -100,12 +104,12 @@ class Deadlines:
                 offset, deadline = int(work.offset.total_seconds()), int(round_.deadline.timestamp())
                 kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{deadline}/{offset}"
                 mentions = tuple(rules.not_answered(round_, members)) + tuple(rules.owing_argument(round_))
-            elif isinstance(work, RemindFollowUp):
-                reminded = transitions.remind_followup(proposal, now)
+            elif isinstance(work, RemindApplication):
+                reminded = transitions.remind_application(proposal, now)
                 await tx.save(room, reminded, None)
                 proposal = reminded.proposal
-                mentions = tuple(sorted(settings.followup | settings.facilitators))
-                text = render.followup_reminder(proposal, mentions, m)
+                mentions = pact_text.accounts(proposal.bound, settings) or tuple(sorted(settings.facilitators))
+                text = pact_text.application_reminder(proposal, settings, m)
                 kind, key = Kind.FOLLOWUP_REMINDER, f"followup-reminder/{room}/{number}"
             if work is not None:
                 message = Outgoing(key, room, kind, tuple(text.lines),

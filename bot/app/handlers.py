@@ -6,16 +6,18 @@ Declared with ``@COMMANDS.command``: verb, French aliases, usage line, one-line 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from bot.messages import render
 from bot.app.commands import Registry, normalize
 from bot.durations import MAX_ROUND, parse_duration
-from bot.engine import rules, transitions
-from bot.engine.model import FollowUpStatus, Position, Proposal, RuleViolation, State, Step
+from bot.config.settings import OfficialSettings
+from bot.engine import pact, rules, transitions
+from bot.engine.model import Assessment, Position, Proposal, RuleViolation, State, Step
+from bot.messages import pact as pact_text
 from bot.messages.i18n import N_
 from bot.messages.outgoing import Kind, Mention, Outgoing
-from bot.messages.render import Text
+from bot.messages.lines import Text
 from bot.messages.sanitize import excerpt
 from bot.app.context import Context
 
@@ -33,19 +35,19 @@ MAX_ARGUMENT = 1000
 CONSENT_WORDS = {"consent", "consentement"}
 DURATION_WORDS = {"duration", "duree"}
 PART_WORDS = {"part", "partie"}
-FOLLOWUP_WORDS = {
-    **dict.fromkeys(("notstarted", "pascommence", "pascommencee", "noncommence", "noncommencee"),
-                    FollowUpStatus.NOT_STARTED),
-    **dict.fromkeys(("inprogress", "encours"), FollowUpStatus.IN_PROGRESS),
-    **dict.fromkeys(("applied", "applique", "appliquee"), FollowUpStatus.APPLIED),
-    **dict.fromkeys(("partlyapplied", "partiallyapplied", "partiellementapplique", "partiellementappliquee"),
-                    FollowUpStatus.PARTLY_APPLIED),
-    **dict.fromkeys(("notapplied", "nonapplique", "nonappliquee", "pasapplique", "pasappliquee"),
-                    FollowUpStatus.NOT_APPLIED),
+FOR_WORDS = {"for", "pour"}
+BY_WORDS = {"by", "avant"}
+ON_WORDS = {"on", "le"}
+SOURCE = re.compile(r"\bsources?\s*:", re.IGNORECASE)
+ASSESSMENT_WORDS = {
+    **dict.fromkeys(("respected", "respecte", "respectee"), Assessment.RESPECTED),
+    **dict.fromkeys(("partlyrespected", "partiallyrespected", "partiellementrespecte", "partiellementrespectee",
+                     "enpartierespecte", "enpartierespectee"), Assessment.PARTLY_RESPECTED),
+    **dict.fromkeys(("notrespected", "nonrespecte", "nonrespectee", "pasrespecte", "pasrespectee"),
+                    Assessment.NOT_RESPECTED),
 }
-"""The statuses as members write them, in one or two words, English or French ("in progress", "in_progress",
-"non appliqué", "Non-Appliqué": case, accents, apostrophes, hyphens and underscores are ignored)."""
-PROGRESS = re.compile(r"(\d{1,3})\s?%")
+"""The assessments as members write them, English or French ("partly respected", "non respecté", "Pas-Respectée":
+case, accents, apostrophes, hyphens and underscores are ignored)."""
 
 
 @COMMANDS.command("propose", "proposer", usage=N_("!propose [duration <duration>] <title> (further lines: the text)"),
@@ -55,13 +57,7 @@ PROGRESS = re.compile(r"(\d{1,3})\s?%")
 async def propose(ctx: Context) -> None:
     title, _, text = ctx.arguments.partition("\n")
     duration, title = _duration_asked(ctx, title.strip())
-    title, text = title.strip(), text.strip()
-    if not rules.has_words(title):
-        raise ctx.fail("A proposal needs a title.")
-    if len(title) > MAX_TITLE:
-        raise ctx.fail("The title is too long ({length} characters, at most {limit}).", length=len(title),
-                       limit=MAX_TITLE)
-    _check_text(ctx, text)
+    title, text = _title_and_text(ctx, title, text)
     number = await ctx.tx.next_number(ctx.room)
     step = transitions.propose(number, title, text, ctx.sender, ctx.now, ctx.settings.code, duration)
     await _announce(ctx, await ctx.save(step))
@@ -87,10 +83,12 @@ def _check_text(ctx: Context, text: str) -> None:
                        limit=MAX_TEXT)
 
 
-async def _announce(ctx: Context, proposal: Proposal) -> None:
+async def _announce(ctx: Context, proposal: Proposal, mentions: tuple[str, ...] = ()) -> None:
     """A new round's ballot, then the reactions to seed on it (once the ballot has its platform id)."""
-    decision = await ctx.tx.load(ctx.room, proposal.challenges) if proposal.challenges else None
-    await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings.code, decision=decision), proposal)
+    about = proposal.challenges or (proposal.verdict.decision if proposal.verdict else None)
+    decision = await ctx.tx.load(ctx.room, about) if about else None
+    await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings, decision=decision), proposal,
+                  mentions=mentions)
     ctx.outbox.append(Outgoing(ctx.next_key(), ctx.room, Kind.SEED, number=proposal.number))
 
 
@@ -103,8 +101,10 @@ def _check_argument(ctx: Context, text: str) -> None:
 async def _take(ctx: Context, position: Position, acknowledge: bool = True) -> None:
     """Record the sender's position; a block still owing its argument gets a request for it instead of a ✅."""
     _check_argument(ctx, ctx.arguments)
-    step = transitions.take_position(await ctx.proposal(member=ctx.sender), ctx.sender, position, ctx.arguments,
-                                     ctx.now, ctx.event_id)
+    proposal = await ctx.proposal(member=ctx.sender)
+    if proposal.verdict is not None:
+        pact.check_not_judged(proposal, getattr(ctx.settings.official(ctx.sender), "id", None))
+    step = transitions.take_position(proposal, ctx.sender, position, ctx.arguments, ctx.now, ctx.event_id)
     proposal = await ctx.save(step)
     if not await _counts(ctx, step, acknowledge):
         return
@@ -187,8 +187,9 @@ async def status(ctx: Context) -> None:
         await _list(ctx)
         return
     proposal = await ctx.proposal(shown_only=True)
-    await ctx.say(Kind.STATUS, render.status(proposal, ctx.participation(proposal), ctx.m, ctx.settings.code,
-                                             ctx.now), proposal)
+    verdicts = await ctx.tx.verdicts_on(ctx.room, proposal.number) if proposal.state in pact.ACCOUNTABLE else []
+    await ctx.say(Kind.STATUS, render.status(proposal, ctx.participation(proposal), ctx.m, ctx.settings, ctx.now,
+                                             verdicts), proposal)
 
 
 @COMMANDS.command("list", "liste", usage=N_("!list [page]"),
@@ -221,20 +222,22 @@ async def round_(ctx: Context) -> None:
     first_line, _, rest = ctx.arguments.partition("\n")
     consent_instead = normalize(first_line.strip()) in CONSENT_WORDS
     text = rest if consent_instead else ctx.arguments
+    assessment, text = _assessment(ctx, text) if proposal.verdict is not None and text.strip() else (None, text)
     _check_text(ctx, text)
     step = transitions.open_next_round(
-        proposal, ctx.sender, ctx.facilitator, ctx.now, ctx.settings.code, text, consent_instead
+        proposal, ctx.sender, ctx.facilitator, ctx.now, ctx.settings.code, text, consent_instead, assessment
     )
     proposal = await ctx.save(step)
     await _announce(ctx, proposal)
 
 
-@COMMANDS.command("amend", "amender", usage=N_("!amend [#N] <new text>"),
+@COMMANDS.command("amend", "amender", usage=N_("!amend [#N] <new text> — for a verdict: <assessment>: <reason>"),
                   summary=N_("amend the text between rounds (proposer or facilitator)"), needs=FACILITATOR)
 async def amend(ctx: Context) -> None:
     proposal = await ctx.proposal(State.POSTPONED, State.REJECTED)
-    _check_text(ctx, ctx.arguments)
-    step = transitions.amend(proposal, ctx.sender, ctx.facilitator, ctx.arguments, ctx.now)
+    assessment, text = _assessment(ctx, ctx.arguments) if proposal.verdict is not None else (None, ctx.arguments)
+    _check_text(ctx, text)
+    step = transitions.amend(proposal, ctx.sender, ctx.facilitator, text, ctx.now, assessment)
     proposal = await ctx.save(step)
     await ctx.say(Kind.ANNOUNCEMENT, render.amended(proposal, ctx.sender, ctx.m), proposal)
 
@@ -298,34 +301,181 @@ async def extend(ctx: Context) -> None:
         deadline=ctx.m.when(proposal.current_round.deadline)), proposal)
 
 
-@COMMANDS.command("followup", "suivi", usage=N_("!followup #N <status> [<progress>%] <note>"),
-                  summary=N_("say whether an adopted decision is applied — not started, in progress, applied, partly "
-                             "applied, not applied — with a note (facilitators and the members in charge of "
-                             "follow-up)"), needs=FACILITATOR)
-async def followup(ctx: Context) -> None:
-    proposal = await ctx.proposal(State.ADOPTED)
-    status, rest = _followup_status(ctx)
-    progress = None
-    match = PROGRESS.match(rest)
-    if match:
-        progress, rest = int(match.group(1)), rest[match.end():].strip()
-    _check_argument(ctx, rest)
-    may = ctx.facilitator or ctx.sender in ctx.settings.followup
-    step = transitions.follow_up(proposal, ctx.sender, may, status, progress, rest, ctx.now)
-    proposal = await ctx.save(step)
-    await ctx.say(Kind.FOLLOWUP, render.followed_up(proposal, ctx.m), proposal)
+@COMMANDS.command("officials", "élus", "elus", usage=N_("!officials"), takes_reference=False,
+                  summary=N_("the elected officials bound by the pact: their role, mandate, chat accounts and the "
+                             "points of the pact they signed"))
+async def officials(ctx: Context) -> None:
+    await ctx.say(Kind.STATUS, pact_text.officials(ctx.settings, ctx.m))
 
 
-def _followup_status(ctx: Context) -> tuple[FollowUpStatus, str]:
-    """The status the arguments start with (two words, or one), and what follows it."""
-    words = ctx.arguments.split(maxsplit=2)
-    for count in (2, 1):
-        status = FOLLOWUP_WORDS.get("".join(normalize(word) for word in words[:count])) if len(words) >= count else None
-        if status is not None:
-            return status, " ".join(words[count:]).strip()
-    raise ctx.fail("Say where applying the decision stands: not started, in progress, applied, partly applied or "
-                   "not applied, then a note, e.g. !followup #{number} in progress 40% the works start in May.",
+@COMMANDS.command("refer", "saisir", takes_reference=False, needs=FACILITATOR,
+                  usage=N_("!refer [for <official>] [by <date>] [duration <duration>] <title> (further lines: the "
+                           "question)"),
+                  summary=N_("an official refers a question to the assembly, whose opinion binds them (a facilitator "
+                             "may on an official's behalf with 'for'); 'by' gives the day they need it by, e.g. by "
+                             "2027-04-15"))
+async def refer(ctx: Context) -> None:
+    first, _, text = ctx.arguments.partition("\n")
+    named, first = _keyword(first, FOR_WORDS)
+    day, first = _keyword(first, BY_WORDS)
+    sender = ctx.settings.official(ctx.sender)
+    if named is None and sender is None:
+        raise ctx.fail("Only an official refers a question, from their chat account, or a facilitator on their "
+                       "behalf: !refer for <official> <title> (see !officials).")
+    official = sender if named is None else _official(ctx, named)
+    if official is not sender and not ctx.facilitator:
+        raise ctx.fail("Only a facilitator refers a question on an official's behalf.")
+    needed_by = _day(ctx, day) if day is not None else None
+    duration, title = _duration_asked(ctx, first.strip())
+    title, text = _title_and_text(ctx, title, text)
+    number = await ctx.tx.next_number(ctx.room)
+    step = pact.refer(number, title, text, official.id, needed_by, ctx.sender, ctx.now, ctx.settings.code, duration)
+    await _announce(ctx, await ctx.save(step), mentions=pact_text.accounts((official.id,), ctx.settings))
+
+
+@COMMANDS.command("bind", "lier", usage=N_("!bind #N <official>"), needs=FACILITATOR,
+                  summary=N_("bind an official to apply a question or a decision, besides the one who referred it "
+                             "(facilitator)"))
+async def bind(ctx: Context) -> None:
+    await _binding(ctx, bound=True)
+
+
+@COMMANDS.command("unbind", "délier", "delier", usage=N_("!unbind #N <official>"), needs=FACILITATOR,
+                  summary=N_("say that an official is no longer bound to apply it (facilitator); what was recorded "
+                             "about them stays"))
+async def unbind(ctx: Context) -> None:
+    await _binding(ctx, bound=False)
+
+
+async def _binding(ctx: Context, bound: bool) -> None:
+    proposal = await ctx.proposal(State.OPEN, State.POSTPONED, State.ADOPTED)
+    official = _official(ctx, ctx.arguments.split()[0] if ctx.arguments.split() else "")
+    change = pact.bind if bound else pact.unbind
+    proposal = await ctx.save(change(proposal, official.id, ctx.sender, ctx.facilitator, ctx.now))
+    await ctx.say(Kind.ANNOUNCEMENT, pact_text.bound_changed(proposal, official.id, ctx.sender, bound, ctx.settings,
+                                                             ctx.m), proposal,
+                  mentions=pact_text.accounts((official.id,), ctx.settings))
+
+
+@COMMANDS.command("fact", "fait", usage=N_("!fact #N <official> [on <date>] <what was done> [source: <link or "
+                                           "reference>]"),
+                  summary=N_("record what an official did to apply a decision: dated, with its source, kept for good "
+                             "(any member)"))
+async def fact(ctx: Context) -> None:
+    decision = await ctx.proposal(State.ADOPTED)
+    official, rest = _official_and_rest(ctx)
+    day, rest = _keyword(rest, ON_WORDS)
+    happened_on = _day(ctx, day) if day is not None else None
+    what, source = _source(rest)
+    _check_argument(ctx, what)
+    _check_argument(ctx, source)
+    today = ctx.now.astimezone(ctx.settings.code.calendar.zone).date()
+    step = pact.record_fact(decision, official.id, ctx.sender, what, happened_on, source, ctx.now, today)
+    decision = await ctx.save(step)
+    await ctx.say(Kind.FACT, pact_text.fact_recorded(decision, ctx.settings, ctx.m), decision,
+                  mentions=pact_text.accounts((official.id,), ctx.settings))
+
+
+@COMMANDS.command("statement", "déclaration", "declaration", "followup", "suivi",
+                  usage=N_("!statement #N <what you did, in your own words>"),
+                  summary=N_("an official says what they did to apply a decision: shown as their statement, never as "
+                             "the assembly's record or verdict (replaces !followup)"))
+async def statement(ctx: Context) -> None:
+    decision = await ctx.proposal(State.ADOPTED)
+    official = ctx.settings.official(ctx.sender)
+    if official is None:
+        raise ctx.fail("Only an official makes a statement, from their chat account (see !officials). What an "
+                       "official did is recorded with !fact #{number} <official> <what was done>.",
+                       number=decision.number)
+    _check_argument(ctx, ctx.arguments)
+    decision = await ctx.save(pact.make_statement(decision, official.id, ctx.sender, ctx.arguments, ctx.now))
+    await ctx.say(Kind.STATEMENT, pact_text.statement_made(decision, ctx.settings, ctx.m), decision)
+
+
+@COMMANDS.command("verdict", "jugement", usage=N_("!verdict #N <official> <respected | partly respected | not "
+                                                  "respected>: <reason> (further lines: more of it)"),
+                  summary=N_("propose the assembly's verdict on how an official applied a decision: a proposal decided "
+                             "like any other; only an adopted verdict enters the official's record"))
+async def verdict(ctx: Context) -> None:
+    if ctx.reference is None:
+        raise ctx.fail("Name the decision with #N.")
+    decision = await ctx.proposal()
+    official, rest = _official_and_rest(ctx)
+    assessment, reason = _assessment(ctx, rest)
+    _check_text(ctx, reason)
+    title = ctx.m._("Verdict on {official}: decision #{number}", official=official.name, number=decision.number)
+    number = await ctx.tx.next_number(ctx.room)
+    made, noted = pact.propose_verdict(decision, number, official.id, assessment, title[:MAX_TITLE], reason,
+                                       ctx.sender, ctx.now, ctx.settings.code)
+    await ctx.save(noted)
+    await _announce(ctx, await ctx.save(made), mentions=pact_text.accounts((official.id,), ctx.settings))
+
+
+def _official(ctx: Context, named: str) -> OfficialSettings:
+    """The official a command names by id or chat account (a clear answer if none is)."""
+    official = ctx.settings.official(named.strip().rstrip(":,"))
+    if official is None:
+        raise ctx.fail("'{named}' is no official of this assembly: name one by their id (see !officials).",
+                       named=excerpt(named, 40))
+    return official
+
+
+def _official_and_rest(ctx: Context) -> tuple[OfficialSettings, str]:
+    words = ctx.arguments.split(maxsplit=1)
+    if not words:
+        raise ctx.fail("Name the official (see !officials).")
+    return _official(ctx, words[0]), words[1] if len(words) > 1 else ""
+
+
+def _keyword(line: str, words: set[str]) -> tuple[str | None, str]:
+    """The value after a leading keyword ("by 2027-04-15 …", "pour dupont …"), and the rest of the line."""
+    parts = line.split(maxsplit=2)
+    if len(parts) >= 2 and normalize(parts[0]) in words:
+        return parts[1], parts[2] if len(parts) > 2 else ""
+    return None, line
+
+
+def _day(ctx: Context, written: str) -> date:
+    """A day as members write it: 2027-04-15, or 15/04/2027."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(written, pattern).date()
+        except ValueError:
+            pass
+    raise ctx.fail("'{value}' is not a date: write e.g. 2027-04-15 or 15/04/2027.", value=excerpt(written, 20))
+
+
+def _source(text: str) -> tuple[str, str]:
+    """What was done, and its source after "source:" (the last one, on any line)."""
+    match = SOURCE.search(text)
+    if match is None:
+        return text.strip(), ""
+    return (text[:match.start()].strip(), text[match.end():].strip())
+
+
+def _assessment(ctx: Context, text: str) -> tuple[Assessment, str]:
+    """The assessment the text starts with (up to three words, before a colon or not), and the reason after it."""
+    head, colon, tail = text.partition(":")
+    words = text.split()
+    candidates = ([(head, tail)] if colon else []) + [(" ".join(words[:n]), " ".join(words[n:])) for n in (3, 2, 1)]
+    for said, reason in candidates:
+        assessment = ASSESSMENT_WORDS.get("".join(normalize(word) for word in said.split()))
+        if assessment is not None:
+            return assessment, reason.strip()
+    raise ctx.fail("Give the assessment then the reason: respected, partly respected or not respected, e.g. !verdict "
+                   "#{number} <official> partly respected: the street opened again in August.",
                    number=ctx.reference or "N")
+
+
+def _title_and_text(ctx: Context, title: str, text: str) -> tuple[str, str]:
+    title, text = title.strip(), text.strip()
+    if not rules.has_words(title):
+        raise ctx.fail("A proposal needs a title.")
+    if len(title) > MAX_TITLE:
+        raise ctx.fail("The title is too long ({length} characters, at most {limit}).", length=len(title),
+                       limit=MAX_TITLE)
+    _check_text(ctx, text)
+    return title, text
 
 
 @COMMANDS.command("delegate", "déléguer", usage=N_("!delegate [@member]"),

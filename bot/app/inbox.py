@@ -23,7 +23,7 @@ from bot.engine import transitions
 from bot.engine.model import RuleViolation, State
 from bot.messages import render
 from bot.messages.outgoing import Kind, Outgoing
-from bot.messages.render import Text
+from bot.messages.lines import Text
 from bot.messages.sanitize import clean, excerpt
 from storage.repository import Repository, Transaction
 
@@ -136,8 +136,9 @@ class Inbox:
         if proposal.state is not State.OPEN:
             return
         m = messages_for(settings)
-        decision = await tx.load(redaction.room, proposal.challenges) if proposal.challenges else None
-        text = render.ballot(proposal, m, settings.code, reposted=True, decision=decision)
+        about = proposal.challenges or (proposal.verdict.decision if proposal.verdict else None)
+        decision = await tx.load(redaction.room, about) if about else None
+        text = render.ballot(proposal, m, settings, reposted=True, decision=decision)
         await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.BALLOT, tuple(text.lines),
                                 render.payload(Kind.BALLOT, proposal, count, m), number), redaction.at)
         await tx.queue(Outgoing(f"{redaction.event_id}/1", redaction.room, Kind.SEED, number=number), redaction.at)

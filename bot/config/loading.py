@@ -187,10 +187,11 @@ def _problem(found: Any, document: Any, sources: dict[str, str]) -> str:
                   f"{described(value)}"
     else:  # nothing of ours foresaw it: pydantic's words
         problem = f"{found['msg'][:1].lower()}{found['msg'][1:]}, got {described(value)}"
-    if loc[-1:] == ["[key]"]:  # a room's id that is none
-        room, loc = loc[-2], loc[:-2]
-        problem = f"the room id {shown(room)}: {problem}" if isinstance(room, str) else \
-            f"the room id {shown(room)} must be text: put it in quotes"
+    if loc[-1:] == ["[key]"]:  # a key that is none: a room's id, a point of the pact
+        key, loc = loc[-2], loc[:-2]
+        if loc == ["rooms"]:
+            problem = f"the room id {shown(key)}: {problem}" if isinstance(key, str) else \
+                f"the room id {shown(key)} must be text: put it in quotes"
     key = _dotted(loc, document)
     return printable(f"{key} (from {sources[key]}): {problem}" if key in sources else f"{key}: {problem}")
 

@@ -12,14 +12,17 @@ from types import MappingProxyType
 from typing import Annotated, Any, Self
 
 import holidays
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints,
+                      ValidationInfo, field_validator, model_validator)
 
-from bot.config.values import (IN_MEMORY, Country, DatabaseUrl, Emoji, EmojiName, FilePath, Flag, FolderPath, Inviter,
-                               ListenAddress, MatrixId, Problem, PublicUrl, Secret, Subdivision, TimeZone, WebAddress,
-                               calendar_duration, duration, listed, one_of, platform_id, share, shown, text, whole)
+from bot.config.values import (IN_MEMORY, Country, DatabaseUrl, Day, Emoji, EmojiName, FilePath, Flag, FolderPath,
+                               Inviter, ListenAddress, MatrixId, Problem, PublicUrl, Secret, Subdivision, TimeZone,
+                               WebAddress, calendar_duration, duration, explained, listed, one_of, platform_id, share,
+                               shown, text, whole)
 from bot.durations import MAX_BETWEEN_ROUNDS, MAX_LOCK, MAX_ROUND
 from bot.engine.calendar import WorkingCalendar
 from bot.engine.model import Position, SocialCode
+from bot.engine.pact import PACT_POINTS
 from bot.reactions import MATRIX_DEFAULTS, MATTERMOST_DEFAULTS
 from storage.disk import check_crypto_store, check_storage
 
@@ -76,6 +79,42 @@ RoundDuration = duration(MAX_ROUND, positive=True)
 MemberId = platform_id(0, "a member id", "'@alice:example.org'")
 
 
+class OfficialSettings(Section):
+    """An elected official bound by the pacte démocratique (README, "The pact")."""
+
+    id: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
+                  explained("an id of at most 40 lowercase letters, digits and hyphens, e.g. martine-dupont")]
+    """A stable id, as commands name the official (!fact #3 martine-dupont …) and the register's addresses."""
+    name: text("a name of at most 200 characters, on one line", 1, 200, fold=True)
+    """The official's name, as the room and the register show it."""
+    role: text("a role of at most 200 characters, on one line", 0, 200, fold=True) = ""
+    """Their role or mandate, e.g. "adjointe au numérique"."""
+    mandate_start: Day
+    """The first day of the mandate."""
+    mandate_end: Day | None = None
+    """The last day of the mandate; null: not set."""
+    pact: Mapping[one_of(*PACT_POINTS), Day] = {}
+    """The points of the pact they signed, each with the day: refer, respect, record, no_self_assessment."""
+    accounts: listed(MemberId, "member ids", 10) = []
+    """Their chat accounts, if any: from these they refer questions and make statements, and are mentioned."""
+
+    @model_validator(mode="after")
+    def _mandate(self) -> Self:
+        if self.mandate_end is not None and self.mandate_end < self.mandate_start:
+            raise Problem("mandate_end", f"the mandate ends ({self.mandate_end}) before it starts "
+                                         f"({self.mandate_start})")
+        return self
+
+
+def _one_each(officials: tuple[OfficialSettings, ...]) -> tuple[OfficialSettings, ...]:
+    """Each official's id, and each account, names one official only."""
+    for kind, names in (("id", [o.id for o in officials]), ("account", [a for o in officials for a in o.accounts])):
+        twice = next((name for index, name in enumerate(names) if name in names[:index]), None)
+        if twice is not None:
+            raise ValueError(f"two officials have the {kind} {shown(twice)}")
+    return officials
+
+
 class AssemblySettings(Section):
     """What one assembly (or one room) runs by: its language, social code and facilitators."""
 
@@ -106,14 +145,21 @@ class AssemblySettings(Section):
     """The share of members who must answer for a round to decide, from 0 (no quorum) to 1."""
     facilitators: listed(MemberId, "member ids", MAX_MEMBERS, frozenset, "facilitators") = []
     """Members who may extend rounds, open the next round and withdraw proposals, by their platform id."""
-    followup: listed(MemberId, "member ids", MAX_MEMBERS, frozenset, "members in charge of follow-up") = []
-    """Members who follow decisions up (!followup) besides the facilitators, e.g. the elected officials."""
+    officials: Annotated[listed(OfficialSettings, "officials", 100), AfterValidator(_one_each)] = []
+    """The elected officials bound by the pact to apply the assembly's decisions (README, "The pact")."""
+    followup: listed(MemberId, "member ids", MAX_MEMBERS, frozenset) = Field([], json_schema_extra={"deprecated": True})
+    """No longer used: the officials above replace the members who gave follow-ups (check-config says so)."""
     followup_reminder: calendar_duration(MAX_LOCK, never=True) = "30d"
-    """An adopted decision nobody followed up this long after its adoption is brought up once; false: never."""
+    """An adopted decision with no fact recorded on its application this long after its adoption is brought up
+    once; false: never."""
     delegation: Flag = False
     """Whether members may entrust their vote to another member (!delegate, liquid democracy)."""
     name: text("a name of at most 200 characters, on one line", 0, 200, fold=True) = ""
     """What the public register calls the assembly (or the room); empty: the room's id."""
+
+    def official(self, named: str) -> OfficialSettings | None:
+        """The official with this id, or this chat account."""
+        return next((o for o in self.officials if named in (o.id, *o.accounts)), None)
 
     @functools.cached_property
     def code(self) -> SocialCode:
@@ -284,6 +330,13 @@ class Config(Section):
 
     def for_room(self, room_id: str) -> AssemblySettings:
         return self.rooms.get(room_id, self.assembly)
+
+    def deprecated(self) -> list[str]:
+        """Keys still read but no longer used: check-config warns of them."""
+        rooms = {f"rooms.{room}": settings for room, settings in self.rooms.items()
+                 if settings.followup != self.assembly.followup}  # not those that only inherit the assembly's
+        return [f"{key}.followup: no longer used: declare the elected officials under {key}.officials (README, "
+                "\"The pact\")" for key, settings in {"assembly": self.assembly, **rooms}.items() if settings.followup]
 
     def missing_secrets(self) -> list[str]:
         """What the platform needs to connect and is not given: `run` refuses to start, check-config warns."""

@@ -6,7 +6,7 @@ import functools
 import ipaddress
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
@@ -112,6 +112,7 @@ def one_of(*options: str, normalize: Callable[[str], str] = str.lower) -> Any:
 
 
 Flag = Annotated[bool, Strict(), explained("true or false")]
+Day = Annotated[date, explained("a date such as 2026-03-22")]
 
 
 def _secret(value: Any) -> SecretStr:

@@ -1,5 +1,5 @@
 """What the clock owes a proposal: closing its round at the deadline, reminders before it; for an adopted
-decision nobody has followed up, one reminder to those bound to apply it."""
+decision on whose application no fact was recorded, one reminder in the room."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.engine.model import Proposal, SocialCode, State
-from bot.engine.rules import followup_reminder_at, reminder_times
+from bot.engine.rules import application_reminder_at, reminder_times
 
 
 @dataclass(frozen=True)
@@ -24,21 +24,21 @@ class SendReminder:
 
 
 @dataclass(frozen=True)
-class RemindFollowUp:
+class RemindApplication:
     number: int
 
 
 def due_work(
     proposal: Proposal, now: datetime, code: SocialCode, sent: frozenset[timedelta]
-) -> CloseRound | SendReminder | RemindFollowUp | None:
+) -> CloseRound | SendReminder | RemindApplication | None:
     """The one thing due now, if any: a passed deadline closes; else the latest passed reminder is sent.
 
     A reminder whose time passed is sent only while the deadline is still ahead,
     and only the nearest one: members get one reminder, not a burst.
     """
     if proposal.state is State.ADOPTED:
-        at = followup_reminder_at(proposal, code)
-        return RemindFollowUp(proposal.number) if at is not None and now >= at else None
+        at = application_reminder_at(proposal, code)
+        return RemindApplication(proposal.number) if at is not None and now >= at else None
     if proposal.state is not State.OPEN:
         return None
     round_ = proposal.current_round
@@ -54,7 +54,7 @@ def due_work(
 def next_due_at(proposal: Proposal, code: SocialCode, sent: frozenset[timedelta]) -> datetime | None:
     """When something will next be due for this proposal (None when nothing will)."""
     if proposal.state is State.ADOPTED:
-        return followup_reminder_at(proposal, code)
+        return application_reminder_at(proposal, code)
     if proposal.state is not State.OPEN:
         return None
     round_ = proposal.current_round

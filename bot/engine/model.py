@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
@@ -161,26 +161,59 @@ class Round:
         return tuple(e for e in self.expressions if e.member == member)
 
 
-class FollowUpStatus(StrEnum):
-    """Where applying an adopted decision stands, as those bound to apply it say."""
+class Assessment(StrEnum):
+    """What the assembly says of how an official applied one of its decisions (the pact's verdict)."""
 
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    APPLIED = "applied"
-    PARTLY_APPLIED = "partly_applied"
-    NOT_APPLIED = "not_applied"
+    RESPECTED = "respected"
+    PARTLY_RESPECTED = "partly_respected"
+    NOT_RESPECTED = "not_respected"
 
 
 @dataclass(frozen=True)
-class FollowUp:
-    """One dated update on whether an adopted decision is applied."""
+class Referral:
+    """An official referred the question to the assembly (the pact: officials refer their decisions to it)."""
 
-    at: datetime
+    official: str
+    """The official's id (config ``officials``)."""
+    needed_by: date | None = None
+    """The day the official needs the assembly's opinion by (in the assembly's time zone), when they said."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a verdict proposal is about: whether an official's actions took a decision into account."""
+
+    decision: int
+    official: str
+    assessments: tuple[Assessment, ...]
+    """The assessment of each version of the verdict's text (its reason), in order: an amendment may change it."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What an official did to apply a decision, recorded by a member of the assembly: dated, sourced, kept."""
+
+    official: str
     member: str
-    status: FollowUpStatus
-    progress: int | None
-    """Percent done, when known."""
-    note: str
+    """Who recorded it."""
+    at: datetime
+    """When it was recorded."""
+    text: str
+    happened_on: date | None
+    """When the official did it, when known."""
+    source: str
+    """Where it can be checked: a link, a deliberation's number."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What an official says of their own application of a decision: their word, never the assembly's record."""
+
+    official: str | None
+    """None: a follow-up given before the pact, by ``member`` (kept for what it was)."""
+    member: str
+    at: datetime
+    text: str
 
 
 @dataclass(frozen=True)
@@ -203,10 +236,18 @@ class Proposal:
     """The challenges of this decision not decided yet (meanwhile it stays in force)."""
     repealed_by: int | None = None
     amended_by: tuple[int, ...] = ()
-    followups: tuple[FollowUp, ...] = ()
-    """For an adopted decision: every update on whether it is applied, oldest first."""
-    followup_reminded: bool = False
-    """Whether those bound to apply it were reminded that nobody has followed it up."""
+    referral: Referral | None = None
+    """The official who referred the question to the assembly, when one did."""
+    bound: tuple[str, ...] = ()
+    """The officials bound to apply the decision (their ids): the referring official, and whom facilitators add."""
+    facts: tuple[Fact, ...] = ()
+    """For a decision: what its officials did to apply it, as members recorded it, oldest first."""
+    statements: tuple[Statement, ...] = ()
+    """For a decision: what its officials said of it themselves, oldest first."""
+    verdict: Verdict | None = None
+    """For a verdict: the decision and the official it judges."""
+    application_reminded: bool = False
+    """Whether the room was reminded, once, that no fact was recorded on applying the decision."""
     loaded_for: str | None = None
     """Set when only this member's positions were loaded (a decision about them alone)."""
 
@@ -219,6 +260,13 @@ class Proposal:
         """When its last round closed (for a decision: when it was adopted or rejected)."""
         outcome = self.current_round.outcome
         return outcome.closed_at if outcome is not None else None
+
+    @property
+    def assessment(self) -> Assessment | None:
+        """For a verdict: the assessment of the text voted on in the current round (of the decision, once adopted)."""
+        if self.verdict is None:
+            return None
+        return self.verdict.assessments[self.current_round.version - 1]
 
     @property
     def text(self) -> str:
@@ -255,8 +303,19 @@ class Action(StrEnum):
     WITHDRAWN = "withdrawn"
     REMOVED_BY_MODERATOR = "removed_by_moderator"
     FOLLOWED_UP = "followed_up"
-    """An update on applying the decision: ``detail`` is its status and progress ("in_progress 40")."""
+    """Before the pact, an update on applying the decision: ``detail`` is its status and progress (now a statement)."""
     FOLLOWUP_REMINDED = "followup_reminded"
+    """Nobody had recorded a fact on applying the decision: the room was reminded."""
+    BOUND = "bound"
+    """An official is bound to apply the decision: ``detail`` is the official's id."""
+    UNBOUND = "unbound"
+    """An official is no longer bound to apply it: ``detail`` is the official's id."""
+    FACT_RECORDED = "fact_recorded"
+    """A member recorded what an official did: ``detail`` is the official's id, ``argument`` the fact."""
+    STATEMENT_MADE = "statement_made"
+    """An official said what they did: ``detail`` is the official's id, ``argument`` the statement."""
+    VERDICT_PROPOSED = "verdict_proposed"
+    """A verdict on an official's application of this decision was proposed: ``detail`` is the verdict's number."""
 
 
 @dataclass(frozen=True)

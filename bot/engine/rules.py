@@ -18,7 +18,6 @@ from bot.engine.calendar import working_deadline
 from bot.engine.model import (
     Delegated,
     Expression,
-    FollowUpStatus,
     Outcome,
     Position,
     Proposal,
@@ -313,23 +312,12 @@ def reminder_times(round_: Round, code: SocialCode) -> list[tuple[timedelta, dat
     return [(offset, at) for offset, at in times if at > round_.opened_at]
 
 
-def followup_progress(status: FollowUpStatus, progress: int | None) -> int | None:
-    """A follow-up's progress: as given, or what its status says (applied is 100 %, not started 0 %). A status
-    and a progress that contradict each other are refused: "applied, 40 %" would mislead the public."""
-    implied = {FollowUpStatus.APPLIED: 100, FollowUpStatus.NOT_STARTED: 0}.get(status)
-    if progress is None:
-        return implied
-    if not 0 <= progress <= 100:
-        raise RuleViolation("progress_bounds", progress=progress)
-    if implied is not None and progress != implied:
-        raise RuleViolation("progress_contradicts", progress=progress, implied=implied)
-    return progress
-
-
-def followup_reminder_at(proposal: Proposal, code: SocialCode) -> datetime | None:
-    """When those bound to apply an adopted decision are asked, once, whether it is applied: the delay after
-    its adoption, in local calendar time, unless someone has followed it up already."""
-    if (proposal.state is not State.ADOPTED or code.followup_reminder is None or proposal.followups
-            or proposal.followup_reminded or proposal.decided_at is None):
+def application_reminder_at(proposal: Proposal, code: SocialCode) -> datetime | None:
+    """The assembly records what its officials did: an adopted decision on whose application nobody has recorded
+    a fact is brought up once, the delay after its adoption (local calendar time). A verdict, or a challenge, is
+    no decision to apply."""
+    if (proposal.state is not State.ADOPTED or code.followup_reminder is None or proposal.facts
+            or proposal.application_reminded or proposal.decided_at is None or proposal.verdict is not None
+            or proposal.challenges is not None):
         return None
     return _local_calendar_add(proposal.decided_at, code.followup_reminder, code)

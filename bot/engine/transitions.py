@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 from bot.engine import rules
 from bot.engine.model import (
     Action,
+    Assessment,
     Change,
     Delegated,
     Expression,
-    FollowUp,
-    FollowUpStatus,
     Position,
     Proposal,
     Round,
@@ -160,8 +159,10 @@ def open_next_round(
     code: SocialCode,
     text: str = "",
     consent_instead: bool = False,
+    assessment: Assessment | None = None,
 ) -> Step:
-    """After a postponed round, the proposer or a facilitator opens the next one, a week apart at least.
+    """After a postponed round, the proposer or a facilitator opens the next one, a week apart at least (with an
+    amended text, or for a verdict an amended assessment, if they give one).
 
     After enough blocked rounds the next one is by majority; a facilitator may
     choose another consent round instead. A rejected proposal may come back once
@@ -178,29 +179,44 @@ def open_next_round(
     if now < earliest:
         raise RuleViolation("too_early", earliest=earliest)
     rule = Rule.CONSENT if consent_instead else rules.next_round_rule(proposal, code)
-    versions = proposal.versions + ((text.strip(),) if text.strip() else ())
     changes = []
-    if len(versions) > len(proposal.versions):
-        changes.append(Change(Action.AMENDED, by, now, proposal.current_round.number + 1, detail=text.strip()))
+    if text.strip() or assessment is not None:
+        proposal = _new_version(proposal, text.strip() or proposal.versions[-1], assessment)
+        changes.append(Change(Action.AMENDED, by, now, proposal.current_round.number + 1, detail=_amended(proposal)))
     new_round = Round(len(proposal.rounds) + 1, rule, now, rules.round_deadline(now, code, proposal.duration),
-                      len(versions))
+                      len(proposal.versions))
     changes.append(Change(Action.ROUND_OPENED, by, now, new_round.number, detail=rule))
-    opened = replace(
-        proposal, versions=versions, rounds=proposal.rounds + (new_round,), state=State.OPEN, locked_until=None
-    )
+    opened = replace(proposal, rounds=proposal.rounds + (new_round,), state=State.OPEN, locked_until=None)
     return Step(opened, tuple(changes))
 
 
-def amend(proposal: Proposal, by: str, is_facilitator: bool, text: str, now: datetime) -> Step:
-    """Between rounds the proposer or a facilitator may amend the text; every version is kept."""
+def amend(proposal: Proposal, by: str, is_facilitator: bool, text: str, now: datetime,
+          assessment: Assessment | None = None) -> Step:
+    """Between rounds the proposer or a facilitator may amend the text (a verdict's reason, and its assessment);
+    every version is kept."""
     if by != proposal.proposer and not is_facilitator:
         raise RuleViolation("proposer_or_facilitator")
     if proposal.state not in (State.POSTPONED, State.REJECTED):
         raise RuleViolation("amend_between_rounds", state=proposal.state)
     if not text.strip():
         raise RuleViolation("empty_text")
-    amended = replace(proposal, versions=proposal.versions + (text.strip(),))
-    return Step(amended, (Change(Action.AMENDED, by, now, proposal.current_round.number, detail=text.strip()),))
+    amended = _new_version(proposal, text.strip(), assessment)
+    return Step(amended, (Change(Action.AMENDED, by, now, proposal.current_round.number, detail=_amended(amended)),))
+
+
+def _new_version(proposal: Proposal, text: str, assessment: Assessment | None) -> Proposal:
+    """The proposal with one more version of its text; a verdict's has its assessment (the latest, unless said)."""
+    verdict = proposal.verdict
+    if verdict is not None:
+        verdict = replace(verdict, assessments=verdict.assessments + (assessment or verdict.assessments[-1],))
+    return replace(proposal, versions=proposal.versions + (text,), verdict=verdict)
+
+
+def _amended(proposal: Proposal) -> str:
+    """What an amendment's line of history says: the new text (a verdict's with its assessment first)."""
+    if proposal.verdict is None:
+        return proposal.versions[-1]
+    return f"{proposal.verdict.assessments[-1]}: {proposal.versions[-1]}"
 
 
 def challenge(
@@ -269,24 +285,7 @@ def extend(
     return Step(_with_round(proposal, replace(round_, deadline=deadline)), (change,))
 
 
-def follow_up(proposal: Proposal, by: str, may_follow_up: bool, status: FollowUpStatus, progress: int | None,
-              note: str, now: datetime) -> Step:
-    """Those bound to apply an adopted decision (facilitators, and the members the assembly names) say, dated
-    and public, whether it is applied; every update is kept."""
-    if proposal.state is not State.ADOPTED:
-        raise RuleViolation("followup_not_adopted", state=proposal.state)
-    if not may_follow_up:
-        raise RuleViolation("followup_not_allowed")
-    if not rules.has_words(note):
-        raise RuleViolation("followup_note_required")
-    progress = rules.followup_progress(status, progress)
-    update = FollowUp(now, by, status, progress, note)
-    detail = str(status) if progress is None else f"{status} {progress}"
-    change = Change(Action.FOLLOWED_UP, by, now, proposal.current_round.number, argument=note, detail=detail)
-    return Step(replace(proposal, followups=proposal.followups + (update,)), (change,))
-
-
-def remind_followup(proposal: Proposal, now: datetime) -> Step:
-    """Nobody followed the decision up in time: they are reminded once (recorded, so never twice)."""
+def remind_application(proposal: Proposal, now: datetime) -> Step:
+    """No fact was recorded on applying the decision in time: the room is reminded once (recorded, never twice)."""
     change = Change(Action.FOLLOWUP_REMINDED, None, now, proposal.current_round.number)
-    return Step(replace(proposal, followup_reminded=True), (change,))
+    return Step(replace(proposal, application_reminded=True), (change,))

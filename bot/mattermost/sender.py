@@ -31,7 +31,7 @@ from bot.mattermost.client import MattermostApiError, MattermostClient
 from bot.mattermost.directory import MattermostDirectory
 from bot.messages.markdown import escape_inline, escape_line_starts
 from bot.messages.outgoing import Kind, Line, Mention, Outgoing, Undeliverable, message_id, part_key
-from bot.messages.render import WORD_JOINER
+from bot.messages.lines import WORD_JOINER
 from bot.messages.splitting import split
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ MESSAGE_ID_PROP = "consent_bot_message"
 THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR, Kind.STATUS, Kind.HISTORY, Kind.MODERATION}
 """Without a command to answer, these go in the ballot's thread."""
 CHANNEL_KINDS = {Kind.BALLOT, Kind.REMINDER, Kind.OUTCOME, Kind.ANNOUNCEMENT, Kind.FOLLOWUP,
-                 Kind.FOLLOWUP_REMINDER, Kind.DELEGATION}
+                 Kind.FOLLOWUP_REMINDER, Kind.FACT, Kind.STATEMENT, Kind.DELEGATION}
 """Always top-level posts: a ballot must be a thread root, so members can reply to it."""
 REMEMBERED = 10_000
 REFUSED_FOR_GOOD = {400, 403, 404}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -68,3 +68,7 @@ class Messages:
 
     def day(self, moment: datetime) -> str:
         return format_datetime(moment, DAY_PATTERN, tzinfo=self.zone, locale=self.language)
+
+    def date(self, day: date) -> str:
+        """A calendar day (a mandate's start, the day an opinion is needed by), with no time zone to convert."""
+        return format_date(day, DAY_PATTERN, locale=self.language)

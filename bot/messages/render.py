@@ -7,111 +7,19 @@ shows them its own way and notifies only those a message is meant for.
 
 from __future__ import annotations
 
-import functools
-import re
-import string
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_timedelta
 
-from bot.engine import rules
-from bot.engine.model import (Action, FollowUpStatus, Position, Proposal, Reason, Round, Rule,
-                              RuleViolation, SocialCode, State, Summary, Tally)
+from bot.config import AssemblySettings
+from bot.engine import pact as pact_rules, rules
+from bot.engine.model import Action, Position, Proposal, Reason, Round, Rule, RuleViolation, SocialCode, State, Summary, Tally
 from bot.messages.i18n import N_, Messages
-from bot.messages.outgoing import Kind, Line, Mention, Segment, plain_text
-
-ROOM_PINGS = re.compile(r"@(room|channel|here|all|everyone)\b", re.IGNORECASE)
-WORD_JOINER = "\u2060"
-_FORMATTER = string.Formatter()
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed(template: str) -> tuple[tuple[str, str | None], ...]:
-    """A translated template's literal parts and parameter names (the same few templates, every message)."""
-    return tuple((literal, name) for literal, name, _spec, _conversion in _FORMATTER.parse(template))
-
-POSITION_LABELS = {
-    Position.AGREE: N_("agree"),
-    Position.ABSTAIN: N_("abstain"),
-    Position.DISAGREE: N_("disagree"),
-    Position.BLOCK: N_("block"),
-}
-STATE_LABELS = {
-    State.OPEN: N_("open"),
-    State.ADOPTED: N_("adopted"),
-    State.POSTPONED: N_("postponed"),
-    State.REJECTED: N_("rejected"),
-    State.WITHDRAWN: N_("withdrawn"),
-    State.REPEALED: N_("repealed"),
-}
-RULE_LABELS = {Rule.CONSENT: N_("consent"), Rule.MAJORITY: N_("majority")}
-FOLLOWUP_LABELS = {
-    FollowUpStatus.NOT_STARTED: N_("not started"),
-    FollowUpStatus.IN_PROGRESS: N_("in progress"),
-    FollowUpStatus.APPLIED: N_("applied"),
-    FollowUpStatus.PARTLY_APPLIED: N_("partly applied"),
-    FollowUpStatus.NOT_APPLIED: N_("not applied"),
-}
-
-
-def defuse(text: str) -> str:
-    """Break room-wide pings (@room, @channel, @here, @all) written in user text."""
-    return ROOM_PINGS.sub(lambda match: "@" + WORD_JOINER + match.group(1), text)
-
-
-@dataclass(frozen=True)
-class People:
-    """Members named in a line, separated by commas: each one a mention."""
-
-    members: tuple[str, ...]
-
-
-def people(members: Iterable[str]) -> People:
-    return People(tuple(members))
-
-
-def _segments(value: Any) -> list[Segment]:
-    if isinstance(value, Mention):
-        return [value]
-    if isinstance(value, People):
-        segments: list[Segment] = []
-        for index, member in enumerate(value.members):
-            segments += [", "] if index else []
-            segments.append(Mention(member))
-        return segments
-    return [defuse(str(value))]
-
-
-@dataclass
-class Text:
-    """A message built line by line from translated templates."""
-
-    lines: list[Line] = field(default_factory=list)
-
-    def line(self, template: str = "", strong: bool = False, **params: object) -> Text:
-        """Add a translated template; its parameters are member text (defused), mentions, or people."""
-        segments: list[Segment] = []
-        for literal, name in _parsed(template):
-            if literal:
-                segments.append(literal)
-            if name is not None:
-                segments += _segments(params[name])
-        merged: list[Segment] = []
-        for segment in segments:
-            if merged and isinstance(segment, str) and isinstance(merged[-1], str):
-                merged[-1] += segment
-            elif segment != "":
-                merged.append(segment)
-        self.lines.append(Line(tuple(merged), strong))
-        return self
-
-    @property
-    def body(self) -> str:
-        return plain_text(self.lines)
-
+from bot.messages.lines import (ASSESSMENT_LABELS, POSITION_LABELS, RULE_LABELS, STATE_LABELS, WORD_JOINER, Text,
+                                defuse, people)
+from bot.messages import pact
+from bot.messages.outgoing import Kind, Mention
 
 def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) -> dict[str, Any]:
     """The machine-readable state every message about a proposal carries under ``consent_bot``."""
@@ -128,57 +36,8 @@ def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) ->
         **({"delegated": rules.with_delegated(Tally(), delegated).as_dict()} if delegated else {}),
         "members": members,
         **_links(proposal),
-        **_followup(proposal),
+        **pact.payload(proposal),
     }
-
-
-def _followup(proposal: Proposal) -> dict[str, Any]:
-    """The latest follow-up of a decision, when it has one."""
-    if not proposal.followups:
-        return {}
-    latest = proposal.followups[-1]
-    return {"followup": {"status": str(latest.status), "progress": latest.progress, "at": latest.at.isoformat(),
-                         "updates": len(proposal.followups)}}
-
-
-def followup_label(status: FollowUpStatus, progress: int | None, m: Messages) -> str:
-    """"in progress, 40 %": a status with its progress, when it says more than the status alone."""
-    label = m._(FOLLOWUP_LABELS[status])
-    if progress is None or status in (FollowUpStatus.APPLIED, FollowUpStatus.NOT_STARTED):
-        return label
-    return m._("{status}, {progress} %", status=label, progress=progress)
-
-
-def followed_up(proposal: Proposal, m: Messages) -> Text:
-    """A follow-up, announced to the room."""
-    latest = proposal.followups[-1]
-    text = Text().line(m._("Follow-up of decision #{number} ({title}) by {member}: {status}."), strong=True,
-                       number=proposal.number, title=proposal.title, member=Mention(latest.member),
-                       status=followup_label(latest.status, latest.progress, m))
-    return text.line("{note}", note=latest.note)
-
-
-def followup_reminder(proposal: Proposal, asked: tuple[str, ...], m: Messages) -> Text:
-    """Nobody has said whether an adopted decision is applied: those who may are asked, once."""
-    text = Text().line(m._("Decision #{number} ({title}), adopted on {date}, has no follow-up yet: is it applied?"),
-                       strong=True, number=proposal.number, title=proposal.title,
-                       date=m.when(proposal.decided_at or proposal.created_at))
-    if asked:
-        text.line(m._("Asked of: {members}."), members=people(asked))
-    return text.line(m._("Answer with !followup #{number} <status> [<progress>%] <note>; statuses: not started, in "
-                         "progress, applied, partly applied, not applied."), number=proposal.number)
-
-
-def _followup_lines(text: Text, proposal: Proposal, m: Messages) -> None:
-    if not proposal.followups:
-        return
-    latest = proposal.followups[-1]
-    text.line(m._("Follow-up: {status}, on {date} by {member}: {note}"),
-              status=followup_label(latest.status, latest.progress, m), date=m.when(latest.at),
-              member=Mention(latest.member), note=latest.note)
-    if len(proposal.followups) > 1:
-        text.line(m._("{count} follow-up updates: !history #{number} shows them all."),
-                  count=len(proposal.followups), number=proposal.number)
 
 
 def _links(proposal: Proposal) -> dict[str, Any]:
@@ -255,9 +114,10 @@ def _rule_line(text: Text, m: Messages, proposal: Proposal, code: SocialCode) ->
               majority=majority_share(code), date=m.day(rules.majority_lock_until(round_.deadline, code)))
 
 
-def ballot(proposal: Proposal, m: Messages, code: SocialCode, reposted: bool = False,
+def ballot(proposal: Proposal, m: Messages, settings: AssemblySettings, reposted: bool = False,
            decision: Proposal | None = None) -> Text:
-    round_ = proposal.current_round
+    """A round's ballot; ``decision``: for a challenge or a verdict, the decision it is about."""
+    code, round_ = settings.code, proposal.current_round
     text = Text()
     if reposted:
         text.line(m._("The ballot of proposal #{number} was removed from the room: here it is again. Positions "
@@ -268,7 +128,10 @@ def ballot(proposal: Proposal, m: Messages, code: SocialCode, reposted: bool = F
     else:
         text.line(m._("Proposal #{number}, round {round}: {title}"), strong=True,
                   number=proposal.number, round=round_.number, title=proposal.title)
-    if decision is not None:
+    pact.referral_lines(text, proposal, settings, m)
+    if proposal.verdict is not None:
+        pact.verdict_lines(text, proposal, decision, settings, m)
+    elif decision is not None:
         _what_a_challenge_changes(text, m, proposal, decision)
     elif proposal.text:
         text.line().line("{text}", text=proposal.text)
@@ -424,9 +287,9 @@ OUTCOME_HEADLINES = {
 }
 
 
-def outcome(proposal: Proposal, m: Messages, code: SocialCode, revised: Proposal | None = None,
+def outcome(proposal: Proposal, m: Messages, settings: AssemblySettings, revised: Proposal | None = None,
             link: str | None = None) -> Text:
-    round_ = proposal.current_round
+    code, round_ = settings.code, proposal.current_round
     result = round_.outcome
     text = Text()
     text.line(m._(OUTCOME_HEADLINES[result.reason]), strong=True, number=proposal.number, title=proposal.title,
@@ -445,6 +308,11 @@ def outcome(proposal: Proposal, m: Messages, code: SocialCode, revised: Proposal
         text.line().line(m._("Decision #{number} ({title}) is amended: its text in force (version {version}):"),
                          strong=True, number=revised.number, title=revised.title, version=len(revised.versions))
         text.line("{text}", text=revised.text)
+    for said in (pact.referral_answered(proposal, settings, m) if proposal.referral else None,
+                 pact.judged(proposal, settings, m)):
+        if said is not None:
+            text.line()
+            text.lines += said.lines
     text.line()
     _next_step(text, proposal, m, code, proposal.current_round.deadline)
     if link:
@@ -478,13 +346,20 @@ def _next_step(text: Text, proposal: Proposal, m: Messages, code: SocialCode, no
                   number=proposal.number, majority=majority_share(code))
 
 
-def status(proposal: Proposal, members: int, m: Messages, code: SocialCode, now: datetime) -> Text:
-    round_ = proposal.current_round
+def status(proposal: Proposal, members: int, m: Messages, settings: AssemblySettings, now: datetime,
+           verdicts: list[Proposal] | None = None) -> Text:
+    """A proposal's state; for a decision, what its officials did (``verdicts``: those proposed on it)."""
+    code, round_ = settings.code, proposal.current_round
     text = Text()
     text.line(m._("Proposal #{number}: {title} ({state})"), strong=True, number=proposal.number,
               title=proposal.title, state=m._(STATE_LABELS[proposal.state]))
     text.line(m._("Proposed by {proposer} on {date}."), proposer=Mention(proposal.proposer), date=m.when(proposal.created_at))
     _decision_links(text, m, proposal)
+    pact.referral_lines(text, proposal, settings, m)
+    if proposal.verdict is not None:
+        text.line(m._("Verdict on {official} for decision #{number}: {assessment}."),
+                  official=pact.name(proposal.verdict.official, settings), number=proposal.verdict.decision,
+                  assessment=m._(ASSESSMENT_LABELS[proposal.assessment]))
     if proposal.state is State.OPEN:
         text.line(m._("Round {round}, decided by {rule}, deadline {deadline}."), round=round_.number,
                   rule=m._(RULE_LABELS[round_.rule]), deadline=m.when(round_.deadline))
@@ -495,7 +370,11 @@ def status(proposal: Proposal, members: int, m: Messages, code: SocialCode, now:
     # A closed round shows the participation counted at its close, not the room as it is today.
     _tally_line(text, round_, round_.outcome.members if round_.outcome else members, m)
     _positions(text, round_, m)
-    _followup_lines(text, proposal, m)
+    if proposal.state in pact_rules.ACCOUNTABLE and proposal.verdict is None:
+        text.line()
+        pact.accountability(text, proposal, verdicts or [], settings, m)
+    elif proposal.bound:
+        pact.bound_line(text, proposal, settings, m)
     if proposal.state not in (State.OPEN, State.WITHDRAWN, State.REPEALED):
         text.line()
         _next_step(text, proposal, m, code, now)
@@ -516,8 +395,13 @@ HISTORY_LINES = {
     Action.WITHDRAWN: N_("{member} withdraws the proposal"),
     Action.REMOVED_BY_MODERATOR: N_("{member} (moderator) removes a vote of {detail} from the room; the position "
                                     "stands"),
-    Action.FOLLOWED_UP: N_("{member} follows it up: {detail}"),
-    Action.FOLLOWUP_REMINDED: N_("nobody has followed it up: the room is asked"),
+    Action.FOLLOWED_UP: N_("{member} follows it up (before the pact): {detail}"),
+    Action.FOLLOWUP_REMINDED: N_("no fact recorded on its application: the room is asked"),
+    Action.BOUND: N_("{member} binds {detail} to apply it"),
+    Action.UNBOUND: N_("{member}: {detail} is no longer bound to apply it"),
+    Action.FACT_RECORDED: N_("{member} records a fact about {detail}"),
+    Action.STATEMENT_MADE: N_("{member} makes a statement, as {detail}"),
+    Action.VERDICT_PROPOSED: N_("{member} proposes a verdict on its application: proposal #{detail}"),
 }
 
 
@@ -531,7 +415,7 @@ def history_detail(action: Action, detail: str, m: Messages) -> str:
         return m._(STATE_LABELS[State(detail)])
     if action is Action.FOLLOWED_UP and detail:
         status, _, progress = detail.partition(" ")
-        return followup_label(FollowUpStatus(status), int(progress) if progress else None, m)
+        return status.replace("_", " ") + (f", {progress} %" if progress else "")
     return detail
 
 
@@ -673,13 +557,19 @@ VIOLATIONS = {
     "delegation_off": N_("Delegation is not in use in this assembly (assembly.delegation)."),
     "delegate_not_member": N_("Name a member of this room to entrust your vote to, e.g. !delegate @bob."),
     "delegate_self": N_("You cannot entrust your vote to yourself."),
-    "followup_not_adopted": N_("Only an adopted decision is followed up; this proposal is {state}."),
-    "followup_not_allowed": N_("Only facilitators and the members in charge of follow-up (assembly.followup) may "
-                               "follow a decision up."),
-    "followup_note_required": N_("A follow-up needs a note: what was done, or why not."),
-    "progress_bounds": N_("A progress is a percentage from 0 to 100, not {progress}."),
-    "progress_contradicts": N_("That status means {implied} %, not {progress} %: give the status that fits, e.g. "
-                               "in progress {progress}%."),
+    "needed_too_soon": N_("Members have until {deadline} to answer, after {needed_by}: the assembly's time to "
+                          "answer is not shortened. Give a later date, or none."),
+    "already_bound": N_("{official} is already bound to apply it."),
+    "not_bound": N_("{official} is not bound to apply it (a facilitator binds an official with !bind #N <official>)."),
+    "not_bindable": N_("Officials are bound to apply a question still open or postponed, or a decision in force; this "
+                       "proposal is {state}."),
+    "not_a_decision": N_("Facts, statements and verdicts are about a decision that is or was in force; this proposal "
+                         "is {state}."),
+    "fact_required": N_("Say what the official did."),
+    "fact_ahead": N_("{day} has not come yet: record what was done, once it is."),
+    "statement_required": N_("A statement says something."),
+    "judged_official": N_("This verdict judges you: the assembly decides it without you. Say what you did with "
+                          "!statement #{decision}."),
 }
 
 
@@ -697,6 +587,8 @@ def violation(failure: RuleViolation, m: Messages) -> str:
             params[key] = _span(value, m)
         elif value is None:
             params[key] = m._("no position")
+        elif isinstance(value, date):
+            params[key] = m.date(value)
         else:
             params[key] = value
     return m._(VIOLATIONS[failure.code], **params)
