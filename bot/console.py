@@ -122,7 +122,7 @@ class Console:
 
     async def run(self, source: TextIO) -> None:
         self.say("consent-bot console: type !help for the bot's commands; /as NAME, /facilitator NAME, "
-                 "/advance 3d, /register, /quit. End a line with \\ to continue on the next one.")
+                 "/advance 3d, /register, /mail, /quit. End a line with \\ to continue on the next one.")
         pending: list[str] = []
         self.prompt()
         async for line in _lines(source):
@@ -160,6 +160,8 @@ class Console:
             self.say(f"{argument} is a facilitator.")
         elif verb == "register":
             await self.open_register()
+        elif verb == "mail":
+            await self.show_mail(argument)
         elif verb == "advance" and argument:
             try:
                 duration = parse_duration(argument, maximum=MAX_ADVANCE)
@@ -172,8 +174,24 @@ class Console:
             await self.advance(duration)
         else:
             self.say("Console commands: /as NAME, /facilitator NAME, /advance DURATION (e.g. 3d, 12h), /register, "
-                     "/quit")
+                     "/mail [N], /quit")
         return True
+
+    async def show_mail(self, argument: str) -> None:
+        """The last N mails the session's decisions would send to the assembly's list (assembly.email): their
+        headers and their text (the console sends none)."""
+        from bot.channels.mail import email_message
+
+        count = int(argument) if argument.isdecimal() and len(argument) < 4 else 1
+        pending = await self.service.repository.pending_announcements()
+        mails = [message for message, *_ in pending if message.channel == "email"][-count:]
+        if not mails:
+            self.say("/mail: no mail queued in this session (assembly.email.lists is empty, or nothing was announced).")
+        for message in mails:
+            mail = email_message(message)
+            headers = "\n".join(f"{name}: {value}" for name, value in mail.items() if not name.startswith(("MIME",
+                                                                                                          "Content")))
+            self.say(f"{headers}\n\n{mail.get_body(('plain',)).get_content().rstrip()}\n(and the same in HTML)\n")
 
     async def open_register(self) -> None:
         """Serve the session's public register (once) and say where to open it in a browser."""

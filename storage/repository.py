@@ -155,7 +155,21 @@ class Repository:
             await self._db.execute(sql, parameters)
 
     async def pending_messages(self) -> list[Outgoing]:
-        return [_outgoing(row) for row in await self._read("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY seq")]
+        """The chat's messages not sent yet, in order."""
+        return [_outgoing(row) for row in await self._read(
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND channel = 'chat' ORDER BY seq")]
+
+    async def pending_announcements(self) -> list[tuple[Outgoing, int, datetime | None, datetime | None]]:
+        """The mails and webhook calls not sent yet, in order: each with its attempts so far, when to try it
+        next (None: at once) and since when its server refuses it (None: never tried)."""
+        rows = await self._read("SELECT * FROM outbox WHERE sent_at IS NULL AND channel <> 'chat' ORDER BY seq")
+        return [(_outgoing(row), row["attempts"], from_text(row["next_try_at"]), from_text(row["failing_since"]))
+                for row in rows]
+
+    def note_attempt(self, key: str, attempts: int, next_try_at: datetime, failing_since: datetime) -> None:
+        """An announcement the server refused for now: tried again at ``next_try_at`` (recorded like note_sent)."""
+        self.defer("UPDATE outbox SET attempts = ?, next_try_at = ?, failing_since = ? WHERE message_id = ?",
+                   (attempts, to_text(next_try_at), to_text(failing_since), message_id(key)))
 
     def note_sent(self, key: str, platform_id: str | None, at: datetime) -> None:
         """A message the platform took. Recorded with the next transaction: if the bot stops before, the message
@@ -324,7 +338,9 @@ class Transaction:
     def __init__(self, db: Database) -> None:
         self._db = db
         self.queued: list[Outgoing] = []
-        """The messages this transaction queued, for delivery once it is committed."""
+        """The chat messages this transaction queued, for delivery once it is committed."""
+        self.announced: list[Outgoing] = []
+        """The mails and webhook calls it queued, for the announcer once it is committed."""
         self._loaded: dict[tuple[str, int], Proposal] = {}
         """Proposals as loaded: saving one writes only what changed (a vote: its round, not the proposal)."""
 
@@ -740,17 +756,17 @@ class Transaction:
         """Queue a message for delivery after commit; a key already queued is not queued again."""
         added = await self._db.execute(
             """INSERT INTO outbox (key, room, kind, number, body, html, lines, payload, reply_to, mentions,
-                   created_at, message_id)
-               VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                   created_at, message_id, channel)
+               VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (
                 message.key, message.room, message.kind, message.number, message.body, lines_to_json(message.lines),
                 json.dumps(message.payload, ensure_ascii=False) if message.payload is not None else None,
                 message.reply_to, json.dumps(list(message.mentions)) if message.mentions else "[]", to_text(at),
-                message_id(message.key),
+                message_id(message.key), message.channel,
             ),
         )
         if added:
-            self.queued.append(message)
+            (self.queued if message.channel == "chat" else self.announced).append(message)
 
 
 class _Savepoint:
@@ -841,4 +857,5 @@ def _outgoing(row: Row) -> Outgoing:
         number=row["number"],
         reply_to=row["reply_to"],
         mentions=tuple(json.loads(row["mentions"])),
+        channel=row["channel"],
     )

@@ -167,16 +167,20 @@ def test_matrix_token_from_the_environment_never_shows_in_errors(tmp_path):
     assert config.matrix.access_token.get_secret_value() == "from-env" and "from-env" not in repr(config)
 
 
-def test_example_room_in_the_comments_is_valid(tmp_path):
-    # The commented-out `rooms:` example, uncommented, must load too.
+def commented_example(key: str, indent: str = "") -> str:
+    """The example config.example.yaml gives in comments for ``key``, uncommented (under ``assembly:`` when
+    indented, as it is in that section)."""
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
-    start = lines.index("# rooms:")
-    block = []
-    for line in lines[start:]:
-        if not line.startswith("# "):
+    block = ["assembly:"] if indent else []
+    for line in lines[lines.index(f"{indent}# {key}:"):]:
+        if not line.startswith(f"{indent}# "):
             break
-        block.append(line.removeprefix("# "))
-    config = load_config(write(tmp_path, "\n".join(block)), environ={})
+        block.append(indent + line.removeprefix(f"{indent}# "))
+    return "\n".join(block)
+
+
+def test_example_room_in_the_comments_is_valid(tmp_path):
+    config = load_config(write(tmp_path, commented_example("rooms")), environ={})
     room = config.for_room("!pLHwdGaVqOPvBhRsiJ:example.org")
     assert room.language == "en"
     assert room.code.calendar.subdivision == "57"
@@ -184,14 +188,7 @@ def test_example_room_in_the_comments_is_valid(tmp_path):
 
 
 def test_example_officials_in_the_comments_are_valid(tmp_path):
-    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
-    start = lines.index("  # officials:")
-    block = ["assembly:"]
-    for line in lines[start:]:
-        if not line.startswith("  # "):
-            break
-        block.append("  " + line.removeprefix("  # "))
-    [official] = load_config(write(tmp_path, "\n".join(block)), environ={}).assembly.officials
+    [official] = load_config(write(tmp_path, commented_example("officials", "  ")), environ={}).assembly.officials
     assert (official.id, official.role, official.mandate_end) == ("martine-dupont", "adjointe au numérique",
                                                                  date(2032, 3, 21))
     assert sorted(official.pact) == ["no_self_assessment", "record", "refer", "respect"]
@@ -229,6 +226,51 @@ def test_the_follow_up_members_of_an_older_file_still_load_and_check_config_says
                          environ={})
     assert config.deprecated() == ['assembly.followup: no longer used: declare the elected officials under '
                                    'assembly.officials (README, "The pact")']
+
+
+def test_example_webhooks_in_the_comments_are_valid(tmp_path):
+    config = load_config(write(tmp_path, commented_example("webhooks", "  ")),
+                         environ={"CONSENT_BOT_WIKI_SECRET": "s3cret"})
+    [hook] = config.assembly.webhooks
+    assert (hook.name, hook.events, hook.secret.get_secret_value()) == ("wiki", ("proposal", "outcome"), "s3cret")
+    assert config.announces()
+
+
+@pytest.mark.parametrize(("assembly", "error"), [
+    ({"email": {"lists": ["not an address"], "sender": "a@b.org", "host": "smtp.b.org"}},
+     "assembly.email.lists[0]: 'not an address' is not an email address: An email address must have an @-sign."),
+    ({"email": {"lists": ["list@b.org"], "host": "smtp.b.org"}},
+     "assembly.email.sender: required with lists: who the mails come from"),
+    ({"email": {"lists": ["list@b.org"], "sender": "Assembly <a@b.org>"}},
+     "assembly.email.host: required with lists: the SMTP server"),
+    ({"email": {"sender": "Assembly <not an address>"}}, "assembly.email.sender: 'Assembly <not an address>' is not "
+                                                         "an email address"),
+    ({"email": {"security": "ssl"}}, "assembly.email.security: 'ssl' is not one of starttls, tls, none"),
+    ({"email": {"per_minute": 0}}, "assembly.email.per_minute: expected a number of mails from 1 to 600"),
+    ({"webhooks": [{"name": "wiki", "url": "http://wiki.example.org/hook", "secret": "s"}]},
+     "assembly.webhooks[0].url: 'http://wiki.example.org/hook': a webhook is called over https (http only to this "
+     "machine)"),
+    ({"webhooks": [{"name": "wiki", "url": "https://wiki.example.org/hook"}]},
+     "assembly.webhooks[0].secret: required: the key the calls are signed with (or secret_from)"),
+    ({"webhooks": [{"name": "wiki", "url": "wiki.example.org", "secret": "s"}]},
+     "assembly.webhooks[0].url: 'wiki.example.org' is not a URL: a URL needs http:// or https://"),
+    ({"webhooks": [{"name": "wiki", "url": "https://w.org", "secret": "s", "events": ["vote"]}]},
+     "assembly.webhooks[0].events[0]: 'vote' is not one of proposal, round, outcome, fact, statement"),
+    ({"webhooks": [{"name": "w", "url": "https://w.org", "secret": "s"}] * 2},
+     "assembly.webhooks: two webhooks have the same name"),
+])
+def test_a_mailing_list_or_a_webhook_that_cannot_be_used_is_refused_by_key(tmp_path, assembly, error):
+    errors = errors_of(tmp_path, {"assembly": assembly})
+    assert len(errors) == 1 and errors[0].startswith(error), errors
+
+
+def test_the_mail_password_comes_from_the_environment_and_is_never_shown(tmp_path):
+    email = {"lists": ["list@b.org"], "sender": "a@b.org", "host": "smtp.b.org", "user": "bot"}
+    config = load_config(write(tmp_path, {"assembly": {"email": email}}), {"CONSENT_BOT_EMAIL_PASSWORD": "pw-s3cret"})
+    assert config.assembly.email.password.get_secret_value() == "pw-s3cret" and "pw-s3cret" not in repr(config)
+    room = {"email": {**email, "password_from": "ROOM_SMTP"}}
+    config = load_config(write(tmp_path, {"rooms": {"!a:b": room}}), {"ROOM_SMTP": "other"})
+    assert config.for_room("!a:b").email.password.get_secret_value() == "other"
 
 
 def test_defaults_are_the_social_code_of_the_spec():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from bot.app.announcer import announce
 from bot.app.context import messages_for
 from bot.messages.i18n import Messages
 from bot.app.delivery import Delivery
@@ -115,9 +116,11 @@ class Deadlines:
                 message = Outgoing(key, room, kind, tuple(text.lines),
                                    render.payload(kind, proposal, len(members), m), number, None, mentions)
                 await tx.queue(message, now)
+                await announce(tx, [message], self.config, now)
             due = await record_due(tx, room, proposal, settings)
         await rescheduled(self.on_change, [due])
         await self.delivery.queued(tx.queued)
+        self.announced(tx.announced)
 
     @staticmethod
     async def _lapse(tx: Transaction, room: str, current: dict[str, str], members: set[str], now: datetime,

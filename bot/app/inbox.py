@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.app.commands import Registry, UnknownCommand
+from bot.app.announcer import announce
 from bot.app.context import MAX_REFERENCE, CommandError, Context, Facts, messages_for
 from bot.app.deadlines import record_due, rescheduled
 from bot.app.delivery import Delivery
@@ -200,9 +201,11 @@ class Inbox:
                 await ctx.say(Kind.ERROR, render.refusal(message, ctx.m, usage), proposal, mentions)
             for message in ctx.outbox:
                 await tx.queue(message, at)
+            await announce(tx, ctx.outbox, self.config, at)
             due = [await record_due(tx, room, proposal, settings) for proposal in ctx.touched.values()]
         await rescheduled(self.on_change, due)
         await self.delivery.queued(tx.queued)
+        self.announced(tx.announced)
 
     async def _facts(self, room: str, sender: str, settings: AssemblySettings, needs: frozenset[str],
                      arguments: str) -> Facts:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from bot.app.announcer import Announcer
 from bot.app.commands import Registry
 from bot.app.deadlines import Deadlines
 from bot.app.delivery import Delivery
 from bot.app.inbox import Inbox
 from bot.app.ports import Directory, Sender
 from bot.config import Config
+from bot.messages.outgoing import Outgoing
 from storage.repository import Repository
 
 
@@ -43,6 +45,13 @@ class ConsentService(Inbox, Deadlines):
         """Deadlines before this instant passed while the bot was offline."""
         self.on_change: Callable[[datetime], Awaitable[None]] = _nothing_to_reschedule
         """Awaited with a due time a decision set (the scheduler wakes up then, if that is earlier)."""
+        self.announcer: Announcer | None = None
+        """Sends the mails and webhook calls decisions queue (a chat platform's; the console keeps them queued)."""
+
+    def announced(self, messages: list[Outgoing]) -> None:
+        """Mails and webhook calls were committed: the announcer takes them, if one runs."""
+        if self.announcer is not None:
+            self.announcer.queued(messages)
 
     async def deliver(self) -> bool:
         """Send what is queued now (the console, tests, and a chat adapter before its first read)."""

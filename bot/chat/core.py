@@ -21,10 +21,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.app.announcer import Announcer
 from bot.app.handlers import COMMANDS
 from bot.app.ports import Directory
 from bot.app.scheduler import DueScheduler
 from bot.app.service import ConsentService
+from bot.channels import Channels
 from bot.config import Config
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind, Outgoing
@@ -172,8 +174,12 @@ class ChatBot(ABC):
         return task
 
     def start_delivery(self) -> None:
-        """From now on, messages are sent by a background task: reading events never waits on sending."""
+        """From now on, messages are sent by a background task: reading events never waits on sending; and the
+        assembly's mails and webhook calls, if it has any, by another (bot.app.announcer)."""
         self.in_background(self.service.delivery.start())
+        if self.config.announces():
+            self.service.announcer = Announcer(self.repository, self.config, self.service.clock, Channels(self.config))
+            self.in_background(self.service.announcer.start())
 
     async def start_clock(self) -> None:
         """Start the scheduler once (work that came due while the bot was down runs at once)."""

@@ -15,9 +15,10 @@ from bot.config.settings import PLATFORMS, Config
 from bot.config.values import SHOWN, Problem, described, did_you_mean, printable, shown
 
 # Each sets the key it is named after, and wins over the file; empty counts as unset (as compose files pass them).
-ENVIRONMENT = {f"CONSENT_BOT_{key.upper().replace('.', '_')}": key for key in (
+ENVIRONMENT = {f"CONSENT_BOT_{key.upper().replace('.', '_').removeprefix('ASSEMBLY_')}": key for key in (
     "storage.path", "storage.url", "log_level", "matrix.access_token", "matrix.password", "matrix.store_path",
-    "mattermost.token", "register.enabled", "register.bind", "register.port", "register.public_url")}
+    "mattermost.token", "register.enabled", "register.bind", "register.port", "register.public_url",
+    "assembly.email.password")}
 FLAGS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 MAX_FILE_SIZE = 1_000_000  # bytes; a configuration is a few kilobytes, /dev/zero is endless
 
@@ -111,6 +112,7 @@ def _validated(raw: Any, environ: Mapping[str, str], path: Path | None) -> Confi
         document[platform] = {}  # the platform's section is required: its required keys say what is missing
     # absolute(), not resolve(): a symlinked config file (as Kubernetes mounts them) keeps its folder.
     context = {"platform": platform if platform in PLATFORMS else None, "sources": sources, "check_files": bool(path),
+               "environ": environ,
                "folder": Path(path).absolute().parent if path else Path.cwd()}
     try:
         return Config.model_validate(_rooms_over_assembly(document), context=context)
@@ -125,13 +127,18 @@ def _with_environment(raw: Any, environ: Mapping[str, str]) -> tuple[Any, dict[s
         return raw, {}
     document, sources = dict(raw), {}
     for name, key in ENVIRONMENT.items():
-        value, (section, field) = environ.get(name, ""), key.rpartition(".")[::2]
-        node = document.get(section) if section else document
-        if value and (node is None or isinstance(node, dict)):  # a section no mapping is reported anyway
-            if section:
-                node = document[section] = dict(node or {})
-            default = _model_at([section] if section else []).model_fields[field].default  # the environment gives
-            number = isinstance(default, int) and value.strip().isdigit() and len(value) < 10  # text: a port, a flag
+        value, (*sections, field) = environ.get(name, ""), key.split(".")
+        if not value:
+            continue
+        node = document
+        for section in sections:  # each section on the way copied (the file's document is left as it was)
+            if not isinstance(node.get(section), dict | None):
+                break  # a section that is no mapping: reported anyway
+            node[section] = dict(node.get(section) or {})
+            node = node[section]
+        else:
+            default = _model_at(sections).model_fields[field].default  # the environment gives text: a flag, a port
+            number = isinstance(default, int) and value.strip().isdigit() and len(value) < 10
             node[field] = FLAGS.get(value.strip().lower(), value) if isinstance(default, bool) else (
                 int(value) if number else value)
             sources[key] = name

@@ -9,16 +9,17 @@ from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
+from urllib.parse import urlsplit
 from typing import Annotated, Any, Self
 
 import holidays
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Strict, StringConstraints,
                       ValidationInfo, field_validator, model_validator)
 
-from bot.config.values import (IN_MEMORY, Country, DatabaseUrl, Day, Emoji, EmojiName, FilePath, Flag, FolderPath,
-                               Inviter, ListenAddress, MatrixId, Problem, PublicUrl, Secret, Subdivision, TimeZone,
-                               WebAddress, calendar_duration, duration, explained, listed, one_of, platform_id, share,
-                               shown, text, whole)
+from bot.config.values import (IN_MEMORY, Country, DatabaseUrl, Day, EmailAddress, Emoji, EmojiName, FilePath, Flag,
+                               FolderPath, Inviter, ListenAddress, MatrixId, Problem, PublicUrl, Secret, Sender,
+                               Subdivision, TimeZone, VariableName, WebAddress, calendar_duration, duration, explained,
+                               listed, one_of, platform_id, share, shown, text, whole)
 from bot.durations import MAX_BETWEEN_ROUNDS, MAX_LOCK, MAX_ROUND
 from bot.engine.calendar import WorkingCalendar
 from bot.engine.model import Position, SocialCode
@@ -106,6 +107,13 @@ class OfficialSettings(Section):
         return self
 
 
+def _distinct_names(hooks: tuple[Any, ...]) -> tuple[Any, ...]:
+    names = [hook.name for hook in hooks]
+    if len(set(names)) != len(names):
+        raise ValueError("two webhooks have the same name")
+    return hooks
+
+
 def _one_each(officials: tuple[OfficialSettings, ...]) -> tuple[OfficialSettings, ...]:
     """Each official's id, and each account, names one official only."""
     for kind, names in (("id", [o.id for o in officials]), ("account", [a for o in officials for a in o.accounts])):
@@ -113,6 +121,74 @@ def _one_each(officials: tuple[OfficialSettings, ...]) -> tuple[OfficialSettings
         if twice is not None:
             raise ValueError(f"two officials have the {kind} {shown(twice)}")
     return officials
+
+
+ANNOUNCED = ("proposal", "round", "outcome", "fact", "statement")
+"""What is announced beyond the room: a new proposal, a new round, an outcome, a fact, an official's statement."""
+
+
+def _from_environment(secret: Any, variable: str, info: ValidationInfo) -> Any:
+    """A secret written in the file, or read from the environment variable named beside it."""
+    return SecretStr(((info.context or {}).get("environ") or {}).get(variable, "").strip()) if variable else secret
+
+
+class MailSettings(Section):
+    """The mailing list the assembly's proposals, rounds, outcomes and facts are announced to (README, "Beyond
+    the room")."""
+
+    lists: listed(EmailAddress, "email addresses", 20) = []
+    """The list addresses each announcement is mailed to; empty: no email."""
+    sender: Sender | None = None
+    """Who the mails come from, e.g. "Assemblée des communs <consent-bot@example.org>" (required with lists)."""
+    host: text("a host name such as smtp.example.org", 0, 253) = ""
+    """The SMTP server (required with lists)."""
+    port: whole(1, 65535, "a port number from 1 to 65535") = 587
+    """Its port: 587 with starttls, 465 with tls, 25 with none."""
+    security: one_of("starttls", "tls", "none") = "starttls"
+    """starttls, tls (the connection is TLS from the start) or none (a server on this machine only)."""
+    user: text("a user name of at most 200 characters", 0, 200) = ""
+    """The SMTP account, if the server asks for one."""
+    password: Secret = ""
+    """Its password: better in CONSENT_BOT_EMAIL_PASSWORD (the assembly's), or in the variable password_from names."""
+    password_from: VariableName | None = None
+    """The environment variable holding the password (a room's own server)."""
+    chat_address: PublicUrl = ""
+    """Where members answer, said in each mail; on Matrix a matrix.to link to the room unless given."""
+    per_minute: whole(1, 600, "a number of mails from 1 to 600") = 30
+    """At most this many mails a minute: the list server is not flooded."""
+    give_up_after: duration(timedelta(days=30), positive=True) = "2d"
+    """A mail the server still refuses this long after it was queued is given up (logged); at most 30d."""
+
+    @model_validator(mode="after")
+    def _complete(self, info: ValidationInfo) -> Self:
+        for key, what in (("sender", "who the mails come from"), ("host", "the SMTP server")):
+            if self.lists and not getattr(self, key):
+                raise Problem(key, f"required with lists: {what}")
+        return self.model_copy(update={"password": _from_environment(self.password, self.password_from or "", info)})
+
+
+class WebhookSettings(Section):
+    """An address told of each announcement, in JSON signed with its secret (README, "Beyond the room")."""
+
+    name: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
+                    explained("a name of at most 40 lowercase letters, digits and hyphens, e.g. wiki")]
+    """A name for the logs and the delivery ids."""
+    url: WebAddress
+    """Where to POST: https (http only to this machine)."""
+    secret: Secret = ""
+    """The key of the HMAC-SHA256 signature, or:"""
+    secret_from: VariableName | None = None
+    """the environment variable holding it."""
+    events: listed(one_of(*ANNOUNCED), "events: proposal, round, outcome, fact, statement", 5) = list(ANNOUNCED)
+    """The announcements it wants."""
+
+    @model_validator(mode="after")
+    def _signed(self, info: ValidationInfo) -> Self:
+        if urlsplit(self.url).scheme != "https" and urlsplit(self.url).hostname not in ("127.0.0.1", "::1", "localhost"):
+            raise Problem("url", f"{shown(self.url)}: a webhook is called over https (http only to this machine)")
+        if not self.secret and not self.secret_from:
+            raise Problem("secret", "required: the key the calls are signed with (or secret_from)")
+        return self.model_copy(update={"secret": _from_environment(self.secret, self.secret_from or "", info)})
 
 
 class AssemblySettings(Section):
@@ -156,6 +232,10 @@ class AssemblySettings(Section):
     """Whether members may entrust their vote to another member (!delegate, liquid democracy)."""
     name: text("a name of at most 200 characters, on one line", 0, 200, fold=True) = ""
     """What the public register calls the assembly (or the room); empty: the room's id."""
+    email: MailSettings = {}
+    """Announcements mailed to the assembly's list."""
+    webhooks: Annotated[listed(WebhookSettings, "webhooks", 20), AfterValidator(_distinct_names)] = []
+    """Announcements POSTed, signed, to other sites (a wiki, a website, a social-media bridge)."""
 
     def official(self, named: str) -> OfficialSettings | None:
         """The official with this id, or this chat account."""
@@ -327,6 +407,10 @@ class Config(Section):
     def database(self) -> str:
         """Where the register is, as Repository.open takes it: the PostgreSQL URL, else the SQLite file."""
         return self.storage.url or str(self.storage.path)
+
+    def announces(self) -> bool:
+        """Whether some assembly announces beyond its room (a mailing list, webhooks)."""
+        return any(s.email.lists or s.webhooks for s in (self.assembly, *self.rooms.values()))
 
     def for_room(self, room_id: str) -> AssemblySettings:
         return self.rooms.get(room_id, self.assembly)

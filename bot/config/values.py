@@ -327,3 +327,26 @@ def _emoji_name(value: Any) -> str:
 
 Emoji = Annotated[text("an emoji such as 👍", 1, 30), AfterValidator(normalize_emoji)]
 EmojiName = _domain(str, _emoji_name, {"type": "string", "pattern": "^:?[a-zA-Z0-9_+-]+:?$"})
+
+
+def _email_address(value: Any, named: bool = False) -> str:
+    """An email address (with a display name, "Assemblée <bot@example.org>", when ``named``), checked by
+    email-validator (imported only when an address is configured: it costs the start otherwise)."""
+    from email.utils import formataddr, parseaddr
+
+    from email_validator import EmailNotValidError, validate_email
+
+    text = _text(value, "an email address such as assembly@lists.example.org").strip()
+    display, address = parseaddr(text) if named else ("", text)
+    try:
+        address = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError(f"{shown(value)} is not an email address: {error}") from None
+    return formataddr((display, address)) if display else address
+
+
+EmailAddress = _domain(str, _email_address, {"type": "string", "format": "email"})
+Sender = _domain(str, functools.partial(_email_address, named=True), {"type": "string"})
+VariableName = Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"),
+                         explained("the name of an environment variable, e.g. CONSENT_BOT_WIKI_SECRET")]
+

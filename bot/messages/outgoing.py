@@ -109,6 +109,8 @@ class Outgoing:
     """The platform event this answers (a command)."""
     mentions: tuple[str, ...] = field(default=())
     """Members the message mentions on purpose (reminders, block requests): they are notified."""
+    channel: str = "chat"
+    """Where it goes: the chat, or an announcement's "email" or "webhook:<name>" (its content in ``payload``)."""
 
     @property
     def body(self) -> str:
