@@ -344,10 +344,10 @@ def _application_markdown(page: Page, record: Record) -> list[str]:
                                  date=m.day(in_force.decided_at)) if in_force else m._("No verdict of the assembly yet.")))
         for f in a.facts:
             happened = m.date(f.happened_on) if f.happened_on else m._("date not given")
-            recorded = (m._("{member}, on {date}", member=escape_markdown(f.member), date=m.day(f.at))
-                        if page.site.show_names else m._("on {date}", date=m.day(f.at)))
+            recorded = (m._("recorded on {date} by {member}", date=m.day(f.at), member=escape_markdown(f.member))
+                        if page.site.show_names else m._("recorded on {date}", date=m.day(f.at)))
             source = f" — {m._('Source')}: {_inline(f.source)}" if f.source else ""
-            out.append(f"  - {happened}: {_inline(f.text)}{source} ({m._('Recorded')}: {recorded})")
+            out.append(f"  - {happened}: {_inline(f.text)}{source} ({recorded})")
         for s in a.statements:
             said = m._("Statement by {official}, on {date}: the official's own word, not the assembly's record",
                        official=name, date=m.day(s.at))

@@ -53,6 +53,8 @@ class Page:
         self.room = room
         self.m = site.messages(room)
         self.language = self.m.language
+        self._days: dict[date, str] = {}
+        """Each local day written once: an official's page dates hundreds of facts, most on a few days."""
 
     def _(self, message: str, **params: Any) -> Markup:
         """A translated template with its parameters escaped (unless they are markup this page made)."""
@@ -67,11 +69,18 @@ class Page:
         return Markup('<time datetime="{}">{}</time>').format(self.site.iso(self.room, moment), self.m.when(moment))
 
     def day(self, moment: Any) -> Markup:
-        return Markup('<time datetime="{}">{}</time>').format(self.site.iso(self.room, moment), self.m.day(moment))
+        local = self.site.iso(self.room, moment)
+        return Markup('<time datetime="{}">{}</time>').format(local, self._day(date.fromisoformat(local[:10])))
 
     def date(self, day: date) -> Markup:
         """A calendar day (a mandate, the day a fact happened): no time, no zone."""
-        return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), self.m.date(day))
+        return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), self._day(day))
+
+    def _day(self, day: date) -> str:
+        written = self._days.get(day)
+        if written is None:
+            written = self._days[day] = self.m.date(day)
+        return written
 
     def href(self, path: str) -> str:
         return self.site.base + path

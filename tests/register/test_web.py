@@ -162,7 +162,7 @@ async def test_a_decision_shows_per_official_the_facts_statements_and_verdict_in
     assert re.search(r"The assembly&#39;s verdict: <span class=\"assessment assessment-partly_respected\">partly "
                      rf"respected</span> \(<a href=\"/a/{ROOM}/9\">#9</a>, adopted on <time", mayor)
     assert mayor.index("Sunday 20 June 2027") < mayor.index("date not given") < mayor.index("Statement by")
-    assert "alice, on <time" in mayor and "bob, on <time" in mayor
+    assert "</time></td><td>alice</td></tr>" in mayor and "</time></td><td>bob</td></tr>" in mayor
     assert ("Statement by Martine Dupont, on <time datetime=\"2027-06-22T10:20:00+02:00\">Tuesday 22 June 2027</time>: "
             "the official&#39;s own word, not the assembly&#39;s record</figcaption>") in mayor
     assert f'<li><a href="/a/{ROOM}/9">#9</a>: <span class="assessment assessment-partly_respected">' in mayor
