@@ -318,7 +318,7 @@ def _about_markdown(page: Page, record: Record) -> list[str]:
                    + (f"; {m._('needed by {date}', date=m.date(h.referral.needed_by))}" if h.referral.needed_by else "")
                    + ".")
     if record.bound:
-        out.append(m._("Bound to apply it") + ": " + ", ".join(
+        out.append(m._("Officials bound to apply it") + ": " + ", ".join(
             escape_markdown(page.site.official_name(room, o)) for o in record.bound) + ".")
     if h.verdict is not None:
         out.append(m._("Verdict on") + " " + m._("how {official} applied decision {link}",
