@@ -379,6 +379,7 @@ class RegisterReader:
                                          "p.room = ? AND p.verdict_of = ?")
         return _record(header, [row["text"] for row in versions], [r for _, r in rounds], positions,
                        [h for _, h in history], challenged, challenged_by, on_record, judged)
+
     async def export(self, room: str, names: bool = True, tables: Collection[str] = EXPORTED) -> Export:
         """Every proposal of the room with its latest round, every position, every line of history, and the pact's
         record (the officials in figures, every verdict, fact and statement); with ``names`` false, no member id (the
@@ -506,8 +507,8 @@ class RegisterReader:
         entries = []
         for row in lines:
             line = Line(_header(row), _round(row))
-            [accountability] = [a for a in _accountability(line.header.number, on_record) if a.official == official
-                                ] or [Accountability(official, False)]
+            # What was read is this official's only: one account, or none (a question they referred, unbound since).
+            [accountability] = _accountability(line.number, on_record) or [Accountability(official, False)]
             entries.append(Entry(line, accountability))
         return OfficialRecord(figures.get(official, OfficialFigures(official)), len(numbers), tuple(entries))
 
@@ -515,28 +516,30 @@ class RegisterReader:
         """The room's latest proposals (challenges among them), outcomes, facts and statements, the newest first; of
         ``official``: the questions they referred and their outcomes, the facts recorded on them, their statements
         and the verdicts on them adopted."""
-        made_where, closed_where, accounted, parameters = "", "", "", (room,)
+        made_where = closed_where = accounted = ""
+        only: tuple[str, ...] = ()
         if official is not None:
             made_where = " AND p.referred_by = ?"
             closed_where = " AND (p.referred_by = ? OR (p.verdict_official = ? AND r.outcome = 'adopted'))"
             accounted = " AND official = ?"
+            only = (official,)
         async with self.reading() as db:
             made = await db.fetch(
                 f"""SELECT {_HEADER}, v.text, r.deadline AS first_deadline FROM proposals p
                     JOIN rounds r ON r.room = p.room AND r.number = p.number AND r.round = 1
                     LEFT JOIN versions v ON v.room = p.room AND v.number = p.number AND v.version = 1
                     WHERE p.room = ?{made_where} ORDER BY p.created_at DESC, p.number DESC LIMIT ?""",
-                (room, *([official] if official else []), size))
+                (room, *only, size))
             closed = await db.fetch(
                 f"""SELECT {_HEADER}, {_ROUND} FROM rounds r JOIN proposals p ON p.room = r.room AND p.number = r.number
                     WHERE r.room = ? AND r.outcome IS NOT NULL{closed_where}
                     ORDER BY r.closed_at DESC, r.number DESC, r.round DESC LIMIT ?""",
-                (room, *([official, official] if official else []), size))
+                (room, *only * 2, size))
             facts, statements = [await db.fetch(
                 f"""SELECT {_HEADER}, a.* FROM (SELECT * FROM {table} WHERE room = ?{accounted}
                                                 ORDER BY at DESC, number DESC, seq DESC LIMIT ?) a
                     JOIN proposals p ON p.room = a.room AND p.number = a.number""",
-                (room, *([official] if official else []), size)) for table in ("facts", "statements")]
+                (room, *only, size)) for table in ("facts", "statements")]
         events = [FeedEvent(_header(row), from_text(row["created_at"]), None, row["text"] or "",
                             from_text(row["first_deadline"])) for row in made]
         for row in closed:
