@@ -670,6 +670,16 @@ def _record(header: Header, versions: Sequence[str], rounds: Sequence[RoundRecor
     )
 
 
+@dataclass(frozen=True)
+class _Judged:
+    """A verdict as the engine's ``pact.verdict_in_force`` reads one, and its assessment: what a count needs."""
+
+    number: int
+    state: State
+    decided_at: datetime | None
+    assessment: Assessment
+
+
 async def _figures(db: Database, room: str, official: str | None) -> dict[str, OfficialFigures]:
     """The officials' records in figures (``official``'s only, when given), each query grouped by official through
     the indexes on them. The record counts each decision an official is bound to apply, or was bound to when a verdict
@@ -692,14 +702,19 @@ async def _figures(db: Database, room: str, official: str | None) -> dict[str, O
             " AND p.number = b.number WHERE b.room = ?" + only.format("b.official"), parameters):
         counts = counted.setdefault(row["official"], {})
         counts["bound"] = counts.get("bound", 0) + 1
-        if State(row["state"]) in pact.ACCOUNTABLE:
+        if row["state"] in pact.ACCOUNTABLE:
             accountable.setdefault(row["official"], set()).add(row["number"])
-    verdicts: dict[str, dict[int, list[Line]]] = {}
-    for line in await _lines(db, "p.room = ? AND p.verdict_official IS NOT NULL" + only.format("p.verdict_official"),
-                             parameters):
-        judged = line.header.verdict
-        verdicts.setdefault(judged.official, {}).setdefault(judged.decision, []).append(line)
-        counts = counted.setdefault(judged.official, {})
+    # Each verdict as much as its count needs (an official's page counts them all: no whole proposal read).
+    verdicts: dict[str, dict[int, list[_Judged]]] = {}
+    for row in await db.fetch(
+            f"""SELECT p.number, p.state, p.verdict_of, p.verdict_official, p.assessments, r.version, r.closed_at
+                FROM proposals p JOIN rounds r ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
+                WHERE p.room = ? AND p.verdict_official IS NOT NULL""" + only.format("p.verdict_official"),
+            parameters):
+        judged = _Judged(row["number"], State(row["state"]), from_text(row["closed_at"]),
+                         Assessment(json.loads(row["assessments"])[row["version"] - 1]))
+        verdicts.setdefault(row["verdict_official"], {}).setdefault(row["verdict_of"], []).append(judged)
+        counts = counted.setdefault(row["verdict_official"], {})
         counts["verdicts"] = counts.get("verdicts", 0) + 1
     figures = {}
     for name in sorted(counted):
