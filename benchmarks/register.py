@@ -1,5 +1,6 @@
 """The public register at scale, each figure beside a minimal reference run in the same process:
-python -m benchmarks.register [--decisions 10000] [--members 10] [--requests 300]
+python -m benchmarks.register [--decisions 10000] [--members 10] [--requests 300] [--official-decisions 1000]
+                              [--facts-each 10] [--only assembly|official]
 
 The assembly is made through the bot itself (ConsentService.handle, as a chat message, and run_due, as the
 clock): --decisions proposals, each answered by --members members (--decisions x --members positions; a
@@ -11,6 +12,12 @@ register served by aiohttp on 127.0.0.1 and asked by an aiohttp client:
   bytes already rendered;
 - the CSV export of everything (decisions, positions, history: `consent-bot export --format csv`), and the
   positions table over HTTP, beside a plain SQLite query written with csv.writer.
+
+And an elected official's permanent record (the pact), in an assembly of its own: --official-decisions questions
+the official referred, all adopted, each with --facts-each facts members recorded on what they did (1,000 and
+10,000 by default) and one in four judged by a verdict, adopted: the official's page (its first page, a page deep
+in it), its JSON, the officials' list, the official's feed and the assembly's, and a decision's page with its
+facts, p50 and p95 beside the same bare aiohttp handler.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ from bot.register.exports import export_register
 from bot.register.server import RegisterServer
 from storage.repository import Repository
 
+OFFICIAL = {"id": "martine", "name": "Martine Dupont", "role": "maire", "mandate_start": "2026-03-22",
+            "accounts": ["mayor"], "pact": {"refer": "2026-04-02", "record": "2026-04-02"}}
 WORDS = ("kettle", "garden", "bicycle", "library", "kitchen", "market", "roof", "festival", "bench", "tree")
 TARGET_PAGE_MS = 100
 TARGET_EXPORT_S = 2
@@ -50,47 +59,89 @@ def _config(folder: Path):
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump({
         "storage": {"path": "register.db"},
-        "assembly": {"language": "en", "working_days_only": False, "reminders": [], "name": "Benchmark assembly"},
+        "assembly": {"language": "en", "working_days_only": False, "reminders": [], "name": "Benchmark assembly",
+                     "officials": [OFFICIAL], "followup_reminder": False},
         "register": {"port": 0},
     }))
     return load_config(path, environ={})
 
 
+class Room:
+    """One room of the bot on a register of its own, spoken to as a chat platform would, its clock in our hands."""
+
+    def __init__(self, folder: Path, members: list[str], repository: Repository) -> None:
+        self.now = START
+        self.count = 0
+        self.repository = repository
+        self.service = ConsentService(repository, _config(folder), COMMANDS, ConsoleRoom(set(members)),
+                                      NullPlatform(), lambda: self.now)
+
+    @classmethod
+    async def open(cls, folder: Path, members: list[str]) -> Room:
+        return cls(folder, members, await Repository.open(folder / "register.db"))
+
+    async def say(self, member: str, text: str) -> None:
+        self.count += 1
+        self.now += timedelta(seconds=1)  # each message at its own instant, as in a room
+        await self.service.handle(Incoming(ROOM, member, text, f"$e{self.count}", self.now))
+
+    async def close_rounds(self) -> None:
+        """Four days on: every round open now is closed, as the clock closes them."""
+        self.now += timedelta(days=4)
+        while (due := await self.service.next_due()) is not None and due[0] <= self.now:
+            await self.service.run_due(due[1], due[2], self.now)
+        await self.service.deliver()
+
+
 async def make_assembly(folder: Path, decisions: int, members: int) -> None:
     """The register of an assembly that took ``decisions`` decisions, made through the bot as members would."""
-    config = _config(folder)
-    repository = await Repository.open(folder / "register.db")
-    now = START
     names = [f"member{i:03d}" for i in range(members)]
-    room = ConsoleRoom(set(names))
-    service = ConsentService(repository, config, COMMANDS, room, NullPlatform(), lambda: now)
-    count = 0
-
-    async def say(member: str, text: str) -> None:
-        nonlocal count, now
-        count += 1
-        now += timedelta(seconds=1)  # each message at its own instant, as in a room
-        await service.handle(Incoming(ROOM, member, text, f"$e{count}", now))
-
+    room = await Room.open(folder, names)
     began = time.perf_counter()
     batch = 500  # proposals made together, then closed together when their deadline comes
     for first in range(1, decisions + 1, batch):
         for number in range(first, min(first + batch, decisions + 1)):
             words = " ".join(WORDS[(number * k) % len(WORDS)] for k in (1, 3, 7))
-            await say(names[number % members], f"!propose Proposal {number}: a {words}\nThe text of proposal {number}.")
+            await room.say(names[number % members], f"!propose Proposal {number}: a {words}\n"
+                                                    f"The text of proposal {number}.")
             for index, name in enumerate(names):
                 if index == 0 and number % 7 == 0:
-                    await say(name, f"!block #{number} This would cost far more than we have ({number}).")
+                    await room.say(name, f"!block #{number} This would cost far more than we have ({number}).")
                 elif index % 3 == 1:
-                    await say(name, f"!disagree #{number} not convinced by point {index}")
+                    await room.say(name, f"!disagree #{number} not convinced by point {index}")
                 else:
-                    await say(name, f"!agree #{number}")
-        now += timedelta(days=4)
-        while (due := await service.next_due()) is not None and due[0] <= now:
-            await service.run_due(due[1], due[2], now)
-        await service.deliver()
-    await repository.close()
+                    await room.say(name, f"!agree #{number}")
+        await room.close_rounds()
+    await room.repository.close()
     print(f"made through the bot: {decisions:,} decisions, {decisions * members:,} positions "
+          f"in {time.perf_counter() - began:.0f} s")
+
+
+async def make_official_record(folder: Path, decisions: int, facts_each: int) -> None:
+    """An official who referred ``decisions`` questions, all adopted, with ``facts_each`` facts recorded on each and
+    one in four judged by an adopted verdict: made through the bot, as the official and members would."""
+    names = [f"member{i:03d}" for i in range(5)]
+    room = await Room.open(folder, [*names, "mayor"])
+    began = time.perf_counter()
+    batch = 500
+    for first in range(1, decisions + 1, batch):
+        numbers = range(first, min(first + batch, decisions + 1))
+        for number in numbers:
+            await room.say("mayor", f"!refer Question {number}: a {WORDS[number % len(WORDS)]}\n"
+                                    f"The question the mayor refers ({number}).")
+        await room.close_rounds()
+    numbers = range(1, decisions + 1)
+    for number in numbers:
+        for fact in range(facts_each):
+            await room.say(names[fact % len(names)], f"!fact #{number} martine did step {fact} of decision {number} "
+                                                     f"source: https://example.org/deliberations/{number}-{fact}")
+    judged = [number for number in numbers if number % 4 == 0]
+    assessments = ("respected", "partly respected", "not respected")
+    for index, number in enumerate(judged):
+        await room.say(names[0], f"!verdict #{number} martine {assessments[index % 3]}: as the facts say ({number})")
+    await room.close_rounds()
+    await room.repository.close()
+    print(f"made through the bot: {decisions:,} referrals, {decisions * facts_each:,} facts, {len(judged):,} verdicts "
           f"in {time.perf_counter() - began:.0f} s")
 
 
@@ -154,6 +205,24 @@ async def _timed(work) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+async def _pages_beside_reference(session: aiohttp.ClientSession, pages: dict[str, list[str]], requests: int,
+                                  verdicts: list[bool]) -> list[str]:
+    """Each page's p50 and p95 over its URLs, beside a bare aiohttp handler returning its last body as many times."""
+    lines = []
+    for name, urls in pages.items():
+        ours, body = await _timed_gets(session, urls)
+        runner, reference = await _reference_server(body)
+        theirs, _ = await _timed_gets(session, [reference] * requests)
+        await runner.cleanup()
+        p50, p95 = _percentiles(ours)
+        _, r95 = _percentiles(theirs)
+        verdicts.append(p95 <= TARGET_PAGE_MS)
+        lines.append(f"{name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target ≤ {TARGET_PAGE_MS} ms) — "
+                     f"bare aiohttp returning the same {len(body):,} bytes: p95 {r95:.2f} ms; "
+                     f"ratio {p95 / r95:.0f}x")
+    return lines
+
+
 async def measure(folder: Path, decisions: int, requests: int) -> list[str]:
     config = _config(folder)
     repository = await Repository.open(folder / "register.db")
@@ -166,21 +235,10 @@ async def measure(folder: Path, decisions: int, requests: int) -> list[str]:
         "list, search by state and title": [f"{base}?state=adopted&q={rng.choice(WORDS)}" for _ in range(requests)],
         "proposal page": [f"{base}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
     }
-    lines = []
-    verdicts = []
+    verdicts: list[bool] = []
     async with aiohttp.ClientSession() as session:
         await _timed_gets(session, [base, f"{base}/1"])  # warm: templates compiled, connection open
-        for name, urls in pages.items():
-            ours, body = await _timed_gets(session, urls)
-            runner, reference = await _reference_server(body)
-            theirs, _ = await _timed_gets(session, [reference] * requests)
-            await runner.cleanup()
-            p50, p95 = _percentiles(ours)
-            _, r95 = _percentiles(theirs)
-            verdicts.append(p95 <= TARGET_PAGE_MS)
-            lines.append(f"{name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target ≤ {TARGET_PAGE_MS} ms) — "
-                         f"bare aiohttp returning the same {len(body):,} bytes: p95 {r95:.2f} ms; "
-                         f"ratio {p95 / r95:.0f}x")
+        lines = await _pages_beside_reference(session, pages, requests, verdicts)
         began = time.perf_counter()
         _, positions = await _timed_gets(session, [f"{server.url}/api/v1/a/{ROOM}/positions.csv"])
         web_csv = time.perf_counter() - began
@@ -204,14 +262,54 @@ async def measure(folder: Path, decisions: int, requests: int) -> list[str]:
     return lines
 
 
-async def main(decisions: int, members: int, requests: int, keep: Path | None) -> None:
+async def measure_official(folder: Path, decisions: int, requests: int) -> list[str]:
+    """An official's record of ``decisions`` decisions (their facts, statements, verdicts), served."""
+    config = _config(folder)
+    repository = await Repository.open(folder / "register.db")
+    server = await RegisterServer.start(config, repository)
+    base = f"{server.url}/a/{ROOM}"
+    official = f"{base}/officials/martine"
+    rng = random.Random(10)
+    async with repository.reading() as db:
+        facts = (await db.fetchone("SELECT COUNT(*) AS n FROM facts"))["n"]
+    pages = {
+        "official's page, first": [official] * requests,
+        "official's page, a deep page": [f"{official}?page={rng.randrange(2, decisions // 20 + 1)}"
+                                         for _ in range(requests)],
+        "official's JSON, first page": [official.replace(base, f"{server.url}/api/v1/a/{ROOM}")] * requests,
+        "the officials' list": [f"{base}/officials"] * requests,
+        "official's feed": [f"{official}/feed.atom"] * requests,
+        "assembly's feed": [f"{base}/feed.atom"] * requests,
+        "a decision's page with its facts": [f"{base}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
+    }
+    verdicts: list[bool] = []
+    async with aiohttp.ClientSession() as session:
+        await _timed_gets(session, [official, f"{base}/1"])  # warm
+        lines = [f"an official's record: {decisions:,} decisions, {facts:,} facts"]
+        lines += await _pages_beside_reference(session, pages, requests, verdicts)
+    await server.stop()
+    await repository.close()
+    lines.append(f"machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    lines.append("every target met" if all(verdicts) else "A TARGET WAS MISSED")
+    return lines
+
+
+async def main(decisions: int, members: int, requests: int, official_decisions: int, facts_each: int,
+               only: str | None, keep: Path | None) -> None:
     with tempfile.TemporaryDirectory() as temporary:
         folder = keep or Path(temporary)
-        folder.mkdir(parents=True, exist_ok=True)
-        if not (folder / "register.db").exists():
-            await make_assembly(folder, decisions, members)
-        for line in await measure(folder, decisions, requests):
-            print(line)
+        if only != "official":
+            (folder / "assembly").mkdir(parents=True, exist_ok=True)
+            if not (folder / "assembly" / "register.db").exists():
+                await make_assembly(folder / "assembly", decisions, members)
+            for line in await measure(folder / "assembly", decisions, requests):
+                print(line)
+        if only != "assembly":
+            (folder / "official").mkdir(parents=True, exist_ok=True)
+            if not (folder / "official" / "register.db").exists():
+                await make_official_record(folder / "official", official_decisions, facts_each)
+            for line in await measure_official(folder / "official", official_decisions, requests):
+                print(line)
 
 
 if __name__ == "__main__":
@@ -219,6 +317,10 @@ if __name__ == "__main__":
     parser.add_argument("--decisions", type=int, default=10_000)
     parser.add_argument("--members", type=int, default=10)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--keep", type=Path, help="a folder where the assembly is kept (and reused) between runs")
+    parser.add_argument("--official-decisions", type=int, default=1_000)
+    parser.add_argument("--facts-each", type=int, default=10)
+    parser.add_argument("--only", choices=("assembly", "official"))
+    parser.add_argument("--keep", type=Path, help="a folder where the registers are kept (and reused) between runs")
     options = parser.parse_args()
-    asyncio.run(main(options.decisions, options.members, options.requests, options.keep))
+    asyncio.run(main(options.decisions, options.members, options.requests, options.official_decisions,
+                     options.facts_each, options.only, options.keep))

@@ -6,7 +6,10 @@ escaped wildcards. A page's queries run in :meth:`storage.repository.Repository.
 state of the register, never half a decision.
 
 A proposal's data comes from a handful of queries that take a room and, optionally, one proposal: the
-same rows make a proposal's page and the export of a whole assembly, so both say the same thing.
+same rows make a proposal's page and the export of a whole assembly, so both say the same thing. The pact's
+record (who is bound to apply a decision, the facts members recorded, the officials' statements, the verdicts) is
+read the same way, and an official's record in figures is counted by the engine's own rules
+(``pact.verdict_in_force``, ``pact.record_counts``) over rows read through the indexes on officials.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ import json
 import operator
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from bot.engine.model import Action, FollowUp, Position, Reason, Rule, State, Tally
+from bot.engine import pact
+from bot.engine.model import (Action, Assessment, Fact, Position, Reason, Referral, Rule, State, Statement, Tally,
+                              Verdict)
 from storage.database import Database, Row
-from storage.repository import followup_of, from_text
+from storage.repository import fact_of, from_day, from_text, statement_of
 
 PAGE_SIZE = 20
 """Proposals on one page of an assembly's list (as many as a page of !list)."""
@@ -30,11 +35,13 @@ MAX_SEARCH_LENGTH = 200
 """A title has at most 200 characters: a longer search finds nothing."""
 MAX_OFFSET = 1_000_000_000
 """No assembly holds more proposals (a proposal number has at most 9 digits)."""
+EXPORTED = ("decisions", "positions", "history", "officials", "verdicts", "facts", "statements")
+"""What an export reads: the open-data tables of an assembly."""
 FEED_SIZE = 50
-"""Entries in an assembly's feed: its latest proposals, outcomes and challenges."""
+"""Entries in an assembly's feed: its latest proposals, outcomes and challenges, facts and statements."""
 
 _HEADER = ("p.room, p.number, p.title, p.proposer, p.created_at, p.state, p.locked_until, p.challenges, p.part,"
-           " p.repealed_by, p.amended_by")
+           " p.repealed_by, p.amended_by, p.referred_by, p.needed_by, p.verdict_of, p.verdict_official, p.assessments")
 _ROUND = ("r.round, r.rule, r.opened_at, r.deadline, r.version, r.outcome, r.reason, r.agree, r.abstain, r.disagree,"
           " r.block, r.unargued_block, r.members, r.closed_at, r.closed_offline")
 _LATEST_ROUND = "r.round = (SELECT MAX(l.round) FROM rounds l WHERE l.room = p.room AND l.number = p.number)"
@@ -60,6 +67,10 @@ class Header:
     """For a challenge: the part of that decision it names ("" for the whole)."""
     repealed_by: int | None
     amended_by: tuple[int, ...]
+    referral: Referral | None = None
+    """For a referral: the official who referred the question, and the day they need the opinion by."""
+    verdict: Verdict | None = None
+    """For a verdict: the decision and the official it judges, and the assessment of each version."""
 
 
 @dataclass(frozen=True)
@@ -109,10 +120,47 @@ class HistoryRecord:
 
 @dataclass(frozen=True)
 class Line:
-    """A proposal in a list: its header and its latest round."""
+    """A proposal in a list: its header and its latest round. For a verdict it is also what the engine's
+    ``pact.verdict_in_force`` reads of one (its number, state and when it was decided, as a Proposal has them)."""
 
     header: Header
     latest: RoundRecord
+
+    @property
+    def number(self) -> int:
+        return self.header.number
+
+    @property
+    def state(self) -> State:
+        return self.header.state
+
+    @property
+    def decided_at(self) -> datetime | None:
+        return self.latest.closed_at
+
+    @property
+    def assessment(self) -> Assessment | None:
+        """For a verdict: the assessment of the text its latest round voted on (as ``Proposal.assessment``)."""
+        verdict = self.header.verdict
+        return verdict.assessments[self.latest.version - 1] if verdict is not None else None
+
+
+@dataclass(frozen=True)
+class Accountability:
+    """What the register holds on one official's application of one decision: whether they are bound to apply it
+    now, the facts members recorded, the official's own statements, and every verdict proposed on it."""
+
+    official: str
+    bound: bool
+    facts: tuple[Fact, ...] = ()
+    statements: tuple[Statement, ...] = ()
+    verdicts: tuple[Line, ...] = ()
+    """Every verdict proposed on this official and decision, adopted or not, the oldest first."""
+
+    @property
+    def in_force(self) -> Line | None:
+        """The assembly's judgment: its latest adopted verdict (the engine's rule)."""
+        return pact.verdict_in_force(self.verdicts)
 
 
 @dataclass(frozen=True)
@@ -127,17 +175,22 @@ class Record:
     """The decision this challenge would revise."""
     challenged_by: tuple[Header, ...]
     """Every challenge made of this decision, decided or not, the oldest first."""
-    followups: tuple[FollowUp, ...] = ()
-    """What those bound to apply the decision said of it, the oldest first."""
-
-    @property
-    def followup(self) -> FollowUp | None:
-        """Where applying the decision stands: the latest follow-up."""
-        return self.followups[-1] if self.followups else None
+    bound: tuple[str, ...] = ()
+    """The officials bound to apply it now."""
+    accountability: tuple[Accountability, ...] = ()
+    """For each official bound to apply it, or about whom something was recorded on it: what is on record."""
+    followups: tuple[Statement, ...] = ()
+    """Follow-ups given before the pact (statements of no official), the oldest first: a member's word, kept."""
+    judged: Header | None = None
+    """For a verdict: the decision it judges."""
 
     @property
     def latest(self) -> RoundRecord:
         return self.rounds[-1]
+
+    @property
+    def line(self) -> Line:
+        return Line(self.header, self.latest)
 
     @property
     def text(self) -> str:
@@ -191,12 +244,21 @@ class Export:
     by delegation, by member (without names: by time)."""
     history: list[Row]
     """room, proposal, round, at, action, member, position, argument, detail; by proposal, in order."""
+    facts: list[Row] = field(default_factory=list)
+    """room, proposal, official, member, at, happened_on, text, source; by proposal, in the order recorded."""
+    statements: list[Row] = field(default_factory=list)
+    """room, proposal, official (None: a follow-up given before the pact), member, at, text; likewise."""
+    verdicts: list[Line] = field(default_factory=list)
+    """Every verdict proposed, by number (at most one a proposal: read whole)."""
+    figures: dict[str, OfficialFigures] = field(default_factory=dict)
+    """Each official with something on record, in figures."""
 
 
 @dataclass(frozen=True)
 class FeedEvent:
-    """Something a feed reader is told: a proposal made (``round`` and ``followup`` None), a round's outcome, or a
-    follow-up of a decision."""
+    """Something a feed reader is told: a proposal made (``round``, ``fact`` and ``statement`` None), a round's
+    outcome, a fact recorded on a decision, or a statement made on it (an official's, or a follow-up given before
+    the pact)."""
 
     header: Header
     at: datetime
@@ -205,7 +267,48 @@ class FeedEvent:
     """A proposal made: its first text."""
     deadline: datetime | None = None
     """A proposal made: the deadline of its first round."""
-    followup: FollowUp | None = None
+    fact: Fact | None = None
+    statement: Statement | None = None
+    seq: int = 0
+    """A fact or a statement: its place among the decision's (from 1)."""
+
+
+@dataclass(frozen=True)
+class OfficialFigures:
+    """An official's record in one assembly, in figures."""
+
+    official: str
+    referrals: int = 0
+    """Questions they referred to the assembly."""
+    bound: int = 0
+    """Proposals they are bound to apply now (decisions, and questions they referred still to be decided)."""
+    facts: int = 0
+    statements: int = 0
+    verdicts: int = 0
+    """Verdicts proposed on them, adopted or not."""
+    record: Mapping[str, int] = field(default_factory=lambda: pact.record_counts(()))
+    """The engine's count (``pact.record_counts``) of the verdicts in force on the decisions they are bound to apply
+    (or were, when a verdict on them is in force), by assessment, and ``none``: those with no verdict yet."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A proposal in an official's record, and what is on record about the official on it."""
+
+    line: Line
+    accountability: Accountability
+
+
+@dataclass(frozen=True)
+class OfficialRecord:
+    """An official's permanent record in an assembly: its figures, and one page of the proposals in it (those they
+    referred, are bound to apply, or about which a fact, a statement or a verdict of theirs is on record), the
+    newest first."""
+
+    figures: OfficialFigures
+    total: int
+    """Proposals in the record, on every page."""
+    entries: tuple[Entry, ...]
 
 
 Reading = Callable[[], AbstractAsyncContextManager[Database]]
@@ -266,26 +369,22 @@ class RegisterReader:
             rounds = await _rounds(db, "r.room = ? AND r.number = ?", (room, number))
             positions = await _positions(db, "s.room = ? AND s.number = ?", (room, number))
             history = await _history(db, "h.room = ? AND h.number = ?", (room, number))
-            followups = await _followups(db, "f.room = ? AND f.number = ?", (room, number))
-            challenged = None
+            challenged = judged = None
             if header.challenges is not None:
                 [challenged] = await _headers(db, "p.room = ? AND p.number = ?", (room, header.challenges)) or [None]
+            if header.verdict is not None:
+                [judged] = await _headers(db, "p.room = ? AND p.number = ?", (room, header.verdict.decision)) or [None]
             challenged_by = await _headers(db, "p.room = ? AND p.challenges = ?", (room, number))
-        return Record(
-            header=header,
-            versions=tuple(row["text"] for row in versions),
-            rounds=tuple(_with_positions(r, positions.get((number, r.number), ())) for _, r in rounds),
-            history=tuple(h for _, h in history),
-            challenged=challenged,
-            challenged_by=tuple(challenged_by),
-            followups=tuple(followups.get(number, ())),
-        )
+            on_record = await _on_record(db, "room = ? AND number = ?", (room, number),
+                                         "p.room = ? AND p.verdict_of = ?")
+        return _record(header, [row["text"] for row in versions], [r for _, r in rounds], positions,
+                       [h for _, h in history], challenged, challenged_by, on_record, judged)
 
-    async def export(self, room: str, names: bool = True,
-                     tables: Collection[str] = ("decisions", "positions", "history")) -> Export:
-        """Every proposal of the room with its latest round, every position, every line of history; with ``names``
-        false, no member id (the database leaves them out). Only the ``tables`` asked for are read (the others are
-        left empty): one CSV file of an assembly does not read the whole of it, holding the bot's database."""
+    async def export(self, room: str, names: bool = True, tables: Collection[str] = EXPORTED) -> Export:
+        """Every proposal of the room with its latest round, every position, every line of history, and the pact's
+        record (the officials in figures, every verdict, fact and statement); with ``names`` false, no member id (the
+        database leaves them out). Only the ``tables`` asked for are read (the others are left empty): one CSV file
+        of an assembly does not read the whole of it, holding the bot's database."""
         member = "{}.member" if names else "NULL"
         by = "{}.by_member" if names else "NULL"
         # Without names, rows in the order of members' ids would tell who is who to anyone who knows the members.
@@ -297,6 +396,10 @@ class RegisterReader:
         taken: list[Row] = []
         delegated: list[Row] = []
         history: list[Row] = []
+        facts: list[Row] = []
+        statements: list[Row] = []
+        verdicts: list[Line] = []
+        figures: dict[str, OfficialFigures] = {}
         async with self.reading() as db:
             if "decisions" in tables:
                 rows = await db.fetch(
@@ -325,9 +428,22 @@ class RegisterReader:
                     f"""SELECT h.room, h.number AS proposal, h.round, h.at, h.action, {member.format("h")} AS member,
                            h.position, h.argument, {detail} AS detail
                         FROM history h WHERE h.room = ? ORDER BY h.number, h.id""", (room,))
+            if "facts" in tables:
+                facts = await db.fetch(
+                    f"""SELECT f.room, f.number AS proposal, f.official, {member.format("f")} AS member, f.at,
+                           f.happened_on, f.text, f.source FROM facts f WHERE f.room = ? ORDER BY f.number, f.seq""",
+                    (room,))
+            if "statements" in tables:
+                statements = await db.fetch(
+                    f"""SELECT s.room, s.number AS proposal, s.official, {member.format("s")} AS member, s.at, s.text
+                        FROM statements s WHERE s.room = ? ORDER BY s.number, s.seq""", (room,))
+            if "verdicts" in tables:
+                verdicts = await _lines(db, "p.room = ? AND p.verdict_of IS NOT NULL", (room,))
+            if "officials" in tables:
+                figures = await _figures(db, room, None)
         # Each round's positions taken, then those counted by delegation (merge keeps ties in argument order).
         positions = list(heapq.merge(taken, delegated, key=operator.itemgetter("number", "round")))
-        return Export(room, rows, positions, history)
+        return Export(room, rows, positions, history, facts, statements, verdicts, figures)
 
     async def records(self, room: str) -> list[Record]:
         """Every proposal of the room whole, by number (the JSON and Markdown exports)."""
@@ -344,50 +460,95 @@ class RegisterReader:
             history: dict[int, list[HistoryRecord]] = {}
             for number, h in await _history(db, "h.room = ?", (room,)):
                 history.setdefault(number, []).append(h)
-            followups = await _followups(db, "f.room = ?", (room,))
+            on_record = await _on_record(db, "room = ?", (room,), "p.room = ? AND p.verdict_of IS NOT NULL")
         by_number = {h.number: h for h in headers}
         challenges: dict[int, list[Header]] = {}
         for h in headers:
             if h.challenges is not None:
                 challenges.setdefault(h.challenges, []).append(h)
         return [
-            Record(
-                header=h,
-                versions=tuple(versions.get(h.number, ())),
-                rounds=tuple(_with_positions(r, positions.get((h.number, r.number), ())) for r in rounds[h.number]),
-                history=tuple(history.get(h.number, ())),
-                challenged=by_number.get(h.challenges) if h.challenges is not None else None,
-                challenged_by=tuple(challenges.get(h.number, ())),
-                followups=tuple(followups.get(h.number, ())),
-            )
+            _record(h, versions.get(h.number, ()), rounds[h.number], positions, history.get(h.number, ()),
+                    by_number.get(h.challenges) if h.challenges is not None else None, challenges.get(h.number, ()),
+                    on_record, by_number.get(h.verdict.decision) if h.verdict is not None else None)
             for h in headers if h.number in rounds
         ]
 
-    async def feed(self, room: str, size: int = FEED_SIZE) -> list[FeedEvent]:
-        """The room's latest proposals (challenges among them), outcomes and follow-ups, the newest first."""
+    async def figures(self, room: str, official: str | None = None) -> dict[str, OfficialFigures]:
+        """Every official's record in the room in figures (or only ``official``'s), by id: the officials declared
+        and those no longer declared alike, each with something on record."""
+        async with self.reading() as db:
+            return await _figures(db, room, official)
+
+    async def official(self, room: str, official: str, page: int) -> OfficialRecord:
+        """An official's record in the room: its figures and page ``page`` (from 1) of the proposals in it."""
+        offset = min((max(page, 1) - 1) * self.page_size, MAX_OFFSET)
+        async with self.reading() as db:
+            figures = await _figures(db, room, official)
+            pair = (room, official)
+            # Every proposal in the record, each once (a number per row, read from the indexes on officials).
+            numbers = [row["number"] for row in await db.fetch(
+                """SELECT number FROM bound_officials WHERE room = ? AND official = ?
+                   UNION SELECT number FROM proposals WHERE room = ? AND referred_by = ?
+                   UNION SELECT number FROM facts WHERE room = ? AND official = ?
+                   UNION SELECT number FROM statements WHERE room = ? AND official = ?
+                   UNION SELECT verdict_of FROM proposals WHERE room = ? AND verdict_official = ?
+                   ORDER BY number DESC""", pair * 5)]
+            shown = numbers[offset:offset + self.page_size]
+            if not shown:
+                return OfficialRecord(figures.get(official, OfficialFigures(official)), len(numbers), ())
+            among = f"number IN ({', '.join('?' * len(shown))})"
+            lines = await db.fetch(
+                f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
+                       ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
+                    WHERE p.room = ? AND p.{among} ORDER BY p.number DESC""", (room, *shown))
+            on_record = await _on_record(db, f"room = ? AND official = ? AND {among}", (*pair, *shown),
+                                         f"p.room = ? AND p.verdict_official = ? AND p.verdict_of IN "
+                                         f"({', '.join('?' * len(shown))})", (*pair, *shown))
+        entries = []
+        for row in lines:
+            line = Line(_header(row), _round(row))
+            # What was read is this official's only: one account, or none (a question they referred, unbound since).
+            [accountability] = _accountability(line.number, on_record) or [Accountability(official, False)]
+            entries.append(Entry(line, accountability))
+        return OfficialRecord(figures.get(official, OfficialFigures(official)), len(numbers), tuple(entries))
+
+    async def feed(self, room: str, size: int = FEED_SIZE, official: str | None = None) -> list[FeedEvent]:
+        """The room's latest proposals (challenges among them), outcomes, facts and statements, the newest first; of
+        ``official``: the questions they referred and their outcomes, the facts recorded on them, their statements
+        and the verdicts on them adopted."""
+        made_where = closed_where = accounted = ""
+        only: tuple[str, ...] = ()
+        if official is not None:
+            made_where = " AND p.referred_by = ?"
+            closed_where = " AND (p.referred_by = ? OR (p.verdict_official = ? AND r.outcome = 'adopted'))"
+            accounted = " AND official = ?"
+            only = (official,)
         async with self.reading() as db:
             made = await db.fetch(
                 f"""SELECT {_HEADER}, v.text, r.deadline AS first_deadline FROM proposals p
                     JOIN rounds r ON r.room = p.room AND r.number = p.number AND r.round = 1
                     LEFT JOIN versions v ON v.room = p.room AND v.number = p.number AND v.version = 1
-                    WHERE p.room = ? ORDER BY p.created_at DESC, p.number DESC LIMIT ?""", (room, size))
-            followed = await db.fetch(
-                f"""SELECT {_HEADER}, f.at, f.member, f.status, f.progress, f.note
-                    FROM followups f JOIN proposals p ON p.room = f.room AND p.number = f.number
-                    WHERE f.room = ? ORDER BY f.at DESC, f.number DESC, f.seq DESC LIMIT ?""", (room, size))
+                    WHERE p.room = ?{made_where} ORDER BY p.created_at DESC, p.number DESC LIMIT ?""",
+                (room, *only, size))
             closed = await db.fetch(
                 f"""SELECT {_HEADER}, {_ROUND} FROM rounds r JOIN proposals p ON p.room = r.room AND p.number = r.number
-                    WHERE r.room = ? AND r.outcome IS NOT NULL
-                    ORDER BY r.closed_at DESC, r.number DESC, r.round DESC LIMIT ?""", (room, size))
+                    WHERE r.room = ? AND r.outcome IS NOT NULL{closed_where}
+                    ORDER BY r.closed_at DESC, r.number DESC, r.round DESC LIMIT ?""",
+                (room, *only * 2, size))
+            facts, statements = [await db.fetch(
+                f"""SELECT {_HEADER}, a.* FROM (SELECT * FROM {table} WHERE room = ?{accounted}
+                                                ORDER BY at DESC, number DESC, seq DESC LIMIT ?) a
+                    JOIN proposals p ON p.room = a.room AND p.number = a.number""",
+                (room, *only, size)) for table in ("facts", "statements")]
         events = [FeedEvent(_header(row), from_text(row["created_at"]), None, row["text"] or "",
                             from_text(row["first_deadline"])) for row in made]
         for row in closed:
             r = _round(row)
             events.append(FeedEvent(_header(row), r.closed_at, r))
-        for row in followed:
-            followup = followup_of(row)
-            events.append(FeedEvent(_header(row), followup.at, followup=followup))
-        events.sort(key=lambda e: (e.at, e.header.number, e.round.number if e.round else 0), reverse=True)
+        events += [FeedEvent(_header(row), from_text(row["at"]), fact=fact_of(row), seq=row["seq"]) for row in facts]
+        events += [FeedEvent(_header(row), from_text(row["at"]), statement=statement_of(row), seq=row["seq"])
+                   for row in statements]
+        events.sort(key=lambda e: (e.at, e.header.number, e.round.number if e.round else 0, e.seq), reverse=True)
         return events[:size]
 
 
@@ -440,14 +601,128 @@ async def _positions(db: Database, where: str, parameters: Sequence[Any]
     return {key: tuple(value) for key, value in found.items()}
 
 
-async def _followups(db: Database, where: str, parameters: Sequence[Any]) -> dict[int, list[FollowUp]]:
-    """Each decision's follow-ups, by number, the oldest first."""
-    found: dict[int, list[FollowUp]] = {}
-    for row in await db.fetch(
-            "SELECT f.number, f.at, f.member, f.status, f.progress, f.note FROM followups f"
-            f" WHERE {where} ORDER BY f.number, f.seq", parameters):
-        found.setdefault(row["number"], []).append(followup_of(row))
+async def _lines(db: Database, where: str, parameters: Sequence[Any]) -> list[Line]:
+    """Proposals with their latest round, by number."""
+    rows = await db.fetch(f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
+                                 ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
+                              WHERE {where} ORDER BY p.number""", parameters)
+    return [Line(_header(row), _round(row)) for row in rows]
+
+
+@dataclass(frozen=True)
+class _OnRecord:
+    """The pact's rows of some decisions, by number: officials bound, facts, statements, verdicts proposed."""
+
+    bound: dict[int, list[str]]
+    facts: dict[int, list[Fact]]
+    statements: dict[int, list[Statement]]
+    verdicts: dict[int, list[Line]]
+    """By the number of the decision they judge."""
+
+
+async def _on_record(db: Database, where: str, parameters: Sequence[Any], verdicts_where: str,
+                     verdicts_parameters: Sequence[Any] | None = None) -> _OnRecord:
+    """What the pact put on record about the decisions ``where`` finds (on the columns room, number and, for the
+    facts, statements and officials bound, official), and the verdicts ``verdicts_where`` finds."""
+    found = _OnRecord({}, {}, {}, {})
+    for row in await db.fetch(f"SELECT number, official FROM bound_officials WHERE {where} ORDER BY number, official",
+                              parameters):
+        found.bound.setdefault(row["number"], []).append(row["official"])
+    for table, into, made in (("facts", found.facts, fact_of), ("statements", found.statements, statement_of)):
+        for row in await db.fetch(f"SELECT * FROM {table} WHERE {where} ORDER BY number, seq", parameters):
+            into.setdefault(row["number"], []).append(made(row))
+    for line in await _lines(db, verdicts_where, parameters if verdicts_parameters is None else verdicts_parameters):
+        found.verdicts.setdefault(line.header.verdict.decision, []).append(line)
     return found
+
+
+def _accountability(number: int, on_record: _OnRecord) -> tuple[Accountability, ...]:
+    """Each official's account on decision ``number``: those bound first, then those no longer bound about whom
+    something is on record (what was recorded stays)."""
+    bound = on_record.bound.get(number, [])
+    facts = on_record.facts.get(number, [])
+    statements = [s for s in on_record.statements.get(number, []) if s.official is not None]
+    verdicts = on_record.verdicts.get(number, [])
+    officials = dict.fromkeys([*bound, *(f.official for f in facts), *(s.official for s in statements),
+                               *(v.header.verdict.official for v in verdicts)])
+    return tuple(Accountability(
+        official, official in bound, tuple(f for f in facts if f.official == official),
+        tuple(s for s in statements if s.official == official),
+        tuple(v for v in verdicts if v.header.verdict.official == official)) for official in officials)
+
+
+def _record(header: Header, versions: Sequence[str], rounds: Sequence[RoundRecord],
+            positions: Mapping[tuple[int, int], tuple[PositionRecord, ...]], history: Sequence[HistoryRecord],
+            challenged: Header | None, challenged_by: Sequence[Header], on_record: _OnRecord,
+            judged: Header | None) -> Record:
+    number = header.number
+    return Record(
+        header=header,
+        versions=tuple(versions),
+        rounds=tuple(_with_positions(r, positions.get((number, r.number), ())) for r in rounds),
+        history=tuple(history),
+        challenged=challenged,
+        challenged_by=tuple(challenged_by),
+        bound=tuple(on_record.bound.get(number, ())),
+        accountability=_accountability(number, on_record),
+        followups=tuple(s for s in on_record.statements.get(number, ()) if s.official is None),
+        judged=judged,
+    )
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """A verdict as the engine's ``pact.verdict_in_force`` reads one, and its assessment: what a count needs."""
+
+    number: int
+    state: State
+    decided_at: datetime | None
+    assessment: Assessment
+
+
+async def _figures(db: Database, room: str, official: str | None) -> dict[str, OfficialFigures]:
+    """The officials' records in figures (``official``'s only, when given), each query grouped by official through
+    the indexes on them. The record counts each decision an official is bound to apply, or was bound to when a verdict
+    on them is in force, once, by its verdict in force."""
+    only, parameters = ("", (room,)) if official is None else (" AND {} = ?", (room, official))
+    counted: dict[str, dict[str, int]] = {}
+    for name, sql in (
+            ("referrals", "SELECT referred_by AS official, COUNT(*) AS n FROM proposals"
+                          " WHERE room = ? AND referred_by IS NOT NULL" + only.format("referred_by")
+                          + " GROUP BY referred_by"),
+            ("facts", "SELECT official, COUNT(*) AS n FROM facts WHERE room = ?" + only.format("official")
+                      + " GROUP BY official"),
+            ("statements", "SELECT official, COUNT(*) AS n FROM statements WHERE room = ? AND official IS NOT NULL"
+                           + only.format("official") + " GROUP BY official")):
+        for row in await db.fetch(sql, parameters):
+            counted.setdefault(row["official"], {})[name] = row["n"]
+    accountable: dict[str, set[int]] = {}
+    for row in await db.fetch(
+            "SELECT b.official, b.number, p.state FROM bound_officials b JOIN proposals p ON p.room = b.room"
+            " AND p.number = b.number WHERE b.room = ?" + only.format("b.official"), parameters):
+        counts = counted.setdefault(row["official"], {})
+        counts["bound"] = counts.get("bound", 0) + 1
+        if row["state"] in pact.ACCOUNTABLE:
+            accountable.setdefault(row["official"], set()).add(row["number"])
+    # Each verdict as much as its count needs (an official's page counts them all: no whole proposal read).
+    verdicts: dict[str, dict[int, list[_Judged]]] = {}
+    for row in await db.fetch(
+            f"""SELECT p.number, p.state, p.verdict_of, p.verdict_official, p.assessments, r.version, r.closed_at
+                FROM proposals p JOIN rounds r ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
+                WHERE p.room = ? AND p.verdict_official IS NOT NULL""" + only.format("p.verdict_official"),
+            parameters):
+        judged = _Judged(row["number"], State(row["state"]), from_text(row["closed_at"]),
+                         Assessment(json.loads(row["assessments"])[row["version"] - 1]))
+        verdicts.setdefault(row["verdict_official"], {}).setdefault(row["verdict_of"], []).append(judged)
+        counts = counted.setdefault(row["verdict_official"], {})
+        counts["verdicts"] = counts.get("verdicts", 0) + 1
+    figures = {}
+    for name in sorted(counted):
+        in_force = {number: pact.verdict_in_force(lines) for number, lines in verdicts.get(name, {}).items()}
+        decisions = accountable.get(name, set()) | {number for number, line in in_force.items() if line is not None}
+        record = pact.record_counts(in_force[n].assessment if in_force.get(n) else None for n in decisions)
+        figures[name] = OfficialFigures(name, **counted[name], record=record)
+    return figures
 
 
 async def _history(db: Database, where: str, parameters: Sequence[Any]) -> list[tuple[int, HistoryRecord]]:
@@ -466,6 +741,9 @@ def _header(row: Row) -> Header:
         created_at=from_text(row["created_at"]), state=State(row["state"]),
         locked_until=from_text(row["locked_until"]), challenges=row["challenges"], part=row["part"],
         repealed_by=row["repealed_by"], amended_by=tuple(json.loads(row["amended_by"])),
+        referral=Referral(row["referred_by"], from_day(row["needed_by"])) if row["referred_by"] else None,
+        verdict=None if row["verdict_of"] is None else Verdict(
+            row["verdict_of"], row["verdict_official"], tuple(map(Assessment, json.loads(row["assessments"])))),
     )
 
 

@@ -26,14 +26,17 @@ from bot.engine.model import State
 from bot.messages.i18n import N_
 from bot.register import exports
 from bot.register.feed import atom
-from bot.register.links import api, proposal_path, room_path
+from bot.register.links import api, official_path, officials_path, proposal_path, room_path
 from bot.register.pages import Page
-from bot.register.views import Site, assembly_json, envelope, line_json, record_json
-from storage.register import MAX_SEARCH_LENGTH, Assembly, Listing, Record, RegisterReader, Search
+from bot.register.views import (TABLES, Site, accountability_json, assembly_json, envelope, line_json, official_json,
+                                officials_of, record_json)
+from storage.register import (MAX_SEARCH_LENGTH, Assembly, Listing, OfficialRecord, Record, RegisterReader, Search)
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
+OFFICIAL_ID = "[a-z0-9][a-z0-9-]{0,39}"
+"""An official's id, as the configuration allows it (bot.config.settings.OfficialSettings)."""
 MAX_PAGE = 50_000_000
 """A page number beyond any list (20 a page): larger is refused without a query."""
 _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,7}")
@@ -69,10 +72,15 @@ def make_app(config: Config, repository: Repository) -> web.Application:
     get(r"/a/{room}", assembly_page)
     get(r"/a/{room}/feed.atom", feed)
     get(r"/a/{room}/{number:\d{1,9}}", proposal_page)
+    get(r"/a/{room}/officials", officials_page)
+    get(f"/a/{{room}}/officials/{{official:{OFFICIAL_ID}}}", official_page)
+    get(f"/a/{{room}}/officials/{{official:{OFFICIAL_ID}}}/feed.atom", official_feed)
     get(api("/"), assemblies_data)
     get(api(r"/a/{room}"), assembly_data)
     get(api(r"/a/{room}/{number:\d{1,9}}"), proposal_data)
-    get(api(r"/a/{room}/{table:decisions|positions|history}.csv"), table_data)
+    get(api(r"/a/{room}/officials"), officials_data)
+    get(api(f"/a/{{room}}/officials/{{official:{OFFICIAL_ID}}}"), official_data)
+    get(api(f"/a/{{room}}/{{table:{'|'.join(TABLES)}}}.csv"), table_data)
     get(api(r"/a/{room}/datapackage.json"), datapackage_data)
     return app
 
@@ -106,10 +114,38 @@ async def proposal_page(request: web.Request) -> web.Response:
                                          permalink=site.url(path)))
 
 
+async def officials_page(request: web.Request) -> web.Response:
+    site = _site(request)
+    room, _ = await _assembly(request)
+    officials = officials_of(site, room, await _reader(request).figures(room))
+    return _html(Page(site, room).render("officials.html", room=room, officials=officials,
+                                         path=officials_path(room), room_path=room_path(room)))
+
+
+async def official_page(request: web.Request) -> web.Response:
+    site = _site(request)
+    shown = await _official(request)
+    page = Page(site, shown.room)
+    previous, following = shown.neighbours(page.href(shown.path))
+    record = shown.record
+    return _html(page.render(
+        "official.html", room=shown.room, figures=record.figures, declared=site.declared(shown.room, shown.official),
+        entries=record.entries, total=record.total, page_number=shown.page, pages=shown.pages, path=shown.path,
+        previous=previous, next=following))
+
+
 async def feed(request: web.Request) -> web.Response:
     room, assembly = await _assembly(request)
     events = await _reader(request).feed(room)
     return _response(atom(_site(request), assembly, events), "application/atom+xml")
+
+
+async def official_feed(request: web.Request) -> web.Response:
+    room, assembly = await _assembly(request)
+    official = request.match_info["official"]
+    _known(request, room, official, bool(await _reader(request).figures(room, official)))
+    events = await _reader(request).feed(room, official=official)
+    return _response(atom(_site(request), assembly, events, official=official), "application/atom+xml")
 
 
 @functools.cache
@@ -156,6 +192,35 @@ async def proposal_data(request: web.Request) -> web.Response:
     record = await _record(request)
     return _json({**envelope(site), "assembly": {"room": record.header.room, "name": site.name(record.header.room)},
                   **record_json(site, record)})
+
+
+async def officials_data(request: web.Request) -> web.Response:
+    site = _site(request)
+    room, _ = await _assembly(request)
+    officials = officials_of(site, room, await _reader(request).figures(room))
+    return _json({**envelope(site), "assembly": {"room": room, "name": site.name(room)},
+                  "officials": [official_json(site, room, figures) for figures in officials]})
+
+
+async def official_data(request: web.Request) -> web.Response:
+    site = _site(request)
+    shown = await _official(request)
+    room = shown.room
+    previous, following = shown.neighbours(site.url(api(shown.path)))
+    return _json({
+        **envelope(site),
+        "assembly": {"room": room, "name": site.name(room)},
+        "official": official_json(site, room, shown.record.figures),
+        "page": shown.page,
+        "pages": shown.pages,
+        "per_page": _reader(request).page_size,
+        "total": shown.record.total,
+        "decisions": [{**line_json(site, entry.line),
+                       "accountability": accountability_json(site, room, entry.accountability)}
+                      for entry in shown.record.entries],
+        "previous": previous,
+        "next": following,
+    })
 
 
 async def table_data(request: web.Request) -> web.Response:
@@ -221,15 +286,12 @@ async def _record(request: web.Request) -> Record:
 
 
 @dataclass(frozen=True)
-class Shown:
-    """One page of an assembly's list, as the query asked for it."""
+class Paged:
+    """One page of a list, and how to reach the pages beside it."""
 
-    room: str
-    assembly: Assembly
     search: Search
     page: int
     pages: int
-    listing: Listing
 
     def neighbours(self, base: str) -> tuple[str | None, str | None]:
         """The addresses of the previous and next pages under ``base``, keeping the search (None: no such page)."""
@@ -237,14 +299,57 @@ class Shown:
                 _page_link(base, self.search, self.page + 1) if self.page < self.pages else None)
 
 
+@dataclass(frozen=True)
+class Shown(Paged):
+    """One page of an assembly's list, as the query asked for it."""
+
+    room: str
+    assembly: Assembly
+    listing: Listing
+
+
+@dataclass(frozen=True)
+class ShownOfficial(Paged):
+    """One page of an official's record."""
+
+    room: str
+    official: str
+    record: OfficialRecord
+
+    @property
+    def path(self) -> str:
+        return official_path(self.room, self.official)
+
+
 async def _shown(request: web.Request) -> Shown:
     room, assembly = await _assembly(request)
     search, page = _search(request)
     listing = await _reader(request).listing(room, search, page)
-    pages = max(1, math.ceil(listing.total / _reader(request).page_size))
+    return Shown(search, page, _pages(request, listing.total, page), room, assembly, listing)
+
+
+async def _official(request: web.Request) -> ShownOfficial:
+    room, _ = await _assembly(request)
+    official = request.match_info["official"]
+    page = _page_number(request)
+    record = await _reader(request).official(room, official, page)
+    _known(request, room, official, record.total > 0)
+    return ShownOfficial(Search(), page, _pages(request, record.total, page), room, official, record)
+
+
+def _known(request: web.Request, room: str, official: str, on_record: bool) -> None:
+    """An official has a page if the room declares them, or if something is on record about them (an official no
+    longer declared keeps their record); a 404 otherwise."""
+    if not on_record and _site(request).declared(room, official) is None:
+        raise web.HTTPNotFound()
+
+
+def _pages(request: web.Request, total: int, page: int) -> int:
+    """How many pages a list of ``total`` items takes (at least one); a page beyond them is a 404."""
+    pages = max(1, math.ceil(total / _reader(request).page_size))
     if page > pages:
         raise web.HTTPNotFound()
-    return Shown(room, assembly, search, page, pages, listing)
+    return pages
 
 
 def _search(request: web.Request) -> tuple[Search, int]:
@@ -256,10 +361,14 @@ def _search(request: web.Request) -> tuple[Search, int]:
     state = query.get("state", "")
     if state and state not in set(State):
         raise web.HTTPBadRequest(reason="unknown state")
-    page = query.get("page", "1")
+    return Search((State(state),) if state else (), words), _page_number(request)
+
+
+def _page_number(request: web.Request) -> int:
+    page = request.query.get("page", "1")
     if not _PAGE_NUMBER.fullmatch(page) or int(page) > MAX_PAGE:
         raise web.HTTPBadRequest(reason="page must be a number from 1")
-    return Search((State(state),) if state else (), words), int(page)
+    return int(page)
 
 
 def _page_link(base: str, search: Search, page: int) -> str:

@@ -1,29 +1,40 @@
-"""An assembly's Atom feed: its new proposals (challenges among them), the outcome of every round and the follow-ups
-of its decisions, each entry
-linking to the proposal's page, so that a mailing list, a wiki or a feed reader publishes every proposal."""
+"""Atom feeds: an assembly's — its new proposals (challenges among them), the outcome of every round, and what is
+recorded of its elected officials (facts, statements, verdicts adopted) — and each official's — the questions they
+referred and the assembly's answers, the facts recorded on them, their statements, the verdicts on them adopted. Every
+entry links to its proposal's page, so that a mailing list, a wiki or a feed reader publishes every proposal."""
 
 from __future__ import annotations
 
 from feedgen.feed import FeedGenerator
 
 from bot import __version__
+from bot.engine.model import State
 from bot.messages import render
-from bot.register.links import feed_path, proposal_path, room_path
+from bot.messages.lines import ASSESSMENT_LABELS, RULE_LABELS
+from bot.register.links import feed_path, official_feed_path, official_path, proposal_path, room_path
 from bot.register.views import Site
 from storage.register import Assembly, FeedEvent
 
 
-def atom(site: Site, assembly: Assembly, events: list[FeedEvent]) -> bytes:
-    """The feed's XML (UTF-8); ``events`` the newest first."""
+def atom(site: Site, assembly: Assembly, events: list[FeedEvent], official: str | None = None) -> bytes:
+    """The feed's XML (UTF-8); ``events`` the newest first; ``official``: an official's feed."""
     room = assembly.room
     m = site.messages(room)
     name = site.name(room)
     feed = FeedGenerator()
-    feed.id(site.url(room_path(room)))
-    feed.title(name)
-    feed.subtitle(m._("Proposals and decisions of {name}", name=name))
-    feed.link(href=site.url(room_path(room)), rel="alternate", type="text/html")
-    feed.link(href=site.url(feed_path(room)), rel="self", type="application/atom+xml")
+    if official is None:
+        home, path = room_path(room), feed_path(room)
+        feed.title(name)
+        feed.subtitle(m._("Proposals and decisions of {name}", name=name))
+    else:
+        home, path = official_path(room, official), official_feed_path(room, official)
+        feed.title(m._("{official}, elected official: their record with {name}",
+                       official=site.official_name(room, official), name=name))
+        feed.subtitle(m._("The questions they referred, the facts recorded on what they did, their statements and "
+                          "the assembly's verdicts"))
+    feed.id(site.url(home))
+    feed.link(href=site.url(home), rel="alternate", type="text/html")
+    feed.link(href=site.url(path), rel="self", type="application/atom+xml")
     feed.language(m.language)
     feed.author({"name": name})
     feed.rights(site.licence)
@@ -36,14 +47,30 @@ def atom(site: Site, assembly: Assembly, events: list[FeedEvent]) -> bytes:
         entry.link(href=permalink, rel="alternate", type="text/html")
         entry.published(event.at)
         entry.updated(event.at)
-        if event.followup is not None:
-            f = event.followup
+        if event.fact is not None:
+            f = event.fact
             if site.show_names:
                 entry.author({"name": f.member})
-            entry.id(f"{permalink}#followup-{f.at.isoformat()}")
-            entry.title(m._("Follow-up of decision #{number} ({title}): {status}", number=h.number, title=h.title,
-                            status=render.followup_label(f.status, f.progress, m)))
-            entry.content(f.note, type="text")
+            entry.id(f"{permalink}#fact-{event.seq}")
+            entry.title(m._("Fact recorded on decision #{number} ({title}) about {official}", number=h.number,
+                            title=h.title, official=site.official_name(room, f.official)))
+            happened = m.date(f.happened_on) if f.happened_on else m._("date not given")
+            source = m._("Source: {source}", source=f.source) if f.source else ""
+            entry.content("\n\n".join(part for part in (f"{happened}: {f.text}", source) if part), type="text")
+            continue
+        if event.statement is not None:
+            s = event.statement
+            if site.show_names:
+                entry.author({"name": s.member})
+            entry.id(f"{permalink}#statement-{event.seq}")
+            if s.official is None:
+                entry.title(m._("Follow-up of decision #{number} ({title}), given before the pact", number=h.number,
+                                title=h.title))
+            else:
+                entry.title(m._("Statement by {official} on decision #{number} ({title}): their own word, not the "
+                                "assembly's record", official=site.official_name(room, s.official), number=h.number,
+                                title=h.title))
+            entry.content(s.text, type="text")
             continue
         if site.show_names:
             entry.author({"name": h.proposer})
@@ -52,6 +79,9 @@ def atom(site: Site, assembly: Assembly, events: list[FeedEvent]) -> bytes:
             if h.challenges is not None:
                 entry.title(m._("Challenge #{number} of decision #{decision}: {title}", number=h.number,
                                 decision=h.challenges, title=h.title))
+            elif h.referral is not None:
+                entry.title(m._("Question #{number} referred by {official}: {title}", number=h.number,
+                                official=site.official_name(room, h.referral.official), title=h.title))
             else:
                 entry.title(m._("New proposal #{number}: {title}", number=h.number, title=h.title))
             deadline = m._("Deadline: {deadline}.", deadline=m.when(event.deadline)) if event.deadline else ""
@@ -59,9 +89,15 @@ def atom(site: Site, assembly: Assembly, events: list[FeedEvent]) -> bytes:
             continue
         r = event.round
         entry.id(f"{permalink}#round-{r.number}")
-        code = site.settings(room).code
-        entry.title(m._(render.OUTCOME_HEADLINES[r.reason], number=h.number, title=h.title,
-                        majority=render.majority_share(code)))
+        if h.verdict is not None and r.outcome is State.ADOPTED:
+            assessment = h.verdict.assessments[r.version - 1]
+            entry.title(m._("The assembly's verdict (#{number}): {official} on decision #{decision}, {assessment}",
+                            number=h.number, official=site.official_name(room, h.verdict.official),
+                            decision=h.verdict.decision, assessment=m._(ASSESSMENT_LABELS[assessment])))
+        else:
+            code = site.settings(room).code
+            entry.title(m._(render.OUTCOME_HEADLINES[r.reason], number=h.number, title=h.title,
+                            majority=render.majority_share(code)))
         tally = m._("Tally: {agree} agree, {abstain} abstain, {disagree} disagree, {block} block, "
                     "{unargued} block without argument.", agree=r.tally.agree, abstain=r.tally.abstain,
                     disagree=r.tally.disagree, block=r.tally.block, unargued=r.tally.unargued_block)
@@ -70,6 +106,6 @@ def atom(site: Site, assembly: Assembly, events: list[FeedEvent]) -> bytes:
                              "Participation: {answered} of {count} members.", members).format(
             answered=r.tally.answered, count=members)
         closed = m._("Round {round}, decided by {rule}, closed on {closed}.", round=r.number,
-                     rule=m._(render.RULE_LABELS[r.rule]), closed=m.when(r.deadline))
+                     rule=m._(RULE_LABELS[r.rule]), closed=m.when(r.deadline))
         entry.content(f"{closed}\n{tally}\n{participation}", type="text")
     return feed.atom_str(pretty=False)

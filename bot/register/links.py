@@ -1,7 +1,8 @@
 """The register's addresses: stable, so that a link posted in a room or a feed keeps working.
 
 A room's id is its address, percent-encoded (a Matrix id such as ``!abc:example.org`` stays readable):
-``/a/<room>`` an assembly, ``/a/<room>/<number>`` a proposal, and the same under ``/api/v1`` in JSON.
+``/a/<room>`` an assembly, ``/a/<room>/<number>`` a proposal, ``/a/<room>/officials/<id>`` an elected official's
+record (ids are lowercase letters, digits and hyphens: no escaping), and the same under ``/api/v1`` in JSON.
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ def proposal_path(room: str, number: int) -> str:
 
 def feed_path(room: str) -> str:
     return f"{room_path(room)}/feed.atom"
+
+
+def officials_path(room: str) -> str:
+    return f"{room_path(room)}/officials"
+
+
+def official_path(room: str, official: str) -> str:
+    return f"{officials_path(room)}/{official}"
+
+
+def official_feed_path(room: str, official: str) -> str:
+    return f"{official_path(room, official)}/feed.atom"
 
 
 def api(path: str) -> str:

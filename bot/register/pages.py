@@ -4,16 +4,22 @@ need to speak the assembly's language — translations, dates as the chat writes
 from __future__ import annotations
 
 import functools
+import re
+from datetime import date
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from bot.engine.model import Action, FollowUp, Position, Reason, Rule, State
+from bot.engine.model import Action, Assessment, Position, Reason, Rule, State
+from bot.engine.pact import PACT_POINTS
 from bot.messages import render
 from bot.messages.i18n import N_, translations
+from bot.messages.lines import ASSESSMENT_LABELS, RULE_LABELS, STATE_LABELS
+from bot.messages.pact import POINT_LABELS
 from bot.register.diff import changes
-from bot.register.links import api, feed_path, proposal_path, room_path
+from bot.register.links import (api, feed_path, official_feed_path, official_path, officials_path, proposal_path,
+                                room_path)
 from bot.register.views import Site, valid
 from storage.register import HistoryRecord, PositionRecord, Record, RoundRecord
 
@@ -24,8 +30,13 @@ REASON_LABELS = {
     Reason.MAJORITY_REACHED: N_("the majority was reached"),
     Reason.MAJORITY_MISSED: N_("the majority was not reached"),
 }
-LINKED = {Action.CHALLENGED, Action.REPEALED, Action.REVISED}
+LINKED = {Action.CHALLENGED, Action.REPEALED, Action.REVISED, Action.VERDICT_PROPOSED}
 """History lines whose detail is another proposal's number: linked to its page."""
+ABOUT_AN_OFFICIAL = {Action.BOUND, Action.UNBOUND, Action.FACT_RECORDED, Action.STATEMENT_MADE}
+"""History lines whose detail is an official's id: named, and linked to their record."""
+WEB_ADDRESS = re.compile(r"https?://\S+", re.IGNORECASE)
+"""A source that is a web address: shown as a link (escaped like any text, it cannot leave its attribute); any
+other source, as text."""
 
 
 @functools.cache
@@ -42,6 +53,8 @@ class Page:
         self.room = room
         self.m = site.messages(room)
         self.language = self.m.language
+        self._days: dict[date, str] = {}
+        """Each local day written once: an official's page dates hundreds of facts, most on a few days."""
 
     def _(self, message: str, **params: Any) -> Markup:
         """A translated template with its parameters escaped (unless they are markup this page made)."""
@@ -56,7 +69,18 @@ class Page:
         return Markup('<time datetime="{}">{}</time>').format(self.site.iso(self.room, moment), self.m.when(moment))
 
     def day(self, moment: Any) -> Markup:
-        return Markup('<time datetime="{}">{}</time>').format(self.site.iso(self.room, moment), self.m.day(moment))
+        local = self.site.iso(self.room, moment)
+        return Markup('<time datetime="{}">{}</time>').format(local, self._day(date.fromisoformat(local[:10])))
+
+    def date(self, day: date) -> Markup:
+        """A calendar day (a mandate, the day a fact happened): no time, no zone."""
+        return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), self._day(day))
+
+    def _day(self, day: date) -> str:
+        written = self._days.get(day)
+        if written is None:
+            written = self._days[day] = self.m.date(day)
+        return written
 
     def href(self, path: str) -> str:
         return self.site.base + path
@@ -73,17 +97,52 @@ class Page:
     def feed_href(self, room: str) -> str:
         return self.href(feed_path(room))
 
+    def officials_href(self, room: str) -> str:
+        return self.href(officials_path(room))
+
+    def official_href(self, official: str) -> str:
+        return self.href(official_path(self.room or "", official))
+
+    def official_feed_href(self, official: str) -> str:
+        return self.href(official_feed_path(self.room or "", official))
+
     def link(self, number: int) -> Markup:
         return Markup('<a href="{}">#{}</a>').format(self.proposal_href(number), number)
+
+    def official(self, official: str) -> Markup:
+        """An official named and linked to their record."""
+        return Markup('<a href="{}">{}</a>').format(self.official_href(official),
+                                                   self.site.official_name(self.room or "", official))
+
+    def role(self, official: str) -> str:
+        declared = self.site.declared(self.room or "", official)
+        return declared.role if declared is not None else ""
+
+    def source(self, source: str) -> Markup:
+        """Where a fact can be checked: a link when it is a web address, else the text as written."""
+        if WEB_ADDRESS.fullmatch(source):
+            return Markup('<a href="{}" rel="nofollow ugc">{}</a>').format(source, source)
+        return escape(source)
+
+    def assessment(self, assessment: Assessment | None) -> str:
+        return self.m._(ASSESSMENT_LABELS[assessment]) if assessment is not None else ""
+
+    def point(self, point: str) -> str:
+        """A point of the pact, as an official signs it."""
+        return self.m._(POINT_LABELS[point])
+
+    @property
+    def points(self) -> tuple[str, ...]:
+        return PACT_POINTS
 
     def name(self, room: str) -> str:
         return self.site.name(room)
 
     def state(self, state: State) -> str:
-        return self.m._(render.STATE_LABELS[state])
+        return self.m._(STATE_LABELS[state])
 
     def rule(self, rule: Rule) -> str:
-        return self.m._(render.RULE_LABELS[rule])
+        return self.m._(RULE_LABELS[rule])
 
     def reason(self, reason: Reason) -> str:
         return self.m._(REASON_LABELS[reason])
@@ -101,10 +160,6 @@ class Page:
             return self.m._("counted by delegation, with the position of {delegate}", delegate=p.delegated_by)
         return self.m._("counted by delegation, with the position of their delegate")
 
-    def followup(self, f: FollowUp) -> str:
-        """A follow-up's status, with its progress when it says more (as !status writes it)."""
-        return render.followup_label(f.status, f.progress, self.m)
-
     def member(self, member: str | None) -> str:
         shown = self.site.member(member)
         return shown if shown is not None else self.m._("a member")
@@ -116,6 +171,8 @@ class Page:
             detail = Markup('<a href="{}">{}</a>').format(self.proposal_href(int(detail)), detail)
         elif entry.action is Action.REMOVED_BY_MODERATOR:
             detail = self.member(entry.detail)
+        elif entry.action in ABOUT_AN_OFFICIAL:
+            detail = self.official(entry.detail)
         position = render.position_label(entry.position, self.m) if entry.position else ""
         return self._(render.HISTORY_LINES[entry.action], member=self.member(entry.member) if entry.member else "—",
                       round=entry.round, position=position, detail=detail)

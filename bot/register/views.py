@@ -2,28 +2,33 @@
 
 The keys are the ``consent_bot`` payload's where they mean the same (``proposal``, ``round``, ``rule``,
 ``state``, ``deadline``, ``tally``, ``members``, ``challenges``, ``challenged_part``, ``challenged_by``,
-``repealed_by``, ``amended_by``, ``followup``); unlike the payload, every key is always present (null, or an
-empty list, when it does not apply). Dates are ISO-8601 with the assembly's UTC offset. With ``show_names: false``
-every member id is null.
+``repealed_by``, ``amended_by``, ``referral``, ``bound``, ``verdict``); unlike the payload, every key is always
+present (null, or an empty list, when it does not apply). Instants are ISO-8601 with the assembly's UTC offset,
+calendar days (a mandate, the day a fact happened) ISO-8601 dates. With ``show_names: false`` every member id is
+null; elected officials are named all the same (they hold a public mandate).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app.context import messages_for
 from bot.config import AssemblySettings, Config
+from bot.config.settings import OfficialSettings
 from bot.engine import rules
-from bot.engine.model import Action, FollowUp, State
+from bot.engine.model import Action, Fact, Referral, State, Statement, Verdict
+from bot.engine.pact import PACT_POINTS
 from bot.messages.i18n import Messages
 from bot.register.diff import changes
-from bot.register.links import api, feed_path, proposal_path, room_path
-from storage.register import Assembly, Header, HistoryRecord, Line, PositionRecord, Record, RoundRecord
+from bot.register.links import (api, feed_path, official_feed_path, official_path, officials_path, proposal_path,
+                                room_path)
+from storage.register import (EXPORTED, Accountability, Assembly, Header, HistoryRecord, Line, OfficialFigures,
+                              PositionRecord, Record, RoundRecord)
 
-TABLES = ("decisions", "positions", "history")
+TABLES = EXPORTED
 """The CSV files of an assembly's open data."""
 UNDECIDED = (State.OPEN, State.POSTPONED)
 
@@ -63,6 +68,15 @@ class Site:
         """A member's id as published: None with ``show_names: false``."""
         return member if self.show_names else None
 
+    def declared(self, room: str, official: str) -> OfficialSettings | None:
+        """The official of this id as the room's configuration declares them (None: no longer declared)."""
+        return next((o for o in self.settings(room).officials if o.id == official), None)
+
+    def official_name(self, room: str, official: str) -> str:
+        """An official as the register names them: their name, or their id once no longer declared."""
+        declared = self.declared(room, official)
+        return declared.name if declared is not None else official
+
     def iso(self, room: str | None, moment: datetime | None) -> str | None:
         """An instant in ISO-8601 with the assembly's UTC offset (None stays None)."""
         return moment.astimezone(self._zone(room)).isoformat() if moment is not None else None
@@ -97,6 +111,7 @@ def assembly_json(site: Site, assembly: Assembly) -> dict[str, Any]:
         "url": site.url(path),
         "api_url": site.url(api(path)),
         "feed_url": site.url(feed_path(room)),
+        "officials_url": site.url(officials_path(room)),
         "data": {**{table: site.url(f"{api(path)}/{table}.csv") for table in TABLES},
                  "datapackage": site.url(f"{api(path)}/datapackage.json")},
     }
@@ -125,16 +140,38 @@ def line_json(site: Site, line: Line) -> dict[str, Any]:
         "challenged_part": h.part or None,
         "repealed_by": h.repealed_by,
         "amended_by": list(h.amended_by),
+        "referral": referral_json(h.referral),
+        "verdict": verdict_json(line),
         "url": site.url(path),
         "api_url": site.url(api(path)),
     }
+
+
+def referral_json(referral: Referral | None) -> dict[str, Any] | None:
+    """Who referred the question to the assembly, and the day they need its opinion by (as in the payload)."""
+    if referral is None:
+        return None
+    return {"official": referral.official, "needed_by": day_json(referral.needed_by)}
+
+
+def verdict_json(line: Line) -> dict[str, Any] | None:
+    """What a verdict judges (as in the payload), and the assessment of each version of its reason."""
+    verdict: Verdict | None = line.header.verdict
+    if verdict is None:
+        return None
+    return {"decision": verdict.decision, "official": verdict.official, "assessment": str(line.assessment),
+            "assessments": [str(a) for a in verdict.assessments]}
+
+
+def day_json(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def record_json(site: Site, record: Record) -> dict[str, Any]:
     """A proposal whole, as its page shows it."""
     h = record.header
     return {
-        **line_json(site, Line(h, record.latest)),
+        **line_json(site, record.line),
         "text": record.text,
         "challenged_by": [c.number for c in record.challenged_by if c.state in UNDECIDED],
         "challenged_by_all": [link_json(site, c) for c in record.challenged_by],
@@ -142,17 +179,81 @@ def record_json(site: Site, record: Record) -> dict[str, Any]:
         "versions": versions_json(record),
         "rounds": [round_json(site, h.room, r) for r in record.rounds],
         "history": [history_json(site, h.room, entry) for entry in record.history],
-        "followup": followup_json(site, h.room, record.followup),
-        "followups": [followup_json(site, h.room, f) for f in record.followups],
+        "verdict_of": link_json(site, record.judged) if record.judged else None,
+        "bound": list(record.bound),
+        "officials": [accountability_json(site, h.room, a) for a in record.accountability],
+        "followups_before_the_pact": [statement_json(site, h.room, s) for s in record.followups],
     }
 
 
-def followup_json(site: Site, room: str, f: FollowUp | None) -> dict[str, Any] | None:
-    """A follow-up of a decision (``followup``: the latest, where applying it stands; None: nobody said yet)."""
-    if f is None:
-        return None
-    return {"status": str(f.status), "progress": f.progress, "note": f.note, "member": site.member(f.member),
-            "at": site.iso(room, f.at)}
+def official_link_json(site: Site, room: str, official: str) -> dict[str, Any]:
+    """An official as a decision names them: id, name, role, and their record's addresses."""
+    declared = site.declared(room, official)
+    path = official_path(room, official)
+    return {"official": official, "name": site.official_name(room, official),
+            "role": declared.role if declared is not None else "", "url": site.url(path),
+            "api_url": site.url(api(path))}
+
+
+def accountability_json(site: Site, room: str, a: Accountability) -> dict[str, Any]:
+    """What is on record about one official's application of a decision; ``statements`` are the official's own
+    word, never the assembly's record; ``verdict_in_force`` is the assembly's judgment (null: none yet)."""
+    in_force = a.in_force
+    return {
+        **official_link_json(site, room, a.official),
+        "bound": a.bound,
+        "facts": [fact_json(site, room, f) for f in a.facts],
+        "statements": [statement_json(site, room, s) for s in a.statements],
+        "verdict_in_force": verdict_line_json(site, in_force) if in_force is not None else None,
+        "verdicts": [verdict_line_json(site, v) for v in a.verdicts],
+    }
+
+
+def fact_json(site: Site, room: str, f: Fact) -> dict[str, Any]:
+    """A fact a member recorded: when it was recorded (``at``), by whom, when it happened, what, and its source."""
+    return {"member": site.member(f.member), "at": site.iso(room, f.at), "happened_on": day_json(f.happened_on),
+            "text": f.text, "source": f.source}
+
+
+def statement_json(site: Site, room: str, s: Statement) -> dict[str, Any]:
+    return {"member": site.member(s.member), "at": site.iso(room, s.at), "text": s.text}
+
+
+def verdict_line_json(site: Site, line: Line) -> dict[str, Any]:
+    """A verdict proposed on an official's application of a decision, whatever became of it."""
+    path = proposal_path(line.header.room, line.number)
+    return {"proposal": line.number, "title": line.header.title, "state": str(line.state),
+            "assessment": str(line.assessment), "decided_at": site.iso(line.header.room, line.decided_at),
+            "url": site.url(path), "api_url": site.url(api(path))}
+
+
+def officials_of(site: Site, room: str, figures: dict[str, OfficialFigures]) -> list[OfficialFigures]:
+    """The room's officials with their figures: those it declares, in its order, then those no longer declared about
+    whom something is on record, by id."""
+    declared = [o.id for o in site.settings(room).officials]
+    return [figures.get(official, OfficialFigures(official))
+            for official in [*declared, *sorted(set(figures) - set(declared))]]
+
+
+def official_json(site: Site, room: str, figures: OfficialFigures) -> dict[str, Any]:
+    """An elected official and their record in figures (``record``: the verdicts in force on the decisions they
+    are bound to apply, by assessment, ``none`` counting those with none yet)."""
+    declared = site.declared(room, figures.official)
+    signed = declared.pact if declared is not None else {}
+    return {
+        **official_link_json(site, room, figures.official),
+        "declared": declared is not None,
+        "mandate_start": day_json(declared.mandate_start) if declared is not None else None,
+        "mandate_end": day_json(declared.mandate_end) if declared is not None else None,
+        "pact": {point: day_json(signed.get(point)) for point in PACT_POINTS},
+        "referrals": figures.referrals,
+        "bound": figures.bound,
+        "facts": figures.facts,
+        "statements": figures.statements,
+        "verdicts": figures.verdicts,
+        "record": dict(figures.record),
+        "feed_url": site.url(official_feed_path(room, figures.official)),
+    }
 
 
 def link_json(site: Site, header: Header) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class Register:
 
 
 async def serve(folder: Path, **register: object) -> Register:
+    folder.mkdir(exist_ok=True)
     config, repository, assembly = await built(folder, **register)
     client = TestClient(TestServer(make_app(config, repository)))
     await client.start_server()
@@ -49,7 +50,7 @@ async def serve(folder: Path, **register: object) -> Register:
 
 @pytest.fixture
 async def register(tmp_path):
-    served = await serve(tmp_path)
+    served = await serve(tmp_path / "named")
     yield served
     await served.client.close()
     await served.repository.close()
@@ -58,7 +59,7 @@ async def register(tmp_path):
 @pytest.fixture
 async def anonymous(tmp_path):
     """The same assembly with ``show_names: false`` and a public address."""
-    served = await serve(tmp_path, show_names=False, public_url="https://register.example.org/lille")
+    served = await serve(tmp_path / "anonymous", show_names=False, public_url="https://register.example.org/lille")
     yield served
     await served.client.close()
     await served.repository.close()
@@ -67,7 +68,7 @@ async def anonymous(tmp_path):
 @pytest.fixture
 async def published(tmp_path):
     """The same assembly with a public address (the links of the web and of an export are then the same)."""
-    served = await serve(tmp_path, public_url="https://register.example.org")
+    served = await serve(tmp_path / "published", public_url="https://register.example.org")
     yield served
     await served.client.close()
     await served.repository.close()

@@ -17,7 +17,8 @@ import pytest
 from bot.cli import main
 from bot.register.exports import COLUMNS
 from storage.repository import to_text
-from tests.register.scenario import HOSTILE_TITLE, NUMBERS, ROOM
+from tests.register.scenario import (FOLLOWUP_BEFORE_THE_PACT, HOSTILE_FACT, HOSTILE_SOURCE, HOSTILE_STATEMENT,
+                                     HOSTILE_TITLE, NUMBERS, ROOM)
 
 TABLES = tuple(COLUMNS)
 
@@ -53,19 +54,23 @@ async def table(served, name: str) -> tuple[list[str], list[dict[str, str]]]:
 
 
 async def proposals(served) -> list[dict]:
-    return [await served.json(f"/api/v1/a/{ROOM}/{number}") for number in range(1, 9)]
+    return [await served.json(f"/api/v1/a/{ROOM}/{number}") for number in range(1, 11)]
 
 
 async def test_the_decisions_table_is_the_json_list_row_for_row(register):
     header, rows = await table(register, "decisions")
     assert header == [name for name, _ in COLUMNS["decisions"]]
     listed = (await register.json(f"/api/v1/a/{ROOM}"))["decisions"]
-    assert [row["proposal"] for row in rows] == [str(n) for n in range(1, 9)]
+    assert [row["proposal"] for row in rows] == [str(n) for n in range(1, 11)]
     for row in rows:
         [item] = [d for d in listed if str(d["proposal"]) == row["proposal"]]
-        expected = {**item, **item["tally"], "room": ROOM, "amended_by": " ".join(map(str, item["amended_by"]))}
+        referral, verdict = item["referral"] or {}, item["verdict"] or {}
+        expected = {**item, **item["tally"], "room": ROOM, "amended_by": " ".join(map(str, item["amended_by"])),
+                    "referred_by": referral.get("official"), "needed_by": referral.get("needed_by"),
+                    "verdict_of": verdict.get("decision")}
         assert row == as_csv("decisions", expected)
     assert rows[1]["title"] == HOSTILE_TITLE and rows[0]["amended_by"] == "6"
+    assert (rows[7]["referred_by"], rows[7]["needed_by"], rows[8]["verdict_of"]) == ("martine", "2027-06-18", "8")
     assert rows[2]["locked_until"].startswith("2027-09-25T")
     assert rows[2]["deadline"] == "2027-06-25T08:00:00.000000+00:00"  # in UTC, as stored
 
@@ -103,14 +108,16 @@ async def test_a_proposals_json_mirrors_its_page(register):
     assert [c["proposal"] for c in data["challenged_by_all"]] == [6]
     assert [v["version"] for v in data["versions"]] == [1, 2] and data["versions"][1]["changes"][-1]["op"] == "insert"
     assert data["rounds"][0]["tally"] == {"agree": 1, "abstain": 1, "disagree": 0, "block": 0, "unargued_block": 0}
-    assert (data["rounds"][0]["answered"], data["rounds"][0]["members"]) == (2, 5)
+    assert (data["rounds"][0]["answered"], data["rounds"][0]["members"]) == (2, 6)
     challenge = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['amending']}")
     assert challenge["challenges"] == 1 and challenge["challenged_part"] == "2"
     assert challenge["challenge_of"]["url"] == data["url"]
     listing = await register.json("/api/v1/assemblies")
     [assembly] = listing["assemblies"]
-    assert assembly["counts"] == {"open": 1, "adopted": 3, "postponed": 1, "rejected": 1, "withdrawn": 1,
+    assert assembly["counts"] == {"open": 1, "adopted": 5, "postponed": 1, "rejected": 1, "withdrawn": 1,
                                   "repealed": 1} and listing["licence"] == "ODbL-1.0"
+    assert assembly["officials_url"].endswith(f"/a/{ROOM}/officials")
+    assert set(assembly["data"]) == {*TABLES, "datapackage"}
 
 
 async def test_the_feed_is_valid_atom_and_every_entry_links_to_its_proposals_page(register):
@@ -120,42 +127,118 @@ async def test_the_feed_is_valid_atom_and_every_entry_links_to_its_proposals_pag
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.version == "atom10" and feed.feed.title == "Assemblée des communs"
     assert feed.feed.rights == "ODbL-1.0" and feed.feed.language == "en"
-    assert len(feed.entries) == 18 and len({entry.id for entry in feed.entries}) == 18
+    assert len(feed.entries) == 26 and len({entry.id for entry in feed.entries}) == 26
     for entry in feed.entries:
         number = int(entry.link.rsplit("/", 1)[1])
         assert entry.link == (await register.json(f"/api/v1/a/{ROOM}/{number}"))["url"]
         page = await register.client.get(urlsplit(entry.link).path)
         assert page.status == 200 and f"#{number}" in await page.text()
     titles = [entry.title for entry in feed.entries]
-    assert "New proposal #8: Plant trees" == titles[0]
+    assert titles[:2] == ["The assembly's verdict (#9): Martine Dupont on decision #8, partly respected",
+                          "New proposal #10: Plant trees"]
     assert "Challenge #6 of decision #1: the fund is for repairs" in titles
     assert "Proposal #3 (Rent a van) is rejected: the 2/3 majority was not reached." in titles
     assert f"New proposal #2: {HOSTILE_TITLE}" in titles
-    [made] = [e for e in feed.entries if e.id.endswith("/8#proposed")]
+    assert "Question #8 referred by Martine Dupont: Close the street on Sundays" in titles
+    [made] = [e for e in feed.entries if e.id.endswith("/10#proposed")]
     assert made.content[0].value.startswith("Three apple trees in the yard.") and made.author == "alice"
-    followed = [e for e in feed.entries if "#followup-" in e.id]
-    assert [e.title for e in followed] == ["Follow-up of decision #1 (Buy a kettle): applied",
-                                           "Follow-up of decision #1 (Buy a kettle): in progress, 40 %"]
-    assert [e.author for e in followed] == ["fay", "mayor"]
-    assert followed[1].content[0].value == "<b>ordered</b>, delivered next week"  # text, as the note was written
+    facts = [e for e in feed.entries if "#fact-" in e.id]
+    assert [e.title for e in facts] == ["Fact recorded on decision #8 (Close the street on Sundays) about Martine "
+                                        "Dupont"] * 2
+    assert [e.author for e in facts] == ["bob", "alice"]
+    assert facts[1].content[0].value == f"Sunday 20 June 2027: {HOSTILE_FACT}\n\nSource: {HOSTILE_SOURCE}"
+    said = [e for e in feed.entries if "#statement-" in e.id]
+    assert [e.title for e in said] == [
+        "Statement by Martine Dupont on decision #8 (Close the street on Sundays): their own word, not the "
+        "assembly's record",
+        "Statement by Martine Dupont on decision #1 (Buy a kettle): their own word, not the assembly's record",
+        "Follow-up of decision #1 (Buy a kettle), given before the pact"]
+    assert said[0].content[0].value == HOSTILE_STATEMENT  # text, as the official wrote it
+    assert said[2].content[0].value == FOLLOWUP_BEFORE_THE_PACT and said[2].author == "fay"
 
 
-async def test_a_decisions_follow_up_and_the_votes_counted_by_delegation_are_in_its_json(register):
+async def test_an_officials_feed_is_their_record_as_it_grows(register):
+    response = await register.client.get(f"/a/{ROOM}/officials/martine/feed.atom")
+    assert response.content_type == "application/atom+xml"
+    feed = feedparser.parse(await response.read())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == "Martine Dupont, elected official: their record with Assemblée des communs"
+    assert feed.feed.link.endswith(f"/a/{ROOM}/officials/martine")
+    assert [e.id.rsplit("/", 1)[1] for e in feed.entries] == ["9#round-2", "8#statement-1", "8#fact-2", "8#fact-1",
+                                                              "8#round-1", "8#proposed", "1#statement-2"]
+    empty = feedparser.parse(await (await register.client.get(f"/a/{ROOM}/officials/paul/feed.atom")).read())
+    assert not empty.bozo and empty.entries == []
+
+
+async def test_a_decisions_json_holds_what_each_official_did_said_and_how_the_assembly_judged_it(register):
+    street = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['referral']}")
+    assert street["referral"] == {"official": "martine", "needed_by": "2027-06-18"}
+    assert street["bound"] == ["martine", "paul"] and street["verdict"] is None and street["verdict_of"] is None
+    mayor, deputy = street["officials"]
+    assert {k: mayor[k] for k in ("official", "name", "role", "bound")} == {
+        "official": "martine", "name": "Martine Dupont", "role": "maire", "bound": True}
+    assert mayor["url"].endswith(f"/a/{ROOM}/officials/martine")
+    assert [(f["member"], f["happened_on"], f["source"]) for f in mayor["facts"]] == [
+        ("alice", "2027-06-20", HOSTILE_SOURCE), ("bob", None, "photos du forum")]
+    assert mayor["facts"][0]["at"] == "2027-06-22T10:00:00+02:00"
+    assert mayor["statements"] == [{"member": "mayor", "at": "2027-06-22T10:20:00+02:00", "text": HOSTILE_STATEMENT}]
+    verdict = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['verdict']}")
+    in_force = {k: verdict[k] for k in ("proposal", "title", "state", "url", "api_url", "decided_at")}
+    assert mayor["verdict_in_force"] == {**in_force, "assessment": "partly_respected"}
+    assert mayor["verdicts"] == [mayor["verdict_in_force"]]
+    assert (deputy["verdict_in_force"], deputy["facts"], deputy["statements"]) == (None, [], [])
+    assert verdict["verdict"] == {"decision": 8, "official": "martine", "assessment": "partly_respected",
+                                  "assessments": ["not_respected", "partly_respected"]}
+    assert verdict["verdict_of"]["proposal"] == 8 and verdict["verdict_of"]["url"] == street["url"]
     kettle = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['adopted']}")
-    assert kettle["followup"] == {"status": "applied", "progress": 100, "note": "The kettle is in the kitchen.",
-                                  "member": "fay", "at": kettle["followup"]["at"]}
-    assert [(f["status"], f["progress"], f["member"]) for f in kettle["followups"]] == [
-        ("in_progress", 40, "mayor"), ("applied", 100, "fay")]
-    assert kettle["followups"][0]["at"] < kettle["followups"][1]["at"]
+    assert kettle["followups_before_the_pact"] == [
+        {"member": "fay", "at": "2027-06-11T11:00:00+02:00", "text": FOLLOWUP_BEFORE_THE_PACT}]
+    assert "followup" not in kettle and "followups" not in kettle
+
+
+async def test_the_votes_counted_by_delegation_are_in_a_proposals_json(register):
     van = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['rejected']}")
     [delegated] = [p for p in van["rounds"][2]["positions"] if p["delegated_by"]]
     assert (delegated["member"], delegated["position"], delegated["delegated_by"], delegated["valid"]) == (
         "dan", "disagree", "bob", True)
     assert delegated["at"] == van["rounds"][2]["closed_at"]
     assert van["rounds"][2]["tally"]["disagree"] == 2
-    assert (await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['open']}"))["followup"] is None
 
 
+async def test_the_officials_json_and_table_give_each_officials_record_in_figures(register):
+    listed = await register.json(f"/api/v1/a/{ROOM}/officials")
+    mayor, deputy = listed["officials"]
+    assert mayor == (await register.json(f"/api/v1/a/{ROOM}/officials/martine"))["official"]
+    assert (mayor["referrals"], mayor["bound"], mayor["facts"], mayor["statements"], mayor["verdicts"]) == (
+        1, 2, 2, 2, 1)
+    assert mayor["record"] == {"respected": 0, "partly_respected": 1, "not_respected": 0, "none": 1}
+    assert deputy["pact"] == {"refer": "2026-05-11", "respect": None, "record": None, "no_self_assessment": None}
+    assert (deputy["mandate_end"], deputy["declared"]) == (None, True)
+    _, rows = await table(register, "officials")
+    assert rows == [as_csv("officials", {**o, **{f"pact_{k}": v for k, v in o["pact"].items()}, **o["record"],
+                                         "room": ROOM}) for o in listed["officials"]]
+
+
+async def test_the_pact_tables_are_the_decisions_json_row_for_row(register):
+    documents = await proposals(register)
+    _, facts = await table(register, "facts")
+    expected = [{"room": ROOM, "proposal": d["proposal"], "official": a["official"], **f}
+                for d in documents for a in d["officials"] for f in a["facts"]]
+    assert facts == [as_csv("facts", item) for item in expected] and len(facts) == 2
+    assert facts[0]["text"] == HOSTILE_FACT and facts[0]["happened_on"] == "2027-06-20"
+    _, statements = await table(register, "statements")
+    # Follow-ups given before the pact are statements of no official; each decision's in the order made.
+    expected = sorted([{"room": ROOM, "proposal": d["proposal"], "official": None, **s}
+                       for d in documents for s in d["followups_before_the_pact"]] +
+                      [{"room": ROOM, "proposal": d["proposal"], "official": a["official"], **s}
+                       for d in documents for a in d["officials"] for s in a["statements"]],
+                      key=lambda item: (item["proposal"], item["at"]))
+    assert statements == [as_csv("statements", item) for item in expected] and len(statements) == 3
+    _, verdicts = await table(register, "verdicts")
+    [verdict] = [d for d in documents if d["verdict"]]
+    assert verdicts == [as_csv("verdicts", {
+        **verdict, "room": ROOM, "decision": 8, "official": "martine", "assessment": "partly_respected",
+        "assessments": "not_respected partly_respected", "in_force": True})]
 async def test_the_feed_names_nobody_without_names(anonymous):
     feed = feedparser.parse(await (await anonymous.client.get(f"/a/{ROOM}/feed.atom")).read())
     assert all(entry.link.startswith("https://register.example.org/lille/a/!room:test/") for entry in feed.entries)
@@ -178,7 +261,7 @@ async def test_export_csv_writes_the_web_tables_and_their_data_package(published
         assert parse_csv(written) == (await table(published, name))[1]
     package = json.loads((tmp_path / "out" / "datapackage.json").read_text(encoding="utf-8"))
     web = await published.json(f"/api/v1/a/{ROOM}/datapackage.json")
-    assert [r["path"] for r in package["resources"]] == ["decisions.csv", "positions.csv", "history.csv"]
+    assert [r["path"] for r in package["resources"]] == [f"{name}.csv" for name in TABLES]
     assert package["licenses"] == web["licenses"] and package["name"] == web["name"] == "room-test"
     assert [r["schema"] for r in package["resources"]] == [r["schema"] for r in web["resources"]]
 
@@ -189,6 +272,7 @@ async def test_export_json_is_every_proposal_as_the_api_gives_it(published, caps
     [assembly] = exported["assemblies"]
     assert assembly["room"] == ROOM and exported["licence"] == "ODbL-1.0"
     assert assembly == {**(await published.json("/api/v1/assemblies"))["assemblies"][0],
+                        "officials": (await published.json(f"/api/v1/a/{ROOM}/officials"))["officials"],
                         "decisions": assembly["decisions"]}
     strip = {"licence", "generated_at", "assembly"}
     assert assembly["decisions"] == [{k: v for k, v in d.items() if k not in strip} for d in await proposals(published)]
@@ -203,11 +287,26 @@ async def test_export_markdown_is_a_document_with_member_text_escaped(register, 
     assert "<script>" not in text and "> 1\\. A kettle." in text
     assert "  - dan: block without argument (not valid)" in text and "  - carol: block (a vote against)" in text
     assert "  - dan: disagree — counted by delegation, with the position of bob" in text
-    assert "### Follow-up" in text and "— mayor: in progress, 40 % — \\<b\\>ordered\\</b\\>, delivered next week" in text
+    assert "## Elected officials\n\n- Martine Dupont (maire, from Sunday 22 March 2026 to Sunday 21 March 2032): " \
+           "Opinions respected 0, partly 1, not respected 0, no verdict yet 1.\n" in text
+    street = text[text.index("## Proposal #8"):text.index("## Proposal #9")]
+    assert "Referred by Martine Dupont, whom the assembly's opinion binds; needed by Friday 18 June 2027." in street
+    assert "### Its application by the elected officials" in street and "- **Paul Martin**" in street
+    assert "  - The assembly's verdict: partly respected (#9, adopted on Friday 2 July 2027)." in street
+    assert ("  - Sunday 20 June 2027: signed the order \\<b\\>closing\\</b\\> the street \\<script\\>"
+            "alert('fact')\\</script\\> — Source: https://lille.fr/arretes/2027-117?a=1&b=\"\\>\\<script\\>") in street
+    assert ("  - Statement by Martine Dupont, on Tuesday 22 June 2027: the official's own word, not the assembly's "
+            "record: \\<i\\>Closed\\</i\\>") in street
+    assert "  - Verdicts proposed: #9 partly respected (adopted)" in street
+    verdict = text[text.index("## Proposal #9"):text.index("## Proposal #10")]
+    assert "Verdict on how Martine Dupont applied decision #8: partly respected." in verdict
+    kettle = text[text.index("## Proposal #1:"):text.index("## Proposal #2")]
+    assert "### Follow-ups given before the pact\n\n- Follow-up given by fay before the pact, on Friday 11 June " \
+           "2027: applied: The kettle is in the kitchen." in kettle
 
 
 @pytest.mark.parametrize(("arguments", "error"), [
-    (["--format", "csv"], "--format csv writes four files: give --output FOLDER"),
+    (["--format", "csv"], "--format csv writes 8 files: give --output FOLDER"),
     (["--format", "json", "--room", "!nowhere:test"], "the register has no proposal in the room '!nowhere:test'"),
 ])
 def test_an_export_that_cannot_be_made_says_why(tmp_path, capsys, arguments, error):
