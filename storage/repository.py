@@ -21,6 +21,7 @@ from bot.engine.model import (
     Action,
     Assessment,
     Delegated,
+    Delegation,
     Expression,
     Fact,
     Outcome,
@@ -43,6 +44,8 @@ from bot.messages.outgoing import Kind, Line, Outgoing, lines_from_json, lines_t
 from storage.database import Database, Row, open_database
 
 log = logging.getLogger(__name__)
+LAPSES = 0
+"""The "number" of a room's due work that is no proposal's: its delegations whose time has come lapse."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -237,16 +240,25 @@ class Repository:
         return [(row["room"], row["number"], row["platform_id"]) for row in rows]
 
     async def next_due(self) -> tuple[datetime, str, int] | None:
-        """The earliest instant the clock owes some proposal something: one indexed query, however many."""
-        rows = await self._read("SELECT next_due_at, room, number FROM proposals WHERE next_due_at IS NOT NULL"
-                                " ORDER BY next_due_at LIMIT 1")
-        return (from_text(rows[0]["next_due_at"]), rows[0]["room"], rows[0]["number"]) if rows else None
+        """The earliest instant the clock owes some proposal something, or a room's delegations (number
+        LAPSES: one lapses then): two indexed queries, however many."""
+        rows = await self._read(
+            f"""SELECT * FROM (SELECT next_due_at AS at, room, number FROM proposals WHERE next_due_at IS NOT NULL
+                                ORDER BY next_due_at LIMIT 1) p
+                UNION ALL
+                SELECT * FROM (SELECT until AS at, room, {LAPSES} AS number FROM current_delegations
+                                WHERE until IS NOT NULL ORDER BY until LIMIT 1) d
+                ORDER BY at LIMIT 1""")
+        return (from_text(rows[0]["at"]), rows[0]["room"], rows[0]["number"]) if rows else None
 
     async def due_now(self, now: datetime) -> list[tuple[str, int]]:
-        """The proposals the clock owes something at ``now``, the earliest first."""
+        """The proposals the clock owes something at ``now``, the earliest first; then the rooms where a
+        delegation lapses (number LAPSES)."""
         rows = await self._read("SELECT room, number FROM proposals WHERE next_due_at <= ? ORDER BY next_due_at",
                                 (to_text(now),))
-        return [(row["room"], row["number"]) for row in rows]
+        lapsing = await self._read("SELECT DISTINCT room FROM current_delegations WHERE until <= ? ORDER BY room",
+                                   (to_text(now),))
+        return [(row["room"], row["number"]) for row in rows] + [(row["room"], LAPSES) for row in lapsing]
 
     async def without_due_time(self) -> list[tuple[str, int]]:
         """Open proposals whose due time was never recorded (a register from before it was)."""
@@ -371,19 +383,25 @@ class Transaction:
             params += list(states)
         return [row["number"] for row in await self._db.fetch(query + " ORDER BY number", params)]
 
-    async def summaries(self, room: str, offset: int, limit: int) -> tuple[int, list[Summary]]:
-        """How many proposals the room has, and one page of them, the newest first (one line each)."""
-        total = (await self._db.fetchone("SELECT COUNT(*) AS n FROM proposals WHERE room = ?", (room,)))["n"]
+    async def summaries(self, room: str, offset: int, limit: int,
+                        topic: str | None = None) -> tuple[int, list[Summary]]:
+        """How many proposals the room has (on ``topic``, if given), and one page of them, the newest first (one
+        line each)."""
+        if topic is None:
+            chosen, params = "SELECT room, number FROM proposals WHERE room = ?", (room,)
+        else:
+            chosen, params = "SELECT room, number FROM proposal_topics WHERE room = ? AND topic = ?", (room, topic)
+        total = (await self._db.fetchone(f"SELECT COUNT(*) AS n FROM ({chosen}) c", params))["n"]
         # The page first, then its rounds: the cost of a page whatever the room's size, and whatever plan a
         # database without statistics yet (PostgreSQL's before its first ANALYZE) would choose for a join.
         rows = await self._db.fetch(
-            """SELECT p.number, p.title, p.state, r.round, r.deadline
-               FROM (SELECT room, number, title, state FROM proposals WHERE room = ?
-                     ORDER BY number DESC LIMIT ? OFFSET ?) p
+            f"""SELECT p.number, p.title, p.state, r.round, r.deadline
+               FROM (SELECT p.room, p.number, p.title, p.state FROM ({chosen} ORDER BY number DESC LIMIT ? OFFSET ?) c
+                     JOIN proposals p ON p.room = c.room AND p.number = c.number) p
                JOIN rounds r ON r.room = p.room AND r.number = p.number
                    AND r.round = (SELECT MAX(round) FROM rounds WHERE room = p.room AND number = p.number)
                ORDER BY p.number DESC""",
-            (room, limit, offset))
+            (*params, limit, offset))
         return total, [Summary(r["number"], r["title"], State(r["state"]), r["round"], from_text(r["deadline"]))
                        for r in rows]
 
@@ -493,7 +511,7 @@ class Transaction:
                     "SELECT * FROM delegated_positions WHERE room = ? AND number = ? ORDER BY round, member",
                     (room, number)):
                 delegated.setdefault(d["round"], []).append(Delegated(d["member"], Position(d["position"]),
-                                                                      d["by_member"]))
+                                                                      d["by_member"], d["scope"]))
         rounds = tuple(_round(r, tuple(stances.get(r["round"], ())), tuple(expressions.get(r["round"], ())),
                               tuple(delegated.get(r["round"], ())), latest_only and r is round_rows[-1])
                        for r in round_rows)
@@ -502,10 +520,12 @@ class Transaction:
             challenged_by = tuple(r["number"] for r in await self._db.fetch(
                 "SELECT number FROM proposals WHERE room = ? AND challenges = ? AND state IN (?, ?) ORDER BY number",
                 (room, number, State.OPEN, State.POSTPONED)))
+        topics: tuple[str, ...] = ()
         bound: tuple[str, ...] = ()
         facts: tuple[Fact, ...] = ()
         statements: tuple[Statement, ...] = ()
         if member is None:  # a vote needs none of it (and never changes it: see save)
+            topics = await self.topics_of(room, number)
             bound = tuple(r["official"] for r in await self._db.fetch(
                 "SELECT official FROM bound_officials WHERE room = ? AND number = ? ORDER BY official", (room, number)))
         if member is None and row["state"] in (State.ADOPTED, State.REPEALED):  # only a decision is accounted for
@@ -528,6 +548,7 @@ class Transaction:
             challenged_by=challenged_by,
             repealed_by=row["repealed_by"],
             amended_by=tuple(json.loads(row["amended_by"])),
+            topics=topics,
             referral=Referral(row["referred_by"], from_day(row["needed_by"])) if row["referred_by"] else None,
             bound=bound,
             facts=facts,
@@ -562,6 +583,10 @@ class Transaction:
         if p.loaded_for is None and (before is None or (before.bound, before.facts, before.statements) != (
                 p.bound, p.facts, p.statements)):
             await self._save_accountability(room, p, before)
+        if p.loaded_for is None and (before is None or before.topics != p.topics):
+            await self._db.execute("DELETE FROM proposal_topics WHERE room = ? AND number = ?", (room, p.number))
+            await self._db.executemany("INSERT INTO proposal_topics (room, number, topic) VALUES (?, ?, ?)",
+                                       [(room, p.number, topic) for topic in p.topics])
         # A round's row is written when it changed: not for a vote that repeats one (only what was said grows).
         # A round loaded is in the database: it is updated, never inserted again.
         loaded = {r.number: r for r in before.rounds} if before is not None else {}
@@ -686,49 +711,63 @@ class Transaction:
         o = r.outcome
         if o is not None and o.delegated:
             await self._db.executemany(
-                """INSERT INTO delegated_positions (room, number, round, member, position, by_member)
-                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
-                [(room, number, r.number, d.member, d.position, d.by) for d in o.delegated],
+                """INSERT INTO delegated_positions (room, number, round, member, position, by_member, scope)
+                   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                [(room, number, r.number, d.member, d.position, d.by, d.scope) for d in o.delegated],
             )
 
-    async def delegations(self, room: str) -> dict[str, str]:
-        """Member → delegate: the delegations of a room in force now."""
-        rows = await self._db.fetch("SELECT member, delegate FROM current_delegations WHERE room = ?", (room,))
-        return {row["member"]: row["delegate"] for row in rows}
+    async def delegations(self, room: str) -> list[Delegation]:
+        """The delegations of a room in force now (each member's, per scope), lapsed or not yet."""
+        rows = await self._db.fetch("SELECT * FROM current_delegations WHERE room = ? ORDER BY member, scope", (room,))
+        return [_delegation(row) for row in rows]
 
-    async def delegations_at(self, room: str, at: datetime, now: dict[str, str] | None = None) -> dict[str, str]:
-        """Member → delegate, as the delegations of a room stood at ``at``: those in force ``now`` (read here
-        unless given), with the changes made since undone (a close runs at or just after its deadline: they
-        are few or none)."""
-        delegations = dict(await self.delegations(room) if now is None else now)
-        for row in await self._db.fetch("SELECT DISTINCT member FROM delegations WHERE room = ? AND at > ?",
+    async def delegations_at(self, room: str, at: datetime, now: list[Delegation] | None = None) -> list[Delegation]:
+        """The delegations of a room as they stood at ``at``: those in force ``now`` (read here unless given), with
+        the changes made since undone (a close runs at or just after its deadline: they are few or none)."""
+        standing = {(d.member, d.scope): d for d in (await self.delegations(room) if now is None else now)}
+        for row in await self._db.fetch("SELECT DISTINCT member, scope FROM delegations WHERE room = ? AND at > ?",
                                         (room, to_text(at))):
             before = await self._db.fetchone(
-                "SELECT delegate FROM delegations WHERE room = ? AND member = ? AND at <= ? ORDER BY seq DESC LIMIT 1",
-                (room, row["member"], to_text(at)))
-            delegations.pop(row["member"], None)
+                "SELECT * FROM delegations WHERE room = ? AND member = ? AND scope = ? AND at <= ?"
+                " ORDER BY seq DESC LIMIT 1", (room, row["member"], row["scope"], to_text(at)))
+            standing.pop((row["member"], row["scope"]), None)
             if before is not None and before["delegate"] is not None:
-                delegations[row["member"]] = before["delegate"]
-        return delegations
+                standing[(row["member"], row["scope"])] = _delegation(before)
+        return list(standing.values())
 
-    async def delegate_of(self, room: str, member: str) -> str | None:
-        """Whom a member entrusts their vote to now."""
-        row = await self._db.fetchone("SELECT delegate FROM current_delegations WHERE room = ? AND member = ?",
-                                      (room, member))
-        return row["delegate"] if row else None
+    async def delegation_of(self, room: str, member: str, scope: str = "") -> Delegation | None:
+        """A member's delegation in force now on one scope (the room's by default)."""
+        row = await self._db.fetchone("SELECT * FROM current_delegations WHERE room = ? AND member = ? AND scope = ?",
+                                      (room, member, scope))
+        return _delegation(row) if row else None
 
     async def record_delegation(self, room: str, member: str, delegate: str | None, at: datetime,
-                                event_id: str | None, reason: str) -> None:
-        """A delegation given or changed (``delegate``), or ended (None) — by its member, or lapsed."""
+                                event_id: str | None, reason: str, scope: str = "",
+                                until: datetime | None = None) -> None:
+        """A delegation given or changed (``delegate``), or ended (None) — by its member, lapsed or expired."""
         await self._db.execute(
-            "INSERT INTO delegations (room, member, delegate, at, event_id, reason) VALUES (?, ?, ?, ?, ?, ?)",
-            (room, member, delegate, to_text(at), event_id, reason))
+            "INSERT INTO delegations (room, member, delegate, at, event_id, reason, scope, until)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (room, member, delegate, to_text(at), event_id, reason, scope, until and to_text(until)))
         if delegate is None:
-            await self._db.execute("DELETE FROM current_delegations WHERE room = ? AND member = ?", (room, member))
+            await self._db.execute("DELETE FROM current_delegations WHERE room = ? AND member = ? AND scope = ?",
+                                   (room, member, scope))
         else:
             await self._db.execute(
-                """INSERT INTO current_delegations (room, member, delegate) VALUES (?, ?, ?)
-                   ON CONFLICT (room, member) DO UPDATE SET delegate = excluded.delegate""", (room, member, delegate))
+                """INSERT INTO current_delegations (room, member, delegate, scope, until) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (room, member, scope) DO UPDATE SET delegate = excluded.delegate,
+                       until = excluded.until""", (room, member, delegate, scope, until and to_text(until)))
+
+    async def lapsing(self, room: str, now: datetime) -> list[Delegation]:
+        """A room's delegations whose time has come (until <= now)."""
+        rows = await self._db.fetch("SELECT * FROM current_delegations WHERE room = ? AND until <= ?"
+                                    " ORDER BY until, member, scope", (room, to_text(now)))
+        return [_delegation(row) for row in rows]
+
+    async def topics_of(self, room: str, number: int) -> tuple[str, ...]:
+        rows = await self._db.fetch("SELECT topic FROM proposal_topics WHERE room = ? AND number = ? ORDER BY topic",
+                                    (room, number))
+        return tuple(row["topic"] for row in rows)
 
     async def set_due(self, room: str, number: int, at: datetime | None) -> None:
         """When the clock next owes this proposal something (None: nothing, it is decided)."""
@@ -816,6 +855,10 @@ def fact_of(row: Row) -> Fact:
 def statement_of(row: Row) -> Statement:
     """A row of the statements table."""
     return Statement(row["official"], row["member"], from_text(row["at"]), row["text"])
+
+
+def _delegation(row: Row) -> Delegation:
+    return Delegation(row["member"], row["delegate"], row["scope"], from_text(row["until"]))
 
 
 def _stance(row: Row) -> Stance:

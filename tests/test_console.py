@@ -47,7 +47,9 @@ def test_the_demo_runs_a_whole_cycle_to_a_two_thirds_adoption_a_refused_and_an_a
     assert challenge["challenges"] == 2 and challenge["challenged_part"] == "2"
     before, after = [line for line in lines if line["kind"] == "status"]
     assert before["challenged_by"] == [3] and before["state"] == "adopted"
-    assert after["amended_by"] == [3] and "chaque semaine" in after["text"] and "chaque mois" in after["text"]
+    # Its part 2 replaced, not followed by a second part 2: the text in force says one thing.
+    assert after["amended_by"] == [3] and "chaque semaine" in after["text"] and "chaque mois" not in after["text"]
+    assert "1. Chacun lave sa tasse." in after["text"]
     assert len([line for line in lines if line["kind"] == "reminder"]) == 10
     # Prompts and the banner go to standard error, never into the JSON stream.
     assert "alice>" in prompts

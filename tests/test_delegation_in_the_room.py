@@ -35,13 +35,14 @@ async def test_a_delegation_is_announced_to_the_room_and_its_delegate_is_told(ro
     [announcement] = await room.say("alice", "!delegate @bob")
     assert announcement.kind is Kind.DELEGATION and announcement.mentions == ("bob",)
     assert "alice entrusts their vote to bob" in announcement.body and "blocks are never delegated" in announcement.body
-    assert announcement.payload == {"kind": "delegation", "member": "alice", "delegate": "bob"}
+    assert announcement.payload == {"kind": "delegation", "member": "alice", "delegate": "bob", "scope": "",
+                                    "until": None}
     [mine] = await room.say("alice", "!delegate")
-    assert "You entrust your vote to bob." in mine.body
+    assert "You entrust your vote to bob on every proposal of this room." in mine.body
     [theirs] = await room.say("bob", "!déléguer")
-    assert "Entrust their vote to you: alice." in theirs.body
+    assert "Entrust their vote to you:\n- alice, on every proposal of this room" in theirs.body
     [listing] = await room.say("erin", "!delegations")
-    assert "1 delegation in force:" in listing.body and "- to bob: alice" in listing.body
+    assert "1 delegation in force:" in listing.body and "- to bob, on every proposal of this room: alice" in listing.body
 
 
 async def test_members_who_took_no_position_count_with_their_delegate_and_reach_the_quorum(room):
@@ -105,9 +106,9 @@ async def test_ending_a_delegation_applies_from_that_instant(room):
     await room.say("alice", "!delegate bob")
     [ended] = await room.say("alice", "!undelegate")
     assert ended.kind is Kind.DELEGATION and "alice ends their delegation to bob" in ended.body
-    assert ended.payload == {"kind": "delegation", "member": "alice", "delegate": None}
+    assert ended.payload == {"kind": "delegation", "member": "alice", "delegate": None, "scope": "", "until": None}
     [again] = await room.say("alice", "!révoquer")
-    assert "You have no delegation to end." in again.body
+    assert "You have no such delegation to end" in again.body
     await room.say("bob", "!propose Buy a kettle")
     await room.say("bob", "!agree")
     await room.say("carol", "!agree")
@@ -125,15 +126,6 @@ async def test_a_delegation_to_someone_who_left_lapses_and_its_member_is_told(ro
     assert "delegated" not in sent[-1].payload
     [mine] = await room.say("alice", "!delegate")
     assert "You entrust your vote to nobody" in mine.body
-
-
-@pytest.mark.parametrize("command, refusal", [
-    ("!delegate alice", "You cannot entrust your vote to yourself."),
-    ("!delegate @zoe", "Name a member of this room to entrust your vote to"),
-])
-async def test_a_delegation_to_nobody_in_the_room_is_refused(room, command, refusal):
-    [answer] = await room.say("alice", command)
-    assert answer.kind is Kind.ERROR and refusal in answer.body
 
 
 async def test_a_delegation_that_closes_a_circle_says_none_of_them_counts(room):

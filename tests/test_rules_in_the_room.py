@@ -305,3 +305,11 @@ async def test_the_list_is_paginated_the_newest_first(room):
     assert "The last page is 3." in refusal.body
     [refusal] = await room.say("bob", "!list two")
     assert "'two' is not a page number." in refusal.body
+
+
+async def test_a_closed_round_s_status_says_its_participation_at_the_close_in_text_and_payload(room):
+    await room.say("alice", "!propose Buy a kettle")
+    await room.advance_to(FRIDAY_DEADLINE + timedelta(hours=1))
+    room.room.names.update({"dan", "erin"})  # two members join after the close
+    closed = await status(room)
+    assert "Participation: 0 of 4 members." in closed.body and closed.payload["members"] == 4

@@ -77,7 +77,8 @@ async def test_every_mistake_gets_a_short_answer_with_the_usage_line(assembly: A
     [no_title] = await assembly.say("alice", "!propose")
     assert no_title.kind is Kind.ERROR
     assert no_title.body.splitlines() == ["A proposal needs a title.",
-                                          "Usage: !propose [duration <duration>] <title> (further lines: the text)"]
+                                          "Usage: !propose [topic <topic>[,<topic>]] [duration <duration>] <title> "
+                                          "(further lines: the text)"]
     [missing] = await assembly.say("alice", "!agree #7")
     assert "There is no proposal #7 in this room." in missing.body and "Usage: !agree [#N]" in missing.body
     [bad_duration] = await assembly.say("alice", "!extend #1 soon")

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from bot.engine import pact, transitions
-from bot.engine.model import Position, SocialCode
+from bot.engine.model import Delegation, Position, SocialCode
 import storage.database as database_module
 from bot.messages.outgoing import Kind, Line, Outgoing, message_id
 from storage.database import Database, open_database
@@ -252,6 +252,23 @@ async def test_follow_ups_given_before_the_pact_become_their_members_statements(
     [statement] = decision.statements
     assert (statement.official, statement.member, statement.text) == (None, "mayor", "in progress, 40 %: Ordered.")
     assert decision.application_reminded
+    await repository.close()
+
+
+async def test_a_delegation_from_before_topics_stays_a_delegation_on_the_whole_room(database):
+    """Delegations given before they could be on a subject or for a time cover every proposal, with no end."""
+    at = "2027-06-07T09:00:00.000000+00:00"
+    db = await older_register(database, 14)
+    await db.execute("INSERT INTO delegations (room, member, delegate, at, event_id, reason) "
+                     "VALUES (?, 'alice', 'bob', ?, '$d', 'given')", (ROOM, at))
+    await db.execute("INSERT INTO current_delegations (room, member, delegate) VALUES (?, 'alice', 'bob')", (ROOM,))
+    await db.close()
+    repository = await Repository.open(database)
+    async with repository.transaction() as tx:
+        assert await tx.delegations(ROOM) == [Delegation("alice", "bob", "", None)]
+        await tx.record_delegation(ROOM, "alice", "carol", MONDAY, "$t", "given", "topic:transport")
+        assert await tx.delegation_of(ROOM, "alice") == Delegation("alice", "bob")
+        assert len(await tx.delegations(ROOM)) == 2
     await repository.close()
 
 

@@ -68,6 +68,8 @@ class Context:
     outbox: list[Outgoing] = field(default_factory=list)
     touched: dict[int, Proposal] = field(default_factory=dict)
     """The proposals whose due time (a reminder, a close) this event may have changed, as it left them."""
+    wakes: list[datetime] = field(default_factory=list)
+    """Other times the clock owes something from this event (a delegation lapsing)."""
 
     @property
     def m(self) -> Messages:

@@ -14,11 +14,12 @@ from bot.app.ports import Directory
 from bot.config import AssemblySettings, Config
 from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, RemindApplication, SendReminder, due_work, next_due_at
-from bot.engine.model import Proposal, State
-from bot.messages import pact as pact_text, render
+from bot.engine.model import Delegation, Proposal, State
+from bot.messages import delegation as delegation_text, pact as pact_text, render
+from bot.messages.lines import Text
 from bot.messages.outgoing import Kind, Outgoing
 from bot.register.links import permalink
-from storage.repository import Repository, Transaction
+from storage.repository import LAPSES, Repository, Transaction
 
 
 async def record_due(tx: Transaction, room: str, proposal: Proposal, settings: AssemblySettings) -> datetime | None:
@@ -67,6 +68,9 @@ class Deadlines:
 
     async def run_due(self, room: str, number: int, now: datetime) -> None:
         """Do what is due for one proposal at ``now``: close its round, or send its reminder."""
+        if number == LAPSES:
+            await self._expire(room, now)
+            return
         settings = self.config.for_room(room)
         m = messages_for(settings)
         room_members = await self.directory.members(room)  # asked before the transaction: it may be a request
@@ -84,8 +88,8 @@ class Deadlines:
                 if settings.delegation:
                     current = await tx.delegations(room)
                     delegations = await tx.delegations_at(room, round_.deadline, current)
-                    delegated = rules.delegated_positions(round_, delegations, room_members)
-                    await self._lapse(tx, room, current, room_members, now, m)
+                    delegated = rules.delegated_for(round_, number, proposal.topics, delegations, room_members)
+                    await self._lapse(tx, room, current, room_members, now, settings, m)
                 closed = transitions.close_round(proposal, len(members), now, settings.code, offline, delegated)
                 await tx.save(room, closed, None)
                 revised = await self._revise(tx, room, closed.proposal, now)
@@ -123,16 +127,23 @@ class Deadlines:
         self.announced(tx.announced)
 
     @staticmethod
-    async def _lapse(tx: Transaction, room: str, current: dict[str, str], members: set[str], now: datetime,
-                     m: Messages) -> None:
+    async def _lapse(tx: Transaction, room: str, current: list[Delegation], members: set[str], now: datetime,
+                     settings: AssemblySettings, m: Messages) -> None:
         """A delegation to someone who has left the room lapses (seen when a round closes); its member is told."""
-        for member, delegate in sorted(current.items()):
-            if member in members and delegate not in members:
-                await tx.record_delegation(room, member, None, now, None, "lapsed")
-                text = render.delegation_lapsed(member, delegate, m)
-                await tx.queue(Outgoing(f"lapsed/{room}/{member}/{now.isoformat()}", room, Kind.DELEGATION,
-                                        tuple(text.lines), {"kind": str(Kind.DELEGATION), "member": member,
-                                                            "delegate": None}, mentions=(member,)), now)
+        for delegation in current:
+            if delegation.member in members and delegation.delegate not in members:
+                await tx.record_delegation(room, delegation.member, None, now, None, "lapsed", delegation.scope)
+                await _tell(tx, room, delegation, delegation_text.lapsed(delegation, settings, m), now)
+
+    async def _expire(self, room: str, now: datetime) -> None:
+        """Delegations given until a day lapse at its end; each member is told."""
+        settings = self.config.for_room(room)
+        m = messages_for(settings)
+        async with self.repository.transaction() as tx:
+            for delegation in await tx.lapsing(room, now):
+                await tx.record_delegation(room, delegation.member, None, now, None, "expired", delegation.scope)
+                await _tell(tx, room, delegation, delegation_text.expired(delegation, settings, m), now)
+        await self.delivery.queued(tx.queued)
 
     @staticmethod
     async def _revise(tx: Transaction, room: str, closed: Proposal, now: datetime) -> Proposal | None:
@@ -145,3 +156,11 @@ class Deadlines:
         step = transitions.revise(decision, closed, now)
         await tx.save(room, step, None)
         return step.proposal
+
+
+async def _tell(tx: Transaction, room: str, delegation: Delegation, text: Text, now: datetime) -> None:
+    """Tell a member, in the room, that their delegation has ended without them."""
+    key = f"lapsed/{room}/{delegation.member}/{delegation.scope}/{now.isoformat()}"
+    details = {**delegation_text.details(delegation), "delegate": None}
+    await tx.queue(Outgoing(key, room, Kind.DELEGATION, tuple(text.lines), {"kind": str(Kind.DELEGATION), **details},
+                            mentions=(delegation.member,)), now)

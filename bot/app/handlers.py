@@ -9,12 +9,12 @@ import re
 from datetime import date, datetime, timedelta
 
 from bot.messages import render
-from bot.app.commands import Registry, normalize
+from bot.app.commands import REFERENCE, Registry, normalize
 from bot.durations import MAX_ROUND, parse_duration
 from bot.config.settings import OfficialSettings
 from bot.engine import pact, rules, transitions
-from bot.engine.model import Assessment, Position, Proposal, RuleViolation, State, Step
-from bot.messages import pact as pact_text
+from bot.engine.model import Assessment, Delegation, Position, Proposal, RuleViolation, State, Step
+from bot.messages import delegation as delegation_text, pact as pact_text, topics as topics_text
 from bot.messages.i18n import N_
 from bot.messages.outgoing import Kind, Mention, Outgoing
 from bot.messages.lines import Text
@@ -34,7 +34,12 @@ MAX_ARGUMENT = 1000
 """A reason, an argument or a challenge: long enough for a paragraph; a longer text belongs in a document."""
 CONSENT_WORDS = {"consent", "consentement"}
 DURATION_WORDS = {"duration", "duree"}
+TOPIC_WORDS = {"topic", "topics", "sujet", "sujets"}
+UNTIL_WORDS = {"until", "jusquau", "jusqua", "jusque"}
+NONE_WORDS = {"none", "aucun", "aucune", "aucuns"}
 PART_WORDS = {"part", "partie"}
+MAX_DELEGATION = timedelta(days=6 * 366)
+"""How far ahead a delegation's last day may be."""
 FOR_WORDS = {"for", "pour"}
 BY_WORDS = {"by", "avant"}
 ON_WORDS = {"on", "le"}
@@ -50,31 +55,51 @@ ASSESSMENT_WORDS = {
 case, accents, apostrophes, hyphens and underscores are ignored)."""
 
 
-@COMMANDS.command("propose", "proposer", usage=N_("!propose [duration <duration>] <title> (further lines: the text)"),
+@COMMANDS.command("propose", "proposer", usage=N_("!propose [topic <topic>[,<topic>]] [duration <duration>] <title> "
+                                                  "(further lines: the text)"),
                   summary=N_("make a proposal; the bot opens a consent round (for longer than the minimum if you "
-                             "give a duration, e.g. duration 10d)"),
+                             "give a duration, e.g. duration 10d), on the assembly's topics you name (see !topics)"),
                   takes_reference=False)
 async def propose(ctx: Context) -> None:
     title, _, text = ctx.arguments.partition("\n")
-    duration, title = _duration_asked(ctx, title.strip())
+    duration, topics, title = _options(ctx, title.strip())
     title, text = _title_and_text(ctx, title, text)
     number = await ctx.tx.next_number(ctx.room)
-    step = transitions.propose(number, title, text, ctx.sender, ctx.now, ctx.settings.code, duration)
+    step = transitions.propose(number, title, text, ctx.sender, ctx.now, ctx.settings.code, duration, topics)
     await _announce(ctx, await ctx.save(step))
 
 
-def _duration_asked(ctx: Context, line: str) -> tuple[timedelta | None, str]:
-    """A duration the proposer asks for ("duration 10d <title>", "durée 10j <titre>"), and the rest of the line."""
-    words = line.split(maxsplit=2)
-    if len(words) < 2 or normalize(words[0]) not in DURATION_WORDS:
-        return None, line
-    try:
-        duration = parse_duration(words[1], maximum=MAX_ROUND)
-    except ValueError as error:
-        raise ctx.fail("'{value}' is not a duration a round may have: write e.g. 10d, at most {limit} days "
-                       "({problem}).", value=excerpt(words[1], 20), limit=MAX_ROUND.days,
-                       problem=excerpt(str(error), 80)) from None
-    return duration, words[2] if len(words) > 2 else ""
+def _options(ctx: Context, line: str) -> tuple[timedelta | None, tuple[str, ...], str]:
+    """The options a proposal's line starts with, in any order — a duration the proposer asks for ("duration 10d",
+    "durée 10j") and its topics ("topic transport,culture", "sujet mobilités") — and the rest of the line."""
+    duration, topics = None, ()
+    while len(words := line.split(maxsplit=2)) >= 2:
+        if normalize(words[0]) in DURATION_WORDS and duration is None:
+            try:
+                duration = parse_duration(words[1], maximum=MAX_ROUND)
+            except ValueError as error:
+                raise ctx.fail("'{value}' is not a duration a round may have: write e.g. 10d, at most {limit} days "
+                               "({problem}).", value=excerpt(words[1], 20), limit=MAX_ROUND.days,
+                               problem=excerpt(str(error), 80)) from None
+        elif normalize(words[0]) in TOPIC_WORDS and not topics:
+            topics = _topics(ctx, words[1])
+        else:
+            break
+        line = words[2] if len(words) > 2 else ""
+    return duration, topics, line
+
+
+def _topics(ctx: Context, written: str) -> tuple[str, ...]:
+    """The assembly's topics a command names by id or name, comma-separated ("transport,culture")."""
+    found = []
+    for name in filter(None, (name.strip() for name in written.split(","))):
+        topic = ctx.settings.topic(name)
+        if topic is None:
+            known = ", ".join(t.id for t in ctx.settings.topics) or ctx.m._("none (assembly.topics)")
+            raise ctx.fail("'{value}' is not one of this assembly's topics: {topics}.", value=excerpt(name, 40),
+                           topics=known)
+        found.append(topic.id)
+    return tuple(sorted(set(found)))
 
 
 def _check_text(ctx: Context, text: str) -> None:
@@ -192,21 +217,40 @@ async def status(ctx: Context) -> None:
                                              verdicts), proposal)
 
 
-@COMMANDS.command("list", "liste", usage=N_("!list [page]"),
-                  summary=N_("list the proposals of this room, the newest first, 20 a page"))
+@COMMANDS.command("list", "liste", usage=N_("!list [topic <topic>] [page]"),
+                  summary=N_("list the proposals of this room, the newest first, 20 a page (those on a topic only, "
+                             "with topic)"))
 async def list_(ctx: Context) -> None:
-    page = ctx.arguments.split()[0] if ctx.arguments.split() else "1"
+    topic, rest = _keyword(ctx.arguments, TOPIC_WORDS)
+    topic = _topics(ctx, topic)[0] if topic is not None else None
+    page = rest.split()[0] if rest.split() else "1"
     if not page.isdecimal() or len(page) > 6 or int(page) < 1:
         raise ctx.fail("'{value}' is not a page number.", value=excerpt(page, 20))
-    await _list(ctx, int(page))
+    await _list(ctx, int(page), topic)
 
 
-async def _list(ctx: Context, page: int = 1) -> None:
-    total, summaries = await ctx.tx.summaries(ctx.room, (page - 1) * PAGE, PAGE)
+async def _list(ctx: Context, page: int = 1, topic: str | None = None) -> None:
+    total, summaries = await ctx.tx.summaries(ctx.room, (page - 1) * PAGE, PAGE, topic)
     pages = max(1, -(-total // PAGE))
     if page > pages:
         raise ctx.fail("The last page is {pages}.", pages=pages)
-    await ctx.say(Kind.STATUS, render.listing(total, page, pages, summaries, ctx.m))
+    named = ctx.settings.topic(topic).name(ctx.settings.language) if topic else None
+    await ctx.say(Kind.STATUS, render.listing(total, page, pages, summaries, ctx.m, topic, named))
+
+
+@COMMANDS.command("topics", "sujets", usage=N_("!topics [#N [<topic>[,<topic>] | none]]"), needs=FACILITATOR,
+                  summary=N_("the assembly's topics; with #N, a proposal's; with topics after it, set them (its "
+                             "proposer or a facilitator)"))
+async def topics(ctx: Context) -> None:
+    if ctx.reference is None:
+        await ctx.say(Kind.STATUS, topics_text.assembly(ctx.settings, ctx.m))
+        return
+    proposal = await ctx.proposal()
+    if ctx.arguments:
+        chosen = () if normalize(ctx.arguments) in NONE_WORDS else _topics(ctx, ctx.arguments)
+        proposal = await ctx.save(transitions.set_topics(proposal, chosen, ctx.sender, ctx.facilitator, ctx.now))
+    await ctx.say(Kind.ANNOUNCEMENT if ctx.arguments else Kind.STATUS,
+                  topics_text.of_proposal(proposal, ctx.sender if ctx.arguments else None, ctx.settings, ctx.m), proposal)
 
 
 @COMMANDS.command("round", "tour", usage=N_("!round [#N] [amended text] — or !round [#N] consent, the amended text "
@@ -326,10 +370,11 @@ async def refer(ctx: Context) -> None:
     if official is not sender and not ctx.facilitator:
         raise ctx.fail("Only a facilitator refers a question on an official's behalf.")
     needed_by = _day(ctx, day) if day is not None else None
-    duration, title = _duration_asked(ctx, first.strip())
+    duration, topics, title = _options(ctx, first.strip())
     title, text = _title_and_text(ctx, title, text)
     number = await ctx.tx.next_number(ctx.room)
-    step = pact.refer(number, title, text, official.id, needed_by, ctx.sender, ctx.now, ctx.settings.code, duration)
+    step = pact.refer(number, title, text, official.id, needed_by, ctx.sender, ctx.now, ctx.settings.code, duration,
+                      topics)
     await _announce(ctx, await ctx.save(step), mentions=pact_text.accounts((official.id,), ctx.settings))
 
 
@@ -478,52 +523,94 @@ def _title_and_text(ctx: Context, title: str, text: str) -> tuple[str, str]:
     return title, text
 
 
-@COMMANDS.command("delegate", "déléguer", usage=N_("!delegate [@member]"),
-                  summary=N_("entrust your vote to another member, for every round where you take no position (your "
-                             "own position always wins; blocks are never delegated); alone: your delegation and who "
+@COMMANDS.command("delegate", "déléguer", usage=N_("!delegate [@member [topic <topic> | #N] [until <date>]]"),
+                  summary=N_("entrust your vote to another member, for every round where you take no position — on "
+                             "the whole room, on a topic, or on one proposal, until a date if you give one (your own "
+                             "position always wins; blocks are never delegated); alone: your delegations and who "
                              "delegates to you"), takes_reference=False, needs=NAMED)
 async def delegate(ctx: Context) -> None:
     rules.check_delegation_enabled(ctx.settings.delegation)
     if not ctx.arguments:
-        await ctx.say(Kind.STATUS, render.own_delegation(ctx.sender, await ctx.tx.delegations(ctx.room), ctx.m))
+        in_force = [d for d in await ctx.tx.delegations(ctx.room) if d.in_force(ctx.now)]
+        await ctx.say(Kind.STATUS, delegation_text.own(ctx.sender, in_force, ctx.settings, ctx.m))
         return
     trusted = ctx.facts.named
     rules.check_delegate(ctx.sender, trusted)
-    if await ctx.tx.delegate_of(ctx.room, ctx.sender) != trusted:
-        await ctx.tx.record_delegation(ctx.room, ctx.sender, trusted, ctx.now, ctx.event_id, "given")
-    cycle = await _comes_back(ctx, trusted)
-    text = render.delegated(ctx.sender, trusted, cycle, ctx.m)
-    await ctx.say(Kind.DELEGATION, text, mentions=(trusted,), details={"member": ctx.sender, "delegate": trusted})
+    scope, rest = await _scope(ctx, ctx.arguments.split(maxsplit=1)[1] if len(ctx.arguments.split()) > 1 else "")
+    day, rest = _keyword(rest, UNTIL_WORDS)
+    until = _delegation_end(ctx, _day(ctx, day)) if day is not None else None
+    if rest.strip():
+        raise ctx.fail("'{value}' means nothing here: !delegate @member [topic <topic> | #N] [until <date>].",
+                       value=excerpt(rest.strip(), 40))
+    given = Delegation(ctx.sender, trusted, scope, until)
+    if await ctx.tx.delegation_of(ctx.room, ctx.sender, scope) != given:
+        await ctx.tx.record_delegation(ctx.room, ctx.sender, trusted, ctx.now, ctx.event_id, "given", scope, until)
+        if until is not None:
+            ctx.wakes.append(until)
+    cycle = await _comes_back(ctx, trusted, scope)
+    text = delegation_text.delegated(given, cycle, ctx.settings, ctx.m)
+    await ctx.say(Kind.DELEGATION, text, mentions=(trusted,), details=delegation_text.details(given))
 
 
-async def _comes_back(ctx: Context, delegate: str) -> bool:
-    """Whether the chain of delegations from ``delegate`` leads back to the sender (a cycle: nobody on it counts
-    by delegation). One lookup per link, so it costs the chain's length, not the room's size."""
+def _delegation_end(ctx: Context, last_day: date) -> datetime:
+    """When a delegation "until <day>" lapses: at the end of that day, in the assembly's zone; a day to come, within
+    a municipal mandate (six years)."""
+    today = ctx.now.astimezone(ctx.m.zone).date()
+    if last_day < today:
+        raise ctx.fail("{day} has passed: a delegation lasts until a day to come.", day=ctx.m.date(last_day))
+    if last_day > today + MAX_DELEGATION:
+        raise ctx.fail("A delegation lasts at most six years (a mandate): give a day before {day}.",
+                       day=ctx.m.date(today + MAX_DELEGATION))
+    return ctx.settings.code.calendar.local_midnight(last_day + timedelta(days=1))
+
+
+async def _scope(ctx: Context, text: str) -> tuple[str, str]:
+    """What a delegation covers, as the command's words say after the member: "topic <topic>" a topic, "#N" one
+    proposal of this room, nothing the whole room; and the rest of the words."""
+    topic, rest = _keyword(text, TOPIC_WORDS)
+    if topic is not None:
+        return f"topic:{_topics(ctx, topic)[0]}", rest
+    words = text.split(maxsplit=1)
+    if words and REFERENCE.fullmatch(words[0]):
+        number = int(words[0][1:]) if len(words[0]) < 11 else 0
+        if number not in await ctx.tx.numbers(ctx.room):
+            raise ctx.fail("There is no proposal #{number} in this room.", number=excerpt(words[0][1:], 12))
+        return f"proposal:{number}", words[1] if len(words) > 1 else ""
+    return "", text
+
+
+async def _comes_back(ctx: Context, delegate: str, scope: str) -> bool:
+    """Whether the chain of delegations on this scope from ``delegate`` leads back to the sender (a cycle: nobody on
+    it counts by delegation there). One lookup per link, so it costs the chain's length, not the room's size."""
     seen = {ctx.sender}
     node: str | None = delegate
     while node is not None and node not in seen:
         seen.add(node)
-        node = await ctx.tx.delegate_of(ctx.room, node)
+        found = await ctx.tx.delegation_of(ctx.room, node, scope)
+        node = found.delegate if found is not None else None
     return node == ctx.sender
 
 
-@COMMANDS.command("undelegate", "révoquer", usage=N_("!undelegate"),
-                  summary=N_("end your delegation: from now on only your own positions count"), takes_reference=False)
+@COMMANDS.command("undelegate", "révoquer", usage=N_("!undelegate [topic <topic> | #N]"), takes_reference=False,
+                  summary=N_("end your delegation (on the whole room, a topic or one proposal): from then on your own "
+                             "positions, or your other delegations, count"))
 async def undelegate(ctx: Context) -> None:
     rules.check_delegation_enabled(ctx.settings.delegation)
-    delegate = await ctx.tx.delegate_of(ctx.room, ctx.sender)
-    if delegate is None:
-        raise ctx.fail("You have no delegation to end.")
-    await ctx.tx.record_delegation(ctx.room, ctx.sender, None, ctx.now, ctx.event_id, "ended")
-    await ctx.say(Kind.DELEGATION, render.undelegated(ctx.sender, delegate, ctx.m),
-                  details={"member": ctx.sender, "delegate": None})
+    scope, _ = await _scope(ctx, ctx.arguments)
+    ended = await ctx.tx.delegation_of(ctx.room, ctx.sender, scope)
+    if ended is None:
+        raise ctx.fail("You have no such delegation to end (!delegate shows yours).")
+    await ctx.tx.record_delegation(ctx.room, ctx.sender, None, ctx.now, ctx.event_id, "ended", scope)
+    await ctx.say(Kind.DELEGATION, delegation_text.undelegated(ended, ctx.settings, ctx.m),
+                  details={**delegation_text.details(ended), "delegate": None})
 
 
-@COMMANDS.command("delegations", "délégations", usage=N_("!delegations"), summary=N_("every delegation in force in this room"),
-                  takes_reference=False)
+@COMMANDS.command("delegations", "délégations", usage=N_("!delegations"), takes_reference=False,
+                  summary=N_("every delegation in force in this room, by delegate, with what it covers and until when"))
 async def delegations(ctx: Context) -> None:
     rules.check_delegation_enabled(ctx.settings.delegation)
-    await ctx.say(Kind.STATUS, render.delegations(await ctx.tx.delegations(ctx.room), ctx.m))
+    in_force = [d for d in await ctx.tx.delegations(ctx.room) if d.in_force(ctx.now)]
+    await ctx.say(Kind.STATUS, delegation_text.room(in_force, ctx.settings, ctx.m))
 
 
 @COMMANDS.command("history", "historique", usage=N_("!history #N"),

@@ -193,6 +193,7 @@ class Inbox:
             except (CommandError, RuleViolation) as failure:
                 ctx.outbox.clear()
                 ctx.touched.clear()
+                ctx.wakes.clear()
                 proposal = None
                 if reference is not None and reference <= MAX_REFERENCE:
                     proposal = await tx.load_for(room, reference, sender)
@@ -202,7 +203,7 @@ class Inbox:
             for message in ctx.outbox:
                 await tx.queue(message, at)
             await announce(tx, ctx.outbox, self.config, at)
-            due = [await record_due(tx, room, proposal, settings) for proposal in ctx.touched.values()]
+            due = [await record_due(tx, room, proposal, settings) for proposal in ctx.touched.values()] + ctx.wakes
         await rescheduled(self.on_change, due)
         await self.delivery.queued(tx.queued)
         self.announced(tx.announced)

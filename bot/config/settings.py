@@ -123,6 +123,26 @@ def _one_each(officials: tuple[OfficialSettings, ...]) -> tuple[OfficialSettings
     return officials
 
 
+class TopicSettings(Section):
+    """A subject the assembly's proposals may be on: what !list, the register and delegations go by."""
+
+    id: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
+                  explained("an id of at most 40 lowercase letters, digits and hyphens, e.g. transport")]
+    """A stable id, as commands name the topic (!propose topic transport …) and the register's addresses."""
+    names: Mapping[one_of("fr", "en"), text("a name of at most 100 characters, on one line", 1, 100, fold=True)] = {}
+    """Its name in each language, e.g. {fr: Mobilités, en: Transport}; a language without one shows the id."""
+
+    def name(self, language: str) -> str:
+        return self.names.get(language, self.id)
+
+
+def _distinct_ids(topics: tuple[Any, ...]) -> tuple[Any, ...]:
+    ids = [topic.id for topic in topics]
+    if len(set(ids)) != len(ids):
+        raise ValueError("two topics have the same id")
+    return topics
+
+
 ANNOUNCED = ("proposal", "round", "outcome", "fact", "statement")
 """What is announced beyond the room: a new proposal, a new round, an outcome, a fact, an official's statement."""
 
@@ -232,10 +252,17 @@ class AssemblySettings(Section):
     """Whether members may entrust their vote to another member (!delegate, liquid democracy)."""
     name: text("a name of at most 200 characters, on one line", 0, 200, fold=True) = ""
     """What the public register calls the assembly (or the room); empty: the room's id."""
+    topics: Annotated[listed(TopicSettings, "topics", 100), AfterValidator(_distinct_ids)] = []
+    """The subjects proposals may be on (each an id and its names): !list, the register and delegations go by them."""
     email: MailSettings = {}
     """Announcements mailed to the assembly's list."""
     webhooks: Annotated[listed(WebhookSettings, "webhooks", 20), AfterValidator(_distinct_names)] = []
     """Announcements POSTed, signed, to other sites (a wiki, a website, a social-media bridge)."""
+
+    def topic(self, named: str) -> TopicSettings | None:
+        """The topic with this id, or this name in any language (case ignored)."""
+        wanted = named.strip().casefold()
+        return next((t for t in self.topics if wanted in (t.id, *(n.casefold() for n in t.names.values()))), None)
 
     def official(self, named: str) -> OfficialSettings | None:
         """The official with this id, or this chat account."""

@@ -110,6 +110,22 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Delegation:
+    """A member entrusts their vote to another: on the whole room, on a topic's proposals, or on one proposal;
+    until a time, or until they end it."""
+
+    member: str
+    delegate: str
+    scope: str = ""
+    """What it covers: "" the room, "topic:<id>" a topic, "proposal:<number>" one proposal."""
+    until: datetime | None = None
+    """When it lapses (None: when its member ends it)."""
+
+    def in_force(self, at: datetime) -> bool:
+        return self.until is None or at < self.until
+
+
+@dataclass(frozen=True)
 class Delegated:
     """A member who took no position, counted at the close with the position their delegation led to."""
 
@@ -118,6 +134,8 @@ class Delegated:
     """As counted: agree, abstain or disagree (a delegate's block counts against, in a majority round only)."""
     by: str
     """Whose own position it is: the end of the chain of delegations."""
+    scope: str = ""
+    """The scope of the member's own delegation that counted (see Delegation.scope)."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +254,8 @@ class Proposal:
     """The challenges of this decision not decided yet (meanwhile it stays in force)."""
     repealed_by: int | None = None
     amended_by: tuple[int, ...] = ()
+    topics: tuple[str, ...] = ()
+    """The assembly's topics it is about (their ids, config ``topics``)."""
     referral: Referral | None = None
     """The official who referred the question to the assembly, when one did."""
     bound: tuple[str, ...] = ()
@@ -314,6 +334,8 @@ class Action(StrEnum):
     """A member recorded what an official did: ``detail`` is the official's id, ``argument`` the fact."""
     STATEMENT_MADE = "statement_made"
     """An official said what they did: ``detail`` is the official's id, ``argument`` the statement."""
+    TOPICS_SET = "topics_set"
+    """Its topics were set: ``detail`` is their ids, comma-separated (empty: none)."""
     VERDICT_PROPOSED = "verdict_proposed"
     """A verdict on an official's application of this decision was proposed: ``detail`` is the verdict's number."""
 

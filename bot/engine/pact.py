@@ -46,11 +46,11 @@ def opinion_in_time(deadline: datetime, needed_by: date, code: SocialCode) -> bo
 
 
 def refer(number: int, title: str, text: str, official: str, needed_by: date | None, by: str, now: datetime,
-          code: SocialCode, duration: timedelta | None = None) -> Step:
+          code: SocialCode, duration: timedelta | None = None, topics: tuple[str, ...] = ()) -> Step:
     """When officials have a decision to take on a subject, they refer it to the assembly: a proposal marked as
     their referral (made by them, or by a facilitator on their behalf), whose opinion binds them to apply it. A
     date the minimum time to answer cannot fit before is refused: the assembly's time is not shortened."""
-    step = transitions.propose(number, title, text, by, now, code, duration)
+    step = transitions.propose(number, title, text, by, now, code, duration, topics)
     deadline = step.proposal.current_round.deadline
     if needed_by is not None and not opinion_in_time(deadline, needed_by, code):
         raise RuleViolation("needed_too_soon", needed_by=needed_by, deadline=deadline)
@@ -129,7 +129,7 @@ def propose_verdict(decision: Proposal, number: int, official: str, assessment: 
     _check_accountable(decision, official)
     if not rules.has_words(reason):
         raise RuleViolation("reason_required")
-    step = transitions.propose(number, title, reason.strip(), by, now, code)
+    step = transitions.propose(number, title, reason.strip(), by, now, code, topics=decision.topics)
     verdict = replace(step.proposal, verdict=Verdict(decision.number, official, (assessment,)))
     noted = Change(Action.VERDICT_PROPOSED, by, now, decision.current_round.number, detail=str(number))
     return Step(verdict, step.changes), Step(decision, (noted,))

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Set
+from collections.abc import Collection, Iterable, Mapping, Set
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
 
+from bot.engine import parts
 from bot.engine.calendar import working_deadline
 from bot.engine.model import (
     Delegated,
+    Delegation,
     Expression,
     Outcome,
     Position,
@@ -147,11 +149,13 @@ def round_deadline(opened_at: datetime, code: SocialCode, asked: timedelta | Non
 
 
 def amended_text(decision: str, challenge: int, part: str, change: str) -> str:
-    """An adopted challenge of a part adds to the decision's text what it changed, and where it comes from;
-    a whole new text replaces it. The former versions are all kept."""
+    """An adopted challenge of numbered parts replaces them in the decision's text (or removes them, with no new
+    text); of a part named otherwise, it adds what it changed after the text, and where it comes from; a whole new
+    text replaces the text. The former versions are all kept."""
     if not part:
         return change
-    return f"{decision}\n\n[#{challenge}] {part}: {change or '—'}"
+    replaced = parts.replaced(decision, part, change)
+    return replaced if replaced is not None else f"{decision}\n\n[#{challenge}] {part}: {change or '—'}"
 
 
 def extended_deadline(deadline: datetime, extension: timedelta, code: SocialCode) -> datetime:
@@ -222,6 +226,46 @@ def delegated_positions(round_: Round, delegations: Mapping[str, str], members: 
         for member in path:
             resolved[member] = result
     return tuple(Delegated(member, *result) for member, result in sorted(resolved.items()) if result is not None)
+
+
+def delegation_for(delegations: Iterable[Delegation], number: int, topics: Collection[str],
+                   at: datetime) -> Delegation | None:
+    """Delegation on a subject: of one member's delegations in force at ``at``, the most specific for a proposal
+    counts — the one given for it, then one on its topics, then the room's. Topic delegations that name different
+    delegates for a proposal on several topics say nothing of it (the member trusted each on a subject, not on
+    both): the room's counts then."""
+    in_force = [d for d in delegations if d.in_force(at)]
+    for_it = [d for d in in_force if d.scope == f"proposal:{number}"]
+    on_topics: dict[str, Delegation] = {}  # delegate → the first of its topics, in the proposal's order
+    for topic in topics:
+        for d in in_force:
+            if d.scope == f"topic:{topic}":
+                on_topics.setdefault(d.delegate, d)
+    room = [d for d in in_force if d.scope == ""]
+    if for_it:
+        return for_it[0]
+    if len(on_topics) == 1:
+        return next(iter(on_topics.values()))
+    return room[0] if room else None
+
+
+def effective_delegations(delegations: Iterable[Delegation], number: int, topics: Collection[str],
+                          at: datetime) -> dict[str, Delegation]:
+    """Member → the delegation that counts for this proposal at its deadline (see delegation_for)."""
+    by_member: dict[str, list[Delegation]] = {}
+    for delegation in delegations:
+        by_member.setdefault(delegation.member, []).append(delegation)
+    found = {member: delegation_for(theirs, number, topics, at) for member, theirs in by_member.items()}
+    return {member: delegation for member, delegation in found.items() if delegation is not None}
+
+
+def delegated_for(round_: Round, number: int, topics: Collection[str], delegations: Iterable[Delegation],
+                  members: Set[str]) -> tuple[Delegated, ...]:
+    """The positions counted by delegation at a round's close: each member's delegation that counts for this
+    proposal at the deadline, followed as ``delegated_positions`` does; each says which of theirs counted."""
+    effective = effective_delegations(delegations, number, topics, round_.deadline)
+    counted = delegated_positions(round_, {m: d.delegate for m, d in effective.items()}, members)
+    return tuple(replace(entry, scope=effective[entry.member].scope) for entry in counted)
 
 
 def _counted_for_delegators(position: Position, rule: Rule, member: str) -> tuple[Position, str] | None:

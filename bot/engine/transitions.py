@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.engine import rules
+from bot.engine import parts, rules
 from bot.engine.model import (
     Action,
     Assessment,
@@ -24,16 +24,30 @@ from bot.engine.model import (
 
 
 def propose(number: int, title: str, text: str, proposer: str, now: datetime, code: SocialCode,
-            duration: timedelta | None = None) -> Step:
-    """Any member may propose: the first round is a consent round from now.
+            duration: timedelta | None = None, topics: tuple[str, ...] = ()) -> Step:
+    """Any member may propose: the first round is a consent round from now, on the topics they give.
 
     The proposer may give members longer than the minimum to answer, never less.
     """
     if duration is not None and duration < code.minimum_duration:
         raise RuleViolation("duration_too_short", minimum=code.minimum_duration)
     first = Round(1, Rule.CONSENT, now, rules.round_deadline(now, code, duration), version=1)
-    proposal = Proposal(number, title, proposer, now, (text,), (first,), duration=duration)
-    return Step(proposal, (Change(Action.PROPOSED, proposer, now, 1, detail=title),))
+    proposal = Proposal(number, title, proposer, now, (text,), (first,), duration=duration, topics=topics)
+    changes = (Change(Action.PROPOSED, proposer, now, 1, detail=title),)
+    if topics:
+        changes += (Change(Action.TOPICS_SET, proposer, now, 1, detail=",".join(topics)),)
+    return Step(proposal, changes)
+
+
+def set_topics(proposal: Proposal, topics: tuple[str, ...], by: str, is_facilitator: bool, now: datetime) -> Step:
+    """Its proposer or a facilitator sets a proposal's topics, publicly (a delegation on a topic counts for the
+    rounds that close after)."""
+    if by != proposal.proposer and not is_facilitator:
+        raise RuleViolation("proposer_or_facilitator")
+    if proposal.state is State.WITHDRAWN:
+        raise RuleViolation("not_undecided", state=proposal.state)
+    change = Change(Action.TOPICS_SET, by, now, proposal.current_round.number, detail=",".join(topics))
+    return Step(replace(proposal, topics=topics), (change,))
 
 
 def _open_round(proposal: Proposal, at: datetime) -> Round:
@@ -234,7 +248,8 @@ def challenge(
     _check_lock(decision, now)
     if not title.strip():
         raise RuleViolation("reason_required")
-    step = propose(number, title.strip(), text.strip(), member, now, code)
+    parts.check_parts(decision.text, part, text)
+    step = propose(number, title.strip(), text.strip(), member, now, code, topics=decision.topics)
     challenger = replace(step.proposal, challenges=decision.number, part=part.strip())
     noted = Change(Action.CHALLENGED, member, now, decision.current_round.number, detail=str(number))
     challenged = replace(decision, challenged_by=decision.challenged_by + (number,))

@@ -13,12 +13,12 @@ from typing import Any
 from babel.dates import format_timedelta
 
 from bot.config import AssemblySettings
-from bot.engine import pact as pact_rules, rules
+from bot.engine import pact as pact_rules, parts, rules
 from bot.engine.model import Action, Position, Proposal, Reason, Round, Rule, RuleViolation, SocialCode, State, Summary, Tally
 from bot.messages.i18n import N_, Messages
 from bot.messages.lines import (ASSESSMENT_LABELS, POSITION_LABELS, RULE_LABELS, STATE_LABELS, WORD_JOINER, Text,
                                 defuse, people)
-from bot.messages import pact
+from bot.messages import delegation, pact, topics
 from bot.messages.outgoing import Kind, Mention
 
 def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) -> dict[str, Any]:
@@ -34,7 +34,9 @@ def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) ->
         "deadline": round_.deadline.astimezone(messages.zone).isoformat(),
         "tally": counted(round_).as_dict(),
         **({"delegated": rules.with_delegated(Tally(), delegated).as_dict()} if delegated else {}),
-        "members": members,
+        # A closed round's participation as counted at its close, as its text says, not the room as it is today.
+        "members": round_.outcome.members if round_.outcome is not None else members,
+        **({"topics": list(proposal.topics)} if proposal.topics else {}),
         **_links(proposal),
         **pact.payload(proposal),
     }
@@ -77,6 +79,9 @@ def _what_a_challenge_changes(text: Text, m: Messages, challenge: Proposal, deci
     else:
         text.line(m._("It challenges decision #{number} ({title}) as a whole. Meanwhile the decision stays in "
                       "force."), number=decision.number, title=decision.title)
+    today = parts.quoted(decision.text, challenge.part) if challenge.part else None
+    if today is not None:
+        text.line(m._("Today it reads:")).line("{text}", text=today)
     if challenge.text and challenge.part:
         text.line(m._("If it is adopted, that part becomes:")).line("{text}", text=challenge.text)
     elif challenge.text:
@@ -128,6 +133,7 @@ def ballot(proposal: Proposal, m: Messages, settings: AssemblySettings, reposted
     else:
         text.line(m._("Proposal #{number}, round {round}: {title}"), strong=True,
                   number=proposal.number, round=round_.number, title=proposal.title)
+    topics.line(text, proposal, settings, m)
     pact.referral_lines(text, proposal, settings, m)
     if proposal.verdict is not None:
         pact.verdict_lines(text, proposal, decision, settings, m)
@@ -257,7 +263,7 @@ def counted(round_: Round) -> Tally:
     return round_.outcome.tally if round_.outcome is not None else round_.counts
 
 
-def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
+def _tally_line(text: Text, round_: Round, members: int, m: Messages, settings: AssemblySettings) -> None:
     counted_ = counted(round_)
     text.line(m._("Tally: {agree} agree, {abstain} abstain, {disagree} disagree, {block} block, "
                   "{unargued} block without argument."),
@@ -270,12 +276,7 @@ def _tally_line(text: Text, round_: Round, members: int, m: Messages) -> None:
         by = rules.with_delegated(Tally(), delegated)
         text.line(m._("Of which by delegation: {agree} agree, {abstain} abstain, {disagree} disagree."),
                   agree=by.agree, abstain=by.abstain, disagree=by.disagree)
-        grouped: dict[tuple[str, Position], list[str]] = {}
-        for entry in delegated:
-            grouped.setdefault((entry.by, entry.position), []).append(entry.member)
-        for (by_member, position), members_ in sorted(grouped.items()):
-            text.line(m._("- with {delegate} ({position}): {members}"), delegate=Mention(by_member),
-                      position=position_label(position, m), members=people(members_))
+        delegation.counted(text, delegated, settings, m)
 
 
 OUTCOME_HEADLINES = {
@@ -299,15 +300,13 @@ def outcome(proposal: Proposal, m: Messages, settings: AssemblySettings, revised
     if result.offline:
         text.line(m._("The deadline passed while the bot was offline: this result counts only the positions "
                       "taken before the deadline."))
-    _tally_line(text, round_, result.members, m)
+    _tally_line(text, round_, result.members, m, settings)
     _positions(text, round_, m)
     if revised is not None and revised.repealed_by == proposal.number:
         text.line().line(m._("Decision #{number} ({title}) is repealed."), strong=True, number=revised.number,
                          title=revised.title)
     elif revised is not None and proposal.number in revised.amended_by:
-        text.line().line(m._("Decision #{number} ({title}) is amended: its text in force (version {version}):"),
-                         strong=True, number=revised.number, title=revised.title, version=len(revised.versions))
-        text.line("{text}", text=revised.text)
+        _amendment(text, proposal, revised, m)
     for said in (pact.referral_answered(proposal, settings, m) if proposal.referral else None,
                  pact.judged(proposal, settings, m)):
         if said is not None:
@@ -318,6 +317,24 @@ def outcome(proposal: Proposal, m: Messages, settings: AssemblySettings, revised
     if link:
         text.line(m._("On the public register: {link}"), link=link)
     return text
+
+
+def _amendment(text: Text, challenge: Proposal, revised: Proposal, m: Messages) -> None:
+    """What an adopted challenge changed in the decision: its numbered parts as they now read (or that they are
+    gone); otherwise the whole text in force."""
+    if challenge.part and parts.replaced(revised.versions[-2], challenge.part, challenge.text) is not None:
+        text.line().line(m._("Decision #{number} ({title}) is amended (text version {version}):"), strong=True,
+                         number=revised.number, title=revised.title, version=len(revised.versions))
+        now_reads = parts.quoted(revised.text, challenge.part)
+        if now_reads is not None:
+            text.line(m._("Part {part} now reads:"), part=challenge.part).line("{text}", text=now_reads)
+        else:
+            text.line(m._("Part {part} is removed."), part=challenge.part)
+        text.line(m._("Its whole text: !status #{number}."), number=revised.number)
+        return
+    text.line().line(m._("Decision #{number} ({title}) is amended: its text in force (version {version}):"),
+                     strong=True, number=revised.number, title=revised.title, version=len(revised.versions))
+    text.line("{text}", text=revised.text)
 
 
 def _next_step(text: Text, proposal: Proposal, m: Messages, code: SocialCode, now: datetime) -> None:
@@ -355,6 +372,7 @@ def status(proposal: Proposal, members: int, m: Messages, settings: AssemblySett
               title=proposal.title, state=m._(STATE_LABELS[proposal.state]))
     text.line(m._("Proposed by {proposer} on {date}."), proposer=Mention(proposal.proposer), date=m.when(proposal.created_at))
     _decision_links(text, m, proposal)
+    topics.line(text, proposal, settings, m)
     pact.referral_lines(text, proposal, settings, m)
     if proposal.verdict is not None:
         text.line(m._("Verdict on {official} for decision #{number}: {assessment}."),
@@ -368,7 +386,7 @@ def status(proposal: Proposal, members: int, m: Messages, settings: AssemblySett
     if proposal.text:
         text.line().line("{text}", text=proposal.text).line()
     # A closed round shows the participation counted at its close, not the room as it is today.
-    _tally_line(text, round_, round_.outcome.members if round_.outcome else members, m)
+    _tally_line(text, round_, round_.outcome.members if round_.outcome else members, m, settings)
     _positions(text, round_, m)
     if proposal.state in pact_rules.ACCOUNTABLE and proposal.verdict is None:
         text.line()
@@ -402,6 +420,7 @@ HISTORY_LINES = {
     Action.FACT_RECORDED: N_("{member} records a fact about {detail}"),
     Action.STATEMENT_MADE: N_("{member} makes a statement, as {detail}"),
     Action.VERDICT_PROPOSED: N_("{member} proposes a verdict on its application: proposal #{detail}"),
+    Action.TOPICS_SET: N_("{member} sets its topics: {detail}"),
 }
 
 
@@ -413,6 +432,8 @@ def history_detail(action: Action, detail: str, m: Messages) -> str:
         return m._(RULE_LABELS[Rule(detail)])
     if action is Action.ROUND_CLOSED and detail in set(State):
         return m._(STATE_LABELS[State(detail)])
+    if action is Action.TOPICS_SET:
+        return detail.replace(",", ", ") or "—"
     if action is Action.FOLLOWED_UP and detail:
         status, _, progress = detail.partition(" ")
         return status.replace("_", " ") + (f", {progress} %" if progress else "")
@@ -455,65 +476,23 @@ def history(proposal: Proposal, rows: list[dict], m: Messages) -> Text:
     return text
 
 
-def delegated(member: str, delegate: str, cycle: bool, m: Messages) -> Text:
-    """A delegation given, said to the room: delegations are public."""
-    text = Text().line(m._("{member} entrusts their vote to {delegate}: in every round where {member} takes no "
-                           "position, they count with {delegate}'s (blocks are never delegated)."),
-                       member=Mention(member), delegate=Mention(delegate))
-    if cycle:
-        text.line(m._("These delegations go round in a circle back to {member}: none of them counts until one of "
-                      "you takes a position or ends their delegation."), member=Mention(member))
-    return text
-
-
-def undelegated(member: str, delegate: str, m: Messages) -> Text:
-    return Text().line(m._("{member} ends their delegation to {delegate}: only their own positions count from now "
-                           "on."), member=Mention(member), delegate=Mention(delegate))
-
-
-def delegation_lapsed(member: str, delegate: str, m: Messages) -> Text:
-    return Text().line(m._("{member}: your delegation to {delegate} has lapsed, since {delegate} is no longer in the "
-                           "room. Take positions yourself, or entrust your vote to someone else with !delegate."),
-                       member=Mention(member), delegate=Mention(delegate))
-
-
-def own_delegation(member: str, delegations: dict[str, str], m: Messages) -> Text:
-    """A member's delegation, and who delegates to them."""
-    text = Text()
-    if member in delegations:
-        text.line(m._("You entrust your vote to {delegate}."), delegate=Mention(delegations[member]))
-    else:
-        text.line(m._("You entrust your vote to nobody: only your own positions count."))
-    trusting = sorted(who for who, to in delegations.items() if to == member)
-    if trusting:
-        text.line(m._("Entrust their vote to you: {members}."), members=people(trusting))
-    return text
-
-
-def delegations(current: dict[str, str], m: Messages) -> Text:
-    """Every delegation in force in the room, grouped by delegate."""
-    if not current:
-        return Text().line(m._("Nobody in this room entrusts their vote to anyone."))
-    text = Text().line(m.n_("{count} delegation in force:", "{count} delegations in force:", len(current)),
-                       strong=True, count=len(current))
-    by_delegate: dict[str, list[str]] = {}
-    for member, delegate in sorted(current.items()):
-        by_delegate.setdefault(delegate, []).append(member)
-    for delegate, members in sorted(by_delegate.items()):
-        text.line(m._("- to {delegate}: {members}"), delegate=Mention(delegate), members=people(members))
-    return text
-
-
 def not_an_assembly(m: Messages) -> Text:
     return Text().line(m._("I run the assembly's decisions in its channels, where everyone can see them: write "
                            "there (send !help in the channel for the commands)."))
 
 
-def listing(total: int, page: int, pages: int, summaries: list[Summary], m: Messages) -> Text:
+def listing(total: int, page: int, pages: int, summaries: list[Summary], m: Messages, topic: str | None = None,
+            named: str | None = None) -> Text:
+    """A page of the room's proposals; ``topic`` (its id) and ``named`` (its name): those on a topic only."""
     text = Text()
+    if not total and topic is not None:
+        return text.line(m._("No proposal on {topic} in this room yet."), topic=named)
     if not total:
         return text.line(m._("No proposal in this room yet. Propose one with !propose <title>."))
-    if pages == 1:
+    if topic is not None:
+        text.line(m._("Proposals on {topic}, the newest first (page {page} of {pages}):"), strong=True, topic=named,
+                  page=page, pages=pages)
+    elif pages == 1:
         text.line(m._("Proposals in this room, the newest first:"), strong=True)
     else:
         text.line(m._("Proposals in this room, the newest first (page {page} of {pages}):"), strong=True, page=page,
@@ -526,7 +505,7 @@ def listing(total: int, page: int, pages: int, summaries: list[Summary], m: Mess
             text.line(m._("#{number} {title}: {state}"), number=p.number, title=p.title,
                       state=m._(STATE_LABELS[p.state]))
     if page < pages:
-        text.line(m._("More with !list {next}."), next=page + 1)
+        text.line(m._("More with !list {next}."), next=f"topic {topic} {page + 1}" if topic else page + 1)
     return text
 
 
@@ -568,6 +547,10 @@ VIOLATIONS = {
     "fact_required": N_("Say what the official did."),
     "fact_ahead": N_("{day} has not come yet: record what was done, once it is."),
     "statement_required": N_("A statement says something."),
+    "no_such_part": N_("The decision has no part {part}: its parts are {parts}."),
+    "new_part_not_named": N_("The new text numbers a part the challenge does not name: it names {parts}."),
+    "number_the_new_parts": N_("A new text for parts {parts} numbers them, each on its own line (\"2. …\", "
+                               "\"3. …\"), or name one part at a time."),
     "judged_official": N_("This verdict judges you: the assembly decides it without you. Say what you did with "
                           "!statement #{decision}."),
 }

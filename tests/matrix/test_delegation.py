@@ -15,7 +15,8 @@ async def test_a_member_who_delegated_counts_with_their_delegate_at_the_close(st
     await carol.send_text(room, f"!delegate {bob.user_id}")
     announcement = await carol.wait_for(from_bot(bot.user_id, "delegation"), room=room)
     body = content(announcement)
-    assert body["consent_bot"] == {"kind": "delegation", "member": carol.user_id, "delegate": bob.user_id}
+    assert body["consent_bot"] == {"kind": "delegation", "member": carol.user_id, "delegate": bob.user_id,
+                                   "scope": "", "until": None}
     assert body["m.mentions"] == {"user_ids": [bob.user_id]} and body["msgtype"] == "m.text"
 
     ballot = await propose(alice, room, bot.user_id)

@@ -15,7 +15,8 @@ async def test_a_member_who_delegated_counts_with_their_delegate_at_the_close(wo
 
     world.say(world.carol, "!delegate @bob")
     announcement = await world.bot_post("delegation")
-    assert payload(announcement) == {"kind": "delegation", "member": world.carol.id, "delegate": world.bob.id}
+    assert payload(announcement) == {"kind": "delegation", "member": world.carol.id, "delegate": world.bob.id,
+                                     "scope": "", "until": None}
     # The delegate is notified (@bob); carol is named without a ping (a word joiner after the @).
     assert "@\u2060carol entrusts their vote to @bob" in announcement["message"]
 

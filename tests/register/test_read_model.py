@@ -95,7 +95,7 @@ async def test_a_record_links_challenges_both_ways(reader):
     assert kettle.header.amended_by == (NUMBERS["amending"],) and kettle.challenged is None
     assert [c.number for c in kettle.challenged_by] == [NUMBERS["amending"]]
     assert kettle.versions[0] == KETTLE_TEXT and kettle.text == kettle.versions[1]
-    assert kettle.text.endswith("[#6] 2: 2. Paid by donations.")
+    assert kettle.text == "1. A kettle.\n2. Paid by donations."  # its part 2 replaced
     amending = await reader.record(ROOM, NUMBERS["amending"])
     assert amending.challenged.number == NUMBERS["adopted"] and amending.header.part == "2"
     hall = await reader.record(ROOM, NUMBERS["repealed"])
