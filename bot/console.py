@@ -9,7 +9,10 @@ due instant in order, running the same due work as the real scheduler.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import os
+import stat
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -34,6 +37,8 @@ ROOM = "console"
 LAST_YEAR = 2999
 """The simulated clock goes no further: every deadline and lock the bot adds stays a date (year 9999 at most)."""
 FIRST_MEMBER = "alice"
+MAX_LINE = 1 << 20
+"""The longest line a pipe may bring at once (a proposal's text is far shorter; a longer line ends the session)."""
 
 
 @dataclass
@@ -90,13 +95,55 @@ def _indent(text: str) -> str:
 
 
 async def _lines(source: TextIO) -> AsyncIterator[str]:
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, source.readline)
-        if not line:
-            return
+    """The input's lines as they come. A pipe (a script driving the console) is read by the event loop itself; a
+    file at once; a terminal by a thread, one line at a time (a human types slower than a thread hops)."""
+    kind = _kind_of(source)
+    if kind == "pipe":
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=MAX_LINE)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), source)
+        read = functools.partial(_pipe_line, reader)
+    elif kind == "file":
+        async def read() -> bytes | str:
+            return source.readline()
+    else:
+        async def read() -> bytes | str:
+            return await asyncio.get_running_loop().run_in_executor(None, source.readline)
+    while line := await read():
+        if isinstance(line, bytes):
+            line = line.decode(source.encoding or "utf-8", "surrogateescape")
         # A terminal may send invalid UTF-8, which Python reads as lone surrogates: make it printable.
         yield clean(line.rstrip("\n"))
+
+
+async def _pipe_line(reader: asyncio.StreamReader) -> bytes:
+    """The next line from a pipe (b"" at its end); a line longer than MAX_LINE is cut there, its rest dropped: the
+    bot refuses a text far shorter, and says so."""
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as end:
+        return end.partial
+    except asyncio.LimitOverrunError as overrun:
+        line = await reader.readexactly(overrun.consumed)
+    while True:
+        try:
+            await reader.readuntil(b"\n")
+            return line
+        except asyncio.IncompleteReadError:
+            return line
+        except asyncio.LimitOverrunError as overrun:
+            await reader.readexactly(overrun.consumed)
+
+
+def _kind_of(source: TextIO) -> str:
+    """"pipe" (or socket), "file" (a regular file, or an in-memory text) or "terminal" (anything else)."""
+    try:
+        mode = os.fstat(source.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):  # io.StringIO has no file descriptor
+        return "file"
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        return "pipe"
+    return "file" if stat.S_ISREG(mode) else "terminal"
 
 
 class Console:

@@ -106,6 +106,15 @@ def test_huge_durations_and_invalid_utf8_get_an_answer_and_never_a_crash():
     assert "Traceback" not in prompts and lines[-1]["kind"] == "status"
 
 
+def test_a_line_longer_than_a_pipe_may_bring_is_cut_answered_and_the_next_line_read():
+    """Scripts pipe their lines: one of 3 MiB (past the console's 1 MiB a line) is refused as any too long text is,
+    its rest dropped, and the session goes on."""
+    lines, prompts = run_console("!propose Kettle\n!propose " + "x" * (3 << 20) + "\n!list\n", "--start",
+                                 "2027-06-08T10:00+02:00")
+    assert [line["kind"] for line in lines] == ["ballot", "error", "status"]
+    assert "Traceback" not in prompts and "#1 Kettle" in lines[-1]["text"]
+
+
 def test_the_pact_plays_on_the_console_from_a_referral_to_the_assembly_s_verdict():
     root = DEMO.parent
     lines, _ = run_console((root / "pact.txt").read_text(encoding="utf-8"), "--config", str(root / "pact.yaml"),
