@@ -132,3 +132,26 @@ def test_the_pact_plays_on_the_console_from_a_referral_to_the_assembly_s_verdict
     assert status["bound"] == ["martine", "paul"] and status["facts"] == 2
     assert "le jugement de l'assemblée : partiellement respecté (#2, adopté le jeudi 20 mai 2027, 24:00" in \
         status["text"]
+
+
+def test_topics_delegation_on_a_subject_and_for_a_time_and_parts_play_on_the_console():
+    root = DEMO.parent
+    lines, _ = run_console((root / "subjects.txt").read_text(encoding="utf-8"), "--config",
+                           str(root / "subjects.yaml"), "--start", "2027-06-08T10:00+02:00")
+    outcomes = {line["proposal"]: line for line in lines if line["kind"] == "outcome"}
+    assert [(n, o["state"]) for n, o in outcomes.items()] == [(1, "adopted"), (2, "adopted"), (3, "adopted"),
+                                                              (4, "adopted")]
+    assert outcomes[1]["topics"] == ["transport"] and outcomes[1]["delegated"]["disagree"] == 1
+    assert "- avec carol (désaccord), par délégation sur les propositions sur Mobilités : alice" in outcomes[1]["text"]
+    assert "- avec dan (d'accord), par délégation sur la proposition #3 : bob" in outcomes[3]["text"]
+    [refused] = [line for line in lines if line["kind"] == "error"]
+    assert "La décision n'a pas de partie 4 : ses parties sont 1, 2, 3." in refused["text"]
+    assert "La partie 2 dit désormais :\n2. La bouilloire est détartrée chaque semaine." in outcomes[3]["text"]
+    assert "La partie 3 est supprimée." in outcomes[4]["text"]
+    decision = [line for line in lines if line["kind"] == "status" and line.get("proposal") == 2][-1]
+    assert "1. Chacun lave sa tasse.\n2. La bouilloire est détartrée chaque semaine.\n" in decision["text"]
+    assert "chaque mois" not in decision["text"] and "éteint" not in decision["text"]
+    lapsed = [line for line in lines if line["kind"] == "delegation" and line["delegate"] is None]
+    assert [(line["member"], line["scope"]) for line in lapsed] == [("alice", "topic:transport")]
+    assert "comme vous l'aviez demandé, le mercredi 30 juin 2027, 24:00" in lapsed[0]["text"]
+    assert "- à bob, sur toutes les propositions de ce salon : alice" in lines[-1]["text"]

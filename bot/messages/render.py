@@ -388,7 +388,8 @@ def status(proposal: Proposal, members: int, m: Messages, settings: AssemblySett
     # A closed round shows the participation counted at its close, not the room as it is today.
     _tally_line(text, round_, round_.outcome.members if round_.outcome else members, m, settings)
     _positions(text, round_, m)
-    if proposal.state in pact_rules.ACCOUNTABLE and proposal.verdict is None:
+    if proposal.state in pact_rules.ACCOUNTABLE and proposal.verdict is None and (
+            proposal.bound or proposal.facts or proposal.statements):
         text.line()
         pact.accountability(text, proposal, verdicts or [], settings, m)
     elif proposal.bound:
