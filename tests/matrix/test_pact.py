@@ -4,6 +4,8 @@ argument (the mayor, judged by it, may not take part), amended to "partly respec
 
 from __future__ import annotations
 
+from tests.register.pact_story import the_pact_story_is_on_the_register
+
 from .bot_harness import answer_to, from_bot, room_with_bot
 from .member import content
 
@@ -72,3 +74,5 @@ async def test_a_referral_adopted_then_facts_a_statement_and_a_verdict_amended_a
     assert "the assembly's verdict: partly respected (#2" in status["body"]
     assert "the official's own statement" in status["body"]
     bot.check_alive()
+    await the_pact_story_is_on_the_register(bot.config, bot.repository, room)
+

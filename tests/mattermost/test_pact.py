@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.register.pact_story import the_pact_story_is_on_the_register
+
 from .bot_harness import payload
 from .test_bot import World
 
@@ -22,7 +24,7 @@ async def world(mattermost, tmp_path):
 async def test_a_referral_adopted_then_facts_a_statement_and_a_verdict_amended_and_adopted(world):
     mayor = {"id": "martine", "name": "Martine Dupont", "role": "mayor", "mandate_start": "2026-03-22",
              "accounts": [world.mayor.id]}
-    await world.start(minimum_duration="3s", days_between_rounds="1s", officials=[mayor])
+    running = await world.start(minimum_duration="3s", days_between_rounds="1s", officials=[mayor])
 
     asked = world.say(world.mayor, "!refer Close the street on Sundays\nFrom May to September.")
     referral = await world.bot_post("ballot", 1, after=asked["create_at"])
@@ -63,3 +65,4 @@ async def test_a_referral_adopted_then_facts_a_statement_and_a_verdict_amended_a
     asked = world.say(world.carol, "!status #1")
     status = await world.answer_to(asked, "status")
     assert payload(status)["facts"] == 2 and "the assembly's verdict: partly respected (#2" in status["message"]
+    await the_pact_story_is_on_the_register(running.config, running.repository, world.channel.id)
