@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Protocol, TypeVar
 
 from bot.engine import rules, transitions
 from bot.engine.model import (
@@ -142,7 +143,23 @@ def check_not_judged(proposal: Proposal, official: str | None) -> None:
         raise RuleViolation("judged_official", decision=proposal.verdict.decision)
 
 
-def verdict_in_force(verdicts: Iterable[Proposal]) -> Proposal | None:
+class Decided(Protocol):
+    """What telling the verdict in force needs of a verdict: a Proposal, or the register's lighter rows."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def state(self) -> State: ...
+
+    @property
+    def decided_at(self) -> datetime | None: ...
+
+
+DecidedVerdict = TypeVar("DecidedVerdict", bound=Decided)
+
+
+def verdict_in_force(verdicts: Iterable[DecidedVerdict]) -> DecidedVerdict | None:
     """The assembly's judgment of an official on a decision: its latest adopted verdict (a later one, adopted,
     revises an earlier); a verdict proposed, blocked or rejected is no judgment."""
     adopted = [v for v in verdicts if v.state is State.ADOPTED and v.decided_at is not None]
