@@ -94,6 +94,13 @@ def _load(path: Path | None, command: str) -> Config:
 def _console(config: Config, arguments: argparse.Namespace, default_database: str) -> None:
     from bot.console import run_console
 
+    if arguments.command == "console" and config.platform != "console" and not arguments.database:
+        # The register is append-only and public: a console session would stay in it as an assembly for good.
+        print(f"{arguments.config}: this configuration's database is the register of the assembly on "
+              f"{config.platform}; the console would add a \"console\" assembly to that public record for good. "
+              "Give the console a database of its own: --database console.db (its rules and language are still "
+              "this configuration's).", file=sys.stderr)
+        raise SystemExit(2)
     database = arguments.database or default_database
     asyncio.run(run_console(config, getattr(arguments, "start", None), getattr(arguments, "json", False), database,
                             register=getattr(arguments, "register", False)))

@@ -55,8 +55,9 @@ def test_the_matrix_steps_of_the_readme_work_with_the_token_exported_for_run_onl
     assert "the configuration is valid (platform: matrix)" in checked.stdout
     exported = consent_bot("export", "--config", str(config), "--format", "json")
     assert exported.returncode == 0 and json.loads(exported.stdout)["assemblies"] == [], exported.stderr
-    console = subprocess.run([sys.executable, "-m", "bot", "console", "--config", str(config)], input="/quit\n",
-                             capture_output=True, text=True, timeout=60)
+    console = subprocess.run([sys.executable, "-m", "bot", "console", "--config", str(config), "--database",
+                              str(tmp_path / "console.db")], input="/quit\n", capture_output=True, text=True,
+                             timeout=60)
     assert console.returncode == 0 and "alice>" in console.stderr, console.stderr  # the prompt
     refused = consent_bot("run", "--config", str(config))
     assert refused.returncode == 2
@@ -148,3 +149,20 @@ def test_check_config_refuses_a_yaml_integer_of_thousands_of_digits(tmp_path):
     result = consent_bot("check-config", "--config", str(bad))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"  {bad}: invalid YAML" in result.stderr
+
+
+def test_the_console_keeps_out_of_the_register_of_a_live_assembly(tmp_path):
+    """On a configuration that serves Matrix, the console refuses its database (the public register is append-only)
+    and runs on a database of its own when given one."""
+    live = tmp_path / "config.yaml"
+    live.write_text(yaml.safe_dump({"platform": "matrix", "storage": {"path": "consent.db"},
+                                    "matrix": {"homeserver": "https://matrix.example.org",
+                                               "user_id": "@bot:example.org", "allowed_inviters": [":example.org"]}}))
+    refused = subprocess.run([sys.executable, "-m", "bot", "console", "--config", str(live)], input="!list\n",
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert refused.returncode == 2 and "--database console.db" in refused.stderr
+    assert not (tmp_path / "consent.db").exists()
+    played = subprocess.run([sys.executable, "-m", "bot", "console", "--json", "--config", str(live), "--database",
+                             str(tmp_path / "console.db")], input="!list\n", capture_output=True, text=True,
+                            timeout=60, cwd=ROOT)
+    assert played.returncode == 0 and json.loads(played.stdout)["kind"] == "status"

@@ -181,6 +181,7 @@ async def test_the_social_codes_words_for_positions_are_commands(room, words, po
 
 async def test_help_lists_the_social_codes_words(room):
     [help_] = await room.say("bob", "!help disagree")
+    assert help_.kind is Kind.HELP and help_.payload == {"kind": "help"}
     assert "!pasdaccord" in help_.body
     [help_] = await room.say("bob", "!help abstain")
     assert "!sabstient" in help_.body and "!abstain [#N] [reason]" in help_.body  # a reason is kept and shown
@@ -313,3 +314,15 @@ async def test_a_closed_round_s_status_says_its_participation_at_the_close_in_te
     room.room.names.update({"dan", "erin"})  # two members join after the close
     closed = await status(room)
     assert "Participation: 0 of 4 members." in closed.body and closed.payload["members"] == 4
+
+
+async def test_help_lists_only_the_commands_the_assembly_uses(room, tmp_path, repository):
+    [without] = await room.say("bob", "!aide")
+    verbs = {line.split()[0] for line in without.body.splitlines()[1:]}
+    assert "!propose" in verbs and not verbs & {"!delegate", "!undelegate", "!delegations", "!topics"}
+    config = write_config(tmp_path, language="en", delegation=True, topics=[{"id": "transport"}])
+    using = await make_assembly(config, Clock(TUESDAY), repository)
+    [listed] = await using.say("bob", "!help", event_id="$help-where-delegation-is-on")
+    assert "!delegate [@member" in listed.body and "!topics [#N" in listed.body
+    [refused] = await room.say("bob", "!delegate @carol")  # not in use, and said so
+    assert "Delegation is not in use in this assembly" in refused.body

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.app.context import MAX_REFERENCE, Context
+from bot.config import AssemblySettings
 from bot.engine.model import Position
 
 PREFIX = "!"
@@ -43,6 +44,8 @@ class Command:
     needs: frozenset[str] = frozenset()
     """What the handler asks the platform's directory ("facilitator", "members"): asked before the decision's
     transaction opens, since on some platforms it is a request over the network."""
+    in_use: Callable[[AssemblySettings], bool] = lambda settings: True
+    """Whether the assembly uses it (!help lists only those; one not in use still answers why)."""
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,12 @@ class Registry:
         return handler
 
     def command(self, verb: str, *aliases: str, usage: str, summary: str, takes_reference: bool = True,
-                needs: frozenset[str] = frozenset()) -> Callable[[Handler], Handler]:
+                needs: frozenset[str] = frozenset(),
+                in_use: Callable[[AssemblySettings], bool] = Command.in_use) -> Callable[[Handler], Handler]:
         """Declare a command; an alias may be two words ("pas d'accord"), matched as one."""
 
         def register(handler: Handler) -> Handler:
-            command = Command(verb, aliases, usage, summary, handler, takes_reference, needs)
+            command = Command(verb, aliases, usage, summary, handler, takes_reference, needs, in_use)
             for name in (verb, *aliases):
                 key = normalize(name)
                 if self._by_name.get(key, command) is not command:  # "délégations" may spell "delegations"

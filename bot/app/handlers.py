@@ -5,6 +5,7 @@ Declared with ``@COMMANDS.command``: verb, French aliases, usage line, one-line 
 
 from __future__ import annotations
 
+import operator
 import re
 from datetime import date, datetime, timedelta
 
@@ -39,6 +40,10 @@ UNTIL_WORDS = {"until", "jusquau", "jusqua", "jusque"}
 NONE_WORDS = {"none", "aucun", "aucune", "aucuns"}
 PART_WORDS = {"part", "partie"}
 MAX_DELEGATION = timedelta(days=6 * 366)
+DELEGATING = operator.attrgetter("delegation")
+"""The delegation commands are in use where the assembly turned delegation on."""
+WITH_TOPICS = operator.attrgetter("topics")
+"""!topics is in use where the assembly lists topics."""
 """How far ahead a delegation's last day may be."""
 FOR_WORDS = {"for", "pour"}
 BY_WORDS = {"by", "avant"}
@@ -240,7 +245,7 @@ async def _list(ctx: Context, page: int = 1, topic: str | None = None) -> None:
 
 @COMMANDS.command("topics", "sujets", usage=N_("!topics [#N [<topic>[,<topic>] | none]]"), needs=FACILITATOR,
                   summary=N_("the assembly's topics; with #N, a proposal's; with topics after it, set them (its "
-                             "proposer or a facilitator)"))
+                             "proposer or a facilitator)"), in_use=WITH_TOPICS)
 async def topics(ctx: Context) -> None:
     if ctx.reference is None:
         await ctx.say(Kind.STATUS, topics_text.assembly(ctx.settings, ctx.m))
@@ -527,7 +532,7 @@ def _title_and_text(ctx: Context, title: str, text: str) -> tuple[str, str]:
                   summary=N_("entrust your vote to another member, for every round where you take no position — on "
                              "the whole room, on a topic, or on one proposal, until a date if you give one (your own "
                              "position always wins; blocks are never delegated); alone: your delegations and who "
-                             "delegates to you"), takes_reference=False, needs=NAMED)
+                             "delegates to you"), takes_reference=False, needs=NAMED, in_use=DELEGATING)
 async def delegate(ctx: Context) -> None:
     rules.check_delegation_enabled(ctx.settings.delegation)
     if not ctx.arguments:
@@ -593,7 +598,7 @@ async def _comes_back(ctx: Context, delegate: str, scope: str) -> bool:
 
 @COMMANDS.command("undelegate", "révoquer", usage=N_("!undelegate [topic <topic> | #N]"), takes_reference=False,
                   summary=N_("end your delegation (on the whole room, a topic or one proposal): from then on your own "
-                             "positions, or your other delegations, count"))
+                             "positions, or your other delegations, count"), in_use=DELEGATING)
 async def undelegate(ctx: Context) -> None:
     rules.check_delegation_enabled(ctx.settings.delegation)
     scope, _ = await _scope(ctx, ctx.arguments)
@@ -605,7 +610,7 @@ async def undelegate(ctx: Context) -> None:
                   details={**delegation_text.details(ended), "delegate": None})
 
 
-@COMMANDS.command("delegations", "délégations", usage=N_("!delegations"), takes_reference=False,
+@COMMANDS.command("delegations", "délégations", usage=N_("!delegations"), takes_reference=False, in_use=DELEGATING,
                   summary=N_("every delegation in force in this room, by delegate, with what it covers and until when"))
 async def delegations(ctx: Context) -> None:
     rules.check_delegation_enabled(ctx.settings.delegation)
@@ -636,10 +641,10 @@ async def help_(ctx: Context) -> None:
         if command.aliases:
             names = ", ".join("!" + name for name in (command.verb, *command.aliases))
             text.line(ctx.m._("Names: {names}"), names=names)
-        await ctx.say(Kind.STATUS, text)
+        await ctx.say(Kind.HELP, text)
         return
     text.line(ctx.m._("Commands (a proposal is named #N; leave it out when answering its ballot or when only "
                       "one proposal is open):"), strong=True)
-    for command in COMMANDS.commands:
+    for command in filter(lambda command: command.in_use(ctx.settings), COMMANDS.commands):
         text.line(ctx.m._("{usage}: {summary}"), usage=ctx.m._(command.usage), summary=ctx.m._(command.summary))
-    await ctx.say(Kind.STATUS, text)
+    await ctx.say(Kind.HELP, text)

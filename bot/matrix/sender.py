@@ -28,7 +28,7 @@ from bot.messages.splitting import split
 log = logging.getLogger(__name__)
 
 ACK_KEY = "✅"
-NOTICE_KINDS = {Kind.STATUS, Kind.ERROR, Kind.HISTORY}
+NOTICE_KINDS = {Kind.STATUS, Kind.ERROR, Kind.HISTORY, Kind.HELP}
 """Answers to one member are notices; announcements and anything that mentions members are m.text,
 because a notice never notifies."""
 THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR, Kind.MODERATION}

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 ACK_EMOJI = "white_check_mark"
 MESSAGE_ID_PROP = "consent_bot_message"
-THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR, Kind.STATUS, Kind.HISTORY, Kind.MODERATION}
+THREADED_KINDS = {Kind.BLOCK_REQUEST, Kind.ERROR, Kind.STATUS, Kind.HISTORY, Kind.HELP, Kind.MODERATION}
 """Without a command to answer, these go in the ballot's thread."""
 CHANNEL_KINDS = {Kind.BALLOT, Kind.REMINDER, Kind.OUTCOME, Kind.ANNOUNCEMENT, Kind.FOLLOWUP,
                  Kind.FOLLOWUP_REMINDER, Kind.FACT, Kind.STATEMENT, Kind.DELEGATION}

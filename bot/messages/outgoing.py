@@ -30,6 +30,8 @@ class Kind(StrEnum):
     """What a facilitator or a proposer did to a proposal (withdrawn, extended, amended), said to the room."""
     HISTORY = "history"
     """A proposal's whole trace, asked for with !history."""
+    HELP = "help"
+    """The commands in use, or one command's usage and names (!help)."""
     FOLLOWUP = "followup"
     """Before the pact: an update on whether an adopted decision is applied (messages queued then keep it)."""
     FOLLOWUP_REMINDER = "followup_reminder"
