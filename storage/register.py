@@ -199,6 +199,15 @@ class Record:
             return self.versions[-1]
         return self.versions[self.latest.version - 1] if self.versions else ""
 
+    def amended_by(self, version: int) -> Header | None:
+        """The challenge whose adoption made version ``version`` (from 1) of this decision's text; None for a version
+        its proposer wrote. A decision is amended once adopted, when it has no more rounds: the versions after the one
+        its last round voted on are its challenges', in the order they were adopted (``amended_by``)."""
+        index = version - self.latest.version - 1 if self.rounds else -1
+        if not 0 <= index < len(self.header.amended_by):
+            return None
+        return next((c for c in self.challenged_by if c.number == self.header.amended_by[index]), None)
+
 
 @dataclass(frozen=True)
 class Assembly:

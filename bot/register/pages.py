@@ -20,7 +20,7 @@ from bot.messages.pact import POINT_LABELS
 from bot.register.diff import changes
 from bot.register.links import (api, feed_path, official_feed_path, official_path, officials_path, proposal_path,
                                 room_path)
-from bot.register.views import Site, valid
+from bot.register.views import Amendment, Site, amendment, valid
 from storage.register import HistoryRecord, PositionRecord, Record, RoundRecord
 
 REASON_LABELS = {
@@ -180,6 +180,10 @@ class Page:
     def changes(self, record: Record, version: int) -> Any:
         """What changed in version ``version`` (from 2) since the one before."""
         return changes(record.versions[version - 2], record.versions[version - 1])
+
+    def amendment(self, record: Record, version: int) -> Amendment | None:
+        """The challenge that made version ``version`` (from 2), if one did, and what it did to the parts it named."""
+        return amendment(record, version)
 
     def render(self, template: str, **context: Any) -> str:
         return environment().get_template(template).render(page=self, _=self._, n_=self.n_, site=self.site,

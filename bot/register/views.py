@@ -22,7 +22,7 @@ from bot.engine import rules
 from bot.engine.model import Action, Fact, Referral, State, Statement, Verdict
 from bot.engine.pact import PACT_POINTS
 from bot.messages.i18n import Messages
-from bot.register.diff import changes
+from bot.register.diff import Revision, changes, revision
 from bot.register.links import (api, feed_path, official_feed_path, official_path, officials_path, proposal_path,
                                 room_path)
 from storage.register import (EXPORTED, Accountability, Assembly, Header, HistoryRecord, Line, OfficialFigures,
@@ -176,7 +176,7 @@ def record_json(site: Site, record: Record) -> dict[str, Any]:
         "challenged_by": [c.number for c in record.challenged_by if c.state in UNDECIDED],
         "challenged_by_all": [link_json(site, c) for c in record.challenged_by],
         "challenge_of": link_json(site, record.challenged) if record.challenged else None,
-        "versions": versions_json(record),
+        "versions": versions_json(site, record),
         "rounds": [round_json(site, h.room, r) for r in record.rounds],
         "history": [history_json(site, h.room, entry) for entry in record.history],
         "verdict_of": link_json(site, record.judged) if record.judged else None,
@@ -263,16 +263,40 @@ def link_json(site: Site, header: Header) -> dict[str, Any]:
             "challenged_part": header.part or None, "url": site.url(path), "api_url": site.url(api(path))}
 
 
-def versions_json(record: Record) -> list[dict[str, Any]]:
-    """Every version of the text, with the rounds that voted on it and what changed from the one before."""
+@dataclass(frozen=True)
+class Amendment:
+    """A version of a decision's text made by a challenge adopted, and what it did to the parts it named."""
+
+    challenge: Header
+    revision: Revision | None
+    """The numbered parts it replaced and removed; None when it replaced the whole text (``challenge.part`` empty) or
+    added its change after the text (a part named otherwise)."""
+
+
+def amendment(record: Record, version: int) -> Amendment | None:
+    """What made version ``version`` (from 2) of a decision's text, when a challenge did."""
+    challenge = record.amended_by(version)
+    if challenge is None:
+        return None
+    return Amendment(challenge, revision(record.versions[version - 2], record.versions[version - 1], challenge.part))
+
+
+def versions_json(site: Site, record: Record) -> list[dict[str, Any]]:
+    """Every version of the text, with the rounds that voted on it, the challenge that made it (if one did: which
+    numbered parts it replaced and removed) and what changed from the one before."""
     found = []
     for index, text in enumerate(record.versions):
+        amended = amendment(record, index + 1) if index else None
         found.append({
             "version": index + 1,
             "text": text,
             "rounds": [r.number for r in record.rounds if r.version == index + 1],
+            "amended_by": None if amended is None else {
+                **link_json(site, amended.challenge),
+                "replaced_parts": list(amended.revision.replaced) if amended.revision else [],
+                "removed_parts": list(amended.revision.removed) if amended.revision else []},
             "changes": None if index == 0 else [
-                {"op": str(c.op), "text": c.text} for c in changes(record.versions[index - 1], text)],
+                {"op": str(c.op), "text": c.text, "part": c.part} for c in changes(record.versions[index - 1], text)],
         })
     return found
 

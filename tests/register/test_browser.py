@@ -125,7 +125,12 @@ async def test_member_text_with_html_and_script_is_shown_as_text_and_runs_nothin
 async def test_the_permalink_of_a_challenged_and_amended_decision_links_both_ways(browser, sites):
     page = await opened(browser, sites["named"], f"/a/{ROOM}/{NUMBERS['adopted']}")
     assert "2. Paid by donations." in await page.locator("#text ~ .text").inner_text()
-    assert await page.locator(".diff ins").all_text_contents() == ["[added: by]", "[added: donations]"]
+    # Exactly the part #6 replaced: removed and added whole, each on its own line; part 1 unchanged.
+    assert await page.locator(".diff del").all_text_contents() == ["[removed: 2. Paid from the common fund.]"]
+    assert await page.locator(".diff ins").all_text_contents() == ["[added: 2. Paid by donations.]"]
+    removed, added = await page.locator(".diff del").bounding_box(), await page.locator(".diff ins").bounding_box()
+    assert removed["y"] + removed["height"] <= added["y"]  # the new part 2 under the old one, not beside it
+    assert await page.locator(".amended").inner_text() == "Part 2 replaced by challenge #6."
     await page.get_by_role("definition").filter(has_text="#6").first.get_by_role("link", name="#6").click()
     assert page.url == url(sites["named"], f"/a/{ROOM}/{NUMBERS['amending']}")
     assert await page.locator("h1").inner_text() == "Proposal #6: the fund is for repairs"

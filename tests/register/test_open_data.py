@@ -107,8 +107,15 @@ async def test_a_proposals_json_mirrors_its_page(register):
     assert (data["proposal"], data["state"], data["amended_by"], data["challenged_by"]) == (1, "adopted", [6], [])
     assert [c["proposal"] for c in data["challenged_by_all"]] == [6]
     assert [v["version"] for v in data["versions"]] == [1, 2]
-    changed = [(c["op"], c["text"]) for c in data["versions"][1]["changes"] if c["op"] != "equal"]
-    assert changed and all("Paid" not in text and "kettle" not in text for _, text in changed)  # part 2's words only
+    # Version 2 is #6's: part 2 replaced, removed and added whole, part 1 unchanged.
+    assert data["versions"][1]["changes"] == [
+        {"op": "equal", "text": "1. A kettle.\n", "part": None},
+        {"op": "delete", "text": "2. Paid from the common fund.", "part": 2},
+        {"op": "insert", "text": "2. Paid by donations.", "part": 2}]
+    amended = data["versions"][1]["amended_by"]
+    assert (amended["proposal"], amended["challenged_part"], amended["replaced_parts"], amended["removed_parts"]) == (
+        6, "2", [2], [])
+    assert amended["url"].endswith(f"/a/{ROOM}/6") and data["versions"][0]["amended_by"] is None
     assert data["rounds"][0]["tally"] == {"agree": 1, "abstain": 1, "disagree": 0, "block": 0, "unargued_block": 0}
     assert (data["rounds"][0]["answered"], data["rounds"][0]["members"]) == (2, 6)
     challenge = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['amending']}")

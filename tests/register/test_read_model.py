@@ -210,3 +210,10 @@ async def test_an_officials_feed_is_their_referrals_facts_statements_and_verdict
     assert kinds == [("round 2", 9), ("statement", 8), ("fact", 8), ("fact", 8), ("round 1", 8), ("made", 8),
                      ("statement", 1)]
     assert await reader.feed(ROOM, official="paul") == []
+
+async def test_a_version_made_by_a_challenge_is_known_as_its(reader):
+    kettle = await reader.record(ROOM, NUMBERS["adopted"])
+    assert kettle.amended_by(1) is None and kettle.amended_by(2).number == NUMBERS["amending"]
+    assert kettle.amended_by(2).part == "2" and kettle.amended_by(3) is None
+    van = await reader.record(ROOM, NUMBERS["rejected"])
+    assert van.amended_by(2) is None  # amended by its proposer, for its second round

@@ -322,3 +322,14 @@ async def test_a_room_id_with_a_slash_is_one_address_segment(register):
         Incoming("team/room", "alice", "!propose Slashed", "$slash", register.assembly.clock.now))
     body = await register.get("/a/team%2Froom/1")
     assert "Slashed" in body and 'href="/a/team%2Froom"' in body
+
+async def test_a_version_made_by_a_challenge_says_which_part_it_replaced_and_shows_only_that_part_changed(register):
+    kettle = await register.get(f"/a/{ROOM}/{NUMBERS['adopted']}")
+    second = kettle[kettle.index('<h3 id="version-2">'):kettle.index('<h2 id="rounds">')]
+    assert f'<p class="amended">Part 2 replaced by challenge <a href="/a/{ROOM}/6">#6</a>.' in second
+    assert ('<div class="text diff">1. A kettle.\n'
+            '<del class="part"><span class="hidden">[removed: </span>2. Paid from the common fund.'
+            '<span class="hidden">]</span></del>'
+            '<ins class="part"><span class="hidden">[added: </span>2. Paid by donations.'
+            '<span class="hidden">]</span></ins></div>') in second
+    assert 'class="amended"' not in kettle[:kettle.index('<h3 id="version-2">')]  # version 1 is its proposer's
