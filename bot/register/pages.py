@@ -19,7 +19,7 @@ from bot.messages.lines import ASSESSMENT_LABELS, RULE_LABELS, STATE_LABELS
 from bot.messages.pact import POINT_LABELS
 from bot.register.diff import changes
 from bot.register.links import (api, feed_path, official_feed_path, official_path, officials_path, proposal_path,
-                                room_path)
+                                room_path, topic_feed_path, topic_path, topics_path)
 from bot.register.views import Amendment, Site, amendment, valid
 from storage.register import HistoryRecord, PositionRecord, Record, RoundRecord
 
@@ -106,6 +106,26 @@ class Page:
     def official_feed_href(self, official: str) -> str:
         return self.href(official_feed_path(self.room or "", official))
 
+    def topics_href(self, room: str) -> str:
+        return self.href(topics_path(room))
+
+    def topic_href(self, topic: str) -> str:
+        return self.href(topic_path(self.room or "", topic))
+
+    def topic_feed_href(self, topic: str) -> str:
+        return self.href(topic_feed_path(self.room or "", topic))
+
+    def topic(self, topic: str) -> Markup:
+        """A topic named in the assembly's language and linked to its proposals."""
+        return Markup('<a href="{}">{}</a>').format(self.topic_href(topic), self.topic_name(topic))
+
+    def topic_name(self, topic: str) -> str:
+        return self.site.topic_name(self.room or "", topic)
+
+    def topics(self, topics: tuple[str, ...] | list[str]) -> Markup:
+        """Topics named and linked, comma-separated."""
+        return Markup(", ").join(self.topic(topic) for topic in topics)
+
     def link(self, number: int) -> Markup:
         return Markup('<a href="{}">#{}</a>').format(self.proposal_href(number), number)
 
@@ -173,6 +193,8 @@ class Page:
             detail = self.member(entry.detail)
         elif entry.action in ABOUT_AN_OFFICIAL:
             detail = self.official(entry.detail)
+        elif entry.action is Action.TOPICS_SET and entry.detail:
+            detail = self.topics(entry.detail.split(","))
         position = render.position_label(entry.position, self.m) if entry.position else ""
         return self._(render.HISTORY_LINES[entry.action], member=self.member(entry.member) if entry.member else "—",
                       round=entry.round, position=position, detail=detail)

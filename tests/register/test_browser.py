@@ -38,6 +38,11 @@ PAGES = {
     "verdict-amended": f"/a/{ROOM}/{NUMBERS['verdict']}",
     "officials": f"/a/{ROOM}/officials",
     "official": f"/a/{ROOM}/officials/martine",
+    "topics": f"/a/{ROOM}/topics",
+    "topic": f"/a/{ROOM}/topics/transport",
+    "topic-search": f"/a/{ROOM}/topics/transport?state=adopted&q=e",
+    "topic-hostile-name": f"/a/{ROOM}/topics/commons",
+    "topic-unknown": f"/a/{ROOM}/topics/nothing",
     "not-found": f"/a/{ROOM}/99",
 }
 
@@ -86,7 +91,7 @@ async def photograph(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize("name", PAGES)
 async def test_each_page_type_has_no_wcag_a_or_aa_violation_and_fits_a_phone(browser, sites, name):
-    status = 404 if name == "not-found" else 200
+    status = 404 if name in ("not-found", "topic-unknown") else 200
     for viewport, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
         page = await opened(browser, sites["named"], PAGES[name], viewport, status)
         await photograph(page, name + suffix)
@@ -193,9 +198,32 @@ async def test_searching_needs_no_javascript(browser, sites):
     await page.get_by_label("Search in titles").fill("van")
     await page.get_by_label("State").select_option("rejected")
     await page.get_by_role("button", name="Show").click()
-    assert page.url.endswith(f"/a/{ROOM}?q=van&state=rejected")
+    assert page.url.endswith(f"/a/{ROOM}?q=van&state=rejected&topic=")
     rows = page.locator("tbody tr")
     assert await rows.count() == 1 and "Rent a van" in await rows.inner_text()
+    # A topic chosen: its page, the rest of the search kept.
+    await page.get_by_label("Search in titles").fill("")
+    await page.get_by_label("Topic").select_option(label="Transport")
+    await page.get_by_role("button", name="Show").click()
+    assert page.url == url(sites["named"], f"/a/{ROOM}/topics/transport?state=rejected")
+    assert await page.locator("h1").inner_text() == "Transport"
+    assert await page.locator("tbody tr").count() == 1 and await page.get_by_label("Topic").input_value() == "transport"
+    await page.close()
+
+
+async def test_topics_lead_from_a_decision_to_its_topic_and_the_assemblys_topics(browser, sites):
+    page = await opened(browser, sites["named"], f"/a/{ROOM}/{NUMBERS['verdict']}")
+    await page.locator(".facts").get_by_role("link", name="Transport").click()
+    assert page.url == url(sites["named"], f"/a/{ROOM}/topics/transport")
+    numbers = await page.locator("tbody td.number").all_inner_texts()
+    assert numbers == ["#9", "#8", "#3"]
+    await page.get_by_role("navigation", name="Where you are").get_by_role("link", name="Topics").click()
+    table = page.get_by_role("table", name="Topics and their proposals")
+    assert await table.locator("tbody th").all_inner_texts() == ["Transport", "<b>Commons</b> & @room", "Budget"]
+    await table.get_by_role("link", name="<b>Commons</b> & @room").first.click()
+    assert page.url == url(sites["named"], f"/a/{ROOM}/topics/commons")
+    assert await page.locator("h1").inner_text() == "<b>Commons</b> & @room"
+    assert await page.locator("main b").count() == 0
     await page.close()
 
 
