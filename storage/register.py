@@ -39,6 +39,9 @@ EXPORTED = ("decisions", "positions", "history", "officials", "verdicts", "facts
 """What an export reads: the open-data tables of an assembly."""
 FEED_SIZE = 50
 """Entries in an assembly's feed: its latest proposals, outcomes and challenges, facts and statements."""
+WHOLE_ROOM = "room"
+"""The scope of a delegation on the whole room, as the register publishes it (stored as "", ``Delegation.scope``): a
+value of its own, that an empty CSV cell (a position taken) is not."""
 
 _HEADER = ("p.room, p.number, p.title, p.proposer, p.created_at, p.state, p.locked_until, p.challenges, p.part,"
            " p.repealed_by, p.amended_by, p.referred_by, p.needed_by, p.verdict_of, p.verdict_official, p.assessments")
@@ -91,6 +94,11 @@ class PositionRecord:
     delegated_by: str | None = None
     """A member who took no position, counted at the close with their delegate's: that delegate (then ``at`` is
     the close, ``argument`` empty)."""
+    scope: str | None = None
+    """Counted by delegation: which of the member's delegations counted — "room" (WHOLE_ROOM) the room's,
+    "topic:<id>" the one on a topic of the proposal, "proposal:<number>" the one on this proposal; None for a
+    position taken."""
+
 
 @dataclass(frozen=True)
 class RoundRecord:
@@ -271,8 +279,9 @@ class Export:
     """Each proposal's topics (read with the decisions), by number: those on none are left out."""
     positions: list[Row]
     """room, number, round, rule, member, position, argument, valid ('true', or None for a block in a consent
-    round: valid if argued), at, delegated_by; by proposal, round, then the positions taken before those counted
-    by delegation, by member (without names: by time)."""
+    round: valid if argued), at, delegated_by, scope (of the delegation that counted; None for a position taken); by
+    proposal, round, then the positions taken before those counted by delegation, by member (without names: by
+    time)."""
     history: list[Row]
     """room, proposal, round, at, action, member, position, argument, detail; by proposal, in order."""
     facts: list[Row] = field(default_factory=list)
@@ -459,14 +468,15 @@ class RegisterReader:
                     f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position,
                            s.argument,
                            CASE WHEN s.position = 'block' AND r.rule = 'consent' THEN NULL ELSE 'true' END AS valid,
-                           s.at, NULL AS delegated_by
+                           s.at, NULL AS delegated_by, NULL AS scope
                         FROM positions s JOIN rounds r ON r.room = s.room AND r.number = s.number AND r.round = s.round
                         WHERE s.room = ? ORDER BY {order}""", (room,))
                 # The members counted by delegation at a close, with whose position (valid: a block is never
                 # delegated).
                 delegated = await db.fetch(
                     f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position,
-                           '' AS argument, 'true' AS valid, r.closed_at AS at, {by.format("s")} AS delegated_by
+                           '' AS argument, 'true' AS valid, r.closed_at AS at, {by.format("s")} AS delegated_by,
+                           CASE WHEN s.scope = '' THEN '{WHOLE_ROOM}' ELSE s.scope END AS scope
                         FROM delegated_positions s JOIN rounds r ON r.room = s.room AND r.number = s.number
                              AND r.round = s.round
                         WHERE s.room = ? ORDER BY s.number, s.round, {"s.member" if names else "s.position"}""",
@@ -675,12 +685,13 @@ async def _positions(db: Database, where: str, parameters: Sequence[Any]
         found.setdefault((row["number"], row["round"]), []).append(
             PositionRecord(row["member"], _POSITIONS[row["position"]], row["argument"], from_text(row["at"])))
     for row in await db.fetch(
-            f"""SELECT s.number, s.round, s.member, s.position, s.by_member, r.closed_at FROM delegated_positions s
+            f"""SELECT s.number, s.round, s.member, s.position, s.by_member, s.scope, r.closed_at
+                FROM delegated_positions s
                 JOIN rounds r ON r.room = s.room AND r.number = s.number AND r.round = s.round
                 WHERE {where} ORDER BY s.number, s.round, s.member""", parameters):
         found.setdefault((row["number"], row["round"]), []).append(
             PositionRecord(row["member"], _POSITIONS[row["position"]], "", from_text(row["closed_at"]),
-                           row["by_member"]))
+                           row["by_member"], row["scope"] or WHOLE_ROOM))
     return {key: tuple(value) for key, value in found.items()}
 
 

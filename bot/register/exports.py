@@ -48,7 +48,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "positions": (
         ("room", "string"), ("proposal", "integer"), ("round", "integer"), ("rule", "string"), ("member", "string"),
         ("position", "string"), ("argument", "string"), ("valid", "boolean"), ("at", "datetime"),
-        ("delegated_by", "string"),
+        ("delegated_by", "string"), ("scope", "string"),
     ),
     "history": (
         ("room", "string"), ("proposal", "integer"), ("round", "integer"), ("at", "datetime"), ("action", "string"),
@@ -80,7 +80,9 @@ DESCRIPTIONS = {
                  "are UTC.",
     "positions": "Every member's position in every round, as it stood when the round closed (or stands now), by "
                  "proposal, round and member, then the members counted by delegation at the close (delegated_by: "
-                 "whose position they counted with; at: the close); the proposal's address is in decisions.csv.",
+                 "whose position they counted with; scope: which of their delegations counted, room for the "
+                 "room's, topic:<id> for one on a topic of the proposal, proposal:<number> for one on this "
+                 "proposal; at: the close); the proposal's address is in decisions.csv.",
     "history": "Every line of every proposal's history, by proposal, in order: who did what, when.",
     "officials": "Every elected official declared by the assembly, then those no longer declared with something on "
                  "record: their mandate, the day they signed each point of the pact (empty: not signed), and their "
@@ -121,7 +123,7 @@ def rows(site: Site, export: Export, table: str) -> Iterator[list[Any]]:
                    " ".join(export.topics.get(number, ())), site.url(proposal_path(room, number))]
     elif table == "positions":
         fields = operator.itemgetter("room", "number", "round", "rule", "member", "position", "argument", "valid", "at",
-                                     "delegated_by")
+                                     "delegated_by", "scope")
         yield from (row if row[7] else _judged(row) for row in map(fields, export.positions))
     elif table == "history":
         yield from map(operator.itemgetter(*(name for name, _ in COLUMNS[table])), export.history)
@@ -274,7 +276,7 @@ def markdown(site: Site, assemblies: list[Exported]) -> str:
                            + f" ({tally})")
                 for p in r.positions:
                     member = escape_markdown(page.member(p.member))
-                    said = page.delegation(p) if p.delegated_by else p.argument
+                    said = page.delegation(p).striptags() if p.delegated_by else p.argument
                     argument = f" — {escape_markdown(' '.join(said.split()))}" if said else ""
                     out.append(f"  - {member}: {page.position(r, p)}{argument}")
             out += _application_markdown(page, record)

@@ -30,6 +30,17 @@ REASON_LABELS = {
     Reason.MAJORITY_REACHED: N_("the majority was reached"),
     Reason.MAJORITY_MISSED: N_("the majority was not reached"),
 }
+DELEGATED = {
+    ("", True): N_("counted by delegation, with the position of {delegate}"),
+    ("", False): N_("counted by delegation, with the position of their delegate"),
+    ("topic", True): N_("counted by their delegation on the proposals on {topic}, with the position of {delegate}"),
+    ("topic", False): N_("counted by their delegation on the proposals on {topic}, with the position of their "
+                         "delegate"),
+    ("proposal", True): N_("counted by their delegation on this proposal, with the position of {delegate}"),
+    ("proposal", False): N_("counted by their delegation on this proposal, with the position of their delegate"),
+}
+"""Why a member who took no position counted with one, by the scope of their delegation that counted (the room's
+says no more), with names or without."""
 LINKED = {Action.CHALLENGED, Action.REPEALED, Action.REVISED, Action.VERDICT_PROPOSED}
 """History lines whose detail is another proposal's number: linked to its page."""
 ABOUT_AN_OFFICIAL = {Action.BOUND, Action.UNBOUND, Action.FACT_RECORDED, Action.STATEMENT_MADE}
@@ -174,11 +185,13 @@ class Page:
             return self.m._("block (a vote against)")
         return render.position_label(p.position, self.m)
 
-    def delegation(self, p: PositionRecord) -> str:
-        """Why a member who took no position counted with one: their delegate's, at the close."""
-        if self.site.show_names:
-            return self.m._("counted by delegation, with the position of {delegate}", delegate=p.delegated_by)
-        return self.m._("counted by delegation, with the position of their delegate")
+    def delegation(self, p: PositionRecord) -> Markup:
+        """Why a member who took no position counted with one: their delegate's, at the close, by their delegation
+        on the whole room (said no more), on a topic of the proposal (named, linked), or on this proposal."""
+        kind, _, value = (p.scope or "").partition(":")
+        kind = kind if kind in ("topic", "proposal") else ""
+        return self._(DELEGATED[kind, self.site.show_names], delegate=p.delegated_by,
+                      topic=self.topic(value) if kind == "topic" else "")
 
     def member(self, member: str | None) -> str:
         shown = self.site.member(member)

@@ -364,8 +364,11 @@ def valid(r: RoundRecord, p: PositionRecord) -> bool:
 
 
 def position_json(site: Site, room: str, r: RoundRecord, p: PositionRecord) -> dict[str, Any]:
+    """A position; ``scope``: for a member counted by delegation, which of their delegations counted ("room",
+    "topic:<id>", "proposal:<number>"), null for a position taken."""
     return {"member": site.member(p.member), "position": p.position.value, "argument": p.argument,
-            "valid": valid(r, p), "at": site.iso(room, p.at), "delegated_by": site.member(p.delegated_by)}
+            "valid": valid(r, p), "at": site.iso(room, p.at), "delegated_by": site.member(p.delegated_by),
+            "scope": p.scope}
 
 
 def history_json(site: Site, room: str, entry: HistoryRecord) -> dict[str, Any]:

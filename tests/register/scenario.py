@@ -66,7 +66,8 @@ async def build(assembly: Assembly) -> None:
     """Four weeks of an assembly's life, through the service (each number in NUMBERS ends as it says). The pact: the
     mayor refers #8 and is bound to apply #1 and #8, the deputy #8 too; members record two facts on #8, the mayor
     makes a statement on #1 and on #8; #9, the verdict "not respected" on her application of #8, is blocked with an
-    argument, amended to "partly respected" and adopted."""
+    argument, amended to "partly respected" and adopted. Delegations on each scope count at a close: dan's on
+    transport (#3's third round, and #9's second), bob's on the whole room and fay's on #9 (#9's second round)."""
     room = assembly
     room.room.names.update(MEMBERS)
     await room.say("alice", f"!propose topic commons Buy a kettle\n{KETTLE_TEXT}")
@@ -97,8 +98,8 @@ async def build(assembly: Assembly) -> None:
     await room.say("bob", "!block #3 Still too expensive for us now")
     await room.advance_to(TUESDAY + timedelta(days=14))
     # Two blocked rounds a week apart: the third round of #3 is by majority, and rejected (dan, who takes no
-    # position, counts with bob's by delegation).
-    await room.say("dan", "!delegate bob")
+    # position, counts with bob's by his delegation on transport).
+    await room.say("dan", "!delegate bob topic transport")
     await room.say("alice", "!round #3")
     await room.say("alice", "!agree #3")
     await room.say("bob", "!disagree #3 too expensive")
@@ -119,6 +120,10 @@ async def build(assembly: Assembly) -> None:
     await room.advance_to(TUESDAY + timedelta(days=21, hours=1))
     await room.say("carol", "!round #9")
     await room.say("alice", "!agree #9")
+    # Who takes no position counts with alice's at the close: bob by his delegation on the room, fay by hers on #9,
+    # dan by his on transport (to bob, who entrusts his vote to alice).
+    await room.say("bob", "!delegate alice")
+    await room.say("fay", "!delegate alice #9")
     await room.advance_to(TUESDAY + timedelta(days=23))
     await room.say("alice", "!propose Plant trees\nThree apple trees in the yard.")
     await room.say("bob", "!agree #10 <i>yes</i>")

@@ -227,6 +227,20 @@ async def test_topics_lead_from_a_decision_to_its_topic_and_the_assemblys_topics
     await page.close()
 
 
+async def test_a_decision_says_by_which_delegation_each_member_counted(browser, sites):
+    page = await opened(browser, sites["named"], f"/a/{ROOM}/{NUMBERS['verdict']}")
+    positions = page.get_by_role("table", name="Positions taken in round 2, in order")
+    rows = [await row.locator("td").nth(1).inner_text() for row in await positions.locator("tbody tr").all()]
+    assert rows == ["—", "counted by delegation, with the position of alice",
+                    "counted by their delegation on the proposals on Transport, with the position of alice",
+                    "counted by their delegation on this proposal, with the position of alice"]
+    await page.close()
+    anonymous = await opened(browser, sites["anonymous"], f"/a/{ROOM}/{NUMBERS['verdict']}")
+    text = await anonymous.locator("main").inner_text()
+    assert "counted by their delegation on this proposal, with the position of their delegate" in text
+    await anonymous.close()
+
+
 async def test_an_unknown_proposal_is_a_404_page(browser, sites):
     page = await opened(browser, sites["named"], f"/a/{ROOM}/99", status=404)
     assert await page.locator("h1").inner_text() == "Nothing here"

@@ -300,8 +300,11 @@ async def test_export_markdown_is_a_document_with_member_text_escaped(register, 
     assert "\\<script\\>alert('title')\\</script\\> Paint the \\<b\\>door\\</b\\>" in text
     assert "<script>" not in text and "> 1\\. A kettle." in text
     assert "  - dan: block without argument (not valid)" in text and "  - carol: block (a vote against)" in text
-    assert "  - dan: disagree — counted by delegation, with the position of bob" in text
+    assert "  - dan: disagree — counted by their delegation on the proposals on Transport, with the position of " \
+           "bob" in text
     verdict = text[text.index("## Proposal #9"):text.index("## Proposal #10")]
+    assert "  - bob: agree — counted by delegation, with the position of alice" in verdict
+    assert "  - fay: agree — counted by their delegation on this proposal, with the position of alice" in verdict
     assert "Topics: Transport. Verdict on how Martine Dupont" in verdict
     kettle = text[text.index("## Proposal #1:"):text.index("## Proposal #2")]
     assert "Topics: \\<b\\>Commons\\</b\\> & @room. Officials bound" in kettle
@@ -345,7 +348,12 @@ async def test_without_names_the_positions_table_is_not_in_the_order_of_members_
     assert [row["position"] for row in hidden if (row["proposal"], row["round"]) == ("3", "3")] == [
         "agree", "block", "disagree", "disagree"]
     assert {row["delegated_by"] for row in hidden} == {""}
-    assert [row["delegated_by"] for row in named if row["delegated_by"]] == ["bob"]
+    delegated = [(row["proposal"], row["round"], row["member"], row["delegated_by"], row["scope"])
+                 for row in named if row["delegated_by"]]
+    assert delegated == [("3", "3", "dan", "bob", "topic:transport"), ("9", "2", "bob", "alice", "room"),
+                         ("9", "2", "dan", "alice", "topic:transport"), ("9", "2", "fay", "alice", "proposal:9")]
+    # Which delegation counted names nobody: it stays without names, and says which rows were counted by delegation.
+    assert sorted(row["scope"] for row in hidden if row["scope"]) == sorted(row[4] for row in delegated)
 
 
 async def test_a_proposals_json_names_its_topics_and_a_list_narrows_to_a_topic(register):
@@ -380,6 +388,14 @@ async def test_the_topics_json_gives_each_topic_its_names_counts_and_feed(regist
     assert (topic["filter"], topic["total"], topic["next"]) == ({"state": ["adopted"], "q": "", "topic": "transport"},
                                                                 2, None)
     assert (await register.client.get(f"/api/v1/a/{ROOM}/topics/nothing")).status == 404
+
+
+async def test_a_proposals_json_says_by_which_delegation_each_member_counted(register):
+    verdict = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['verdict']}")
+    assert [(p["member"], p["delegated_by"], p["scope"]) for p in verdict["rounds"][1]["positions"]] == [
+        ("alice", None, None), ("bob", "alice", "room"), ("dan", "alice", "topic:transport"),
+        ("fay", "alice", "proposal:9")]
+    assert verdict["rounds"][1]["tally"]["agree"] == 4
 
 
 async def test_a_topics_feed_is_valid_atom_of_the_proposals_on_it_with_their_topics_as_categories(register):

@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from bot.engine.model import Action, Assessment, Position, Reason, Rule, State
-from storage.register import RegisterReader, Search, like_pattern
+from storage.register import WHOLE_ROOM, RegisterReader, Search, like_pattern
 from tests.conftest import DATABASES
 from tests.register.scenario import (FOLLOWUP_BEFORE_THE_PACT, HOSTILE_FACT, HOSTILE_SOURCE, HOSTILE_STATEMENT,
                                      HOSTILE_TITLE, KETTLE_TEXT, NUMBERS, ON_TOPIC, ROOM, built)
@@ -250,6 +250,20 @@ async def test_every_header_read_carries_its_topics(reader):
     assert entry.line.header.topics == ("transport",)
     export = await reader.export(ROOM, tables=("decisions",))
     assert export.topics == {n: (topic,) for topic, numbers in ON_TOPIC.items() for n in numbers}
+
+
+async def test_a_round_says_which_delegation_of_each_member_counted(reader):
+    van = await reader.record(ROOM, NUMBERS["rejected"])
+    assert [(p.member, p.delegated_by, p.scope) for p in van.rounds[2].positions] == [
+        ("alice", None, None), ("bob", None, None), ("carol", None, None), ("dan", "bob", "topic:transport")]
+    verdict = await reader.record(ROOM, NUMBERS["verdict"])
+    assert [(p.member, p.position, p.delegated_by, p.scope) for p in verdict.rounds[1].positions] == [
+        ("alice", Position.AGREE, None, None), ("bob", Position.AGREE, "alice", WHOLE_ROOM),
+        ("dan", Position.AGREE, "alice", "topic:transport"), ("fay", Position.AGREE, "alice", "proposal:9")]
+    export = await reader.export(ROOM, tables=("positions",))
+    assert [(row["number"], row["member"], row["scope"]) for row in export.positions if row["delegated_by"]] == [
+        (3, "dan", "topic:transport"), (9, "bob", WHOLE_ROOM), (9, "dan", "topic:transport"), (9, "fay", "proposal:9")]
+    assert {row["scope"] for row in export.positions if not row["delegated_by"]} == {None}
 
 
 async def test_a_version_made_by_a_challenge_is_known_as_its(reader):

@@ -198,9 +198,18 @@ async def test_a_verdict_says_which_decision_and_official_it_judges_and_each_ver
         verdict[second:]
 
 
-async def test_a_round_shows_who_counted_by_delegation(register):
+async def test_a_round_shows_who_counted_by_delegation_and_by_which_of_their_delegations(register):
     van = await register.get(f"/a/{ROOM}/{NUMBERS['rejected']}")
-    assert "counted by delegation, with the position of bob" in van
+    assert (f'<td><div class="text">counted by their delegation on the proposals on <a href="/a/{ROOM}/topics/'
+            'transport">Transport</a>, with the position of bob</div></td>') in van
+    verdict = await register.get(f"/a/{ROOM}/{NUMBERS['verdict']}")
+    second = verdict[verdict.index('<h3 id="round-2">'):verdict.index('<h2 id="history">')]
+    rows = re.findall(r'<tr><th scope="row">(\w+)</th><td>(\w+)</td><td>(.*?)</td>', second)
+    assert [(member, position, re.sub(r"<[^>]+>", "", said)) for member, position, said in rows] == [
+        ("alice", "agree", "—"),
+        ("bob", "agree", "counted by delegation, with the position of alice"),  # the room's: said no more
+        ("dan", "agree", "counted by their delegation on the proposals on Transport, with the position of alice"),
+        ("fay", "agree", "counted by their delegation on this proposal, with the position of alice")]
 
 
 async def test_an_officials_page_is_their_mandate_pact_figures_and_record_decision_by_decision(register):
@@ -267,7 +276,7 @@ async def test_an_unargued_block_is_shown_as_not_valid(register):
     data = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['repealed']}")
     assert data["rounds"][0]["positions"] == [
         {"member": "dan", "position": "block", "argument": "", "valid": False, "at": "2027-06-08T10:00:00+02:00",
-         "delegated_by": None}]
+         "delegated_by": None, "scope": None}]
 
 
 async def test_the_pages_speak_the_assemblys_language_with_its_dates(register, tmp_path):
