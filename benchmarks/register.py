@@ -3,12 +3,14 @@ python -m benchmarks.register [--decisions 10000] [--members 10] [--requests 300
                               [--facts-each 10] [--only assembly|official]
 
 The assembly is made through the bot itself (ConsentService.handle, as a chat message, and run_due, as the
-clock): --decisions proposals, each answered by --members members (--decisions x --members positions; a
-block in one proposal of seven postpones it, the rest are adopted), every round closed. Then, against the
-register served by aiohttp on 127.0.0.1 and asked by an aiohttp client:
+clock): --decisions proposals, each on one of the assembly's ten topics (one in five on a second), answered by
+--members members (--decisions x --members positions; a block in one proposal of seven postpones it, the rest are
+adopted), every round closed. Then, against the register served by aiohttp on 127.0.0.1 and asked by an aiohttp
+client:
 
-- an assembly's list (its first page, a page deep in the list, a search by state and title) and proposal
-  pages, p50 and p95 over --requests requests each, beside a bare aiohttp handler that returns the same
+- an assembly's list (its first page, a page deep in the list, a search by state and title), a topic's list (its
+  first page, a page deep in it, a search by state and title on it), the assembly's topics with their counts and
+  proposal pages, p50 and p95 over --requests requests each, beside a bare aiohttp handler that returns the same
   bytes already rendered;
 - the CSV export of everything (decisions, positions, history: `consent-bot export --format csv`), and the
   positions table over HTTP, beside a plain SQLite query written with csv.writer.
@@ -51,6 +53,7 @@ from storage.repository import Repository
 OFFICIAL = {"id": "martine", "name": "Martine Dupont", "role": "maire", "mandate_start": "2026-03-22",
             "accounts": ["mayor"], "pact": {"refer": "2026-04-02", "record": "2026-04-02"}}
 WORDS = ("kettle", "garden", "bicycle", "library", "kitchen", "market", "roof", "festival", "bench", "tree")
+TOPICS = ("transport", "housing", "culture", "sport", "schools", "health", "budget", "green", "youth", "elders")
 TARGET_PAGE_MS = 100
 TARGET_EXPORT_S = 2
 
@@ -60,7 +63,8 @@ def _config(folder: Path):
     path.write_text(yaml.safe_dump({
         "storage": {"path": "register.db"},
         "assembly": {"language": "en", "working_days_only": False, "reminders": [], "name": "Benchmark assembly",
-                     "officials": [OFFICIAL], "followup_reminder": False},
+                     "officials": [OFFICIAL], "followup_reminder": False,
+                     "topics": [{"id": topic, "names": {"en": topic.capitalize()}} for topic in TOPICS]},
         "register": {"port": 0},
     }))
     return load_config(path, environ={})
@@ -102,8 +106,8 @@ async def make_assembly(folder: Path, decisions: int, members: int) -> None:
     for first in range(1, decisions + 1, batch):
         for number in range(first, min(first + batch, decisions + 1)):
             words = " ".join(WORDS[(number * k) % len(WORDS)] for k in (1, 3, 7))
-            await room.say(names[number % members], f"!propose Proposal {number}: a {words}\n"
-                                                    f"The text of proposal {number}.")
+            await room.say(names[number % members], f"!propose topic {_topics_of(number)} Proposal {number}: a "
+                                                    f"{words}\nThe text of proposal {number}.")
             for index, name in enumerate(names):
                 if index == 0 and number % 7 == 0:
                     await room.say(name, f"!block #{number} This would cost far more than we have ({number}).")
@@ -115,6 +119,12 @@ async def make_assembly(folder: Path, decisions: int, members: int) -> None:
     await room.repository.close()
     print(f"made through the bot: {decisions:,} decisions, {decisions * members:,} positions "
           f"in {time.perf_counter() - began:.0f} s")
+
+
+def _topics_of(number: int) -> str:
+    """A proposal's topics, as !propose names them: one of the ten in turn, and one in five on the next one too."""
+    first = number % len(TOPICS)
+    return TOPICS[first] + (f",{TOPICS[(first + 1) % len(TOPICS)]}" if number % 5 == 0 else "")
 
 
 async def make_official_record(folder: Path, decisions: int, facts_each: int) -> None:
@@ -233,6 +243,12 @@ async def measure(folder: Path, decisions: int, requests: int) -> list[str]:
         "list, first page": [base] * requests,
         "list, a deep page": [f"{base}?page={rng.randrange(2, decisions // 20)}" for _ in range(requests)],
         "list, search by state and title": [f"{base}?state=adopted&q={rng.choice(WORDS)}" for _ in range(requests)],
+        "a topic's list, first page": [f"{base}/topics/{rng.choice(TOPICS)}" for _ in range(requests)],
+        "a topic's list, a deep page": [f"{base}/topics/{rng.choice(TOPICS)}?page={rng.randrange(2, decisions // 200)}"
+                                        for _ in range(requests)],
+        "a topic's list, search by state and title": [
+            f"{base}/topics/{rng.choice(TOPICS)}?state=adopted&q={rng.choice(WORDS)}" for _ in range(requests)],
+        "the topics with their counts": [f"{base}/topics"] * requests,
         "proposal page": [f"{base}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
     }
     verdicts: list[bool] = []

@@ -39,12 +39,20 @@ EXPORTED = ("decisions", "positions", "history", "officials", "verdicts", "facts
 """What an export reads: the open-data tables of an assembly."""
 FEED_SIZE = 50
 """Entries in an assembly's feed: its latest proposals, outcomes and challenges, facts and statements."""
+WHOLE_ROOM = "room"
+"""The scope of a delegation on the whole room, as the register publishes it (stored as "", ``Delegation.scope``): a
+value of its own, that an empty CSV cell (a position taken) is not."""
 
 _HEADER = ("p.room, p.number, p.title, p.proposer, p.created_at, p.state, p.locked_until, p.challenges, p.part,"
            " p.repealed_by, p.amended_by, p.referred_by, p.needed_by, p.verdict_of, p.verdict_official, p.assessments")
 _ROUND = ("r.round, r.rule, r.opened_at, r.deadline, r.version, r.outcome, r.reason, r.agree, r.abstain, r.disagree,"
           " r.block, r.unargued_block, r.members, r.closed_at, r.closed_offline")
 _LATEST_ROUND = "r.round = (SELECT MAX(l.round) FROM rounds l WHERE l.room = p.room AND l.number = p.number)"
+_ON_TOPIC = "{}.number IN (SELECT t.number FROM proposal_topics t WHERE t.room = ? AND t.topic = ?)"
+"""A row of a proposal of the room (its table's alias in braces) on a topic: the room, then the topic's id as
+parameters (read through the index proposals_by_topic)."""
+_FEW_NUMBERS = 200
+"""Topics are read by proposal number up to this many numbers, beyond for the whole room."""
 # The enums by their stored values: a dictionary lookup per row, where an export reads a row per position.
 _POSITIONS = {p.value: p for p in Position}
 _ACTIONS = {a.value: a for a in Action}
@@ -71,6 +79,8 @@ class Header:
     """For a referral: the official who referred the question, and the day they need the opinion by."""
     verdict: Verdict | None = None
     """For a verdict: the decision and the official it judges, and the assessment of each version."""
+    topics: tuple[str, ...] = ()
+    """The assembly's topics it is on (their ids, sorted; an id the configuration no longer declares stays)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,10 @@ class PositionRecord:
     delegated_by: str | None = None
     """A member who took no position, counted at the close with their delegate's: that delegate (then ``at`` is
     the close, ``argument`` empty)."""
+    scope: str | None = None
+    """Counted by delegation: which of the member's delegations counted — "room" (WHOLE_ROOM) the room's,
+    "topic:<id>" the one on a topic of the proposal, "proposal:<number>" the one on this proposal; None for a
+    position taken."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +213,15 @@ class Record:
             return self.versions[-1]
         return self.versions[self.latest.version - 1] if self.versions else ""
 
+    def amended_by(self, version: int) -> Header | None:
+        """The challenge whose adoption made version ``version`` (from 1) of this decision's text; None for a version
+        its proposer wrote. A decision is amended once adopted, when it has no more rounds: the versions after the one
+        its last round voted on are its challenges', in the order they were adopted (``amended_by``)."""
+        index = version - self.latest.version - 1 if self.rounds else -1
+        if not 0 <= index < len(self.header.amended_by):
+            return None
+        return next((c for c in self.challenged_by if c.number == self.header.amended_by[index]), None)
+
 
 @dataclass(frozen=True)
 class Assembly:
@@ -223,11 +246,25 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class TopicFigures:
+    """A topic of an assembly, and how many of its proposals are on it in each state."""
+
+    topic: str
+    counts: Mapping[State, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
 class Search:
-    """What a list shows: the proposals in these states (none: all) whose titles hold ``words``."""
+    """What a list shows: the proposals in these states (none: all) whose titles hold ``words``, on ``topic`` (its
+    id; "": on any topic or none)."""
 
     states: tuple[State, ...] = ()
     words: str = ""
+    topic: str = ""
 
 
 @dataclass(frozen=True)
@@ -238,10 +275,13 @@ class Export:
     room: str
     decisions: list[Row]
     """Each proposal with its latest round: the columns of a proposal and of a round (storage/migrations), by number."""
+    topics: dict[int, tuple[str, ...]]
+    """Each proposal's topics (read with the decisions), by number: those on none are left out."""
     positions: list[Row]
     """room, number, round, rule, member, position, argument, valid ('true', or None for a block in a consent
-    round: valid if argued), at, delegated_by; by proposal, round, then the positions taken before those counted
-    by delegation, by member (without names: by time)."""
+    round: valid if argued), at, delegated_by, scope (of the delegation that counted; None for a position taken); by
+    proposal, round, then the positions taken before those counted by delegation, by member (without names: by
+    time)."""
     history: list[Row]
     """room, proposal, round, at, action, member, position, argument, detail; by proposal, in order."""
     facts: list[Row] = field(default_factory=list)
@@ -356,7 +396,22 @@ class RegisterReader:
                                                       ORDER BY p.number DESC LIMIT ? OFFSET ?)
                     ORDER BY p.number DESC""",
                 (room, *parameters, self.page_size, offset))
-        return Listing(total, tuple(Line(_header(row), _round(row)) for row in rows))
+            topics = await _topics(db, room, [row["number"] for row in rows])
+        return Listing(total, tuple(Line(_header(row, topics), _round(row)) for row in rows))
+
+    async def topics(self, room: str, topic: str | None = None) -> dict[str, TopicFigures]:
+        """The room's topics with proposals on them (only ``topic``, when given), by id, each with its proposals'
+        counts by state: the topics the configuration declares and those it no longer does alike."""
+        only, parameters = ("", (room,)) if topic is None else (" AND t.topic = ?", (room, topic))
+        async with self.reading() as db:
+            rows = await db.fetch(
+                f"""SELECT t.topic, p.state, COUNT(*) AS n FROM proposal_topics t
+                    JOIN proposals p ON p.room = t.room AND p.number = t.number
+                    WHERE t.room = ?{only} GROUP BY t.topic, p.state ORDER BY t.topic, p.state""", parameters)
+        counts: dict[str, dict[State, int]] = {}
+        for row in rows:
+            counts.setdefault(row["topic"], {})[State(row["state"])] = row["n"]
+        return {name: TopicFigures(name, by_state) for name, by_state in counts.items()}
 
     async def record(self, room: str, number: int) -> Record | None:
         """A proposal whole, or None if the room has no such proposal."""
@@ -393,6 +448,7 @@ class RegisterReader:
         # A member a moderator removed a vote of is named in the detail of that line of history.
         detail = "h.detail" if names else "CASE WHEN h.action = 'removed_by_moderator' THEN NULL ELSE h.detail END"
         rows: list[Row] = []
+        topics: dict[int, tuple[str, ...]] = {}
         taken: list[Row] = []
         delegated: list[Row] = []
         history: list[Row] = []
@@ -406,19 +462,21 @@ class RegisterReader:
                     f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
                            ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
                         WHERE p.room = ? ORDER BY p.number""", (room,))
+                topics = await _topics(db, room)
             if "positions" in tables:
                 taken = await db.fetch(
                     f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position,
                            s.argument,
                            CASE WHEN s.position = 'block' AND r.rule = 'consent' THEN NULL ELSE 'true' END AS valid,
-                           s.at, NULL AS delegated_by
+                           s.at, NULL AS delegated_by, NULL AS scope
                         FROM positions s JOIN rounds r ON r.room = s.room AND r.number = s.number AND r.round = s.round
                         WHERE s.room = ? ORDER BY {order}""", (room,))
                 # The members counted by delegation at a close, with whose position (valid: a block is never
                 # delegated).
                 delegated = await db.fetch(
                     f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position,
-                           '' AS argument, 'true' AS valid, r.closed_at AS at, {by.format("s")} AS delegated_by
+                           '' AS argument, 'true' AS valid, r.closed_at AS at, {by.format("s")} AS delegated_by,
+                           CASE WHEN s.scope = '' THEN '{WHOLE_ROOM}' ELSE s.scope END AS scope
                         FROM delegated_positions s JOIN rounds r ON r.room = s.room AND r.number = s.number
                              AND r.round = s.round
                         WHERE s.room = ? ORDER BY s.number, s.round, {"s.member" if names else "s.position"}""",
@@ -443,7 +501,7 @@ class RegisterReader:
                 figures = await _figures(db, room, None)
         # Each round's positions taken, then those counted by delegation (merge keeps ties in argument order).
         positions = list(heapq.merge(taken, delegated, key=operator.itemgetter("number", "round")))
-        return Export(room, rows, positions, history, facts, statements, verdicts, figures)
+        return Export(room, rows, topics, positions, history, facts, statements, verdicts, figures)
 
     async def records(self, room: str) -> list[Record]:
         """Every proposal of the room whole, by number (the JSON and Markdown exports)."""
@@ -501,52 +559,64 @@ class RegisterReader:
                 f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
                        ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
                     WHERE p.room = ? AND p.{among} ORDER BY p.number DESC""", (room, *shown))
+            topics = await _topics(db, room, shown)
             on_record = await _on_record(db, f"room = ? AND official = ? AND {among}", (*pair, *shown),
                                          f"p.room = ? AND p.verdict_official = ? AND p.verdict_of IN "
                                          f"({', '.join('?' * len(shown))})", (*pair, *shown))
         entries = []
         for row in lines:
-            line = Line(_header(row), _round(row))
+            line = Line(_header(row, topics), _round(row))
             # What was read is this official's only: one account, or none (a question they referred, unbound since).
             [accountability] = _accountability(line.number, on_record) or [Accountability(official, False)]
             entries.append(Entry(line, accountability))
         return OfficialRecord(figures.get(official, OfficialFigures(official)), len(numbers), tuple(entries))
 
-    async def feed(self, room: str, size: int = FEED_SIZE, official: str | None = None) -> list[FeedEvent]:
+    async def feed(self, room: str, size: int = FEED_SIZE, official: str | None = None,
+                   topic: str | None = None) -> list[FeedEvent]:
         """The room's latest proposals (challenges among them), outcomes, facts and statements, the newest first; of
         ``official``: the questions they referred and their outcomes, the facts recorded on them, their statements
-        and the verdicts on them adopted."""
+        and the verdicts on them adopted; on ``topic`` (its id): only what is about the proposals on it."""
         made_where = closed_where = accounted = ""
-        only: tuple[str, ...] = ()
+        made_only: list[str] = []
+        closed_only: list[str] = []
+        accounted_only: list[str] = []
         if official is not None:
             made_where = " AND p.referred_by = ?"
             closed_where = " AND (p.referred_by = ? OR (p.verdict_official = ? AND r.outcome = 'adopted'))"
             accounted = " AND official = ?"
-            only = (official,)
+            made_only, closed_only, accounted_only = [official], [official, official], [official]
+        if topic is not None:
+            made_where += " AND " + _ON_TOPIC.format("p")
+            closed_where += " AND " + _ON_TOPIC.format("p")
+            accounted += " AND " + _ON_TOPIC.format("a")
+            for parameters in (made_only, closed_only, accounted_only):
+                parameters += [room, topic]
         async with self.reading() as db:
             made = await db.fetch(
                 f"""SELECT {_HEADER}, v.text, r.deadline AS first_deadline FROM proposals p
                     JOIN rounds r ON r.room = p.room AND r.number = p.number AND r.round = 1
                     LEFT JOIN versions v ON v.room = p.room AND v.number = p.number AND v.version = 1
                     WHERE p.room = ?{made_where} ORDER BY p.created_at DESC, p.number DESC LIMIT ?""",
-                (room, *only, size))
+                (room, *made_only, size))
             closed = await db.fetch(
                 f"""SELECT {_HEADER}, {_ROUND} FROM rounds r JOIN proposals p ON p.room = r.room AND p.number = r.number
                     WHERE r.room = ? AND r.outcome IS NOT NULL{closed_where}
                     ORDER BY r.closed_at DESC, r.number DESC, r.round DESC LIMIT ?""",
-                (room, *only * 2, size))
+                (room, *closed_only, size))
             facts, statements = [await db.fetch(
-                f"""SELECT {_HEADER}, a.* FROM (SELECT * FROM {table} WHERE room = ?{accounted}
+                f"""SELECT {_HEADER}, a.* FROM (SELECT * FROM {table} a WHERE room = ?{accounted}
                                                 ORDER BY at DESC, number DESC, seq DESC LIMIT ?) a
                     JOIN proposals p ON p.room = a.room AND p.number = a.number""",
-                (room, *only, size)) for table in ("facts", "statements")]
-        events = [FeedEvent(_header(row), from_text(row["created_at"]), None, row["text"] or "",
+                (room, *accounted_only, size)) for table in ("facts", "statements")]
+            topics = await _topics(db, room, {row["number"] for row in (*made, *closed, *facts, *statements)})
+        events = [FeedEvent(_header(row, topics), from_text(row["created_at"]), None, row["text"] or "",
                             from_text(row["first_deadline"])) for row in made]
         for row in closed:
             r = _round(row)
-            events.append(FeedEvent(_header(row), r.closed_at, r))
-        events += [FeedEvent(_header(row), from_text(row["at"]), fact=fact_of(row), seq=row["seq"]) for row in facts]
-        events += [FeedEvent(_header(row), from_text(row["at"]), statement=statement_of(row), seq=row["seq"])
+            events.append(FeedEvent(_header(row, topics), r.closed_at, r))
+        events += [FeedEvent(_header(row, topics), from_text(row["at"]), fact=fact_of(row), seq=row["seq"])
+                   for row in facts]
+        events += [FeedEvent(_header(row, topics), from_text(row["at"]), statement=statement_of(row), seq=row["seq"])
                    for row in statements]
         events.sort(key=lambda e: (e.at, e.header.number, e.round.number if e.round else 0, e.seq), reverse=True)
         return events[:size]
@@ -567,12 +637,35 @@ def _where(room: str, search: Search) -> tuple[str, tuple[Any, ...]]:
         # LOWER() on both sides: the same folding whatever the database (SQLite folds ASCII letters only).
         where += " AND LOWER(p.title) LIKE LOWER(?) ESCAPE '\\'"
         parameters.append(like_pattern(search.words))
+    if search.topic:
+        where += " AND " + _ON_TOPIC.format("p")
+        parameters += [room, search.topic]
     return where, tuple(parameters)
 
 
+async def _topics(db: Database, room: str, numbers: Collection[int] | None = None) -> dict[int, tuple[str, ...]]:
+    """The topics of the room's proposals ``numbers`` (None: all), by number; a proposal on none is left out. Many
+    numbers are read as the whole room: one range of the primary key, where a long list of them would be as many
+    lookups (and could pass a database's limit of parameters)."""
+    if numbers is not None and len(numbers) <= _FEW_NUMBERS:
+        if not numbers:
+            return {}
+        among, parameters = f" AND number IN ({', '.join('?' * len(numbers))})", (room, *sorted(set(numbers)))
+    else:
+        among, parameters = "", (room,)
+    found: dict[int, list[str]] = {}
+    for row in await db.fetch(f"SELECT number, topic FROM proposal_topics WHERE room = ?{among}"
+                              " ORDER BY number, topic", parameters):
+        found.setdefault(row["number"], []).append(row["topic"])
+    wanted = None if numbers is None else set(numbers)
+    return {number: tuple(topics) for number, topics in found.items() if wanted is None or number in wanted}
+
+
 async def _headers(db: Database, where: str, parameters: Sequence[Any]) -> list[Header]:
+    """The headers of one room's proposals ``where`` finds, with their topics, by number."""
     rows = await db.fetch(f"SELECT {_HEADER} FROM proposals p WHERE {where} ORDER BY p.number", parameters)
-    return [_header(row) for row in rows]
+    topics = await _topics(db, rows[0]["room"], [row["number"] for row in rows]) if rows else {}
+    return [_header(row, topics) for row in rows]
 
 
 async def _rounds(db: Database, where: str, parameters: Sequence[Any]) -> list[tuple[int, RoundRecord]]:
@@ -592,21 +685,23 @@ async def _positions(db: Database, where: str, parameters: Sequence[Any]
         found.setdefault((row["number"], row["round"]), []).append(
             PositionRecord(row["member"], _POSITIONS[row["position"]], row["argument"], from_text(row["at"])))
     for row in await db.fetch(
-            f"""SELECT s.number, s.round, s.member, s.position, s.by_member, r.closed_at FROM delegated_positions s
+            f"""SELECT s.number, s.round, s.member, s.position, s.by_member, s.scope, r.closed_at
+                FROM delegated_positions s
                 JOIN rounds r ON r.room = s.room AND r.number = s.number AND r.round = s.round
                 WHERE {where} ORDER BY s.number, s.round, s.member""", parameters):
         found.setdefault((row["number"], row["round"]), []).append(
             PositionRecord(row["member"], _POSITIONS[row["position"]], "", from_text(row["closed_at"]),
-                           row["by_member"]))
+                           row["by_member"], row["scope"] or WHOLE_ROOM))
     return {key: tuple(value) for key, value in found.items()}
 
 
 async def _lines(db: Database, where: str, parameters: Sequence[Any]) -> list[Line]:
-    """Proposals with their latest round, by number."""
+    """One room's proposals with their latest round and their topics, by number."""
     rows = await db.fetch(f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
                                  ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
                               WHERE {where} ORDER BY p.number""", parameters)
-    return [Line(_header(row), _round(row)) for row in rows]
+    topics = await _topics(db, rows[0]["room"], [row["number"] for row in rows]) if rows else {}
+    return [Line(_header(row, topics), _round(row)) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -735,7 +830,8 @@ async def _history(db: Database, where: str, parameters: Sequence[Any]) -> list[
             for row in rows]
 
 
-def _header(row: Row) -> Header:
+def _header(row: Row, topics: Mapping[int, tuple[str, ...]]) -> Header:
+    """A proposal's header from its row, with its topics (``topics``: by number, as ``_topics`` reads them)."""
     return Header(
         room=row["room"], number=row["number"], title=row["title"], proposer=row["proposer"],
         created_at=from_text(row["created_at"]), state=State(row["state"]),
@@ -744,6 +840,7 @@ def _header(row: Row) -> Header:
         referral=Referral(row["referred_by"], from_day(row["needed_by"])) if row["referred_by"] else None,
         verdict=None if row["verdict_of"] is None else Verdict(
             row["verdict_of"], row["verdict_official"], tuple(map(Assessment, json.loads(row["assessments"])))),
+        topics=topics.get(row["number"], ()),
     )
 
 

@@ -13,7 +13,7 @@ import logging
 import math
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
@@ -26,20 +26,25 @@ from bot.engine.model import State
 from bot.messages.i18n import N_
 from bot.register import exports
 from bot.register.feed import atom
-from bot.register.links import api, official_path, officials_path, proposal_path, room_path
+from bot.register.links import (api, official_path, officials_path, proposal_path, room_path, topic_path,
+                                topics_path)
 from bot.register.pages import Page
 from bot.register.views import (TABLES, Site, accountability_json, assembly_json, envelope, line_json, official_json,
-                                officials_of, record_json)
-from storage.register import (MAX_SEARCH_LENGTH, Assembly, Listing, OfficialRecord, Record, RegisterReader, Search)
+                                officials_of, record_json, topic_json, topics_of)
+from storage.register import (MAX_SEARCH_LENGTH, Assembly, Listing, OfficialRecord, Record, RegisterReader, Search,
+                              TopicFigures)
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
 OFFICIAL_ID = "[a-z0-9][a-z0-9-]{0,39}"
 """An official's id, as the configuration allows it (bot.config.settings.OfficialSettings)."""
+TOPIC_ID = "[a-z0-9][a-z0-9-]{0,39}"
+"""A topic's id, as the configuration allows it (bot.config.settings.TopicSettings)."""
 MAX_PAGE = 50_000_000
 """A page number beyond any list (20 a page): larger is refused without a query."""
 _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,7}")
+_TOPIC = re.compile(TOPIC_ID)
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
        "frame-ancestors 'none'")
 CACHE = "public, max-age=60"
@@ -50,6 +55,16 @@ ERRORS = {
     405: (N_("Read only"), N_("The register is read only: it can be read, not changed.")),
     500: (N_("Something went wrong"), N_("The register could not show this page. Please try again later.")),
 }
+UNKNOWN_TOPIC = (N_("No such topic"), N_("{name} has no topic \"{topic}\", declared or on record."))
+
+
+class UnknownTopic(web.HTTPNotFound):
+    """A 404 that says which topic the assembly does not know, and leads to the topics it has."""
+
+    def __init__(self, room: str, topic: str) -> None:
+        super().__init__()
+        self.room = room
+        self.topic = topic
 
 
 @dataclass(frozen=True)
@@ -75,11 +90,16 @@ def make_app(config: Config, repository: Repository) -> web.Application:
     get(r"/a/{room}/officials", officials_page)
     get(f"/a/{{room}}/officials/{{official:{OFFICIAL_ID}}}", official_page)
     get(f"/a/{{room}}/officials/{{official:{OFFICIAL_ID}}}/feed.atom", official_feed)
+    get(r"/a/{room}/topics", topics_page)
+    get(f"/a/{{room}}/topics/{{topic:{TOPIC_ID}}}", topic_page)
+    get(f"/a/{{room}}/topics/{{topic:{TOPIC_ID}}}/feed.atom", topic_feed)
     get(api("/"), assemblies_data)
     get(api(r"/a/{room}"), assembly_data)
     get(api(r"/a/{room}/{number:\d{1,9}}"), proposal_data)
     get(api(r"/a/{room}/officials"), officials_data)
     get(api(f"/a/{{room}}/officials/{{official:{OFFICIAL_ID}}}"), official_data)
+    get(api(r"/a/{room}/topics"), topics_data)
+    get(api(f"/a/{{room}}/topics/{{topic:{TOPIC_ID}}}"), topic_data)
     get(api(f"/a/{{room}}/{{table:{'|'.join(TABLES)}}}.csv"), table_data)
     get(api(r"/a/{room}/datapackage.json"), datapackage_data)
     return app
@@ -95,14 +115,49 @@ async def assemblies_page(request: web.Request) -> web.Response:
 
 
 async def assembly_page(request: web.Request) -> web.Response:
+    search, page_number = _search(request)
+    if search.topic:  # the search form's topic: its page, with the rest of the search
+        site = _site(request)
+        room = request.match_info["room"]
+        return _redirect(_page_link(site.base + topic_path(room, search.topic), replace(search, topic=""),
+                                    page_number))
     shown = await _shown(request)
     page = Page(_site(request), shown.room)
     previous, following = shown.neighbours(page.room_href(shown.room))
     return _html(page.render(
         "assembly.html", assembly=shown.assembly, search=shown.search, listing=shown.listing,
         page_number=shown.page, pages=shown.pages, states=list(State), max_search=MAX_SEARCH_LENGTH,
-        path=room_path(shown.room), previous=previous, next=following,
+        path=room_path(shown.room), previous=previous, next=following, topic_choices=_topic_choices(page, ""),
     ))
+
+
+async def topic_page(request: web.Request) -> web.Response:
+    shown = await _shown(request)
+    site = _site(request)
+    page = Page(site, shown.room)
+    topic = shown.search.topic
+    path = topic_path(shown.room, topic)
+    previous, following = shown.neighbours(page.href(path), topic_in_base=True)
+    return _html(page.render(
+        "topic.html", assembly=shown.assembly, topic=shown.topic, declared=site.topic(shown.room, topic) is not None,
+        search=shown.search, listing=shown.listing, page_number=shown.page, pages=shown.pages, states=list(State),
+        max_search=MAX_SEARCH_LENGTH, path=path, previous=previous, next=following,
+        topic_choices=_topic_choices(page, topic),
+    ))
+
+
+def _topic_choices(page: Page, shown: str) -> list[str]:
+    """The topics a list can be narrowed to: those the assembly declares, and the one shown (declared or not)."""
+    declared = [t.id for t in page.site.settings(page.room).topics]
+    return declared + ([shown] if shown and shown not in declared else [])
+
+
+async def topics_page(request: web.Request) -> web.Response:
+    site = _site(request)
+    room, _ = await _assembly(request)
+    topics = topics_of(site, room, await _reader(request).topics(room))
+    return _html(Page(site, room).render("topics.html", room=room, topics=topics, states=list(State),
+                                         path=topics_path(room)))
 
 
 async def proposal_page(request: web.Request) -> web.Response:
@@ -140,6 +195,13 @@ async def feed(request: web.Request) -> web.Response:
     return _response(atom(_site(request), assembly, events), "application/atom+xml")
 
 
+async def topic_feed(request: web.Request) -> web.Response:
+    room, assembly = await _assembly(request)
+    topic = (await _topic(request, room, request.match_info["topic"])).topic
+    events = await _reader(request).feed(room, topic=topic)
+    return _response(atom(_site(request), assembly, events, topic=topic), "application/atom+xml")
+
+
 async def official_feed(request: web.Request) -> web.Response:
     room, assembly = await _assembly(request)
     official = request.match_info["official"]
@@ -170,13 +232,42 @@ async def assemblies_data(request: web.Request) -> web.Response:
 
 
 async def assembly_data(request: web.Request) -> web.Response:
-    site = _site(request)
+    """An assembly's list, narrowed to a topic by ?topic= as by its page."""
     shown = await _shown(request)
-    previous, following = shown.neighbours(site.url(api(room_path(shown.room))))
+    return _listing_json(request, shown, room_path(shown.room))
+
+
+async def topic_data(request: web.Request) -> web.Response:
+    """A topic's page: the topic, and the list of its proposals."""
+    shown = await _shown(request)
+    site = _site(request)
+    return _listing_json(request, shown, topic_path(shown.room, shown.search.topic), topic_in_base=True,
+                         topic=topic_json(site, shown.room, shown.topic))
+
+
+async def topics_data(request: web.Request) -> web.Response:
+    site = _site(request)
+    room, _ = await _assembly(request)
+    topics = topics_of(site, room, await _reader(request).topics(room))
+    return _about(site, room, topics=[topic_json(site, room, figures) for figures in topics])
+
+
+def _about(site: Site, room: str, **document: Any) -> web.Response:
+    """A document about something of one assembly, which it names."""
+    return _json({**envelope(site), "assembly": {"room": room, "name": site.name(room)}, **document})
+
+
+def _listing_json(request: web.Request, shown: Shown, path: str, topic_in_base: bool = False,
+                  **about: Any) -> web.Response:
+    """One page of a list at ``path`` (its neighbours keep the search), with what ``about`` says of it."""
+    site = _site(request)
+    previous, following = shown.neighbours(site.url(api(path)), topic_in_base)
+    topic = shown.topic.topic if shown.topic is not None else None
     return _json({
         **envelope(site),
         "assembly": assembly_json(site, shown.assembly),
-        "filter": {"state": [str(s) for s in shown.search.states], "q": shown.search.words},
+        **about,
+        "filter": {"state": [str(s) for s in shown.search.states], "q": shown.search.words, "topic": topic},
         "page": shown.page,
         "pages": shown.pages,
         "per_page": _reader(request).page_size,
@@ -190,16 +281,14 @@ async def assembly_data(request: web.Request) -> web.Response:
 async def proposal_data(request: web.Request) -> web.Response:
     site = _site(request)
     record = await _record(request)
-    return _json({**envelope(site), "assembly": {"room": record.header.room, "name": site.name(record.header.room)},
-                  **record_json(site, record)})
+    return _about(site, record.header.room, **record_json(site, record))
 
 
 async def officials_data(request: web.Request) -> web.Response:
     site = _site(request)
     room, _ = await _assembly(request)
     officials = officials_of(site, room, await _reader(request).figures(room))
-    return _json({**envelope(site), "assembly": {"room": room, "name": site.name(room)},
-                  "officials": [official_json(site, room, figures) for figures in officials]})
+    return _about(site, room, officials=[official_json(site, room, figures) for figures in officials])
 
 
 async def official_data(request: web.Request) -> web.Response:
@@ -207,20 +296,19 @@ async def official_data(request: web.Request) -> web.Response:
     shown = await _official(request)
     room = shown.room
     previous, following = shown.neighbours(site.url(api(shown.path)))
-    return _json({
-        **envelope(site),
-        "assembly": {"room": room, "name": site.name(room)},
-        "official": official_json(site, room, shown.record.figures),
-        "page": shown.page,
-        "pages": shown.pages,
-        "per_page": _reader(request).page_size,
-        "total": shown.record.total,
-        "decisions": [{**line_json(site, entry.line),
-                       "accountability": accountability_json(site, room, entry.accountability)}
-                      for entry in shown.record.entries],
-        "previous": previous,
-        "next": following,
-    })
+    return _about(
+        site, room,
+        official=official_json(site, room, shown.record.figures),
+        page=shown.page,
+        pages=shown.pages,
+        per_page=_reader(request).page_size,
+        total=shown.record.total,
+        decisions=[{**line_json(site, entry.line),
+                    "accountability": accountability_json(site, room, entry.accountability)}
+                   for entry in shown.record.entries],
+        previous=previous,
+        next=following,
+    )
 
 
 async def table_data(request: web.Request) -> web.Response:
@@ -293,19 +381,22 @@ class Paged:
     page: int
     pages: int
 
-    def neighbours(self, base: str) -> tuple[str | None, str | None]:
-        """The addresses of the previous and next pages under ``base``, keeping the search (None: no such page)."""
-        return (_page_link(base, self.search, self.page - 1) if self.page > 1 else None,
-                _page_link(base, self.search, self.page + 1) if self.page < self.pages else None)
+    def neighbours(self, base: str, topic_in_base: bool = False) -> tuple[str | None, str | None]:
+        """The addresses of the previous and next pages under ``base``, keeping the search (None: no such page);
+        ``topic_in_base``: ``base`` is the topic's own address, which says it."""
+        search = replace(self.search, topic="") if topic_in_base else self.search
+        return (_page_link(base, search, self.page - 1) if self.page > 1 else None,
+                _page_link(base, search, self.page + 1) if self.page < self.pages else None)
 
 
 @dataclass(frozen=True)
 class Shown(Paged):
-    """One page of an assembly's list, as the query asked for it."""
+    """One page of an assembly's list, as the query asked for it (of a topic's proposals: with the topic)."""
 
     room: str
     assembly: Assembly
     listing: Listing
+    topic: TopicFigures | None = None
 
 
 @dataclass(frozen=True)
@@ -322,10 +413,23 @@ class ShownOfficial(Paged):
 
 
 async def _shown(request: web.Request) -> Shown:
+    """The list the request asks for: an assembly's, or a topic's (by its address, or by ?topic=)."""
     room, assembly = await _assembly(request)
     search, page = _search(request)
+    if "topic" in request.match_info:
+        search = replace(search, topic=request.match_info["topic"])
+    topic = await _topic(request, room, search.topic) if search.topic else None
     listing = await _reader(request).listing(room, search, page)
-    return Shown(search, page, _pages(request, listing.total, page), room, assembly, listing)
+    return Shown(search, page, _pages(request, listing.total, page), room, assembly, listing, topic)
+
+
+async def _topic(request: web.Request, room: str, topic: str) -> TopicFigures:
+    """A topic of the room with its counts: one it declares, or one no longer declared with proposals on it (a
+    proposal's topics outlive the configuration); else a 404 that says so."""
+    figures = (await _reader(request).topics(room, topic)).get(topic)
+    if figures is None and _site(request).topic(room, topic) is None:
+        raise UnknownTopic(room, topic)
+    return figures or TopicFigures(topic)
 
 
 async def _official(request: web.Request) -> ShownOfficial:
@@ -361,7 +465,10 @@ def _search(request: web.Request) -> tuple[Search, int]:
     state = query.get("state", "")
     if state and state not in set(State):
         raise web.HTTPBadRequest(reason="unknown state")
-    return Search((State(state),) if state else (), words), _page_number(request)
+    topic = query.get("topic", "")
+    if topic and not _TOPIC.fullmatch(topic):
+        raise web.HTTPBadRequest(reason="not a topic's id")
+    return Search((State(state),) if state else (), words, topic), _page_number(request)
 
 
 def _page_number(request: web.Request) -> int:
@@ -372,9 +479,17 @@ def _page_number(request: web.Request) -> int:
 
 
 def _page_link(base: str, search: Search, page: int) -> str:
-    query = {"q": search.words, "state": ",".join(search.states), "page": page if page > 1 else ""}
+    query = {"q": search.words, "state": ",".join(search.states), "topic": search.topic,
+             "page": page if page > 1 else ""}
     shown = urlencode({key: value for key, value in query.items() if value})
     return f"{base}?{shown}" if shown else base
+
+
+def _redirect(location: str) -> web.Response:
+    """To where the same thing has its own address (the register's pages each have one)."""
+    response = _response(b"", "text/plain", status=302)
+    response.headers["Location"] = location
+    return response
 
 
 def _html(text: str) -> web.Response:
@@ -409,7 +524,8 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        response = _error(request, error.status if error.status in ERRORS else 404)
+        response = _error(request, error.status if error.status in ERRORS else 404,
+                          error if isinstance(error, UnknownTopic) else None)
         if error.status == 405:
             response.headers["Allow"] = error.headers.get("Allow", "GET, HEAD")
     except Exception:
@@ -419,12 +535,19 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-def _error(request: web.Request, status: int) -> web.Response:
+def _error(request: web.Request, status: int, unknown: UnknownTopic | None = None) -> web.Response:
+    """An error page (JSON under /api); for an ``unknown`` topic, in its assembly's language, offering the topics it
+    has."""
     site = _site(request)
-    page = Page(site, None)
-    title, explanation = (page.m._(text) for text in ERRORS[status])
+    page = Page(site, unknown.room if unknown is not None else None)
+    if unknown is None:
+        title, explanation = (page.m._(text) for text in ERRORS[status])
+    else:
+        title = page.m._(UNKNOWN_TOPIC[0])
+        explanation = page.m._(UNKNOWN_TOPIC[1], name=site.name(unknown.room), topic=unknown.topic)
     if request.path.startswith(api("")):
         body = json.dumps({"error": {"status": status, "title": title, "message": explanation}}, ensure_ascii=False)
         return _response(body.encode("utf-8"), "application/json", charset="utf-8", status=status)
-    return _response(page.render("error.html", title=title, explanation=explanation).encode("utf-8"), "text/html",
-                     charset="utf-8", status=status)
+    topics = page.topics_href(unknown.room) if unknown is not None else None
+    return _response(page.render("error.html", title=title, explanation=explanation, topics=topics).encode("utf-8"),
+                     "text/html", charset="utf-8", status=status)

@@ -30,8 +30,8 @@ from bot.messages.markdown import escape_markdown
 from bot.register.links import api, proposal_path, room_path
 from bot.register.pages import Page
 from bot.register.views import (TABLES, Site, assembly_json, envelope, official_json, officials_of, record_json,
-                                verdict_line_json)
-from storage.register import Assembly, Export, Line, OfficialFigures, Record, RegisterReader
+                                topic_json, topics_of, verdict_line_json)
+from storage.register import Assembly, Export, Line, OfficialFigures, Record, RegisterReader, TopicFigures
 from storage.repository import Repository, to_text
 
 _TALLY = tuple((name, "integer") for name in ("agree", "abstain", "disagree", "block", "unargued_block"))
@@ -42,12 +42,13 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("deadline", "datetime"), ("outcome", "string"), ("decided_at", "datetime"), *_TALLY,
         ("answered", "integer"), ("members", "integer"), ("locked_until", "datetime"), ("challenges", "integer"),
         ("challenged_part", "string"), ("repealed_by", "integer"), ("amended_by", "string"),
-        ("referred_by", "string"), ("needed_by", "date"), ("verdict_of", "integer"), ("url", "string"),
+        ("referred_by", "string"), ("needed_by", "date"), ("verdict_of", "integer"), ("topics", "string"),
+        ("url", "string"),
     ),
     "positions": (
         ("room", "string"), ("proposal", "integer"), ("round", "integer"), ("rule", "string"), ("member", "string"),
         ("position", "string"), ("argument", "string"), ("valid", "boolean"), ("at", "datetime"),
-        ("delegated_by", "string"),
+        ("delegated_by", "string"), ("scope", "string"),
     ),
     "history": (
         ("room", "string"), ("proposal", "integer"), ("round", "integer"), ("at", "datetime"), ("action", "string"),
@@ -74,11 +75,14 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 DESCRIPTIONS = {
-    "decisions": "Every proposal, one row each, with its latest round (amended_by: numbers separated by spaces). "
-                 "Instants in every table are UTC.",
+    "decisions": "Every proposal, one row each, with its latest round (amended_by: numbers separated by spaces; "
+                 "topics: the ids of the assembly's topics it is on, separated by spaces). Instants in every table "
+                 "are UTC.",
     "positions": "Every member's position in every round, as it stood when the round closed (or stands now), by "
                  "proposal, round and member, then the members counted by delegation at the close (delegated_by: "
-                 "whose position they counted with; at: the close); the proposal's address is in decisions.csv.",
+                 "whose position they counted with; scope: which of their delegations counted, room for the "
+                 "room's, topic:<id> for one on a topic of the proposal, proposal:<number> for one on this "
+                 "proposal; at: the close); the proposal's address is in decisions.csv.",
     "history": "Every line of every proposal's history, by proposal, in order: who did what, when.",
     "officials": "Every elected official declared by the assembly, then those no longer declared with something on "
                  "record: their mandate, the day they signed each point of the pact (empty: not signed), and their "
@@ -116,10 +120,10 @@ def rows(site: Site, export: Export, table: str) -> Iterator[list[Any]]:
             yield [room, number, title, state, proposer if names else None, created_at, round_, rule, deadline,
                    outcome, closed_at, *counts, sum(counts), members, locked_until, challenges, part or None,
                    repealed_by, " ".join(map(str, json.loads(amended_by))), referred_by, needed_by, verdict_of,
-                   site.url(proposal_path(room, number))]
+                   " ".join(export.topics.get(number, ())), site.url(proposal_path(room, number))]
     elif table == "positions":
         fields = operator.itemgetter("room", "number", "round", "rule", "member", "position", "argument", "valid", "at",
-                                     "delegated_by")
+                                     "delegated_by", "scope")
         yield from (row if row[7] else _judged(row) for row in map(fields, export.positions))
     elif table == "history":
         yield from map(operator.itemgetter(*(name for name, _ in COLUMNS[table])), export.history)
@@ -219,19 +223,21 @@ def web_datapackage(site: Site, assembly: Assembly) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Exported:
-    """One assembly as an export gives it: every proposal whole, and its officials' records in figures."""
+    """One assembly as an export gives it: every proposal whole, its officials' records in figures, its topics."""
 
     assembly: Assembly
     records: list[Record]
     officials: list[OfficialFigures]
+    topics: list[TopicFigures]
 
 
 def json_document(site: Site, assemblies: list[Exported]) -> dict[str, Any]:
-    """Every assembly with its officials and every proposal whole: what the JSON API gives page by page, in one
-    document."""
+    """Every assembly with its officials, its topics and every proposal whole: what the JSON API gives page by page,
+    in one document."""
     return {**envelope(site),
             "assemblies": [{**assembly_json(site, e.assembly),
                             "officials": [official_json(site, e.assembly.room, f) for f in e.officials],
+                            "topics": [topic_json(site, e.assembly.room, t) for t in e.topics],
                             "decisions": [record_json(site, r) for r in e.records]}
                            for e in assemblies]}
 
@@ -270,7 +276,7 @@ def markdown(site: Site, assemblies: list[Exported]) -> str:
                            + f" ({tally})")
                 for p in r.positions:
                     member = escape_markdown(page.member(p.member))
-                    said = page.delegation(p) if p.delegated_by else p.argument
+                    said = page.delegation(p).striptags() if p.delegated_by else p.argument
                     argument = f" — {escape_markdown(' '.join(said.split()))}" if said else ""
                     out.append(f"  - {member}: {page.position(r, p)}{argument}")
             out += _application_markdown(page, record)
@@ -309,9 +315,11 @@ def _officials_markdown(page: Page, officials: list[OfficialFigures]) -> list[st
 
 
 def _about_markdown(page: Page, record: Record) -> list[str]:
-    """Who referred the question and who is bound to apply it; what a verdict judges."""
+    """Its topics; who referred the question and who is bound to apply it; what a verdict judges."""
     m, h, room = page.m, record.header, page.room or ""
     out = []
+    if h.topics:
+        out.append(m._("Topics") + ": " + ", ".join(escape_markdown(page.topic_name(t)) for t in h.topics) + ".")
     if h.referral is not None:
         out.append(m._("Referred by {official}, whom the assembly's opinion binds",
                        official=escape_markdown(page.site.official_name(room, h.referral.official)))
@@ -396,8 +404,8 @@ async def export_register(config: Config, kind: str, room: str | None, output: P
             package = datapackage(site, assemblies, {table: f"{table}.csv" for table in TABLES})
             (output / "datapackage.json").write_text(json_text(package), encoding="utf-8")
             return
-        documents = [Exported(a, await reader.records(a.room), officials_of(site, a.room, await reader.figures(a.room)))
-                     for a in assemblies]
+        documents = [Exported(a, await reader.records(a.room), officials_of(site, a.room, await reader.figures(a.room)),
+                              topics_of(site, a.room, await reader.topics(a.room))) for a in assemblies]
         text = json_text(json_document(site, documents)) if kind == "json" else markdown(site, documents)
         if output is None:
             (out or sys.stdout).write(text)

@@ -1,7 +1,8 @@
 """Atom feeds: an assembly's — its new proposals (challenges among them), the outcome of every round, and what is
-recorded of its elected officials (facts, statements, verdicts adopted) — and each official's — the questions they
-referred and the assembly's answers, the facts recorded on them, their statements, the verdicts on them adopted. Every
-entry links to its proposal's page, so that a mailing list, a wiki or a feed reader publishes every proposal."""
+recorded of its elected officials (facts, statements, verdicts adopted) —, each topic's (the assembly's, about the
+proposals on it) and each official's — the questions they referred and the assembly's answers, the facts recorded on
+them, their statements, the verdicts on them adopted. Every entry links to its proposal's page, so that a mailing list,
+a wiki or a feed reader publishes every proposal, and names its proposal's topics as Atom categories."""
 
 from __future__ import annotations
 
@@ -11,18 +12,25 @@ from bot import __version__
 from bot.engine.model import State
 from bot.messages import render
 from bot.messages.lines import ASSESSMENT_LABELS, RULE_LABELS
-from bot.register.links import feed_path, official_feed_path, official_path, proposal_path, room_path
+from bot.register.links import (feed_path, official_feed_path, official_path, proposal_path, room_path,
+                                topic_feed_path, topic_path, topics_path)
 from bot.register.views import Site
 from storage.register import Assembly, FeedEvent
 
 
-def atom(site: Site, assembly: Assembly, events: list[FeedEvent], official: str | None = None) -> bytes:
-    """The feed's XML (UTF-8); ``events`` the newest first; ``official``: an official's feed."""
+def atom(site: Site, assembly: Assembly, events: list[FeedEvent], official: str | None = None,
+         topic: str | None = None) -> bytes:
+    """The feed's XML (UTF-8); ``events`` the newest first; ``official``: an official's feed; ``topic``: a topic's."""
     room = assembly.room
     m = site.messages(room)
     name = site.name(room)
     feed = FeedGenerator()
-    if official is None:
+    if topic is not None:
+        home, path = topic_path(room, topic), topic_feed_path(room, topic)
+        feed.title(f"{site.topic_name(room, topic)} · {name}")
+        feed.subtitle(m._("Proposals and decisions of {name} on {topic}", name=name,
+                          topic=site.topic_name(room, topic)))
+    elif official is None:
         home, path = room_path(room), feed_path(room)
         feed.title(name)
         feed.subtitle(m._("Proposals and decisions of {name}", name=name))
@@ -47,6 +55,8 @@ def atom(site: Site, assembly: Assembly, events: list[FeedEvent], official: str 
         entry.link(href=permalink, rel="alternate", type="text/html")
         entry.published(event.at)
         entry.updated(event.at)
+        for on in h.topics:
+            entry.category(term=on, label=site.topic_name(room, on), scheme=site.url(topics_path(room)))
         if event.fact is not None:
             f = event.fact
             if site.show_names:

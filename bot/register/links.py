@@ -2,7 +2,8 @@
 
 A room's id is its address, percent-encoded (a Matrix id such as ``!abc:example.org`` stays readable):
 ``/a/<room>`` an assembly, ``/a/<room>/<number>`` a proposal, ``/a/<room>/officials/<id>`` an elected official's
-record (ids are lowercase letters, digits and hyphens: no escaping), and the same under ``/api/v1`` in JSON.
+record, ``/a/<room>/topics/<id>`` a topic's proposals (ids are lowercase letters, digits and hyphens: no escaping),
+and the same under ``/api/v1`` in JSON.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def proposal_path(room: str, number: int) -> str:
 
 
 def feed_path(room: str) -> str:
-    return f"{room_path(room)}/feed.atom"
+    return _feed(room_path(room))
 
 
 def officials_path(room: str) -> str:
@@ -35,7 +36,24 @@ def official_path(room: str, official: str) -> str:
 
 
 def official_feed_path(room: str, official: str) -> str:
-    return f"{official_path(room, official)}/feed.atom"
+    return _feed(official_path(room, official))
+
+
+def topics_path(room: str) -> str:
+    return f"{room_path(room)}/topics"
+
+
+def topic_path(room: str, topic: str) -> str:
+    return f"{topics_path(room)}/{topic}"
+
+
+def topic_feed_path(room: str, topic: str) -> str:
+    return _feed(topic_path(room, topic))
+
+
+def _feed(page: str) -> str:
+    """The Atom feed of a page (an assembly's, an official's, a topic's) is beside it."""
+    return f"{page}/feed.atom"
 
 
 def api(path: str) -> str:

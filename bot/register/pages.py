@@ -19,8 +19,8 @@ from bot.messages.lines import ASSESSMENT_LABELS, RULE_LABELS, STATE_LABELS
 from bot.messages.pact import POINT_LABELS
 from bot.register.diff import changes
 from bot.register.links import (api, feed_path, official_feed_path, official_path, officials_path, proposal_path,
-                                room_path)
-from bot.register.views import Site, valid
+                                room_path, topic_feed_path, topic_path, topics_path)
+from bot.register.views import Amendment, Site, amendment, valid
 from storage.register import HistoryRecord, PositionRecord, Record, RoundRecord
 
 REASON_LABELS = {
@@ -30,6 +30,17 @@ REASON_LABELS = {
     Reason.MAJORITY_REACHED: N_("the majority was reached"),
     Reason.MAJORITY_MISSED: N_("the majority was not reached"),
 }
+DELEGATED = {
+    ("", True): N_("counted by delegation, with the position of {delegate}"),
+    ("", False): N_("counted by delegation, with the position of their delegate"),
+    ("topic", True): N_("counted by their delegation on the proposals on {topic}, with the position of {delegate}"),
+    ("topic", False): N_("counted by their delegation on the proposals on {topic}, with the position of their "
+                         "delegate"),
+    ("proposal", True): N_("counted by their delegation on this proposal, with the position of {delegate}"),
+    ("proposal", False): N_("counted by their delegation on this proposal, with the position of their delegate"),
+}
+"""Why a member who took no position counted with one, by the scope of their delegation that counted (the room's
+says no more), with names or without."""
 LINKED = {Action.CHALLENGED, Action.REPEALED, Action.REVISED, Action.VERDICT_PROPOSED}
 """History lines whose detail is another proposal's number: linked to its page."""
 ABOUT_AN_OFFICIAL = {Action.BOUND, Action.UNBOUND, Action.FACT_RECORDED, Action.STATEMENT_MADE}
@@ -106,6 +117,26 @@ class Page:
     def official_feed_href(self, official: str) -> str:
         return self.href(official_feed_path(self.room or "", official))
 
+    def topics_href(self, room: str) -> str:
+        return self.href(topics_path(room))
+
+    def topic_href(self, topic: str) -> str:
+        return self.href(topic_path(self.room or "", topic))
+
+    def topic_feed_href(self, topic: str) -> str:
+        return self.href(topic_feed_path(self.room or "", topic))
+
+    def topic(self, topic: str) -> Markup:
+        """A topic named in the assembly's language and linked to its proposals."""
+        return Markup('<a href="{}">{}</a>').format(self.topic_href(topic), self.topic_name(topic))
+
+    def topic_name(self, topic: str) -> str:
+        return self.site.topic_name(self.room or "", topic)
+
+    def topics(self, topics: tuple[str, ...] | list[str]) -> Markup:
+        """Topics named and linked, comma-separated."""
+        return Markup(", ").join(self.topic(topic) for topic in topics)
+
     def link(self, number: int) -> Markup:
         return Markup('<a href="{}">#{}</a>').format(self.proposal_href(number), number)
 
@@ -154,11 +185,13 @@ class Page:
             return self.m._("block (a vote against)")
         return render.position_label(p.position, self.m)
 
-    def delegation(self, p: PositionRecord) -> str:
-        """Why a member who took no position counted with one: their delegate's, at the close."""
-        if self.site.show_names:
-            return self.m._("counted by delegation, with the position of {delegate}", delegate=p.delegated_by)
-        return self.m._("counted by delegation, with the position of their delegate")
+    def delegation(self, p: PositionRecord) -> Markup:
+        """Why a member who took no position counted with one: their delegate's, at the close, by their delegation
+        on the whole room (said no more), on a topic of the proposal (named, linked), or on this proposal."""
+        kind, _, value = (p.scope or "").partition(":")
+        kind = kind if kind in ("topic", "proposal") else ""
+        return self._(DELEGATED[kind, self.site.show_names], delegate=p.delegated_by,
+                      topic=self.topic(value) if kind == "topic" else "")
 
     def member(self, member: str | None) -> str:
         shown = self.site.member(member)
@@ -173,6 +206,8 @@ class Page:
             detail = self.member(entry.detail)
         elif entry.action in ABOUT_AN_OFFICIAL:
             detail = self.official(entry.detail)
+        elif entry.action is Action.TOPICS_SET and entry.detail:
+            detail = self.topics(entry.detail.split(","))
         position = render.position_label(entry.position, self.m) if entry.position else ""
         return self._(render.HISTORY_LINES[entry.action], member=self.member(entry.member) if entry.member else "—",
                       round=entry.round, position=position, detail=detail)
@@ -180,6 +215,10 @@ class Page:
     def changes(self, record: Record, version: int) -> Any:
         """What changed in version ``version`` (from 2) since the one before."""
         return changes(record.versions[version - 2], record.versions[version - 1])
+
+    def amendment(self, record: Record, version: int) -> Amendment | None:
+        """The challenge that made version ``version`` (from 2), if one did, and what it did to the parts it named."""
+        return amendment(record, version)
 
     def render(self, template: str, **context: Any) -> str:
         return environment().get_template(template).render(page=self, _=self._, n_=self.n_, site=self.site,

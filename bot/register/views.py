@@ -17,16 +17,16 @@ from zoneinfo import ZoneInfo
 
 from bot.app.context import messages_for
 from bot.config import AssemblySettings, Config
-from bot.config.settings import OfficialSettings
+from bot.config.settings import OfficialSettings, TopicSettings
 from bot.engine import rules
 from bot.engine.model import Action, Fact, Referral, State, Statement, Verdict
 from bot.engine.pact import PACT_POINTS
 from bot.messages.i18n import Messages
-from bot.register.diff import changes
+from bot.register.diff import Revision, changes, revision
 from bot.register.links import (api, feed_path, official_feed_path, official_path, officials_path, proposal_path,
-                                room_path)
+                                room_path, topic_feed_path, topic_path, topics_path)
 from storage.register import (EXPORTED, Accountability, Assembly, Header, HistoryRecord, Line, OfficialFigures,
-                              PositionRecord, Record, RoundRecord)
+                              PositionRecord, Record, RoundRecord, TopicFigures)
 
 TABLES = EXPORTED
 """The CSV files of an assembly's open data."""
@@ -77,6 +77,16 @@ class Site:
         declared = self.declared(room, official)
         return declared.name if declared is not None else official
 
+    def topic(self, room: str, topic: str) -> TopicSettings | None:
+        """The topic of this id as the room's configuration declares it (None: no longer declared)."""
+        return next((t for t in self.settings(room).topics if t.id == topic), None)
+
+    def topic_name(self, room: str, topic: str) -> str:
+        """A topic as the register names it: its name in the assembly's language, or its id (no name in that
+        language, or no longer declared)."""
+        declared = self.topic(room, topic)
+        return declared.name(self.settings(room).language) if declared is not None else topic
+
     def iso(self, room: str | None, moment: datetime | None) -> str | None:
         """An instant in ISO-8601 with the assembly's UTC offset (None stays None)."""
         return moment.astimezone(self._zone(room)).isoformat() if moment is not None else None
@@ -112,6 +122,7 @@ def assembly_json(site: Site, assembly: Assembly) -> dict[str, Any]:
         "api_url": site.url(api(path)),
         "feed_url": site.url(feed_path(room)),
         "officials_url": site.url(officials_path(room)),
+        "topics_url": site.url(topics_path(room)),
         "data": {**{table: site.url(f"{api(path)}/{table}.csv") for table in TABLES},
                  "datapackage": site.url(f"{api(path)}/datapackage.json")},
     }
@@ -142,8 +153,36 @@ def line_json(site: Site, line: Line) -> dict[str, Any]:
         "amended_by": list(h.amended_by),
         "referral": referral_json(h.referral),
         "verdict": verdict_json(line),
+        "topics": [topic_link_json(site, h.room, topic) for topic in h.topics],
         "url": site.url(path),
         "api_url": site.url(api(path)),
+    }
+
+
+def topic_link_json(site: Site, room: str, topic: str) -> dict[str, Any]:
+    """A topic as a proposal names it: its id, its name in the assembly's language, its page's addresses."""
+    path = topic_path(room, topic)
+    return {"topic": topic, "name": site.topic_name(room, topic), "url": site.url(path),
+            "api_url": site.url(api(path))}
+
+
+def topics_of(site: Site, room: str, figures: dict[str, TopicFigures]) -> list[TopicFigures]:
+    """The room's topics with their counts: those it declares, in its order, then those no longer declared with
+    proposals on them, by id."""
+    declared = [t.id for t in site.settings(room).topics]
+    return [figures.get(topic, TopicFigures(topic)) for topic in [*declared, *sorted(set(figures) - set(declared))]]
+
+
+def topic_json(site: Site, room: str, figures: TopicFigures) -> dict[str, Any]:
+    """A topic of the assembly: its names in each language (as declared), its proposals by state, its feed."""
+    declared = site.topic(room, figures.topic)
+    return {
+        **topic_link_json(site, room, figures.topic),
+        "names": dict(declared.names) if declared is not None else {},
+        "declared": declared is not None,
+        "proposals": figures.total,
+        "counts": {str(state): figures.counts.get(state, 0) for state in State},
+        "feed_url": site.url(topic_feed_path(room, figures.topic)),
     }
 
 
@@ -176,7 +215,7 @@ def record_json(site: Site, record: Record) -> dict[str, Any]:
         "challenged_by": [c.number for c in record.challenged_by if c.state in UNDECIDED],
         "challenged_by_all": [link_json(site, c) for c in record.challenged_by],
         "challenge_of": link_json(site, record.challenged) if record.challenged else None,
-        "versions": versions_json(record),
+        "versions": versions_json(site, record),
         "rounds": [round_json(site, h.room, r) for r in record.rounds],
         "history": [history_json(site, h.room, entry) for entry in record.history],
         "verdict_of": link_json(site, record.judged) if record.judged else None,
@@ -263,16 +302,40 @@ def link_json(site: Site, header: Header) -> dict[str, Any]:
             "challenged_part": header.part or None, "url": site.url(path), "api_url": site.url(api(path))}
 
 
-def versions_json(record: Record) -> list[dict[str, Any]]:
-    """Every version of the text, with the rounds that voted on it and what changed from the one before."""
+@dataclass(frozen=True)
+class Amendment:
+    """A version of a decision's text made by a challenge adopted, and what it did to the parts it named."""
+
+    challenge: Header
+    revision: Revision | None
+    """The numbered parts it replaced and removed; None when it replaced the whole text (``challenge.part`` empty) or
+    added its change after the text (a part named otherwise)."""
+
+
+def amendment(record: Record, version: int) -> Amendment | None:
+    """What made version ``version`` (from 2) of a decision's text, when a challenge did."""
+    challenge = record.amended_by(version)
+    if challenge is None:
+        return None
+    return Amendment(challenge, revision(record.versions[version - 2], record.versions[version - 1], challenge.part))
+
+
+def versions_json(site: Site, record: Record) -> list[dict[str, Any]]:
+    """Every version of the text, with the rounds that voted on it, the challenge that made it (if one did: which
+    numbered parts it replaced and removed) and what changed from the one before."""
     found = []
     for index, text in enumerate(record.versions):
+        amended = amendment(record, index + 1) if index else None
         found.append({
             "version": index + 1,
             "text": text,
             "rounds": [r.number for r in record.rounds if r.version == index + 1],
+            "amended_by": None if amended is None else {
+                **link_json(site, amended.challenge),
+                "replaced_parts": list(amended.revision.replaced) if amended.revision else [],
+                "removed_parts": list(amended.revision.removed) if amended.revision else []},
             "changes": None if index == 0 else [
-                {"op": str(c.op), "text": c.text} for c in changes(record.versions[index - 1], text)],
+                {"op": str(c.op), "text": c.text, "part": c.part} for c in changes(record.versions[index - 1], text)],
         })
     return found
 
@@ -301,8 +364,11 @@ def valid(r: RoundRecord, p: PositionRecord) -> bool:
 
 
 def position_json(site: Site, room: str, r: RoundRecord, p: PositionRecord) -> dict[str, Any]:
+    """A position; ``scope``: for a member counted by delegation, which of their delegations counted ("room",
+    "topic:<id>", "proposal:<number>"), null for a position taken."""
     return {"member": site.member(p.member), "position": p.position.value, "argument": p.argument,
-            "valid": valid(r, p), "at": site.iso(room, p.at), "delegated_by": site.member(p.delegated_by)}
+            "valid": valid(r, p), "at": site.iso(room, p.at), "delegated_by": site.member(p.delegated_by),
+            "scope": p.scope}
 
 
 def history_json(site: Site, room: str, entry: HistoryRecord) -> dict[str, Any]:

@@ -38,6 +38,11 @@ PAGES = {
     "verdict-amended": f"/a/{ROOM}/{NUMBERS['verdict']}",
     "officials": f"/a/{ROOM}/officials",
     "official": f"/a/{ROOM}/officials/martine",
+    "topics": f"/a/{ROOM}/topics",
+    "topic": f"/a/{ROOM}/topics/transport",
+    "topic-search": f"/a/{ROOM}/topics/transport?state=adopted&q=e",
+    "topic-hostile-name": f"/a/{ROOM}/topics/commons",
+    "topic-unknown": f"/a/{ROOM}/topics/nothing",
     "not-found": f"/a/{ROOM}/99",
 }
 
@@ -86,7 +91,7 @@ async def photograph(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize("name", PAGES)
 async def test_each_page_type_has_no_wcag_a_or_aa_violation_and_fits_a_phone(browser, sites, name):
-    status = 404 if name == "not-found" else 200
+    status = 404 if name in ("not-found", "topic-unknown") else 200
     for viewport, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
         page = await opened(browser, sites["named"], PAGES[name], viewport, status)
         await photograph(page, name + suffix)
@@ -125,7 +130,12 @@ async def test_member_text_with_html_and_script_is_shown_as_text_and_runs_nothin
 async def test_the_permalink_of_a_challenged_and_amended_decision_links_both_ways(browser, sites):
     page = await opened(browser, sites["named"], f"/a/{ROOM}/{NUMBERS['adopted']}")
     assert "2. Paid by donations." in await page.locator("#text ~ .text").inner_text()
-    assert await page.locator(".diff ins").all_text_contents() == ["[added: by]", "[added: donations]"]
+    # Exactly the part #6 replaced: removed and added whole, each on its own line; part 1 unchanged.
+    assert await page.locator(".diff del").all_text_contents() == ["[removed: 2. Paid from the common fund.]"]
+    assert await page.locator(".diff ins").all_text_contents() == ["[added: 2. Paid by donations.]"]
+    removed, added = await page.locator(".diff del").bounding_box(), await page.locator(".diff ins").bounding_box()
+    assert removed["y"] + removed["height"] <= added["y"]  # the new part 2 under the old one, not beside it
+    assert await page.locator(".amended").inner_text() == "Part 2 replaced by challenge #6."
     await page.get_by_role("definition").filter(has_text="#6").first.get_by_role("link", name="#6").click()
     assert page.url == url(sites["named"], f"/a/{ROOM}/{NUMBERS['amending']}")
     assert await page.locator("h1").inner_text() == "Proposal #6: the fund is for repairs"
@@ -188,10 +198,47 @@ async def test_searching_needs_no_javascript(browser, sites):
     await page.get_by_label("Search in titles").fill("van")
     await page.get_by_label("State").select_option("rejected")
     await page.get_by_role("button", name="Show").click()
-    assert page.url.endswith(f"/a/{ROOM}?q=van&state=rejected")
+    assert page.url.endswith(f"/a/{ROOM}?q=van&state=rejected&topic=")
     rows = page.locator("tbody tr")
     assert await rows.count() == 1 and "Rent a van" in await rows.inner_text()
+    # A topic chosen: its page, the rest of the search kept.
+    await page.get_by_label("Search in titles").fill("")
+    await page.get_by_label("Topic").select_option(label="Transport")
+    await page.get_by_role("button", name="Show").click()
+    assert page.url == url(sites["named"], f"/a/{ROOM}/topics/transport?state=rejected")
+    assert await page.locator("h1").inner_text() == "Transport"
+    assert await page.locator("tbody tr").count() == 1 and await page.get_by_label("Topic").input_value() == "transport"
     await page.close()
+
+
+async def test_topics_lead_from_a_decision_to_its_topic_and_the_assemblys_topics(browser, sites):
+    page = await opened(browser, sites["named"], f"/a/{ROOM}/{NUMBERS['verdict']}")
+    await page.locator(".facts").get_by_role("link", name="Transport").click()
+    assert page.url == url(sites["named"], f"/a/{ROOM}/topics/transport")
+    numbers = await page.locator("tbody td.number").all_inner_texts()
+    assert numbers == ["#9", "#8", "#3"]
+    await page.get_by_role("navigation", name="Where you are").get_by_role("link", name="Topics").click()
+    table = page.get_by_role("table", name="Topics and their proposals")
+    assert await table.locator("tbody th").all_inner_texts() == ["Transport", "<b>Commons</b> & @room", "Budget"]
+    await table.get_by_role("link", name="<b>Commons</b> & @room").first.click()
+    assert page.url == url(sites["named"], f"/a/{ROOM}/topics/commons")
+    assert await page.locator("h1").inner_text() == "<b>Commons</b> & @room"
+    assert await page.locator("main b").count() == 0
+    await page.close()
+
+
+async def test_a_decision_says_by_which_delegation_each_member_counted(browser, sites):
+    page = await opened(browser, sites["named"], f"/a/{ROOM}/{NUMBERS['verdict']}")
+    positions = page.get_by_role("table", name="Positions taken in round 2, in order")
+    rows = [await row.locator("td").nth(1).inner_text() for row in await positions.locator("tbody tr").all()]
+    assert rows == ["—", "counted by delegation, with the position of alice",
+                    "counted by their delegation on the proposals on Transport, with the position of alice",
+                    "counted by their delegation on this proposal, with the position of alice"]
+    await page.close()
+    anonymous = await opened(browser, sites["anonymous"], f"/a/{ROOM}/{NUMBERS['verdict']}")
+    text = await anonymous.locator("main").inner_text()
+    assert "counted by their delegation on this proposal, with the position of their delegate" in text
+    await anonymous.close()
 
 
 async def test_an_unknown_proposal_is_a_404_page(browser, sites):

@@ -18,7 +18,7 @@ from bot.cli import main
 from bot.register.exports import COLUMNS
 from storage.repository import to_text
 from tests.register.scenario import (FOLLOWUP_BEFORE_THE_PACT, HOSTILE_FACT, HOSTILE_SOURCE, HOSTILE_STATEMENT,
-                                     HOSTILE_TITLE, NUMBERS, ROOM)
+                                     HOSTILE_TITLE, HOSTILE_TOPIC, NUMBERS, ROOM)
 
 TABLES = tuple(COLUMNS)
 
@@ -53,6 +53,15 @@ async def table(served, name: str) -> tuple[list[str], list[dict[str, str]]]:
     return text.split("\r\n", 1)[0].split(","), parse_csv(text)
 
 
+async def atom_feed(served, path: str) -> feedparser.FeedParserDict:
+    """A feed of the register, checked to be valid Atom."""
+    response = await served.client.get(path)
+    assert response.status == 200 and response.content_type == "application/atom+xml"
+    feed = feedparser.parse(await response.read())
+    assert not feed.bozo, feed.get("bozo_exception")
+    return feed
+
+
 async def proposals(served) -> list[dict]:
     return [await served.json(f"/api/v1/a/{ROOM}/{number}") for number in range(1, 11)]
 
@@ -67,9 +76,11 @@ async def test_the_decisions_table_is_the_json_list_row_for_row(register):
         referral, verdict = item["referral"] or {}, item["verdict"] or {}
         expected = {**item, **item["tally"], "room": ROOM, "amended_by": " ".join(map(str, item["amended_by"])),
                     "referred_by": referral.get("official"), "needed_by": referral.get("needed_by"),
-                    "verdict_of": verdict.get("decision")}
+                    "verdict_of": verdict.get("decision"), "topics": " ".join(t["topic"] for t in item["topics"])}
         assert row == as_csv("decisions", expected)
     assert rows[1]["title"] == HOSTILE_TITLE and rows[0]["amended_by"] == "6"
+    assert [row["topics"] for row in rows] == ["commons", "", "transport", "", "", "commons", "", "transport",
+                                               "transport", ""]
     assert (rows[7]["referred_by"], rows[7]["needed_by"], rows[8]["verdict_of"]) == ("martine", "2027-06-18", "8")
     assert rows[2]["locked_until"].startswith("2027-09-25T")
     assert rows[2]["deadline"] == "2027-06-25T08:00:00.000000+00:00"  # in UTC, as stored
@@ -107,8 +118,15 @@ async def test_a_proposals_json_mirrors_its_page(register):
     assert (data["proposal"], data["state"], data["amended_by"], data["challenged_by"]) == (1, "adopted", [6], [])
     assert [c["proposal"] for c in data["challenged_by_all"]] == [6]
     assert [v["version"] for v in data["versions"]] == [1, 2]
-    changed = [(c["op"], c["text"]) for c in data["versions"][1]["changes"] if c["op"] != "equal"]
-    assert changed and all("Paid" not in text and "kettle" not in text for _, text in changed)  # part 2's words only
+    # Version 2 is #6's: part 2 replaced, removed and added whole, part 1 unchanged.
+    assert data["versions"][1]["changes"] == [
+        {"op": "equal", "text": "1. A kettle.\n", "part": None},
+        {"op": "delete", "text": "2. Paid from the common fund.", "part": 2},
+        {"op": "insert", "text": "2. Paid by donations.", "part": 2}]
+    amended = data["versions"][1]["amended_by"]
+    assert (amended["proposal"], amended["challenged_part"], amended["replaced_parts"], amended["removed_parts"]) == (
+        6, "2", [2], [])
+    assert amended["url"].endswith(f"/a/{ROOM}/6") and data["versions"][0]["amended_by"] is None
     assert data["rounds"][0]["tally"] == {"agree": 1, "abstain": 1, "disagree": 0, "block": 0, "unargued_block": 0}
     assert (data["rounds"][0]["answered"], data["rounds"][0]["members"]) == (2, 6)
     challenge = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['amending']}")
@@ -123,10 +141,7 @@ async def test_a_proposals_json_mirrors_its_page(register):
 
 
 async def test_the_feed_is_valid_atom_and_every_entry_links_to_its_proposals_page(register):
-    response = await register.client.get(f"/a/{ROOM}/feed.atom")
-    assert response.content_type == "application/atom+xml"
-    feed = feedparser.parse(await response.read())
-    assert not feed.bozo, feed.get("bozo_exception")
+    feed = await atom_feed(register, f"/a/{ROOM}/feed.atom")
     assert feed.version == "atom10" and feed.feed.title == "Assemblée des communs"
     assert feed.feed.rights == "ODbL-1.0" and feed.feed.language == "en"
     assert len(feed.entries) == 26 and len({entry.id for entry in feed.entries}) == 26
@@ -160,16 +175,12 @@ async def test_the_feed_is_valid_atom_and_every_entry_links_to_its_proposals_pag
 
 
 async def test_an_officials_feed_is_their_record_as_it_grows(register):
-    response = await register.client.get(f"/a/{ROOM}/officials/martine/feed.atom")
-    assert response.content_type == "application/atom+xml"
-    feed = feedparser.parse(await response.read())
-    assert not feed.bozo, feed.get("bozo_exception")
+    feed = await atom_feed(register, f"/a/{ROOM}/officials/martine/feed.atom")
     assert feed.feed.title == "Martine Dupont, elected official: their record with Assemblée des communs"
     assert feed.feed.link.endswith(f"/a/{ROOM}/officials/martine")
     assert [e.id.rsplit("/", 1)[1] for e in feed.entries] == ["9#round-2", "8#statement-1", "8#fact-2", "8#fact-1",
                                                               "8#round-1", "8#proposed", "1#statement-2"]
-    empty = feedparser.parse(await (await register.client.get(f"/a/{ROOM}/officials/paul/feed.atom")).read())
-    assert not empty.bozo and empty.entries == []
+    assert (await atom_feed(register, f"/a/{ROOM}/officials/paul/feed.atom")).entries == []
 
 
 async def test_a_decisions_json_holds_what_each_official_did_said_and_how_the_assembly_judged_it(register):
@@ -242,7 +253,7 @@ async def test_the_pact_tables_are_the_decisions_json_row_for_row(register):
         **verdict, "room": ROOM, "decision": 8, "official": "martine", "assessment": "partly_respected",
         "assessments": "not_respected partly_respected", "in_force": True})]
 async def test_the_feed_names_nobody_without_names(anonymous):
-    feed = feedparser.parse(await (await anonymous.client.get(f"/a/{ROOM}/feed.atom")).read())
+    feed = await atom_feed(anonymous, f"/a/{ROOM}/feed.atom")
     assert all(entry.link.startswith("https://register.example.org/lille/a/!room:test/") for entry in feed.entries)
     assert {entry.get("author") for entry in feed.entries} == {None} and feed.feed.author == "Assemblée des communs"
 
@@ -275,6 +286,7 @@ async def test_export_json_is_every_proposal_as_the_api_gives_it(published, caps
     assert assembly["room"] == ROOM and exported["licence"] == "ODbL-1.0"
     assert assembly == {**(await published.json("/api/v1/assemblies"))["assemblies"][0],
                         "officials": (await published.json(f"/api/v1/a/{ROOM}/officials"))["officials"],
+                        "topics": (await published.json(f"/api/v1/a/{ROOM}/topics"))["topics"],
                         "decisions": assembly["decisions"]}
     strip = {"licence", "generated_at", "assembly"}
     assert assembly["decisions"] == [{k: v for k, v in d.items() if k not in strip} for d in await proposals(published)]
@@ -288,7 +300,14 @@ async def test_export_markdown_is_a_document_with_member_text_escaped(register, 
     assert "\\<script\\>alert('title')\\</script\\> Paint the \\<b\\>door\\</b\\>" in text
     assert "<script>" not in text and "> 1\\. A kettle." in text
     assert "  - dan: block without argument (not valid)" in text and "  - carol: block (a vote against)" in text
-    assert "  - dan: disagree — counted by delegation, with the position of bob" in text
+    assert "  - dan: disagree — counted by their delegation on the proposals on Transport, with the position of " \
+           "bob" in text
+    verdict = text[text.index("## Proposal #9"):text.index("## Proposal #10")]
+    assert "  - bob: agree — counted by delegation, with the position of alice" in verdict
+    assert "  - fay: agree — counted by their delegation on this proposal, with the position of alice" in verdict
+    assert "Topics: Transport. Verdict on how Martine Dupont" in verdict
+    kettle = text[text.index("## Proposal #1:"):text.index("## Proposal #2")]
+    assert "Topics: \\<b\\>Commons\\</b\\> & @room. Officials bound" in kettle
     assert "## Elected officials\n\n- Martine Dupont (maire, from Sunday 22 March 2026 to Sunday 21 March 2032): " \
            "Opinions respected 0, partly 1, not respected 0, no verdict yet 1.\n" in text
     street = text[text.index("## Proposal #8"):text.index("## Proposal #9")]
@@ -329,4 +348,66 @@ async def test_without_names_the_positions_table_is_not_in_the_order_of_members_
     assert [row["position"] for row in hidden if (row["proposal"], row["round"]) == ("3", "3")] == [
         "agree", "block", "disagree", "disagree"]
     assert {row["delegated_by"] for row in hidden} == {""}
-    assert [row["delegated_by"] for row in named if row["delegated_by"]] == ["bob"]
+    delegated = [(row["proposal"], row["round"], row["member"], row["delegated_by"], row["scope"])
+                 for row in named if row["delegated_by"]]
+    assert delegated == [("3", "3", "dan", "bob", "topic:transport"), ("9", "2", "bob", "alice", "room"),
+                         ("9", "2", "dan", "alice", "topic:transport"), ("9", "2", "fay", "alice", "proposal:9")]
+    # Which delegation counted names nobody: it stays without names, and says which rows were counted by delegation.
+    assert sorted(row["scope"] for row in hidden if row["scope"]) == sorted(row[4] for row in delegated)
+
+
+async def test_a_proposals_json_names_its_topics_and_a_list_narrows_to_a_topic(register):
+    van = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['rejected']}")
+    [transport] = van["topics"]
+    assert (transport["topic"], transport["name"]) == ("transport", "Transport")
+    assert transport["url"].endswith(f"/a/{ROOM}/topics/transport")
+    assert transport["api_url"].endswith(f"/api/v1/a/{ROOM}/topics/transport")
+    assert (await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['open']}"))["topics"] == []
+    listed = await register.json(f"/api/v1/a/{ROOM}?topic=transport&state=adopted")
+    assert [d["proposal"] for d in listed["decisions"]] == [9, 8] and listed["total"] == 2
+    assert listed["filter"] == {"state": ["adopted"], "q": "", "topic": "transport"}
+    assert (await register.json(f"/api/v1/a/{ROOM}"))["filter"]["topic"] is None
+    assert listed["assembly"]["topics_url"].endswith(f"/a/{ROOM}/topics")
+    response = await register.client.get(f"/api/v1/a/{ROOM}?topic=nothing")
+    assert response.status == 404 and (await response.json())["error"] == {
+        "status": 404, "title": "No such topic",
+        "message": "Assemblée des communs has no topic \"nothing\", declared or on record."}
+
+
+async def test_the_topics_json_gives_each_topic_its_names_counts_and_feed(register):
+    topics = (await register.json(f"/api/v1/a/{ROOM}/topics"))["topics"]
+    assert [(t["topic"], t["name"], t["declared"], t["proposals"]) for t in topics] == [
+        ("transport", "Transport", True, 3), ("commons", HOSTILE_TOPIC, True, 2), ("budget", "Budget", True, 0)]
+    assert topics[0]["names"] == {"en": "Transport", "fr": "Mobilités"}
+    assert topics[0]["counts"] == {"open": 0, "adopted": 2, "postponed": 0, "rejected": 1, "withdrawn": 0,
+                                   "repealed": 0}
+    assert topics[0]["feed_url"].endswith(f"/a/{ROOM}/topics/transport/feed.atom")
+    topic = await register.json(f"/api/v1/a/{ROOM}/topics/transport?state=adopted")
+    assert topic["topic"] == topics[0] and [d["proposal"] for d in topic["decisions"]] == [9, 8]
+    assert topic["decisions"] == (await register.json(f"/api/v1/a/{ROOM}?topic=transport&state=adopted"))["decisions"]
+    assert (topic["filter"], topic["total"], topic["next"]) == ({"state": ["adopted"], "q": "", "topic": "transport"},
+                                                                2, None)
+    assert (await register.client.get(f"/api/v1/a/{ROOM}/topics/nothing")).status == 404
+
+
+async def test_a_proposals_json_says_by_which_delegation_each_member_counted(register):
+    verdict = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['verdict']}")
+    assert [(p["member"], p["delegated_by"], p["scope"]) for p in verdict["rounds"][1]["positions"]] == [
+        ("alice", None, None), ("bob", "alice", "room"), ("dan", "alice", "topic:transport"),
+        ("fay", "alice", "proposal:9")]
+    assert verdict["rounds"][1]["tally"]["agree"] == 4
+
+
+async def test_a_topics_feed_is_valid_atom_of_the_proposals_on_it_with_their_topics_as_categories(register):
+    feed = await atom_feed(register, f"/a/{ROOM}/topics/transport/feed.atom")
+    assert feed.feed.title == "Transport · Assemblée des communs"
+    assert feed.feed.subtitle == "Proposals and decisions of Assemblée des communs on Transport"
+    assert feed.feed.link.endswith(f"/a/{ROOM}/topics/transport")
+    assert {int(e.link.rsplit("/", 1)[1]) for e in feed.entries} == {3, 8, 9}
+    assert all([(t.term, t.label) for t in e.tags] == [("transport", "Transport")] for e in feed.entries)
+    assert all(e.tags[0].scheme.endswith(f"/a/{ROOM}/topics") for e in feed.entries)
+    everything = await atom_feed(register, f"/a/{ROOM}/feed.atom")
+    kettle = [e for e in everything.entries if e.id.endswith("/1#proposed")][0]
+    assert [(t.term, t.label) for t in kettle.tags] == [("commons", HOSTILE_TOPIC)]  # as text, in escaped XML
+    assert not [e for e in everything.entries if e.id.endswith("/10#proposed")][0].get("tags")
+    assert (await atom_feed(register, f"/a/{ROOM}/topics/budget/feed.atom")).entries == []

@@ -9,10 +9,10 @@ import pytest
 import pytest_asyncio
 
 from bot.engine.model import Action, Assessment, Position, Reason, Rule, State
-from storage.register import RegisterReader, Search, like_pattern
+from storage.register import WHOLE_ROOM, RegisterReader, Search, like_pattern
 from tests.conftest import DATABASES
 from tests.register.scenario import (FOLLOWUP_BEFORE_THE_PACT, HOSTILE_FACT, HOSTILE_SOURCE, HOSTILE_STATEMENT,
-                                     HOSTILE_TITLE, KETTLE_TEXT, NUMBERS, ROOM, built)
+                                     HOSTILE_TITLE, KETTLE_TEXT, NUMBERS, ON_TOPIC, ROOM, built)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -210,3 +210,78 @@ async def test_an_officials_feed_is_their_referrals_facts_statements_and_verdict
     assert kinds == [("round 2", 9), ("statement", 8), ("fact", 8), ("fact", 8), ("round 1", 8), ("made", 8),
                      ("statement", 1)]
     assert await reader.feed(ROOM, official="paul") == []
+
+
+async def test_a_listing_narrowed_to_a_topic_is_its_proposals_newest_first(scenario, reader):
+    transport = await reader.listing(ROOM, Search(topic="transport"), 1)
+    assert transport.total == 3 and [line.number for line in transport.lines] == ON_TOPIC["transport"][::-1]
+    assert all("transport" in line.header.topics for line in transport.lines)
+    adopted = await reader.listing(ROOM, Search((State.ADOPTED,), "", "transport"), 1)
+    assert [line.number for line in adopted.lines] == [9, 8]
+    assert (await reader.listing(ROOM, Search(words="van", topic="commons"), 1)).total == 0
+    assert (await reader.listing(ROOM, Search(topic="budget"), 1)).lines == ()
+    paged = RegisterReader(scenario.reading, page_size=2)
+    assert [line.number for line in (await paged.listing(ROOM, Search(topic="transport"), 2)).lines] == [3]
+    everything = await reader.listing(ROOM, Search(), 1)
+    assert {line.number: line.header.topics for line in everything.lines if line.header.topics} == {
+        1: ("commons",), 3: ("transport",), 6: ("commons",), 8: ("transport",), 9: ("transport",)}
+
+
+async def test_the_topics_of_an_assembly_are_counted_by_state(reader):
+    topics = await reader.topics(ROOM)
+    assert {name: dict(t.counts) for name, t in topics.items()} == {
+        "commons": {State.ADOPTED: 2}, "transport": {State.ADOPTED: 2, State.REJECTED: 1}}
+    assert topics["transport"].total == 3
+    assert await reader.topics(ROOM, "commons") == {"commons": topics["commons"]}
+    assert await reader.topics(ROOM, "budget") == {} and await reader.topics("!nowhere:test") == {}
+
+
+async def test_every_header_read_carries_its_topics(reader):
+    kettle = await reader.record(ROOM, NUMBERS["adopted"])
+    assert kettle.header.topics == ("commons",) and [c.topics for c in kettle.challenged_by] == [("commons",)]
+    verdict = await reader.record(ROOM, NUMBERS["verdict"])
+    assert verdict.header.topics == verdict.judged.topics == ("transport",)  # a verdict is on its decision's topics
+    street = await reader.record(ROOM, NUMBERS["referral"])
+    assert [v.header.topics for a in street.accountability for v in a.verdicts] == [("transport",)]
+    assert Action.TOPICS_SET in [entry.action for entry in street.history]
+    assert {r.header.number: r.header.topics for r in await reader.records(ROOM) if r.header.topics} == {
+        n: (topic,) for topic, numbers in ON_TOPIC.items() for n in numbers}
+    [entry, _] = (await reader.official(ROOM, "martine", 1)).entries
+    assert entry.line.header.topics == ("transport",)
+    export = await reader.export(ROOM, tables=("decisions",))
+    assert export.topics == {n: (topic,) for topic, numbers in ON_TOPIC.items() for n in numbers}
+
+
+async def test_a_round_says_which_delegation_of_each_member_counted(reader):
+    van = await reader.record(ROOM, NUMBERS["rejected"])
+    assert [(p.member, p.delegated_by, p.scope) for p in van.rounds[2].positions] == [
+        ("alice", None, None), ("bob", None, None), ("carol", None, None), ("dan", "bob", "topic:transport")]
+    verdict = await reader.record(ROOM, NUMBERS["verdict"])
+    assert [(p.member, p.position, p.delegated_by, p.scope) for p in verdict.rounds[1].positions] == [
+        ("alice", Position.AGREE, None, None), ("bob", Position.AGREE, "alice", WHOLE_ROOM),
+        ("dan", Position.AGREE, "alice", "topic:transport"), ("fay", Position.AGREE, "alice", "proposal:9")]
+    export = await reader.export(ROOM, tables=("positions",))
+    assert [(row["number"], row["member"], row["scope"]) for row in export.positions if row["delegated_by"]] == [
+        (3, "dan", "topic:transport"), (9, "bob", WHOLE_ROOM), (9, "dan", "topic:transport"), (9, "fay", "proposal:9")]
+    assert {row["scope"] for row in export.positions if not row["delegated_by"]} == {None}
+
+
+async def test_a_version_made_by_a_challenge_is_known_as_its(reader):
+    kettle = await reader.record(ROOM, NUMBERS["adopted"])
+    assert kettle.amended_by(1) is None and kettle.amended_by(2).number == NUMBERS["amending"]
+    assert kettle.amended_by(2).part == "2" and kettle.amended_by(3) is None
+    van = await reader.record(ROOM, NUMBERS["rejected"])
+    assert van.amended_by(2) is None  # amended by its proposer, for its second round
+
+
+async def test_a_topics_feed_is_the_assemblys_about_the_proposals_on_it(reader):
+    events = await reader.feed(ROOM, topic="transport")
+    assert {e.header.number for e in events} == set(ON_TOPIC["transport"])
+    assert [e.header.number for e in events if e.fact is not None] == [8, 8]
+    assert {e.header.topics for e in events} == {("transport",)}
+    assert {e.header.number for e in await reader.feed(ROOM, topic="commons")} == {1, 6}
+    assert await reader.feed(ROOM, topic="budget") == []
+    assert [e.header.number for e in await reader.feed(ROOM, official="martine", topic="commons")] == [1]
+    everything = await reader.feed(ROOM)
+    assert {e.header.number: e.header.topics for e in everything if e.header.topics} == {
+        n: (topic,) for topic, numbers in ON_TOPIC.items() for n in numbers}

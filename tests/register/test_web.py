@@ -14,7 +14,8 @@ from bot.config import load_config
 from bot.register.app import make_app
 from bot.register.views import TABLES
 from tests.register.scenario import (HOSTILE_ARGUMENT, HOSTILE_FACT, HOSTILE_REASON, HOSTILE_SOURCE,
-                                     HOSTILE_STATEMENT, HOSTILE_TEXT, HOSTILE_TITLE, MEMBERS, NUMBERS, ROOM, config_for)
+                                     HOSTILE_STATEMENT, HOSTILE_TEXT, HOSTILE_TITLE, HOSTILE_TOPIC, MEMBERS, NUMBERS,
+                                     ROOM, config_for)
 
 PAGES = ["/", f"/a/{ROOM}", f"/a/{ROOM}/1", "/api/v1/assemblies", f"/api/v1/a/{ROOM}", f"/api/v1/a/{ROOM}/1",
          f"/api/v1/a/{ROOM}/decisions.csv", f"/api/v1/a/{ROOM}/datapackage.json", f"/a/{ROOM}/feed.atom",
@@ -197,9 +198,18 @@ async def test_a_verdict_says_which_decision_and_official_it_judges_and_each_ver
         verdict[second:]
 
 
-async def test_a_round_shows_who_counted_by_delegation(register):
+async def test_a_round_shows_who_counted_by_delegation_and_by_which_of_their_delegations(register):
     van = await register.get(f"/a/{ROOM}/{NUMBERS['rejected']}")
-    assert "counted by delegation, with the position of bob" in van
+    assert (f'<td><div class="text">counted by their delegation on the proposals on <a href="/a/{ROOM}/topics/'
+            'transport">Transport</a>, with the position of bob</div></td>') in van
+    verdict = await register.get(f"/a/{ROOM}/{NUMBERS['verdict']}")
+    second = verdict[verdict.index('<h3 id="round-2">'):verdict.index('<h2 id="history">')]
+    rows = re.findall(r'<tr><th scope="row">(\w+)</th><td>(\w+)</td><td>(.*?)</td>', second)
+    assert [(member, position, re.sub(r"<[^>]+>", "", said)) for member, position, said in rows] == [
+        ("alice", "agree", "—"),
+        ("bob", "agree", "counted by delegation, with the position of alice"),  # the room's: said no more
+        ("dan", "agree", "counted by their delegation on the proposals on Transport, with the position of alice"),
+        ("fay", "agree", "counted by their delegation on this proposal, with the position of alice")]
 
 
 async def test_an_officials_page_is_their_mandate_pact_figures_and_record_decision_by_decision(register):
@@ -266,7 +276,7 @@ async def test_an_unargued_block_is_shown_as_not_valid(register):
     data = await register.json(f"/api/v1/a/{ROOM}/{NUMBERS['repealed']}")
     assert data["rounds"][0]["positions"] == [
         {"member": "dan", "position": "block", "argument": "", "valid": False, "at": "2027-06-08T10:00:00+02:00",
-         "delegated_by": None}]
+         "delegated_by": None, "scope": None}]
 
 
 async def test_the_pages_speak_the_assemblys_language_with_its_dates(register, tmp_path):
@@ -322,3 +332,142 @@ async def test_a_room_id_with_a_slash_is_one_address_segment(register):
         Incoming("team/room", "alice", "!propose Slashed", "$slash", register.assembly.clock.now))
     body = await register.get("/a/team%2Froom/1")
     assert "Slashed" in body and 'href="/a/team%2Froom"' in body
+
+
+async def test_a_proposal_page_names_its_topics_linked_to_their_pages(register):
+    van = await register.get(f"/a/{ROOM}/{NUMBERS['rejected']}")
+    assert f'<dt>Topics</dt>\n<dd><a href="/a/{ROOM}/topics/transport">Transport</a></dd>' in van
+    street = await register.get(f"/a/{ROOM}/{NUMBERS['referral']}")
+    assert f'fay sets its topics: <a href="/a/{ROOM}/topics/transport">Transport</a>' in street  # its history
+    assert "<dt>Topics</dt>" not in await register.get(f"/a/{ROOM}/{NUMBERS['open']}")
+
+
+async def test_a_topic_name_full_of_html_is_shown_as_text_everywhere(register):
+    escaped = "&lt;b&gt;Commons&lt;/b&gt; &amp; @room"
+    for path in (f"/a/{ROOM}", f"/a/{ROOM}/1", f"/a/{ROOM}/topics", f"/a/{ROOM}/topics/commons",
+                 f"/a/{ROOM}/topics/commons/feed.atom", f"/a/{ROOM}/feed.atom"):
+        body = await register.get(path)
+        assert "<b>" not in body and escaped in body, path
+    kettle = await register.get(f"/a/{ROOM}/1")
+    assert f'<dd><a href="/a/{ROOM}/topics/commons">{escaped}</a></dd>' in kettle
+    data = await register.json(f"/api/v1/a/{ROOM}/1")
+    assert [t["name"] for t in data["topics"]] == [HOSTILE_TOPIC]
+
+
+async def test_the_assembly_lists_proposals_with_their_topics_and_leads_to_its_topics(register):
+    body = await register.get(f"/a/{ROOM}")
+    assert f'<a href="/a/{ROOM}/topics">The topics of its proposals</a>' in body
+    assert (f'Rent a van</a><br><span class="note">on <a href="/a/{ROOM}/topics/transport">Transport</a>'
+            '</span></th>') in body
+    # The search can narrow the list to a topic the assembly declares.
+    assert '<select id="topic" name="topic">' in body and '<option value="budget">Budget</option>' in body
+
+
+async def test_the_topics_page_counts_each_topics_proposals_by_state(register):
+    body = await register.get(f"/a/{ROOM}/topics")
+    assert "<h1>Topics of Assemblée des communs</h1>" in body
+    rows = re.findall(r'<tr>\n<th scope="row"><a href="([^"]+)">([^<]*)</a>.*?</th>\n'
+                      r'<td class="number">(\d+)</td>\n((?:<td class="number">\d+</td>)+)', body, re.S)
+    counts = [(href, name, int(total), re.findall(r"\d+", by_state)) for href, name, total, by_state in rows]
+    # Declared, in the configuration's order; by state: open, adopted, postponed, rejected, withdrawn, repealed.
+    assert counts == [
+        (f"/a/{ROOM}/topics/transport", "Transport", 3, ["0", "2", "0", "1", "0", "0"]),
+        (f"/a/{ROOM}/topics/commons", "&lt;b&gt;Commons&lt;/b&gt; &amp; @room", 2, ["0", "2", "0", "0", "0", "0"]),
+        (f"/a/{ROOM}/topics/budget", "Budget", 0, ["0"] * 6)]
+    assert f'<a href="/a/{ROOM}/topics/transport/feed.atom">Atom feed of Transport</a>' in body
+
+
+async def test_a_topics_page_is_its_proposals_searched_and_paged_like_the_assemblys(register):
+    body = await register.get(f"/a/{ROOM}/topics/transport")
+    assert "<h1>Transport</h1>" in body and "3 proposals of Assemblée des communs on this topic." in body
+    assert re.findall(r'<td class="number">#(\d+)</td>', body) == ["9", "8", "3"]
+    assert '<option value="transport" selected>Transport</option>' in body
+    assert f'href="/a/{ROOM}/topics/transport/feed.atom"' in body
+    adopted = await register.get(f"/a/{ROOM}/topics/transport?state=adopted&q=street")
+    assert re.findall(r'<td class="number">#(\d+)</td>', adopted) == ["8"]
+    for number in range(20):
+        await register.assembly.say("erin", f"!propose topic transport Bus stop {number}")
+    first = await register.get(f"/a/{ROOM}/topics/transport?q=bus")
+    assert "(page 1 of 1): 20 found" not in first and "the newest first: 20 found" in first
+    await register.assembly.say("erin", "!propose topic transport Bus stop 20")
+    first = await register.get(f"/a/{ROOM}/topics/transport?q=bus")
+    assert f'href="/a/{ROOM}/topics/transport?q=bus&amp;page=2" rel="next"' in first
+    second = await register.get(f"/a/{ROOM}/topics/transport?q=bus&page=2")
+    assert "Bus stop 0<" in second and f'href="/a/{ROOM}/topics/transport?q=bus" rel="prev"' in second
+    await register.get(f"/a/{ROOM}/topics/transport?q=bus&page=3", status=404)
+
+
+async def test_the_search_forms_topic_leads_to_the_topics_page_keeping_the_search(register):
+    response = await register.client.get(f"/a/{ROOM}?q=van&state=rejected&topic=transport", allow_redirects=False)
+    assert response.status == 302
+    assert response.headers["Location"] == f"/a/{ROOM}/topics/transport?q=van&state=rejected"
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    everything = await register.get(f"/a/{ROOM}?q=&state=&topic=")
+    assert everything.count('<tr>\n<td class="number">#') == 10
+    await register.get(f"/a/{ROOM}?topic=nothing", status=404)  # its page does not exist
+
+
+@pytest.mark.parametrize("path", [f"/a/{ROOM}/topics/nothing", f"/a/{ROOM}/topics/nothing/feed.atom",
+                                  f"/a/{ROOM}/topics/nothing?state=adopted"])
+async def test_an_unknown_topic_is_a_404_page_that_says_so_and_leads_to_the_topics(register, path):
+    body = await register.get(path, status=404)
+    assert "<h1>No such topic</h1>" in body
+    assert "Assemblée des communs has no topic &#34;nothing&#34;, declared or on record." in body
+    assert f'<a href="/a/{ROOM}/topics">The topics of Assemblée des communs</a>' in body
+
+
+@pytest.mark.parametrize("path", [f"/a/{ROOM}/topics/Transport", f"/a/{ROOM}/topics/transport/", "/a/!nowhere:test/"
+                                  "topics", "/a/!nowhere:test/topics/transport", f"/a/{ROOM}/topics/" + "x" * 41])
+async def test_a_topic_address_that_is_no_topics_is_a_404(register, path):
+    await register.get(path, status=404)
+
+
+@pytest.mark.parametrize("query", ["topic=Transport", "topic=%3Cb%3E", "topic=" + "x" * 41])
+async def test_a_topic_in_a_query_that_is_no_topics_id_is_a_400(register, query):
+    await register.get(f"/a/{ROOM}?{query}", status=400)
+    assert (await register.client.get(f"/api/v1/a/{ROOM}?{query}")).status == 400
+
+
+async def test_a_topic_no_longer_declared_keeps_its_proposals_and_is_shown_by_its_id(register, tmp_path):
+    path = tmp_path / "named" / "config.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["assembly"]["topics"] = [t for t in document["assembly"]["topics"] if t["id"] != "transport"]
+    (tmp_path / "later").mkdir()
+    (tmp_path / "later" / "config.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    later = load_config(tmp_path / "later" / "config.yaml", environ={})
+    async with TestClient(TestServer(make_app(later, register.repository))) as client:
+        van = await (await client.get(f"/a/{ROOM}/3")).text()
+        assert f'<dd><a href="/a/{ROOM}/topics/transport">transport</a></dd>' in van
+        topic = await client.get(f"/a/{ROOM}/topics/transport")
+        text = await topic.text()
+        assert topic.status == 200 and "<h1>transport</h1>" in text and "no longer declared" in text
+        assert re.findall(r'<td class="number">#(\d+)</td>', text) == ["9", "8", "3"]
+        listed = await (await client.get(f"/a/{ROOM}/topics")).text()
+        assert listed.index("Budget") < listed.index(">transport</a><br><span class=\"note\">no longer declared")
+        assert (await client.get(f"/a/{ROOM}/topics/transport/feed.atom")).status == 200
+        data = await (await client.get(f"/api/v1/a/{ROOM}/topics/transport")).json()
+        assert (data["topic"]["name"], data["topic"]["declared"], data["total"]) == ("transport", False, 3)
+
+
+async def test_the_pages_name_topics_in_the_assemblys_language(register, tmp_path):
+    (tmp_path / "fr").mkdir()
+    french = config_for(tmp_path / "fr", language="fr")
+    async with TestClient(TestServer(make_app(french, register.repository))) as client:
+        van = await (await client.get(f"/a/{ROOM}/3")).text()
+        assert f'<a href="/a/{ROOM}/topics/transport">Mobilités</a>' in van
+        budget = await (await client.get(f"/a/{ROOM}/topics/budget")).text()
+        assert "<h1>budget</h1>" in budget  # no French name: its id
+        missing = await client.get(f"/a/{ROOM}/topics/nothing")
+        assert missing.status == 404 and '<html lang="fr">' in await missing.text()
+
+
+async def test_a_version_made_by_a_challenge_says_which_part_it_replaced_and_shows_only_that_part_changed(register):
+    kettle = await register.get(f"/a/{ROOM}/{NUMBERS['adopted']}")
+    second = kettle[kettle.index('<h3 id="version-2">'):kettle.index('<h2 id="rounds">')]
+    assert f'<p class="amended">Part 2 replaced by challenge <a href="/a/{ROOM}/6">#6</a>.' in second
+    assert ('<div class="text diff">1. A kettle.\n'
+            '<del class="part"><span class="hidden">[removed: </span>2. Paid from the common fund.'
+            '<span class="hidden">]</span></del>'
+            '<ins class="part"><span class="hidden">[added: </span>2. Paid by donations.'
+            '<span class="hidden">]</span></ins></div>') in second
+    assert 'class="amended"' not in kettle[:kettle.index('<h3 id="version-2">')]  # version 1 is its proposer's
