@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.app.context import messages_for
 from bot.messages.i18n import Messages
 from bot.app.delivery import Delivery
+from bot.app.observer import Observer
 from bot.app.ports import Directory
 from bot.config import AssemblySettings, Config
 from bot.engine import rules, transitions
@@ -46,6 +47,7 @@ class Deadlines:
     delivery: Delivery
     started_at: datetime
     on_change: Callable[[datetime], Awaitable[None]]
+    observer: Observer
 
     async def next_due(self) -> tuple[datetime, str, int] | None:
         """The earliest due work over every open proposal (the console's simulated clock steps to it)."""
@@ -112,6 +114,8 @@ class Deadlines:
                                    render.payload(kind, proposal, len(members), m), number, None, mentions)
                 await tx.queue(message, now)
             due = await record_due(tx, room, proposal, settings)
+        if isinstance(work, CloseRound):
+            self.observer.closed(proposal)
         await rescheduled(self.on_change, [due])
         await self.delivery.queued(tx.queued)
 

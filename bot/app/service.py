@@ -14,6 +14,7 @@ from bot.app.commands import Registry
 from bot.app.deadlines import Deadlines
 from bot.app.delivery import Delivery
 from bot.app.inbox import Inbox
+from bot.app.observer import Observer
 from bot.app.ports import Directory, Sender
 from bot.config import Config
 from storage.repository import Repository
@@ -43,6 +44,12 @@ class ConsentService(Inbox, Deadlines):
         """Deadlines before this instant passed while the bot was offline."""
         self.on_change: Callable[[datetime], Awaitable[None]] = _nothing_to_reschedule
         """Awaited with a due time a decision set (the scheduler wakes up then, if that is earlier)."""
+        self.observer = Observer()
+        """Told what the service did, once committed (the metrics, bot.ops): nobody by default."""
+
+    def watch(self, observer: Observer) -> None:
+        """From now on, tell ``observer`` what the service and its delivery do."""
+        self.observer = self.delivery.observer = observer
 
     async def deliver(self) -> bool:
         """Send what is queued now (the console, tests, and a chat adapter before its first read)."""

@@ -172,6 +172,9 @@ class MatrixBot(ChatBot):
         self.start_delivery()
         await self._sync_forever(token, fresh)
 
+    def rate_limits(self) -> tuple[int, float]:
+        return self.sender.rate_limited, self.sender.rate_limited_for
+
     async def stopping(self) -> None:
         await self.crypto.stopping()
         async with self._handled:
@@ -205,6 +208,7 @@ class MatrixBot(ChatBot):
             finally:
                 self._long_poll = None
             if isinstance(response, SyncError):
+                self.unanswered()
                 if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
                     raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({response.message})")
                 if response.status_code is not None:  # refused by the homeserver, which may have lost the filter
@@ -218,6 +222,7 @@ class MatrixBot(ChatBot):
                 failing = True
                 continue
             backoff.reset()
+            self.answered()
             self.crypto.synced()
             if failing:
                 failing = False
