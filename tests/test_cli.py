@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,26 @@ def test_check_config_refuses_a_yaml_integer_of_thousands_of_digits(tmp_path):
     result = consent_bot("check-config", "--config", str(bad))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"  {bad}: invalid YAML" in result.stderr
+
+
+def test_serve_stops_cleanly_on_sigterm_even_when_started_in_the_background(tmp_path):
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"storage": {"path": "consent.db"},
+                                      "register": {"port": port.getsockname()[1]}}))
+    port.close()
+    # A script's background job: the shell has it ignore SIGINT; SIGTERM (kill, systemd, docker stop) still stops it.
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", str(config)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert "The public register is served at" in process.stdout.readline()
+        stopping = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert time.monotonic() - stopping < 3
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()
+        process.wait()
