@@ -1,0 +1,144 @@
+"""A Docker daemon of the tests' own, and a Debian base image made locally (Docker Hub is out of reach): see
+../shared/research/docker.md for what works on these machines.
+
+    base = base_image_tarball()                # made once by mmdebstrap, cached by its recipe (~35 s, ~190 MB)
+    daemon = DockerDaemon.start(folder)        # dockerd with its own data, exec root and socket (~1 s)
+    daemon.load_base(base)                     # docker import, as local/python:3.11-bookworm
+    daemon.docker("build", ...)                # the docker command line, on this daemon
+    daemon.stop()                              # stopped by its PID; its containers and images go with its folder
+
+The daemon changes nothing on the host's network: no default bridge, no iptables rules (the tests run containers
+with --network host, reaching the servers the tests start on 127.0.0.1). tests/servers/install-docker.sh
+installs it (what CI runs first).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL = "tests/servers/install-docker.sh"
+RELEASE = "bookworm"
+"""Debian's release whose Python (3.11) the base image has, like python:3.11-slim."""
+BASE_IMAGE = f"local/python:3.11-{RELEASE}"
+PACKAGES = ("python3", "python3-venv", "ca-certificates")
+CERTIFICATES = Path("/usr/local/share/ca-certificates")
+"""The machine's own certificate authorities (an HTTPS proxy's): the image trusts them too, or pip cannot reach
+PyPI from inside a build."""
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "consent-bot-tests"
+
+
+class DockerMissing(RuntimeError):
+    pass
+
+
+def _mirror() -> str:
+    """The Debian mirror this machine's apt uses."""
+    for sources in sorted(Path("/etc/apt").glob("sources.list*")) + sorted(Path("/etc/apt/sources.list.d").glob("*")):
+        if sources.is_file():
+            found = re.search(r"(?:^URIs:\s*|^deb\s+(?:\[[^]]*\]\s+)?)(https?://\S+/debian)\s", sources.read_text(),
+                              re.MULTILINE)
+            if found:
+                return found.group(1)
+    return "http://deb.debian.org/debian"
+
+
+def base_image_tarball() -> Path:
+    """The base image's root file system, made by mmdebstrap once and kept in the user's cache, named after what
+    went into it (the release, the packages, the machine's certificates): another recipe is another file."""
+    certificates = sorted(CERTIFICATES.glob("*.crt")) if CERTIFICATES.is_dir() else []
+    recipe = hashlib.sha256(repr((RELEASE, PACKAGES, [c.read_bytes() for c in certificates])).encode()).hexdigest()
+    tarball = CACHE / f"python-3.11-{RELEASE}-{recipe[:12]}.tar"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "base-image.lock").open("w") as lock:  # one maker at a time: the test workers share the cache
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if tarball.exists():
+            return tarball
+        if shutil.which("mmdebstrap") is None:
+            raise DockerMissing(f"mmdebstrap is not installed: run {INSTALL}")
+        hooks = []
+        if certificates:
+            hooks = ["--customize-hook=" + " && ".join(
+                [f'cp {c} "$1{CERTIFICATES}/"' for c in certificates] + ['chroot "$1" update-ca-certificates'])]
+        partial = tarball.with_suffix(".partial")
+        subprocess.run(["mmdebstrap", "--quiet", "--format=tar", "--variant=minbase", f"--include={','.join(PACKAGES)}", *hooks,
+                        RELEASE, str(partial), _mirror()], check=True, capture_output=True, timeout=600)
+        partial.rename(tarball)
+        for old in CACHE.glob(f"python-3.11-{RELEASE}-*.tar"):
+            if old != tarball:
+                old.unlink()
+    return tarball
+
+
+@dataclass
+class DockerDaemon:
+    folder: Path
+    process: subprocess.Popen
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.folder / 'docker.sock'}"
+
+    @classmethod
+    def start(cls, folder: Path, within: float = 60) -> DockerDaemon:
+        if shutil.which("dockerd") is None or shutil.which("docker") is None:
+            raise DockerMissing(f"Docker is not installed: run {INSTALL}")
+        folder.mkdir(parents=True, exist_ok=True)
+        log = (folder / "dockerd.log").open("wb")
+        process = subprocess.Popen(
+            ["dockerd", "--data-root", str(folder / "data"), "--exec-root", str(folder / "exec"),
+             "--pidfile", str(folder / "docker.pid"), "-H", f"unix://{folder / 'docker.sock'}",
+             "--bridge=none", "--iptables=false", "--ip-masq=false"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        daemon = cls(folder, process)
+        deadline = time.monotonic() + within
+        while daemon.docker("info", check=False, timeout=10).returncode != 0:
+            if process.poll() is not None or time.monotonic() > deadline:
+                daemon.stop()
+                raise RuntimeError(f"dockerd did not start:\n{daemon.log_tail()}")
+            time.sleep(0.2)
+        return daemon
+
+    def environment(self) -> dict[str, str]:
+        """The environment of a docker command for this daemon: the classic builder (bookworm has no buildx)."""
+        return {**os.environ, "DOCKER_HOST": self.host, "DOCKER_BUILDKIT": "0",
+                "DOCKER_CONFIG": str(self.folder / "client")}
+
+    def docker(self, *arguments: str, check: bool = True, timeout: float = 120,
+               input: str | None = None) -> subprocess.CompletedProcess:
+        result = subprocess.run(["docker", *arguments], env=self.environment(), capture_output=True, text=True,
+                                timeout=timeout, input=input)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"docker {' '.join(arguments)} failed ({result.returncode}):\n{result.stdout}\n"
+                               f"{result.stderr}")
+        return result
+
+    def load_base(self, tarball: Path) -> str:
+        """Import the base image; it trusts the machine's certificates for pip as Debian's Python does for the rest."""
+        bundle = "/etc/ssl/certs/ca-certificates.crt"
+        self.docker("import", "--change", f"ENV PIP_CERT={bundle}", "--change", "CMD [\"python3\"]",
+                    str(tarball), BASE_IMAGE, timeout=300)
+        return BASE_IMAGE
+
+    def log_tail(self, lines: int = 30) -> str:
+        path = self.folder / "dockerd.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def stop(self, within: float = 30) -> None:
+        """Stop the daemon by its PID (it stops its containers), then remove its images and volumes."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(within)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        shutil.rmtree(self.folder / "data", ignore_errors=True)
