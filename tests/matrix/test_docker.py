@@ -105,3 +105,79 @@ async def test_the_image_answers_in_a_room_turns_healthy_survives_a_restart_and_
     await run(docker, "stop", container)
     assert time.monotonic() - stopping < 5
     assert await run(docker, "inspect", "--format", "{{.State.ExitCode}}", container) == "0"
+
+
+def compose(daemon: DockerDaemon, *arguments: str, files: tuple[Path, ...] = (), env_file: Path | None = None,
+            timeout: float = 300, check: bool = True):
+    options = [option for path in (ROOT / "compose.yaml", *files) for option in ("-f", str(path))]
+    if env_file is not None:
+        options += ["--env-file", str(env_file)]
+    return daemon.docker("compose", *options, *arguments, timeout=timeout, check=check)
+
+
+def test_the_compose_file_is_valid_and_takes_its_secrets_from_the_env_file(docker, tmp_path):
+    env = tmp_path / ".env"
+    env.write_text("POSTGRES_PASSWORD=s3cretpassword\nCONSENT_BOT_MATRIX_ACCESS_TOKEN=syt_secret_token\n")
+    for profile in ((), ("--profile", "synapse")):
+        found = json.loads(compose(docker, *profile, "config", "--format", "json", env_file=env).stdout)
+        services = found["services"]
+        assert set(services) == {"bot", "postgres", *(["synapse"] if profile else [])}
+        bot = services["bot"]
+        assert bot["build"]["context"] == str(ROOT) and bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert bot["environment"]["CONSENT_BOT_STORAGE_URL"] == \
+            "postgresql://consent:s3cretpassword@postgres:5432/consent"
+        assert bot["environment"]["CONSENT_BOT_MATRIX_ACCESS_TOKEN"] == "syt_secret_token"
+        assert all(service.get("healthcheck") or name == "bot" for name, service in services.items())
+        assert {volume["type"] for service in services.values() for volume in service["volumes"]} >= {"volume"}
+        assert set(found["volumes"]) >= {"bot-data", "postgres-data"}
+    text = (ROOT / "compose.yaml").read_text()
+    assert "s3cret" not in text and "syt_" in text  # the file names the variables, never a secret
+    refused = docker.docker("compose", "-f", str(ROOT / "compose.yaml"), "--env-file", "/dev/null", "config",
+                            check=False)
+    assert refused.returncode != 0 and "set POSTGRES_PASSWORD in .env" in refused.stderr
+
+
+async def test_compose_brings_the_bot_up_on_postgresql_and_it_answers(docker, tmp_path, bot_account, members):
+    """The compose file's bot and PostgreSQL, up for real. This machine cannot pull the official postgres image:
+    a stand-in from Debian's packages honours the same variables. And its Synapse is the tests' own, on the host's
+    127.0.0.1: both services join the host's network, and the bot reaches PostgreSQL there."""
+    alice, = await members("alice")
+    await run(docker, "build", "--network", "host", "--build-arg", f"BASE={BASE_IMAGE}", "-t", "local/postgres:test",
+              str(ROOT / "tests/servers/postgres-image"), timeout=600)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "platform": "matrix", "assembly": QUICK,
+        "matrix": {"homeserver": bot_account.homeserver, "user_id": bot_account.user_id,
+                   "device_id": bot_account.device_id, "allowed_inviters": [alice.user_id]}}))
+    config.chmod(0o644)
+    env = tmp_path / ".env"
+    env.write_text(f"POSTGRES_PASSWORD=composepassword\nCONSENT_BOT_MATRIX_ACCESS_TOKEN={bot_account.access_token}\n"
+                   "POSTGRES_IMAGE=local/postgres:test\n")
+    postgres_port = free_port()
+    override = tmp_path / "compose.test.yaml"
+    override.write_text(yaml.safe_dump({"services": {
+        "bot": {"build": {"args": {"BASE": BASE_IMAGE}, "network": "host"}, "network_mode": "host",
+                "environment": {"CONSENT_BOT_STORAGE_URL": f"postgresql://consent:composepassword@127.0.0.1:"
+                                                           f"{postgres_port}/consent",
+                                "CONSENT_BOT_OPS_PORT": str(free_port())},
+                "volumes": [f"{config}:/config/config.yaml:ro"], "healthcheck": {"interval": "2s"}},
+        "postgres": {"network_mode": "host", "environment": {"PGPORT": str(postgres_port),
+                                                             "LISTEN_ADDRESSES": "127.0.0.1"},
+                     "healthcheck": {"interval": "1s", "start_period": "0s"}}}}))
+    files = (override,)
+    try:
+        up = await asyncio.to_thread(compose, docker, "-p", "consenttest", "up", "-d", "--build", "--wait",
+                                     "--wait-timeout", "120", files=files, env_file=env, timeout=600, check=False)
+        assert up.returncode == 0, up.stderr[-2000:] + (await asyncio.to_thread(
+            compose, docker, "-p", "consenttest", "logs", files=files, env_file=env)).stdout[-5000:]
+        room = await room_with_bot(alice, bot_account.user_id)
+        await propose(alice, room, bot_account.user_id)
+        counted = await asyncio.to_thread(compose, docker, "-p", "consenttest", "exec", "-T", "postgres", "psql",
+                                          "-U", "consent", "-d", "consent", "-tAc", "SELECT count(*) FROM proposals",
+                                          files=files, env_file=env)
+        assert counted.stdout.strip() == "1"  # the decision is in PostgreSQL, not in a SQLite file
+        assert await run(docker, "inspect", "--format", "{{.State.Health.Status}}", "consenttest-bot-1") == "healthy"
+        volumes = await run(docker, "volume", "ls", "--format", "{{.Name}}")
+        assert {"consenttest_bot-data", "consenttest_postgres-data"} <= set(volumes.split())
+    finally:
+        await asyncio.to_thread(compose, docker, "-p", "consenttest", "down", files=files, env_file=env)

@@ -133,7 +133,7 @@ class DockerDaemon:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
     def stop(self, within: float = 30) -> None:
-        """Stop the daemon by its PID (it stops its containers), then remove its images and volumes."""
+        """Stop the daemon by its PID (it stops its containers), then remove its images and volumes (its log stays)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -141,4 +141,9 @@ class DockerDaemon:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        shutil.rmtree(self.folder / "data", ignore_errors=True)
+        # What dockerd leaves mounted (its network namespace's file) would keep its folder from being removed.
+        mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
+        for point in sorted((m for m in mounts if m.startswith(f"{self.folder}/")), reverse=True):
+            subprocess.run(["umount", "--lazy", point], check=False, capture_output=True)
+        for part in ("data", "exec"):
+            shutil.rmtree(self.folder / part, ignore_errors=True)
