@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 import bot
-from bot.cli import _instant, main
+from bot.cli import _instant, _parser, main
+from bot.config import ENVIRONMENT
 
 ROOT = Path(__file__).parent.parent
 
@@ -184,3 +185,12 @@ def test_serve_stops_cleanly_on_sigterm_even_when_started_in_the_background(tmp_
     finally:
         process.kill()
         process.wait()
+
+
+def test_the_systemd_unit_runs_a_command_the_bot_has_with_variables_it_reads():
+    unit = (ROOT / "docs" / "consent-bot.service").read_text()
+    command = re.search(r"^ExecStart=/opt/consent-bot/bin/consent-bot (.+)$", unit, re.MULTILINE).group(1).split()
+    assert command[0] == "run" and _parser().parse_args(command).config == Path("/etc/consent-bot/config.yaml")
+    variables = set(re.findall(r"^Environment=(\w+)=", unit, re.MULTILINE))
+    assert variables and variables <= set(ENVIRONMENT)
+    assert "KillSignal=SIGTERM" in unit and "StateDirectory=consent-bot" in unit

@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
@@ -21,6 +23,7 @@ from .bot_harness import RunningBot, bot_config, from_bot, propose, room_with_bo
 from .member import content
 from .synapse import free_port
 
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 QUICK_ROUND = {"minimum_duration": "10s"}
 """Long enough for the test's votes, short enough to see the round close."""
 
@@ -33,13 +36,17 @@ def started(tmp_path, bot_account, allowed: list[str], **assembly) -> tuple[Runn
     return RunningBot(config), f"http://127.0.0.1:{port}"
 
 
-async def scrape(url: str) -> dict[tuple[str, tuple], float]:
-    """Every sample of /metrics, parsed as Prometheus parses it: (name, sorted labels) → value."""
+async def families(url: str) -> list:
+    """/metrics, parsed as Prometheus parses it."""
     async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as response:
         assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain")
-        text = await response.text()
+        return list(text_string_to_metric_families(await response.text()))
+
+
+async def scrape(url: str) -> dict[tuple[str, tuple], float]:
+    """Every sample of /metrics: (name, sorted labels) → value."""
     return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
+            for family in await families(url) for sample in family.samples}
 
 
 def value(samples: dict, name: str, **labels: str) -> float:
@@ -134,6 +141,12 @@ async def test_each_counter_moves_with_what_it_counts(tmp_path, bot_account, mem
         # Labels are bounded: no member, room or text in any of them.
         values = {value for (_, pairs) in samples for _, value in pairs}
         assert not [value for value in values if room in value or "@" in value or "kettle" in value.lower()]
+        # The example dashboard and alerts ask for metrics the bot has.
+        exposed = {family.name for family in await families(url)}
+        for example in ("grafana-dashboard.json", "alerts.yml"):
+            named = set(re.findall(r"\b(?:consent_bot|process)_[a-z_]+", (DOCS / example).read_text()))
+            unknown = {name for name in named if re.sub(r"_(total|bucket|count|sum)$", "", name) not in exposed}
+            assert not unknown, f"docs/{example} names metrics the bot does not expose: {unknown}"
     finally:
         await bot.stop()
 
