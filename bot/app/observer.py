@@ -15,7 +15,8 @@ from bot.engine.model import Change, Proposal
 class Observer:
     def decided(self, command: str, result: str, changes: Sequence[Change]) -> None:
         """A member's event went through ``command`` (a verb, "reaction", "reply" or "unknown") with ``result``
-        ("done", "refused" or "failed"), recording ``changes``."""
+        ("done" or "refused"), recording ``changes``. (A failure is ``event_failed``; a transaction's length is timed
+        by the repository itself: ``Repository.on_transaction``.)"""
 
     def closed(self, proposal: Proposal) -> None:
         """A round closed: ``proposal`` as it left it (its state is the outcome)."""
@@ -31,9 +32,6 @@ class Observer:
 
     def set_aside(self, kind: str) -> None:
         """The platform refused a message for good."""
-
-    def transaction(self, seconds: float) -> None:
-        """A transaction held the database this long (from its start to its commit or rollback)."""
 
     def received(self, lag: float) -> None:
         """A member's event reached the bot ``lag`` seconds after the platform recorded it."""
