@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,11 +117,20 @@ def compose(daemon: DockerDaemon, *arguments: str, files: tuple[Path, ...] = (),
     return daemon.docker("compose", *options, *arguments, timeout=timeout, check=check)
 
 
-def test_the_compose_file_is_valid_and_takes_its_secrets_from_the_env_file(docker, tmp_path):
+def compose_config(tmp_path: Path, env_file: Path, *profile: str) -> subprocess.CompletedProcess:
+    """`docker compose config`: the compose plugin alone reads and checks the file, no daemon needed."""
+    return subprocess.run(["docker", "compose", "-f", str(ROOT / "compose.yaml"), "--env-file", str(env_file),
+                           *profile, "config", "--format", "json"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "DOCKER_CONFIG": str(tmp_path / "client")})
+
+
+def test_the_compose_file_is_valid_and_takes_its_secrets_from_the_env_file(tmp_path):
     env = tmp_path / ".env"
     env.write_text("POSTGRES_PASSWORD=s3cretpassword\nCONSENT_BOT_MATRIX_ACCESS_TOKEN=syt_secret_token\n")
     for profile in ((), ("--profile", "synapse")):
-        found = json.loads(compose(docker, *profile, "config", "--format", "json", env_file=env).stdout)
+        checked = compose_config(tmp_path, env, *profile)
+        assert checked.returncode == 0, checked.stderr
+        found = json.loads(checked.stdout)
         services = found["services"]
         assert set(services) == {"bot", "postgres", *(["synapse"] if profile else [])}
         bot = services["bot"]
@@ -132,8 +143,7 @@ def test_the_compose_file_is_valid_and_takes_its_secrets_from_the_env_file(docke
         assert set(found["volumes"]) >= {"bot-data", "postgres-data"}
     text = (ROOT / "compose.yaml").read_text()
     assert "s3cret" not in text and "syt_" in text  # the file names the variables, never a secret
-    refused = docker.docker("compose", "-f", str(ROOT / "compose.yaml"), "--env-file", "/dev/null", "config",
-                            check=False)
+    refused = compose_config(tmp_path, Path("/dev/null"))
     assert refused.returncode != 0 and "set POSTGRES_PASSWORD in .env" in refused.stderr
 
 
