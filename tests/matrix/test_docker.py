@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.servers.docker import BASE_IMAGE, DockerDaemon, base_image_tarball
+from tests.servers.docker import (BASE_IMAGE, POSTGRES_BASE_IMAGE, POSTGRES_PACKAGES, DockerDaemon,
+                                  base_image_tarball)
 
 from .bot_harness import QUICK, from_bot, propose, room_with_bot
 from .member import content
@@ -152,7 +153,9 @@ async def test_compose_brings_the_bot_up_on_postgresql_and_it_answers(docker, tm
     a stand-in from Debian's packages honours the same variables. And its Synapse is the tests' own, on the host's
     127.0.0.1: both services join the host's network, and the bot reaches PostgreSQL there."""
     alice, = await members("alice")
-    await run(docker, "build", "--network", "host", "--build-arg", f"BASE={BASE_IMAGE}", "-t", "local/postgres:test",
+    base = await asyncio.to_thread(docker.load_base, await asyncio.to_thread(
+        base_image_tarball, "postgresql", POSTGRES_PACKAGES), POSTGRES_BASE_IMAGE)
+    await run(docker, "build", "--build-arg", f"BASE={base}", "-t", "local/postgres:test",
               str(ROOT / "tests/servers/postgres-image"), timeout=600)
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({

@@ -30,6 +30,9 @@ RELEASE = "bookworm"
 """Debian's release whose Python (3.11) the base image has, like python:3.11-slim."""
 BASE_IMAGE = f"local/python:3.11-{RELEASE}"
 PACKAGES = ("python3", "python3-venv", "ca-certificates")
+POSTGRES_BASE_IMAGE = f"local/postgresql:{RELEASE}"
+POSTGRES_PACKAGES = ("postgresql",)
+"""A base for the stand-in of the official postgres image (tests/servers/postgres-image)."""
 CERTIFICATES = Path("/usr/local/share/ca-certificates")
 """The machine's own certificate authorities (an HTTPS proxy's): the image trusts them too, or pip cannot reach
 PyPI from inside a build."""
@@ -51,12 +54,13 @@ def _mirror() -> str:
     return "http://deb.debian.org/debian"
 
 
-def base_image_tarball() -> Path:
-    """The base image's root file system, made by mmdebstrap once and kept in the user's cache, named after what
-    went into it (the release, the packages, the machine's certificates): another recipe is another file."""
+def base_image_tarball(name: str = "python-3.11", packages: tuple[str, ...] = PACKAGES) -> Path:
+    """A base image's root file system with ``packages``, made by mmdebstrap once and kept in the user's cache, named
+    after what went into it (the release, the packages, the machine's certificates): another recipe is another
+    file."""
     certificates = sorted(CERTIFICATES.glob("*.crt")) if CERTIFICATES.is_dir() else []
-    recipe = hashlib.sha256(repr((RELEASE, PACKAGES, [c.read_bytes() for c in certificates])).encode()).hexdigest()
-    tarball = CACHE / f"python-3.11-{RELEASE}-{recipe[:12]}.tar"
+    recipe = hashlib.sha256(repr((RELEASE, packages, [c.read_bytes() for c in certificates])).encode()).hexdigest()
+    tarball = CACHE / f"{name}-{RELEASE}-{recipe[:12]}.tar"
     CACHE.mkdir(parents=True, exist_ok=True)
     with (CACHE / "base-image.lock").open("w") as lock:  # one maker at a time: the test workers share the cache
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -65,14 +69,14 @@ def base_image_tarball() -> Path:
         if shutil.which("mmdebstrap") is None:
             raise DockerMissing(f"mmdebstrap is not installed: run {INSTALL}")
         hooks = []
-        if certificates:
+        if certificates and "ca-certificates" in packages:
             hooks = ["--customize-hook=" + " && ".join(
                 [f'cp {c} "$1{CERTIFICATES}/"' for c in certificates] + ['chroot "$1" update-ca-certificates'])]
         partial = tarball.with_suffix(".partial")
-        subprocess.run(["mmdebstrap", "--quiet", "--format=tar", "--variant=minbase", f"--include={','.join(PACKAGES)}", *hooks,
+        subprocess.run(["mmdebstrap", "--quiet", "--format=tar", "--variant=minbase", f"--include={','.join(packages)}", *hooks,
                         RELEASE, str(partial), _mirror()], check=True, capture_output=True, timeout=600)
         partial.rename(tarball)
-        for old in CACHE.glob(f"python-3.11-{RELEASE}-*.tar"):
+        for old in CACHE.glob(f"{name}-{RELEASE}-*.tar"):
             if old != tarball:
                 old.unlink()
     return tarball
@@ -123,12 +127,11 @@ class DockerDaemon:
                                f"{result.stderr}")
         return result
 
-    def load_base(self, tarball: Path) -> str:
-        """Import the base image; it trusts the machine's certificates for pip as Debian's Python does for the rest."""
+    def load_base(self, tarball: Path, tag: str = BASE_IMAGE) -> str:
+        """Import a base image; it trusts the machine's certificates for pip as Debian's Python does for the rest."""
         bundle = "/etc/ssl/certs/ca-certificates.crt"
-        self.docker("import", "--change", f"ENV PIP_CERT={bundle}", "--change", "CMD [\"python3\"]",
-                    str(tarball), BASE_IMAGE, timeout=300)
-        return BASE_IMAGE
+        self.docker("import", "--change", f"ENV PIP_CERT={bundle}", str(tarball), tag, timeout=300)
+        return tag
 
     def log_tail(self, lines: int = 30) -> str:
         path = self.folder / "dockerd.log"
@@ -147,5 +150,8 @@ class DockerDaemon:
         mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
         for point in sorted((m for m in mounts if m.startswith(f"{self.folder}/")), reverse=True):
             subprocess.run(["umount", "--lazy", point], check=False, capture_output=True)
-        for part in ("data", "exec"):
-            shutil.rmtree(self.folder / part, ignore_errors=True)
+        # Its images and volumes are a gigabyte of small files: removed in the background, at the lowest priority,
+        # rather than holding up a test worker for half a minute.
+        subprocess.Popen(["nice", "-n", "19", "ionice", "-c", "3", "rm", "-rf", str(self.folder / "data"),
+                          str(self.folder / "exec")], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)

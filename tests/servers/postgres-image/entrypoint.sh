@@ -4,6 +4,7 @@
 set -eu
 bin=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)
 user=${POSTGRES_USER:-postgres}
+mkdir -p /var/run/postgresql && chown postgres /var/run/postgresql  # its sockets' folder
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
     mkdir -p "$PGDATA" && chown postgres "$PGDATA" && chmod 700 "$PGDATA"
     printf '%s\n' "$POSTGRES_PASSWORD" > /tmp/password && chown postgres /tmp/password
@@ -17,5 +18,4 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     fi
     runuser -u postgres -- "$bin/pg_ctl" -D "$PGDATA" -w stop >/dev/null
 fi
-mkdir -p /var/run/postgresql && chown postgres /var/run/postgresql
 exec runuser -u postgres -- "$bin/postgres" -D "$PGDATA" -c "listen_addresses=${LISTEN_ADDRESSES:-*}"
