@@ -292,6 +292,7 @@ class MatrixBot(ChatBot):
                 await self._handle_room(room, info, since)
 
     async def _handle_room(self, room: str, info, since: str | None) -> None:
+        """One joined room's part of a sync: its state, then its timeline (completed when the server cut it)."""
         for event in info.state:
             if isinstance(event, RoomCreateEvent):
                 self.directory.room_created(room, event.sender, events.content(event))
