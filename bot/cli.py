@@ -1,4 +1,4 @@
-"""consent-bot run | console | serve | export | check-config | config-schema, and --version."""
+"""consent-bot run | console | serve | export | health | check-config | config-schema, and --version."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import gc
 import json
 import logging
+import signal
 import sys
 from collections.abc import Coroutine
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any
 
 from bot import __version__
 from bot.config import IN_MEMORY, Config, ConfigError, config_schema, load_config
+from bot.ops.logs import setup_logging
 
 # The simulated clock's start: far enough from year 9999 that every deadline, lock and /advance the
 # bot may add (see bot.durations) is still a date, and close enough to now to mean something.
@@ -69,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path,
                         help="csv: the folder to write in (created); json, md: a file (default: standard output)")
 
+    health = commands.add_parser("health", help="ask the running bot whether it is ready (its /readyz): prints the "
+                                                "checks as JSON; exit code 0 ready, 1 not")
+    health.add_argument("--config", type=Path, required=True, help="the YAML configuration file (ops.bind, ops.port)")
+
     check = commands.add_parser("check-config", help="validate a configuration file and report every error")
     check.add_argument("--config", type=Path, required=True)
     commands.add_parser("config-schema", help="print the configuration's JSON Schema (for editors: config.example.yaml "
@@ -106,24 +112,19 @@ def _console(config: Config, arguments: argparse.Namespace, default_database: st
                             register=getattr(arguments, "register", False)))
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level != "DEBUG":
-        # The libraries narrate every room event and job at INFO; our own INFO lines are the useful ones.
-        for noisy in ("nio", "apscheduler"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
 def main(argv: list[str] | None = None) -> None:
     arguments = _parser().parse_args(argv)
     if arguments.command == "config-schema":
         print(json.dumps(config_schema(), indent=2, ensure_ascii=False))
         return
     config = _load(arguments.config, arguments.command)
+    if arguments.command == "health":
+        _health(config)
+        return
     level = config.log_level
     if arguments.command == "console" and level == "INFO":
         level = "WARNING"  # the terminal is the room: log lines would interleave with the conversation
-    setup_logging(level)
+    setup_logging(level, config.log_format)
     if arguments.command == "check-config":
         for line in config.missing_secrets():
             print(f"warning: {line} (needed by `consent-bot run`)", file=sys.stderr)
@@ -149,6 +150,14 @@ def _serve(config: Config) -> None:
     from bot.register.server import serve
 
     _run_until_stopped(serve(config))
+
+
+def _health(config: Config) -> None:
+    from bot.ops.probe import ask_readiness
+
+    answer = ask_readiness(config)
+    print(json.dumps(answer, ensure_ascii=False))
+    raise SystemExit(0 if answer.get("ready") is True else 1)
 
 
 def _export(config: Config, arguments: argparse.Namespace) -> None:
@@ -185,15 +194,39 @@ def long_lived() -> None:
 
 
 def _run_until_stopped(main: Coroutine[Any, Any, None], login_failed: tuple[type[Exception], ...] = ()) -> None:
-    """Run a chat adapter, or the register's server alone, until interrupted; refused credentials, or a register
-    that cannot listen, end it with a clear error, not a loop."""
+    """Run a chat adapter, or the register's server alone, until interrupted (Ctrl-C) or terminated (SIGTERM: docker
+    stop, systemd, kill); refused credentials, or a listener that cannot listen, end it with a clear error, not a
+    loop."""
+    from bot.ops import OpsUnavailable
     from bot.register import RegisterUnavailable
 
     long_lived()
     try:
-        asyncio.run(main)
-    except (*login_failed, RegisterUnavailable) as error:
+        asyncio.run(_until_terminated(main))
+    except (*login_failed, RegisterUnavailable, OpsUnavailable) as error:
         logging.getLogger("bot").error("%s", error)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         pass
+
+
+async def _until_terminated(main: Coroutine[Any, Any, None]) -> None:
+    """Await ``main``; SIGTERM cancels it as Ctrl-C does, so that it stops cleanly (its database closed, its
+    listeners stopped) within a second or two, also as a container's first process, which signals without a
+    handler never reach, or when started in the background by a script, where the shell ignores SIGINT."""
+    task = asyncio.current_task()
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        if not terminated:
+            terminated = True
+            logging.getLogger("bot").info("SIGTERM: stopping")
+            task.cancel()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        await main
+    except asyncio.CancelledError:
+        if not terminated:
+            raise

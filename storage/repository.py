@@ -11,7 +11,8 @@ import functools
 import itertools
 import json
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources
@@ -79,6 +80,8 @@ class Repository:
         self._lock = asyncio.Lock()
         self._deferred: list[tuple[str, tuple]] = []
         """Bookkeeping that may wait for the next transaction (a message marked sent): one commit, not two."""
+        self.on_transaction: Callable[[float], None] | None = None
+        """Told how long each transaction held the database, once it is released (the metrics, bot.ops)."""
 
     @classmethod
     async def open(cls, location: Path | str) -> Repository:
@@ -317,10 +320,12 @@ class _Decision:
 
     def __init__(self, repository: Repository) -> None:
         self._repository = repository
+        self._began = 0.0
 
     async def __aenter__(self) -> Transaction:
         repository = self._repository
         await repository._lock.acquire()
+        self._began = time.perf_counter()
         try:
             await repository._db.begin()
             try:
@@ -342,6 +347,8 @@ class _Decision:
                 await repository._db.rollback()
         finally:
             repository._lock.release()
+            if repository.on_transaction is not None:
+                repository.on_transaction(time.perf_counter() - self._began)
 
 
 class Transaction:

@@ -42,7 +42,7 @@ ROOM = "!fuzz:test"
 START = datetime(2027, 6, 8, 8, 0, tzinfo=timezone.utc)
 MEMBERS = ("alice", "bob", "carol", "dan", "erin", "fay")
 FACILITATOR = "fay"
-ANSWERS = {Kind.ACK, Kind.ERROR, Kind.STATUS, Kind.BALLOT, Kind.BLOCK_REQUEST, Kind.ANNOUNCEMENT, Kind.HISTORY,
+ANSWERS = {Kind.ACK, Kind.ERROR, Kind.STATUS, Kind.HELP, Kind.BALLOT, Kind.BLOCK_REQUEST, Kind.ANNOUNCEMENT, Kind.HISTORY,
            Kind.FOLLOWUP, Kind.DELEGATION}
 VERBS = sorted({name for command in COMMANDS.commands for name in (command.verb, *command.aliases)})
 

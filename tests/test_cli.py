@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
+import signal
 import subprocess
 import sys
+import time
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
 import bot
-from bot.cli import _instant, main
+from bot.cli import _instant, _parser, main
+from bot.config import ENVIRONMENT
 
 ROOT = Path(__file__).parent.parent
 
@@ -74,13 +79,22 @@ def test_a_missing_subcommand_gets_the_usage():
     assert result.returncode == 2 and "usage: consent-bot" in result.stderr
 
 
-def test_the_docker_image_installs_the_package_and_runs_the_bot_as_a_non_root_user():
+def test_the_docker_image_installs_pinned_versions_of_every_dependency():
+    # The image itself is built and run for real in tests/matrix/test_docker.py; this says what it is built from.
     lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
     copied = [line.split()[1] for line in lines if line.startswith("COPY ")]
     assert all((ROOT / path).exists() for path in copied)
-    assert "RUN pip install . \\" in lines
-    assert any(line.startswith("USER ") and "root" not in line for line in lines)
-    assert lines[-1] == 'CMD ["consent-bot", "run", "--config", "/config/config.yaml"]'
+    assert lines[lines.index("ARG BASE=python:3.11-slim") + 1] == "FROM ${BASE}"
+    locked = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            locked[re.sub(r"[-_.]+", "-", name).lower()] = version
+    assert all(locked.values()), "every line of requirements.lock pins one version"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    wanted = {re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", requirement).group()).lower()
+              for requirement in project}
+    assert wanted <= set(locked), f"not pinned in requirements.lock: {sorted(wanted - set(locked))}"
 
 
 def _unreachable_config(tmp_path, section: str) -> Path:
@@ -166,3 +180,35 @@ def test_the_console_keeps_out_of_the_register_of_a_live_assembly(tmp_path):
                              str(tmp_path / "console.db")], input="!list\n", capture_output=True, text=True,
                             timeout=60, cwd=ROOT)
     assert played.returncode == 0 and json.loads(played.stdout)["kind"] == "status"
+
+
+def test_serve_stops_cleanly_on_sigterm_even_when_started_in_the_background(tmp_path):
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"storage": {"path": "consent.db"},
+                                      "register": {"port": port.getsockname()[1]}}))
+    port.close()
+    # A script's background job: the shell has it ignore SIGINT; SIGTERM (kill, systemd, docker stop) still stops it.
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", str(config)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert "The public register is served at" in process.stdout.readline()
+        stopping = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert time.monotonic() - stopping < 3
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_the_systemd_unit_runs_a_command_the_bot_has_with_variables_it_reads():
+    unit = (ROOT / "docs" / "consent-bot.service").read_text()
+    command = re.search(r"^ExecStart=/opt/consent-bot/bin/consent-bot (.+)$", unit, re.MULTILINE).group(1).split()
+    assert command[0] == "run" and _parser().parse_args(command).config == Path("/etc/consent-bot/config.yaml")
+    variables = set(re.findall(r"^Environment=(\w+)=", unit, re.MULTILINE))
+    assert variables and variables <= set(ENVIRONMENT)
+    assert "KillSignal=SIGTERM" in unit and "StateDirectory=consent-bot" in unit

@@ -21,7 +21,7 @@ from bot.config.settings import Section
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.yaml"
-SECTIONS = ("storage", "assembly", "matrix", "mattermost", "register")  # their keys are listed one by one
+SECTIONS = ("storage", "assembly", "matrix", "mattermost", "register", "ops")  # their keys are listed one by one
 
 
 def model_of(annotation: Any) -> type[BaseModel] | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.config import AssemblySettings
 from bot.engine import rules
-from bot.engine.model import Action, Proposal, State, Step
+from bot.engine.model import Action, Change, Proposal, State, Step
 from bot.messages import render
 from bot.messages.i18n import Messages
 from bot.messages.outgoing import Kind, Outgoing
@@ -70,6 +70,8 @@ class Context:
     """The proposals whose due time (a reminder, a close) this event may have changed, as it left them."""
     wakes: list[datetime] = field(default_factory=list)
     """Other times the clock owes something from this event (a delegation lapsing)."""
+    changes: list[Change] = field(default_factory=list)
+    """What this event recorded in the history (for the metrics, once committed)."""
 
     @property
     def m(self) -> Messages:
@@ -124,6 +126,7 @@ class Context:
 
     async def save(self, step: Step) -> Proposal:
         await self.tx.save(self.room, step, self.event_id)
+        self.changes.extend(step.changes)
         if any(change.action not in VOTES for change in step.changes):
             self.touched[step.proposal.number] = step.proposal
         return step.proposal

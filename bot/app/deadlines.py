@@ -10,6 +10,7 @@ from bot.app.announcer import announce
 from bot.app.context import messages_for
 from bot.messages.i18n import Messages
 from bot.app.delivery import Delivery
+from bot.app.observer import Observer
 from bot.app.ports import Directory
 from bot.config import AssemblySettings, Config
 from bot.engine import rules, transitions
@@ -48,6 +49,7 @@ class Deadlines:
     delivery: Delivery
     started_at: datetime
     on_change: Callable[[datetime], Awaitable[None]]
+    observer: Observer
 
     async def next_due(self) -> tuple[datetime, str, int] | None:
         """The earliest due work over every open proposal (the console's simulated clock steps to it)."""
@@ -122,6 +124,8 @@ class Deadlines:
                 await tx.queue(message, now)
                 await announce(tx, [message], self.config, now)
             due = await record_due(tx, room, proposal, settings)
+        if isinstance(work, CloseRound):
+            self.observer.closed(proposal)
         await rescheduled(self.on_change, [due])
         await self.delivery.queued(tx.queued)
         self.announced(tx.announced)

@@ -17,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.app.observer import Observer
 from bot.app.ports import Sender
+from bot.log_context import about
 from bot.messages.outgoing import Kind, Outgoing, Undeliverable
 from storage.repository import Repository
 
@@ -45,11 +48,21 @@ class Delivery:
         """(room, proposal) → the platform id of its latest ballot sent, to thread its messages under."""
         self.attempts_failed = 0
         """Sends that failed and will be retried (worth watching in the logs and in tests)."""
+        self.backlog = 0
+        """Messages waiting to be sent (counted from the first delivery, which reads the outbox)."""
+        self._progress_at = time.monotonic()
+        """When a message was last sent or set aside, or the first of those waiting now was queued."""
+        self.observer = Observer()
 
     async def queued(self, messages: list[Outgoing]) -> None:
         """Messages were committed to the outbox: wake the background task, or deliver them now."""
         if self._pending is not None:
+            if not self.backlog:
+                self._progress_at = time.monotonic()
             self._pending.extend(messages)
+            self.backlog += len(messages)
+        for message in messages:
+            self.observer.queued(message.kind)
         if self._background:
             self._wake.set()
         else:
@@ -95,6 +108,7 @@ class Delivery:
         async with self._lock:
             if self._pending is None:
                 self._pending = await self._repository.pending_messages()
+                self.backlog, self._progress_at = len(self._pending), time.monotonic()
             batch, self._pending = self._pending, []
             held_up: set[str] = set()
             kept: list[Outgoing] = []
@@ -104,7 +118,8 @@ class Delivery:
                     if message.room in held_up:
                         kept.append(message)
                     else:
-                        await self._send(message, held_up, kept)
+                        with about(message.room, message.number):
+                            await self._send(message, held_up, kept)
                     done += 1
             finally:
                 # What was committed meanwhile goes after; a pass cancelled midway (a wait that gave up, the bot
@@ -116,11 +131,14 @@ class Delivery:
 
     async def _send(self, message: Outgoing, held_up: set[str], kept: list[Outgoing]) -> None:
         """One message sent and noted; refused for good, set aside; failed, kept and its room held up."""
+        started = time.perf_counter()
         try:
             platform_id = await self._sender.send(message, await self._ballot_of(message))
         except Undeliverable as refusal:
             log.warning("%s cannot be delivered (%s): set aside", message.key, refusal)
             self._repository.note_undeliverable(message.key, str(refusal), self._clock())
+            self._progressed()
+            self.observer.set_aside(message.kind)
             return
         except Exception as error:
             log.warning("sending %s failed (%s); it stays queued with what follows it in %s",
@@ -128,10 +146,21 @@ class Delivery:
             self.attempts_failed += 1
             held_up.add(message.room)
             kept.append(message)
+            self.observer.failed(message.kind)
             return
         self._repository.note_sent(message.key, platform_id, self._clock())
+        self._progressed()
+        self.observer.sent(message.kind, time.perf_counter() - started)
         if message.kind is Kind.BALLOT and platform_id and message.number is not None:
             self._ballots[(message.room, message.number)] = platform_id
+
+    def _progressed(self) -> None:
+        self.backlog -= 1
+        self._progress_at = time.monotonic()
+
+    def stalled_for(self) -> float:
+        """Seconds messages have waited without any being sent or set aside (0 while none waits)."""
+        return time.monotonic() - self._progress_at if self.backlog > 0 else 0.0
 
     async def _ballot_of(self, message: Outgoing) -> str | None:
         """The platform id of the ballot a message is threaded under (none for a ballot itself)."""

@@ -18,10 +18,12 @@ from bot.app.announcer import announce
 from bot.app.context import MAX_REFERENCE, CommandError, Context, Facts, messages_for
 from bot.app.deadlines import record_due, rescheduled
 from bot.app.delivery import Delivery
+from bot.app.observer import Observer
 from bot.app.ports import Directory, Incoming, ReactionVote, Redaction
 from bot.config import AssemblySettings, Config
 from bot.engine import transitions
 from bot.engine.model import RuleViolation, State
+from bot.log_context import about
 from bot.messages import render
 from bot.messages.outgoing import Kind, Outgoing
 from bot.messages.lines import Text
@@ -49,6 +51,7 @@ class Inbox:
     delivery: Delivery
     clock: Callable[[], datetime]
     on_change: Callable[[datetime], Awaitable[None]]
+    observer: Observer
 
     async def handle(self, incoming: Incoming) -> None:
         """Carry out one member's message; answer every mistake; the same event twice changes nothing."""
@@ -65,16 +68,17 @@ class Inbox:
             text = Text().line(m._("Unknown command !{verb}. Send !help for the list of commands."),
                                verb=excerpt(unknown.verb, 30))
             await self._answer_only(incoming, text)
+            self.observer.decided("unknown", "refused", ())
             return
         if invocation is not None:
             reference = invocation.reference if invocation.reference is not None else incoming.about
             await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, reference,
                             invocation.arguments, invocation.command.handler, invocation.command.usage,
-                            replaces=incoming.replaces, needs=invocation.command.needs)
+                            replaces=incoming.replaces, needs=invocation.command.needs, command=invocation.command.verb)
         elif incoming.about is not None and self.registry.reply_handler is not None:
             # Plain text in a ballot's thread: a block's argument, when its author owes one.
             await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, incoming.about,
-                            incoming.text.strip(), self.registry.reply_handler, None)
+                            incoming.text.strip(), self.registry.reply_handler, None, command="reply")
 
     async def react(self, vote: ReactionVote) -> None:
         """A position taken by reacting to a proposal's current ballot; reactions elsewhere are ignored."""
@@ -85,7 +89,7 @@ class Inbox:
             return
         handler = self.registry.reaction_handler
         await self._run(vote.room, vote.sender, vote.event_id, vote.at, number, "",
-                        lambda ctx: handler(ctx, vote.position), None, in_reply=False)
+                        lambda ctx: handler(ctx, vote.position), None, in_reply=False, command="reaction")
 
     async def redacted(self, redaction: Redaction) -> None:
         """A member's vote (reaction or command) removed from the room.
@@ -95,7 +99,7 @@ class Inbox:
         """
         redaction = _cleaned(redaction)
         count = await self.directory.count(redaction.room)
-        async with self.repository.transaction() as tx:
+        async with about(redaction.room), self.repository.transaction() as tx:
             if await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
                 await self._remove(tx, redaction, self.config.for_room(redaction.room), count)
         await self.delivery.queued(tx.queued)
@@ -177,11 +181,14 @@ class Inbox:
         in_reply: bool = True,
         replaces: str | None = None,
         needs: frozenset[str] = frozenset(),
+        *,
+        command: str,
     ) -> None:
         """One event through one handler, in one transaction; a refusal rolls back all but the answer."""
         settings = self.config.for_room(room)
         facts = await self._facts(room, sender, settings, needs, arguments)
-        async with self.repository.transaction() as tx:
+        result = "done"
+        async with about(room, reference), self.repository.transaction() as tx:
             if not await tx.claim_event(event_id, room, at, replaces):
                 log.info("event %s already handled", event_id)
                 return
@@ -191,9 +198,11 @@ class Inbox:
                 async with tx.savepoint():
                     await handler(ctx)
             except (CommandError, RuleViolation) as failure:
+                result = "refused"
                 ctx.outbox.clear()
                 ctx.touched.clear()
                 ctx.wakes.clear()
+                ctx.changes.clear()
                 proposal = None
                 if reference is not None and reference <= MAX_REFERENCE:
                     proposal = await tx.load_for(room, reference, sender)
@@ -204,6 +213,7 @@ class Inbox:
                 await tx.queue(message, at)
             await announce(tx, ctx.outbox, self.config, at)
             due = [await record_due(tx, room, proposal, settings) for proposal in ctx.touched.values()] + ctx.wakes
+        self.observer.decided(command, result, ctx.changes)
         await rescheduled(self.on_change, due)
         await self.delivery.queued(tx.queued)
         self.announced(tx.announced)

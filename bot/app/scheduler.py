@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.app.service import ConsentService
+from bot.log_context import about
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +64,16 @@ class DueScheduler:
     async def _fire(self) -> None:
         caught_up: set[str] = set()
         for room, number in await self._service.repository.due_now(self._clock()):
-            try:
-                if room not in caught_up and await self._service.closing_due(room, number, self._clock()):
-                    # Everything the platform received up to the deadline is read before the round closes.
-                    if not await self._catch_up(room):
-                        return  # the bot is stopping: the round closes at the next start
-                    caught_up.add(room)
-                await self._service.run_due(room, number, self._clock())
-            except Exception:
-                log.exception("due work for %s #%s failed; it is tried again at the next start", room, number)
+            with about(room, number):
+                try:
+                    if room not in caught_up and await self._service.closing_due(room, number, self._clock()):
+                        # Everything the platform received up to the deadline is read before the round closes.
+                        if not await self._catch_up(room):
+                            return  # the bot is stopping: the round closes at the next start
+                        caught_up.add(room)
+                    await self._service.run_due(room, number, self._clock())
+                except Exception:
+                    log.exception("due work for %s #%s failed; it is tried again at the next start", room, number)
         await self._set()
 
     async def _set(self) -> None:

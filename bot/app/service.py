@@ -15,6 +15,7 @@ from bot.app.commands import Registry
 from bot.app.deadlines import Deadlines
 from bot.app.delivery import Delivery
 from bot.app.inbox import Inbox
+from bot.app.observer import Observer
 from bot.app.ports import Directory, Sender
 from bot.config import Config
 from bot.messages.outgoing import Outgoing
@@ -45,6 +46,8 @@ class ConsentService(Inbox, Deadlines):
         """Deadlines before this instant passed while the bot was offline."""
         self.on_change: Callable[[datetime], Awaitable[None]] = _nothing_to_reschedule
         """Awaited with a due time a decision set (the scheduler wakes up then, if that is earlier)."""
+        self.observer = Observer()
+        """Told what the service did, once committed (the metrics, bot.ops): nobody by default."""
         self.announcer: Announcer | None = None
         """Sends the mails and webhook calls decisions queue (a chat platform's; the console keeps them queued)."""
 
@@ -52,6 +55,10 @@ class ConsentService(Inbox, Deadlines):
         """Mails and webhook calls were committed: the announcer takes them, if one runs."""
         if self.announcer is not None:
             self.announcer.queued(messages)
+
+    def watch(self, observer: Observer) -> None:
+        """From now on, tell ``observer`` what the service and its delivery do."""
+        self.observer = self.delivery.observer = observer
 
     async def deliver(self) -> bool:
         """Send what is queued now (the console, tests, and a chat adapter before its first read)."""

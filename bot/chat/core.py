@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,7 @@ from bot.messages.outgoing import Kind, Outgoing
 from storage.repository import Repository
 
 if TYPE_CHECKING:
+    from bot.ops.server import OpsServer
     from bot.register.server import RegisterServer
 
 log = logging.getLogger(__name__)
@@ -128,6 +130,12 @@ class ChatBot(ABC):
         self._scheduling = False
         self.register: RegisterServer | None = None
         """The public register served beside the bot while it runs (``register.enabled``)."""
+        self.ops: OpsServer | None = None
+        """Health and metrics served while the bot runs (``ops.enabled``)."""
+        self.answered_at: float | None = None
+        """When the platform last answered (a sync, a websocket event), on the monotonic clock; None: never yet."""
+        self.unreachable = False
+        """Whether the latest attempt to reach the platform failed (a sync, the websocket)."""
 
     async def run(self) -> None:
         """Serve until cancelled or a fatal error; then stop every background task, the scheduler and the client.
@@ -136,6 +144,10 @@ class ChatBot(ABC):
             from bot.register.server import RegisterServer
 
             self.register = await RegisterServer.start(self.config, self.repository)
+        if self.config.ops.enabled:  # else prometheus-client is never loaded
+            from bot.ops.server import OpsServer
+
+            self.ops = await OpsServer.start(self)
         try:
             await self.serve()
         finally:
@@ -151,6 +163,8 @@ class ChatBot(ABC):
             await self.close()
             if self.register is not None:
                 await self.register.stop()
+            if self.ops is not None:
+                await self.ops.stop()
 
     @abstractmethod
     async def serve(self) -> None:
@@ -167,6 +181,19 @@ class ChatBot(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Close the platform's client."""
+
+    def rate_limits(self) -> tuple[int, float]:
+        """How many requests the platform asked to retry later, and the seconds waited for it (the metrics)."""
+        return 0, 0.0
+
+    def answered(self) -> None:
+        """The platform answered: a sync, a websocket event."""
+        self.answered_at = time.monotonic()
+        self.unreachable = False
+
+    def unanswered(self) -> None:
+        """The platform could not be reached, or closed the connection."""
+        self.unreachable = True
 
     def in_background(self, task: asyncio.Task) -> asyncio.Task:
         """Keep a task running beside the reader, stopped with the bot."""
@@ -195,11 +222,14 @@ class ChatBot(ABC):
             raise
         except Exception:
             log.exception("handling a %s event failed; going on with the next", self.platform)
+            self.service.observer.event_failed()
 
     def instant(self, at: datetime) -> datetime:
         """When a member acted, as the platform recorded it, but never later than it reached the bot: a clock
         ahead cannot slip a vote past a deadline."""
-        return min(at, self.service.clock())
+        now = self.service.clock()
+        self.service.observer.received((now - at).total_seconds())
+        return min(at, now)
 
 
 async def run_chat_bot(config: Config, make: Callable[[Config, Repository], ChatBot]) -> None:

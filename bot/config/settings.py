@@ -388,6 +388,21 @@ class RegisterSettings(Section):
     """false: members' ids are published nowhere (counts, reasons and arguments still are)."""
 
 
+class OpsSettings(Section):
+    """The operations listener: health and metrics for Docker, systemd, load balancers and Prometheus, on a port of
+    its own, apart from the public register so that it is never published with it."""
+
+    enabled: Flag = False
+    """true: `consent-bot run` serves /healthz, /readyz and /metrics (on Matrix or Mattermost; the Docker image does)."""
+    bind: ListenAddress = "127.0.0.1"
+    """The address it listens on: 127.0.0.1 (this machine only) unless a scraper elsewhere reads it."""
+    port: whole(1, 65535, "a port number from 1 to 65535") = 8081
+    """The TCP port (`consent-bot health` asks it there)."""
+    stale_after: duration(timedelta(days=1), positive=True) = "2m"
+    """/readyz says not ready once the platform has not answered, the outbox has sent nothing while messages wait,
+    or due work has waited, for this long: more than zero, at most 1d."""
+
+
 # Config.register hides BaseModel.register (ABCMeta's, for virtual subclasses), which nothing calls on it.
 warnings.filterwarnings("ignore", 'Field name "register" in "Config" shadows', UserWarning)
 
@@ -400,6 +415,8 @@ class Config(Section):
     storage: StorageSettings = {}
     log_level: one_of("DEBUG", "INFO", "WARNING", "ERROR", normalize=str.upper) = "INFO"
     """How much the bot logs: DEBUG, INFO, WARNING or ERROR."""
+    log_format: one_of("text", "json") = "text"
+    """text: a line for people; json: one JSON object a line (time, level, logger, message, room, proposal)."""
     assembly: AssemblySettings = {}
     """The assembly's social code, every room's unless overridden."""
     rooms: Annotated[Mapping[platform_id(1, "a room id", "'!abc:example.org'"), AssemblySettings],
@@ -410,6 +427,14 @@ class Config(Section):
     mattermost: MattermostSettings | None = None
     """The Mattermost bot account: read when platform is mattermost (then required)."""
     register: RegisterSettings = {}
+    ops: OpsSettings = {}
+
+    @model_validator(mode="after")
+    def _ports_apart(self) -> Self:
+        if self.ops.enabled and self.register.enabled and self.ops.port == self.register.port:
+            raise Problem("ops.port", f"the public register listens on port {self.register.port}: give the "
+                                      "operations listener a port of its own")
+        return self
 
     @model_validator(mode="after")
     def _encryption_store(self, info: ValidationInfo) -> Self:

@@ -275,6 +275,18 @@ def _listen_address(value: str) -> str:
                      "e.g. 127.0.0.1, 0.0.0.0 or localhost")
 
 
+def local_url(bind: str, port: int) -> str:
+    """How a client on this machine reaches a server listening on ``bind`` (0.0.0.0: 127.0.0.1), e.g.
+    http://127.0.0.1:8080."""
+    try:
+        address = ipaddress.ip_address(bind)
+    except ValueError:
+        return f"http://{bind}:{port}"  # a host name
+    if address.is_unspecified:
+        address = ipaddress.ip_address("127.0.0.1" if address.version == 4 else "::1")
+    return f"http://{address}:{port}" if address.version == 4 else f"http://[{address}]:{port}"
+
+
 def _file_path(value: Any, optional: bool = False) -> Path | None:
     """A path as written (the sections anchor relative ones); ~ stands for a home directory."""
     if (value is None and optional) or value == IN_MEMORY:

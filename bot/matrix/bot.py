@@ -59,6 +59,7 @@ from nio.api import MessageDirection, RelationshipType
 
 from bot.chat.core import Backoff, ChatBot, run_chat_bot
 from bot.config import Config, MatrixSettings
+from bot.log_context import about
 from bot.matrix import events
 from bot.matrix.crypto import Crypto, CryptoStore, EncryptingClient, StoreRefused
 from bot.matrix.directory import MatrixDirectory
@@ -172,6 +173,9 @@ class MatrixBot(ChatBot):
         self.start_delivery()
         await self._sync_forever(token, fresh)
 
+    def rate_limits(self) -> tuple[int, float]:
+        return self.sender.rate_limited, self.sender.rate_limited_for
+
     async def stopping(self) -> None:
         await self.crypto.stopping()
         async with self._handled:
@@ -205,6 +209,7 @@ class MatrixBot(ChatBot):
             finally:
                 self._long_poll = None
             if isinstance(response, SyncError):
+                self.unanswered()
                 if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
                     raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({response.message})")
                 if response.status_code is not None:  # refused by the homeserver, which may have lost the filter
@@ -218,6 +223,7 @@ class MatrixBot(ChatBot):
                 failing = True
                 continue
             backoff.reset()
+            self.answered()
             self.crypto.synced()
             if failing:
                 failing = False
@@ -279,22 +285,28 @@ class MatrixBot(ChatBot):
         # Messages whose room key came in this sync are older than its timeline: handled first.
         await self.crypto.decrypt_late(response, lambda room, event: self.guarded(self._dispatch(room, event)))
         for room, info in response.rooms.invite.items():
-            await self.guarded(self._invited(room, info.invite_state))
+            with about(room):
+                await self.guarded(self._invited(room, info.invite_state))
         for room, info in response.rooms.join.items():
-            for event in info.state:
-                if isinstance(event, RoomCreateEvent):
-                    self.directory.room_created(room, event.sender, events.content(event))
-            timeline = list(info.timeline.events)
-            if since is not None and info.timeline.limited and info.timeline.prev_batch:
-                timeline = await self._gap(room, info.timeline.prev_batch, since) + timeline
-            if since is None:
-                timeline = []  # a fresh install: act on nothing old
-            if await self._joined_at(room) is None:
-                # Events count from our join; without it in view, from now on.
-                joins = [e for e in timeline if self._is_our_join(e)]  # the last one: a room may be rejoined
-                await self._record_join(room, events.timestamp(joins[-1]) if joins else self.service.clock())
-            for event in timeline:
-                await self.guarded(self._dispatch(room, event))
+            with about(room):
+                await self._handle_room(room, info, since)
+
+    async def _handle_room(self, room: str, info, since: str | None) -> None:
+        """One joined room's part of a sync: its state, then its timeline (completed when the server cut it)."""
+        for event in info.state:
+            if isinstance(event, RoomCreateEvent):
+                self.directory.room_created(room, event.sender, events.content(event))
+        timeline = list(info.timeline.events)
+        if since is not None and info.timeline.limited and info.timeline.prev_batch:
+            timeline = await self._gap(room, info.timeline.prev_batch, since) + timeline
+        if since is None:
+            timeline = []  # a fresh install: act on nothing old
+        if await self._joined_at(room) is None:
+            # Events count from our join; without it in view, from now on.
+            joins = [e for e in timeline if self._is_our_join(e)]  # the last one: a room may be rejoined
+            await self._record_join(room, events.timestamp(joins[-1]) if joins else self.service.clock())
+        for event in timeline:
+            await self.guarded(self._dispatch(room, event))
 
     async def _gap(self, room: str, prev_batch: str, since: str) -> list:
         """The events a limited timeline left out, from /messages back to our previous position."""

@@ -135,6 +135,8 @@ class MatrixSender(ChatSender):
         """Awaited with the room before each send (in an encrypted room: the members' devices known)."""
         self.rate_limited = 0
         """How many sends the homeserver asked to retry later (429): worth watching in the logs."""
+        self.rate_limited_for = 0.0
+        """Seconds waited as the homeserver asked."""
         self.threads = Recent(REMEMBERED_THREADS)
         """event id of a member's message → the thread it was in, so answers stay in that thread."""
 
@@ -179,6 +181,7 @@ class MatrixSender(ChatSender):
             if response.status_code == "M_LIMIT_EXCEEDED" or response.retry_after_ms:
                 self.rate_limited += 1
                 delay = (response.retry_after_ms or 1000) / 1000
+                self.rate_limited_for += delay
                 log.info("rate-limited sending to %s; retrying in %.1f s", room, delay)
                 await asyncio.sleep(delay)
                 continue

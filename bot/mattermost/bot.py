@@ -116,6 +116,9 @@ class MattermostBot(ChatBot):
     async def close(self) -> None:
         await self.client.close()
 
+    def rate_limits(self) -> tuple[int, float]:
+        return self.client.rate_limited, self.client.rate_limited_for
+
     async def _login(self) -> None:
         me = await self._check_token()
         self.bot_id = me["id"]
@@ -145,6 +148,7 @@ class MattermostBot(ChatBot):
                                                       heartbeat=HEARTBEAT, timeout=aiohttp.ClientWSTimeout(
                                                           ws_receive=None, ws_close=5.0)) as ws:
                 async for message in ws:
+                    self.answered()
                     if message.type is not aiohttp.WSMsgType.TEXT:
                         continue
                     frame = events.frame(message.data)
@@ -160,6 +164,7 @@ class MattermostBot(ChatBot):
             log.warning("websocket failed: %s", error)
         finally:
             self.connected.clear()
+            self.unanswered()
         return greeted
 
     async def _hello(self) -> None:

@@ -42,6 +42,8 @@ class MattermostClient:
         self._session: aiohttp.ClientSession | None = None
         self.rate_limited = 0
         """How many requests the server asked to retry later (429)."""
+        self.rate_limited_for = 0.0
+        """Seconds waited as the server asked."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -77,6 +79,7 @@ class MattermostClient:
                 if response.status == 429 and attempt < RATE_LIMIT_RETRIES:
                     self.rate_limited += 1
                     delay = _retry_delay(response.headers)
+                    self.rate_limited_for += delay
                     log.info("rate-limited on %s %s; retrying in %.1f s", method, path, delay)
                     await asyncio.sleep(delay)
                     continue

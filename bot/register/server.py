@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.config import Config
+from bot.config.values import local_url
 from bot.register import RegisterUnavailable
 from bot.register.app import make_app
 from storage.repository import Repository
@@ -40,24 +40,13 @@ class RegisterServer:
             raise RegisterUnavailable(f"the register cannot listen on {settings.bind} port {settings.port} "
                                       f"({reason}): change register.port or register.bind") from None
         port = runner.addresses[0][1]
-        server = cls(runner, f"http://{_local_host(settings.bind)}:{port}")
+        server = cls(runner, local_url(settings.bind, port))
         log.info("the public register is served at %s%s", server.url,
                  f" (public address {settings.public_url})" if settings.public_url else "")
         return server
 
     async def stop(self) -> None:
         await self.runner.cleanup()
-
-
-def _local_host(bind: str) -> str:
-    """How a browser on this machine names the address the register listens on."""
-    try:
-        address = ipaddress.ip_address(bind)
-    except ValueError:
-        return bind  # a host name
-    if address.is_unspecified:
-        return "127.0.0.1" if address.version == 4 else "[::1]"
-    return str(address) if address.version == 4 else f"[{address}]"
 
 
 async def serve(config: Config, stop: asyncio.Event | None = None) -> None:

@@ -20,9 +20,9 @@ QUICK = {"language": "en", "working_days_only": False, "minimum_duration": "1h",
 
 
 def bot_config(directory: Path, account: Account, allowed: list[str], matrix: dict[str, Any] | None = None,
-               **assembly: Any) -> Config:
+               sections: dict[str, Any] | None = None, **assembly: Any) -> Config:
     """The bot's config in ``directory`` (its database and crypto store there too); ``matrix``: more of its
-    matrix section (store_path, trust, room_key_wait...)."""
+    matrix section (store_path, trust, room_key_wait...); ``sections``: more top-level keys (ops, log_format...)."""
     data = {
         "platform": "matrix",
         "storage": {"path": "consent.db"},
@@ -35,6 +35,7 @@ def bot_config(directory: Path, account: Account, allowed: list[str], matrix: di
             "allowed_inviters": allowed,
             **(matrix or {}),
         },
+        **(sections or {}),
     }
     path = directory / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

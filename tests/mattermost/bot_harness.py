@@ -14,12 +14,15 @@ from tests import running_bot
 QUICK = {"language": "en", "working_days_only": False, "minimum_duration": "1h", "reminders": []}
 
 
-def bot_config(directory: Path, url: str, token: str, teams: list[str] | None = None, **assembly: Any) -> Config:
+def bot_config(directory: Path, url: str, token: str, teams: list[str] | None = None,
+               sections: dict[str, Any] | None = None, **assembly: Any) -> Config:
+    """``sections``: more top-level keys (ops, log_format...)."""
     data = {
         "platform": "mattermost",
         "storage": {"path": "consent.db"},
         "assembly": {**QUICK, **assembly},
         "mattermost": {"url": url, "token": token, "teams": teams or []},
+        **(sections or {}),
     }
     path = directory / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
