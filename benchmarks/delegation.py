@@ -6,7 +6,10 @@ chain in ten, with nobody, or in a cycle). Printed, each beside a minimal refere
 
 - resolving the delegated positions (bot.engine.rules.delegated_positions) against a bare dictionary walk;
 - the whole close through the service on a SQLite file: the round loaded whole, the delegations as they stood
-  at the deadline read, resolved, the outcome decided, saved (with every delegated position) and announced.
+  at the deadline read, resolved, the outcome decided, saved (with every delegated position) and announced;
+- the same D delegations spread over scopes as an assembly with 20 topics has them (see ``scoped``): resolved
+  for a proposal on 1, 2 and 3 topics (bot.engine.rules.delegated_for) beside the room-wide resolution above
+  (delegated_positions on the D room-wide delegations), goal at most 2x.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,14 +31,18 @@ from bot.app.ports import Incoming
 from bot.app.service import ConsentService
 from bot.config import load_config
 from bot.console import ConsoleRoom
-from bot.engine.model import Position, Round, Rule, Stance
-from bot.engine.rules import delegated_positions
+from bot.engine.model import Delegation, Position, Round, Rule, Stance
+from bot.engine.rules import delegated_for, delegated_positions
 from bot.messages.outgoing import Outgoing
 from storage.repository import Repository
 
 ROOM = "!bench:console"
 START = datetime(2027, 6, 8, 8, 0, tzinfo=timezone.utc)
 LONGEST_CHAIN = 50
+TOPICS = tuple(f"t{i:02d}" for i in range(20))
+PROPOSALS = 20
+"""Delegations on a single proposal are spread over this many (the one that closes, #1, among them)."""
+DEADLINE = START + timedelta(days=3)
 
 
 def assembly(members: int, delegating: int, seed: int = 7) -> tuple[list[str], dict[str, Position], dict[str, str]]:
@@ -103,6 +111,62 @@ def engine_figures(members: int, delegating: int, repeat: int = 20) -> None:
     print(f"resolving {len(delegations):,} delegations (chains up to {longest}) among {members:,} members: "
           f"{statistics.median(ours) * 1000:.1f} ms, {len(delegated):,} counted by delegation "
           f"(reference {statistics.median(theirs) * 1000:.1f} ms, ratio {statistics.median(ours) / statistics.median(theirs):.1f})")
+
+
+def scoped(delegations: dict[str, str], seed: int = 7) -> list[Delegation]:
+    """As many delegations as the room-wide ``delegations`` (member → delegate), spread as an assembly with topics
+    has them: 40 % on the room, 50 % on one of 20 topics, 10 % on one of 20 proposals. One in ten is a member's
+    second delegation, on another scope (to the delegate of the edge it replaces); one in ten is given until a
+    day, a fifth of those ended before the deadline (not expired yet: the close still reads them)."""
+    rng = random.Random(seed)
+    edges = list(delegations.items())
+    firsts = edges[:len(edges) * 9 // 10]
+    given = {(member, _scope(rng)): delegate for member, delegate in firsts}
+    for _, delegate in edges[len(firsts):]:
+        member, scope = rng.choice(firsts)[0], _scope(rng)
+        while (member, scope) in given or member == delegate:
+            member, scope = rng.choice(firsts)[0], _scope(rng)
+        given[(member, scope)] = delegate
+    return [Delegation(member, delegate, scope, _until(rng)) for (member, scope), delegate in given.items()]
+
+
+def _scope(rng: random.Random) -> str:
+    draw = rng.random()
+    if draw < 0.4:
+        return ""
+    return f"topic:{rng.choice(TOPICS)}" if draw < 0.9 else f"proposal:{rng.randint(1, PROPOSALS)}"
+
+
+def _until(rng: random.Random) -> datetime | None:
+    draw = rng.random()
+    if draw < 0.02:
+        return DEADLINE - timedelta(hours=1)
+    return DEADLINE + timedelta(days=30) if draw < 0.1 else None
+
+
+def scoped_engine_figures(members: int, delegating: int, repeat: int = 20) -> None:
+    """delegated_for on the scoped delegations, for proposal #1 on 1–3 topics, beside delegated_positions on the
+    room-wide ones (today's resolution), measured in turn in the same loop."""
+    names, own, room_wide = assembly(members, delegating)
+    delegations, room = scoped(room_wide), set(names)
+    round_ = Round(1, Rule.CONSENT, START, DEADLINE, 1,
+                   stances=tuple(Stance(member, position, START) for member, position in own.items()))
+    scopes = Counter(d.scope.partition(":")[0] or "room" for d in delegations)
+    print(f"{len(delegations):,} delegations by {len({d.member for d in delegations}):,} members: "
+          + ", ".join(f"{count:,} on {kind}" for kind, count in sorted(scopes.items())))
+    for count in (1, 2, 3):
+        ours, theirs = [], []
+        for _ in range(repeat):
+            began = time.perf_counter()
+            delegated = delegated_for(round_, 1, TOPICS[:count], delegations, room)
+            ours.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            delegated_positions(round_, room_wide, room)
+            theirs.append(time.perf_counter() - began)
+        print(f"resolving them for a proposal on {count} topic{'s' * (count > 1)}: "
+              f"{statistics.median(ours) * 1000:.1f} ms, {len(delegated):,} counted by delegation (room-wide "
+              f"resolution {statistics.median(theirs) * 1000:.1f} ms, ratio "
+              f"{statistics.median(ours) / statistics.median(theirs):.2f}, goal <= 2)")
 
 
 def _chain_length(member: str, delegations: dict[str, str]) -> int:
@@ -187,6 +251,7 @@ def main() -> None:
     parser.add_argument("--delegations", type=int, default=5_000)
     arguments = parser.parse_args()
     engine_figures(arguments.members, arguments.delegations)
+    scoped_engine_figures(arguments.members, arguments.delegations)
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(close_figures(Path(folder), arguments.members, arguments.delegations))
 
