@@ -94,9 +94,15 @@ def _load(path: Path | None, command: str) -> Config:
 def _console(config: Config, arguments: argparse.Namespace, default_database: str) -> None:
     from bot.console import run_console
 
+    from storage.disk import DatabaseBusy
+
     database = arguments.database or default_database
-    asyncio.run(run_console(config, getattr(arguments, "start", None), getattr(arguments, "json", False), database,
-                            register=getattr(arguments, "register", False)))
+    try:
+        asyncio.run(run_console(config, getattr(arguments, "start", None), getattr(arguments, "json", False), database,
+                                register=getattr(arguments, "register", False)))
+    except DatabaseBusy as error:
+        print(f"consent-bot: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def setup_logging(level: str) -> None:
@@ -179,11 +185,12 @@ def _run_until_stopped(main: Coroutine[Any, Any, None], login_failed: tuple[type
     """Run a chat adapter, or the register's server alone, until interrupted; refused credentials, or a register
     that cannot listen, end it with a clear error, not a loop."""
     from bot.register import RegisterUnavailable
+    from storage.disk import DatabaseBusy
 
     long_lived()
     try:
         asyncio.run(main)
-    except (*login_failed, RegisterUnavailable) as error:
+    except (*login_failed, RegisterUnavailable, DatabaseBusy) as error:
         logging.getLogger("bot").error("%s", error)
         raise SystemExit(1) from None
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from storage.disk import SqliteHold
 from storage.url import is_postgres_url, redacted
 
 log = logging.getLogger(__name__)
@@ -61,24 +62,35 @@ class Database(Protocol):
     async def close(self) -> None: ...
 
 
-async def open_database(location: Path | str) -> Database:
-    """The database at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:")."""
+async def open_database(location: Path | str, acting: bool = False) -> Database:
+    """The database at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:").
+    ``acting``: the process will decide on it (a bot, the console), and a SQLite file has one such process at a
+    time (storage.disk.SqliteHold: DatabaseBusy if another holds it)."""
     if is_postgres_url(location):
         from storage.postgres import PostgresDatabase  # asyncpg is loaded only by those who use it
 
         log.info("opening the PostgreSQL database %s", redacted(str(location)))
         return await PostgresDatabase.connect(str(location))
-    return SqliteDatabase(location)
+    return SqliteDatabase(location, acting)
 
 
 class SqliteDatabase:
     dialect = "sqlite"
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, acting: bool = False) -> None:
         self.path = str(path)
+        self._hold: SqliteHold | None = None
         if self.path != IN_MEMORY:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+            if acting:
+                self._hold = SqliteHold(Path(self.path))
+                self._hold.take()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+        except BaseException:
+            if self._hold is not None:
+                self._hold.release()
+            raise
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL: a commit is written to the WAL, not synced; a crash of the bot loses nothing, and a power cut
@@ -192,3 +204,5 @@ class SqliteDatabase:
         if self.path != IN_MEMORY:
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self._db.close()
+        if self._hold is not None:
+            self._hold.release()

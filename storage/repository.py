@@ -75,9 +75,10 @@ class Repository:
         """Bookkeeping that may wait for the next transaction (a message marked sent): one commit, not two."""
 
     @classmethod
-    async def open(cls, location: Path | str) -> Repository:
-        """The register at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:")."""
-        database = await open_database(location)
+    async def open(cls, location: Path | str, acting: bool = False) -> Repository:
+        """The register at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:");
+        ``acting``: for the process that decides (see storage.database.open_database)."""
+        database = await open_database(location, acting)
         repository = cls(database)
         try:
             await repository._migrate()

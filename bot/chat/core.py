@@ -198,7 +198,7 @@ class ChatBot(ABC):
 
 async def run_chat_bot(config: Config, make: Callable[[Config, Repository], ChatBot]) -> None:
     """Open the database, run the bot until it stops, close the database."""
-    repository = await Repository.open(config.database)
+    repository = await Repository.open(config.database, acting=True)
     try:
         await make(config, repository).run()
     finally:
