@@ -48,7 +48,9 @@ from nio import (
     RedactionEvent,
     RoomCreateEvent,
     RoomMemberEvent,
+    RoomMessage,
     RoomMessageText,
+    RoomMessagesError,
     SyncError,
     SyncResponse,
     UnknownEncryptedEvent,
@@ -105,6 +107,10 @@ SYNC_FILTER = sync_filter(TIMELINE_LIMIT)
 
 class MatrixLoginFailed(Exception):
     """The homeserver refused the bot's credentials: nothing to retry."""
+
+
+class GapUnread(Exception):
+    """The events a limited sync left out could not be read: the sync is read again, its position kept."""
 
 
 def joined_key(room: str) -> str:
@@ -222,7 +228,16 @@ class MatrixBot(ChatBot):
             if failing:
                 failing = False
                 self.service.delivery.retry_now()
-            await self._handle_sync(response, since=None if fresh else token)
+            try:
+                await self._handle_sync(response, since=None if fresh else token)
+            except GapUnread as error:
+                # Read again from the same position: what was handled of it is handled once.
+                delay = backoff.next()
+                log.warning("%s; reading this sync again in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                continue
+            if first:
+                self.sender.rooms_known.set()
             token = response.next_batch
             # Written with the next transaction (a decision, or the delivery's bookkeeping), not in one of its
             # own after every sync: a restart after a crash reads again from the token before, harmlessly.
@@ -301,7 +316,12 @@ class MatrixBot(ChatBot):
         missing: list = []
         start = prev_batch
         while True:
-            page = await self.client.room_messages(room, start=start, end=since, limit=TIMELINE_LIMIT)
+            try:
+                page = await self.client.room_messages(room, start=start, end=since, limit=TIMELINE_LIMIT)
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+                page = RoomMessagesError(str(error) or type(error).__name__)
+            if isinstance(page, RoomMessagesError):
+                raise GapUnread(f"{room}: the events a limited sync left out could not be read ({page.message})")
             chunk = getattr(page, "chunk", None)
             if not chunk:
                 break
@@ -380,7 +400,8 @@ class MatrixBot(ChatBot):
     async def _our_own(self, event) -> None:
         """One of the bot's messages came back: its transaction id says which outbox message it is."""
         transaction = events.transaction_id(event)
-        if transaction and isinstance(event, RoomMessageText):
+        if transaction and isinstance(event, RoomMessage):
+            self.sender.seen(transaction, event.event_id)
             await self.service.delivery.recognise(transaction[:26], event.event_id)
 
     async def _message(self, room: str, event: RoomMessageText, at: datetime) -> None:
