@@ -1,4 +1,4 @@
-"""consent-bot run | console | serve | export | check-config | config-schema, and --version."""
+"""consent-bot run | console | serve | export | backup | restore | check-config | config-schema, and --version."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import gc
 import json
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--room", help="one assembly, by room id (default: every assembly)")
     export.add_argument("--output", type=Path,
                         help="csv: the folder to write in (created); json, md: a file (default: standard output)")
+
+    backup = commands.add_parser("backup", help="a consistent copy of the register and the encryption store, while "
+                                                "the bot runs")
+    backup.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
+    backup.add_argument("--output", type=Path, required=True, help="the archive to write (replaced if it exists)")
+    restore = commands.add_parser("restore", help="put a backup back in place (the bot stopped); its next start "
+                                                  "reads again from the platform what came after")
+    restore.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
+    restore.add_argument("--input", type=Path, required=True, help="an archive written by consent-bot backup")
 
     check = commands.add_parser("check-config", help="validate a configuration file and report every error")
     check.add_argument("--config", type=Path, required=True)
@@ -133,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
         _serve(config)
     elif arguments.command == "export":
         _export(config, arguments)
+    elif arguments.command in ("backup", "restore"):
+        _backup(config, arguments)
     elif config.platform == "matrix":
         _matrix(config)
     elif config.platform == "mattermost":
@@ -148,17 +160,36 @@ def _serve(config: Config) -> None:
     _run_until_stopped(serve(config))
 
 
+@contextmanager
+def _said_to_the_operator(command: str, refusals: tuple[type[Exception], ...]) -> Iterator[None]:
+    """A command that reads or writes files: a refusal (its message says why) exits 2, a file it cannot write 1."""
+    try:
+        yield
+    except refusals as error:
+        print(f"consent-bot {command}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except OSError as error:
+        print(f"consent-bot {command}: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 def _export(config: Config, arguments: argparse.Namespace) -> None:
     from bot.register.exports import ExportError, export_register
 
-    try:
+    with _said_to_the_operator("export", (ExportError,)):
         asyncio.run(export_register(config, arguments.format, arguments.room, arguments.output))
-    except ExportError as error:
-        print(f"consent-bot export: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except OSError as error:
-        print(f"consent-bot export: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
-        raise SystemExit(1) from None
+
+
+def _backup(config: Config, arguments: argparse.Namespace) -> None:
+    from bot.backups import run_backup, run_restore
+    from storage.backup import BackupError
+    from storage.disk import DatabaseBusy
+
+    with _said_to_the_operator(arguments.command, (BackupError, DatabaseBusy)):
+        if arguments.command == "backup":
+            run_backup(config, arguments.output)
+        else:
+            run_restore(config, arguments.input)
 
 
 def _matrix(config: Config) -> None:

@@ -16,7 +16,7 @@ import random
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -148,10 +148,11 @@ async def act(member: Member, room: str, ballot: str, expected: Expected, rng: r
         expected.say(event, position, argument)
 
 
-async def burst(voters: list[Member], room: str, ballot: str, actions_each: int, bot: BotProcess,
-                kill_after: list[int], seed: int) -> dict[str, Expected]:
-    """Every voter acts ``actions_each`` times, all at once; the bot is killed after the given numbers of
-    actions done in all. Returns each voter's expected position."""
+async def burst(voters: list[Member], room: str, ballot: str, actions_each: int,
+                interruptions: list[tuple[int, Callable[[], Awaitable[None]]]], seed: int) -> dict[str, Expected]:
+    """Every voter acts ``actions_each`` times, all at once; after the given numbers of actions done in all, the
+    interruption beside each (the bot killed and restarted, a backup…) is awaited while the others go on. Returns
+    each voter's expected position."""
     rng = random.Random(seed)
     expected = {voter.user_id: Expected() for voter in voters}
     done = 0
@@ -165,13 +166,13 @@ async def burst(voters: list[Member], room: str, ballot: str, actions_each: int,
                 done += 1
                 progress.notify_all()
 
-    async def killer() -> None:
-        for point in kill_after:
+    async def interrupt() -> None:
+        for point, interruption in interruptions:
             async with progress:
                 await progress.wait_for(lambda: done >= point)
-            await bot.kill_and_restart()
+            await interruption()
 
-    await asyncio.gather(killer(), *(one(voter, random.Random(rng.random())) for voter in voters))
+    await asyncio.gather(interrupt(), *(one(voter, random.Random(rng.random())) for voter in voters))
     return expected
 
 
@@ -223,7 +224,8 @@ async def crash_run(alice: Member, crowd: list[Member], bot_account: Account, fo
     try:
         room = await room_with_bot(alice, bot_account.user_id, *crowd)
         ballot = await propose(alice, room, bot_account.user_id)
-        expected = await burst(crowd, room, ballot.event_id, actions_each, bot, kill_after, seed)
+        expected = await burst(crowd, room, ballot.event_id, actions_each,
+                               [(point, bot.kill_and_restart) for point in kill_after], seed)
         # Once the bot answers a question asked after the burst, it has read everything before it.
         await answer_to(alice, room, bot_account.user_id, "status", await alice.send_text(room, "!status #1"),
                         timeout=60)
