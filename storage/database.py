@@ -33,6 +33,10 @@ CHECKPOINT_EVERY = 1.0
 """Seconds: after a commit, the WAL is synced to the disk if it was not for this long."""
 
 
+class LeaseLost(Exception):
+    """This process no longer holds the lease it acts under (storage/lease.py): it must not decide or send."""
+
+
 class Database(Protocol):
     """What the repository asks of a database. SQL is written with ``?`` placeholders."""
 

@@ -91,6 +91,16 @@ class Repository:
         await self.flush()
         await self._db.close()
 
+    async def wait_for_decisions_under_way(self) -> None:
+        """Wait for a decision another process has under way (it holds the decision lock), then read on: a process
+        that takes the lease over reads nothing before the one it replaces has committed or given up."""
+        async with self.transaction():
+            pass
+
+    def fence(self, check: str, parameters: tuple) -> None:
+        """Each decision from now on runs ``check`` first and is refused if it finds no row (storage/lease.py)."""
+        self._db.fence = (check, parameters)
+
     async def _migrate(self) -> None:
         async with self._db.migrating():
             await self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")

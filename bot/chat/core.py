@@ -28,10 +28,12 @@ from bot.app.service import ConsentService
 from bot.config import Config
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind, Outgoing
+from storage.database import LeaseLost
 from storage.repository import Repository
 
 if TYPE_CHECKING:
     from bot.register.server import RegisterServer
+    from storage.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +85,13 @@ class ChatSender(ABC):
         """The reaction the bot adds to each ballot for each position, so members can click them."""
         self.acknowledgement = acknowledgement
         """The reaction that tells a member their command was taken into account."""
+        self.may_send: Callable[[], bool] = lambda: True
+        """False once this process may no longer act (a standby took its lease over): nothing more is sent."""
 
     async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
         """Post a message (threaded under ``ballot_id`` when it belongs there); the platform's id for it."""
+        if not self.may_send():
+            raise LeaseLost(f"{message.key} not sent: this process no longer holds the lease")
         if message.kind is Kind.ACK and message.reply_to:
             return await self.react(message.room, message.reply_to, self.acknowledgement, message.key)
         if message.kind is Kind.SEED:
@@ -126,16 +132,22 @@ class ChatBot(ABC):
         self._scheduling = False
         self.register: RegisterServer | None = None
         """The public register served beside the bot while it runs (``register.enabled``)."""
+        self.lease: Lease | None = None
+        """On PostgreSQL: the bot acts only while it holds this lease, standing by until then (storage/lease.py)."""
 
     async def run(self) -> None:
-        """Serve until cancelled or a fatal error; then stop every background task, the scheduler and the client.
-        With ``register.enabled``, the public register is served beside, over the same database, while the bot runs."""
+        """Serve until cancelled or a fatal error (or, under a lease, until it is lost); then stop every background
+        task, the scheduler and the client. With ``register.enabled``, the public register is served beside, over
+        the same database, while the bot runs."""
         if self.config.register.enabled:  # else the web server and its templates are never loaded
             from bot.register.server import RegisterServer
 
             self.register = await RegisterServer.start(self.config, self.repository)
         try:
-            await self.serve()
+            if self.lease is None:
+                await self.serve()
+            else:
+                await self._serve_under_lease(self.lease)
         finally:
             self.stopped = True
             await self.stopping()
@@ -153,6 +165,29 @@ class ChatBot(ABC):
     @abstractmethod
     async def serve(self) -> None:
         """Log in and read the platform's events until cancelled."""
+
+    async def stand_by(self) -> None:
+        """Wait, ready, until this process holds the lease (a platform may keep up meanwhile: MatrixBot)."""
+        assert self.lease is not None
+        await self.lease.acquire()
+
+    async def _serve_under_lease(self, lease: Lease) -> None:
+        """Stand by, then serve while the lease is renewed; return once it is lost (the caller stands by again)."""
+        await self.stand_by()
+        lease.fence(self.repository)
+        self.sender.may_send = lease.held
+        await self.repository.wait_for_decisions_under_way()
+        serving = asyncio.create_task(self.serve(), name="serve")
+        keeping = asyncio.create_task(lease.keep(), name="lease")
+        try:
+            await asyncio.wait({serving, keeping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (keeping, serving):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if serving.done() and not serving.cancelled():
+            serving.result()  # what stopped it
 
     @abstractmethod
     async def catch_up(self, room: str) -> bool:
@@ -197,9 +232,26 @@ class ChatBot(ABC):
 
 
 async def run_chat_bot(config: Config, make: Callable[[Config, Repository], ChatBot]) -> None:
-    """Open the database, run the bot until it stops, close the database."""
-    repository = await Repository.open(config.database, acting=True)
+    """Open the database, run the bot until it stops, close the database. On PostgreSQL the bot acts under a lease,
+    standing by while another process holds it, and stands by again if it loses it (each time afresh: nothing
+    it held in memory outlives its turn)."""
+    lease = None
+    if config.storage.url:
+        from storage.lease import Lease  # asyncpg is loaded only by those who use it
+
+        lease = Lease(config.storage.url)
     try:
-        await make(config, repository).run()
+        while True:
+            repository = await Repository.open(config.database, acting=True)
+            try:
+                bot = make(config, repository)
+                bot.lease = lease
+                await bot.run()
+            finally:
+                await repository.close()
+            if lease is None or lease.state != "lost":
+                return
+            log.warning("standing by again")
     finally:
-        await repository.close()
+        if lease is not None:
+            await lease.release()

@@ -56,6 +56,7 @@ from nio import (
     UnknownEncryptedEvent,
     UploadFilterResponse,
     WhoamiError,
+    WhoamiResponse,
 )
 from nio.api import MessageDirection, RelationshipType
 
@@ -151,6 +152,9 @@ class MatrixBot(ChatBot):
         self._wake = asyncio.Event()
         self._sync_filter: str | dict = SYNC_FILTER
         """SYNC_FILTER, or its id once uploaded."""
+        self._connected = False
+        self._standby_position: str | None = None
+        """Where a standby's own syncs are (never the shared sync position: see stand_by)."""
 
     @property
     def syncs_handled(self) -> int:
@@ -159,15 +163,8 @@ class MatrixBot(ChatBot):
 
     async def serve(self) -> None:
         """Sync until cancelled."""
-        try:
-            await self._login()
-            await self.crypto.start()
-            await self._upload_filter()
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
-            raise MatrixLoginFailed(f"cannot reach {self.settings.homeserver}: {error}") from None
-        except StoreRefused as error:
-            raise MatrixLoginFailed(str(error)) from None
-        self.in_background(asyncio.create_task(self.crypto.keep_keys(), name="matrix-keys"))
+        await self._connect()
+        await self.crypto.load_pending()
         self.in_background(asyncio.create_task(self.crypto.tell_unread(), name="matrix-unreadable"))
         token = await self.repository.state(NEXT_BATCH)
         fresh = token is None
@@ -177,6 +174,59 @@ class MatrixBot(ChatBot):
         self._installed = datetime.fromisoformat(installed) if installed else datetime.min.replace(tzinfo=timezone.utc)
         self.start_delivery()
         await self._sync_forever(token, fresh)
+
+    async def _connect(self) -> None:
+        """Log in as the bot's device, check its encryption store, and keep its keys from now on (once)."""
+        if self._connected:
+            return
+        try:
+            await self._login()
+            await self.crypto.start()
+            await self._upload_filter()
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+            raise MatrixLoginFailed(f"cannot reach {self.settings.homeserver}: {error}") from None
+        except StoreRefused as error:
+            raise MatrixLoginFailed(str(error)) from None
+        self.in_background(asyncio.create_task(self.crypto.keep_keys(), name="matrix-keys"))
+        self._connected = True
+
+    async def stand_by(self) -> None:
+        """Ready to take over: logged in as its own device, syncing from a position of its own so that its room
+        keys and the rooms' members stay current, acting on nothing, until this process holds the lease. Then the
+        to-device messages up to now are read (twice: the homeserver lets go of them at the sync after), before
+        the sync goes back to where the process that acted left it: a room key that came meanwhile is kept."""
+        await self._connect()
+        backoff = Backoff(BACKOFF_START, BACKOFF_MAX)
+
+        async def keep_up() -> None:
+            while True:
+                if await self._sync_passively(SYNC_TIMEOUT_MS):
+                    backoff.reset()
+                else:
+                    await asyncio.sleep(backoff.next())
+
+        following = asyncio.create_task(keep_up(), name="matrix-standby")
+        try:
+            await super().stand_by()
+        finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+        for _ in range(2):
+            await self._sync_passively(0)
+
+    async def _sync_passively(self, timeout: int) -> bool:
+        """One sync that nio reads (keys, members) and the bot does not act on; False if it failed."""
+        try:
+            response = await self.client.sync(timeout=timeout, sync_filter=self._sync_filter,
+                                              since=self._standby_position, full_state=self._standby_position is None)
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            return False
+        if isinstance(response, SyncError):
+            return False
+        self._standby_position = response.next_batch
+        self.crypto.synced()
+        return True
 
     async def stopping(self) -> None:
         await self.crypto.stopping()
@@ -267,20 +317,29 @@ class MatrixBot(ChatBot):
         return not self.stopped
 
     async def _login(self) -> None:
-        access_token = self.settings.access_token.get_secret_value() or await self.repository.state(TOKEN)
-        if not access_token:
+        # A token kept from a password login is the device's own: a standby on the same database has another device
+        # (kept under the plain key by versions before standbys, when there was one device).
+        kept = TOKEN + "/" + self.settings.device_id
+        access_token = self.settings.access_token.get_secret_value() or await self.repository.state(kept) or \
+            await self.repository.state(TOKEN)
+        whoami = access_token and await self._whoami(access_token)
+        if not access_token or (not self.settings.access_token and whoami.device_id not in (None, self.settings.device_id)):
             response = await self.client.login(self.settings.password.get_secret_value(), device_name="consent-bot")
             if not isinstance(response, LoginResponse):
                 raise MatrixLoginFailed(f"login as {self.settings.user_id} failed: {response.message}")
             # Keep the token: later starts reuse this device instead of logging in again.
-            await self.repository.set_state(TOKEN, response.access_token)
-            access_token = response.access_token
+            await self.repository.set_state(kept, response.access_token)
+            await self._whoami(response.access_token)
+
+    async def _whoami(self, access_token: str) -> WhoamiResponse:
+        """The bot's token, checked: the homeserver must know it, for the configured user."""
         self.client.restore_login(self.settings.user_id, self.settings.device_id, access_token)
         whoami = await self.client.whoami()
         if isinstance(whoami, WhoamiError):
             raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({whoami.message})")
         if whoami.user_id != self.settings.user_id:
             raise MatrixLoginFailed(f"the access token belongs to {whoami.user_id}, not {self.settings.user_id}")
+        return whoami
 
     async def _upload_filter(self) -> None:
         """Sync with the filter's id: nio would otherwise encode its JSON into every long poll's URL, and parse
