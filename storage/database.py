@@ -12,6 +12,7 @@ without blocking the loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
@@ -29,6 +30,9 @@ IN_MEMORY = ":memory:"
 LOCKED_RETRY = 0.01
 """Seconds between two tries for the write lock held by another process (doubling, up to LOCKED_WAIT)."""
 LOCKED_WAIT = 5.0
+UNAVAILABLE = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN",
+               "SQLITE_NOMEM")
+"""What SQLite says when its file cannot take writes now (a full volume, a disk error…), by error name."""
 CHECKPOINT_EVERY = 1.0
 """Seconds: after a commit, the WAL is synced to the disk if it was not for this long."""
 
@@ -62,6 +66,9 @@ class Database(Protocol):
 
     def migrating(self) -> AbstractAsyncContextManager[None]:
         """Held while the schema is brought up to date: another process starting meanwhile waits for it."""
+
+    def unavailable(self, error: BaseException) -> bool:
+        """Whether ``error`` is the database failing (full, unreachable…), not a statement being wrong."""
 
     async def close(self) -> None: ...
 
@@ -180,7 +187,10 @@ class SqliteDatabase:
             self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
-    def _checkpointed(self, _: asyncio.Future) -> None:
+    def _checkpointed(self, done: asyncio.Future) -> None:
+        error = None if done.cancelled() else done.exception()
+        if error is not None:  # a full volume, say: the WAL keeps what it holds, and the next one tries again
+            log.warning("copying the WAL into the database failed (%s); the next commit tries again", error)
         if self._unsynced:
             self._plan_checkpoint()
 
@@ -195,13 +205,18 @@ class SqliteDatabase:
     async def migrating(self) -> AsyncIterator[None]:
         yield  # a SQLite file has one process (the bot); each migration takes the write lock (script)
 
+    def unavailable(self, error: BaseException) -> bool:
+        return isinstance(error, sqlite3.OperationalError) and \
+            getattr(error, "sqlite_errorname", "").startswith(UNAVAILABLE)
+
     async def close(self) -> None:
         self._closed = True
         if self._later is not None:
             self._later.cancel()
         try:
             if self._checkpoint is not None:
-                await self._checkpoint
+                with contextlib.suppress(sqlite3.Error):  # said by _checkpointed
+                    await self._checkpoint
         finally:
             if self._checkpointer is not None:
                 self._checkpointer.close()

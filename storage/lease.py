@@ -84,7 +84,7 @@ class Lease:
     async def acquire(self) -> None:
         """Wait, standing by, until this process holds the lease."""
         self.state = "standing by"
-        shown = None
+        shown = failing = None
         while True:
             asked = time.monotonic()
             try:
@@ -98,7 +98,9 @@ class Lease:
                     shown = other["holder"]
                     log.info("standing by: %s acts", shown)
             except (*CONNECTION_LOST, DatabaseUnavailable, asyncpg.PostgresError) as error:
-                log.warning("standing by: cannot reach the database (%s)", error)
+                if str(error) != failing:  # said once, not every second
+                    log.warning("standing by: cannot reach the database (%s)", error)
+                failing = str(error)
             await asyncio.sleep(STANDBY_POLL)
 
     def fence(self, repository: Repository) -> None:

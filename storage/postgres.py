@@ -55,6 +55,11 @@ class DatabaseUnavailable(Exception):
     """The database could not be reached or refused the bot; the message never shows the URL's password."""
 
 
+UNAVAILABLE = (*CONNECTION_LOST, DatabaseUnavailable, asyncpg.InsufficientResourcesError,
+               asyncpg.ReadOnlySQLTransactionError)
+"""The database failing rather than a statement being wrong: lost, unreachable, full, or read-only (a failover)."""
+
+
 
 @functools.lru_cache(maxsize=1024)
 def numbered(sql: str) -> str:
@@ -166,6 +171,9 @@ class PostgresDatabase:
         finally:
             if not self._connection.is_closed():  # else the lock went with the connection
                 await self._connection.execute(f"SELECT pg_advisory_unlock({SCHEMA_LOCK})")
+
+    def unavailable(self, error: BaseException) -> bool:
+        return isinstance(error, UNAVAILABLE)
 
     async def close(self) -> None:
         await self._connection.close()

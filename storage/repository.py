@@ -37,7 +37,8 @@ from bot.engine.model import (
 )
 from bot.engine.rules import tally
 from bot.messages.outgoing import Kind, Line, Outgoing, lines_from_json, lines_to_json, message_id
-from storage.database import Database, Row, open_database
+from storage.database import Database, LeaseLost, Row, open_database
+from storage.health import StorageHealth
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class Repository:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self.health = StorageHealth()
+        """Whether decisions commit: for a readiness check."""
         self._lock = asyncio.Lock()
         self._deferred: list[tuple[str, tuple]] = []
         """Bookkeeping that may wait for the next transaction (a message marked sent): one commit, not two."""
@@ -88,7 +91,13 @@ class Repository:
         return repository
 
     async def close(self) -> None:
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception as error:
+            if not self.unavailable(error):
+                raise
+            # What was sent and not recorded yet is recognised on the platform, and sent no second time.
+            log.warning("closing without recording the last messages sent (%s)", error)
         await self._db.close()
 
     async def wait_for_decisions_under_way(self) -> None:
@@ -96,6 +105,16 @@ class Repository:
         that takes the lease over reads nothing before the one it replaces has committed or given up."""
         async with self.transaction():
             pass
+
+    def unavailable(self, error: BaseException) -> bool:
+        """Whether ``error`` says the database cannot take decisions now (full, unreachable, restarting, or this
+        process's lease gone), not that a decision is wrong: the events behind it must be read again, not skipped."""
+        return isinstance(error, LeaseLost) or self._db.unavailable(error)
+
+    def noticed(self, error: BaseException) -> None:
+        """A decision failed: if the database is the cause, say so (health)."""
+        if self.unavailable(error):
+            self.health.failed(error)
 
     def fence(self, check: str, parameters: tuple) -> None:
         """Each decision from now on runs ``check`` first and is refused if it finds no row (storage/lease.py)."""
@@ -310,7 +329,8 @@ class _Decision:
             except BaseException:
                 await repository._db.rollback()
                 raise
-        except BaseException:
+        except BaseException as failure:
+            repository.noticed(failure)
             repository._lock.release()
             raise
         return Transaction(repository._db)
@@ -320,8 +340,13 @@ class _Decision:
         try:
             if kind is None:
                 await repository._db.commit()
+                repository.health.answered()
             else:
+                repository.noticed(error)
                 await repository._db.rollback()
+        except BaseException as failure:
+            repository.noticed(failure)
+            raise
         finally:
             repository._lock.release()
 

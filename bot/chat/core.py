@@ -201,6 +201,12 @@ class ChatBot(ABC):
     async def close(self) -> None:
         """Close the platform's client."""
 
+    def database_state(self) -> dict[str, str | None]:
+        """What a readiness check (``/readyz``) reports of the database: ``problem``, why decisions cannot be stored
+        now (None while they are), and ``lease``, on PostgreSQL, whether this process is ``acting`` or ``standing
+        by`` (None on SQLite). Meanwhile the log says both as they change."""
+        return {"problem": self.repository.health.problem, "lease": self.lease.state if self.lease else None}
+
     def in_background(self, task: asyncio.Task) -> asyncio.Task:
         """Keep a task running beside the reader, stopped with the bot."""
         self._background.append(task)
@@ -217,12 +223,15 @@ class ChatBot(ABC):
             await self.scheduler.start()
 
     async def guarded(self, work: Awaitable[None]) -> None:
-        """Handle one event; an error is logged and the bot goes on with the next."""
+        """Handle one event; an error is logged and the bot goes on with the next. Not when the database failed:
+        then the event could not be stored, and must be read again rather than skipped (the caller's to do)."""
         try:
             await work
         except self.fatal:
             raise
-        except Exception:
+        except Exception as error:
+            if self.repository.unavailable(error):
+                raise
             log.exception("handling a %s event failed; going on with the next", self.platform)
 
     def instant(self, at: datetime) -> datetime:

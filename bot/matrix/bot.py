@@ -85,6 +85,8 @@ BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
 BACKOFF_MAX_WHILE_CLOSING = 1.0
 """While a round waits to close, a homeserver that is down is asked again every second: the outcome then
 follows its return within seconds."""
+BACKOFF_MAX_READING_AGAIN = 10.0
+"""A sync whose events could not all be stored (the database fails) is read again after 1 s, then 2, 4, 8, 10…"""
 FIRST_DELIVERY_WITHIN = 10.0
 """After the first sync, the recount of the open ballots waits this long at most for the messages the previous
 run left queued (a ballot's event id may be among them); the background task sends the rest, and reading never
@@ -214,6 +216,7 @@ class MatrixBot(ChatBot):
                 await following
         for _ in range(2):
             await self._sync_passively(0)
+        self.client.next_batch = None  # else nio syncs from there when the shared position is none yet
 
     async def _sync_passively(self, timeout: int) -> bool:
         """One sync that nio reads (keys, members) and the bot does not act on; False if it failed."""
@@ -238,6 +241,7 @@ class MatrixBot(ChatBot):
 
     async def _sync_forever(self, token: str | None, fresh: bool) -> None:
         backoff = Backoff(BACKOFF_START, BACKOFF_MAX)
+        again = Backoff(BACKOFF_START, BACKOFF_MAX_READING_AGAIN)
         failing = False
         while True:
             first = not self.ready.is_set()
@@ -280,12 +284,18 @@ class MatrixBot(ChatBot):
                 self.service.delivery.retry_now()
             try:
                 await self._handle_sync(response, since=None if fresh else token)
-            except GapUnread as error:
-                # Read again from the same position: what was handled of it is handled once.
-                delay = backoff.next()
-                log.warning("%s; reading this sync again in %.0f s", error, delay)
+            except Exception as error:
+                # The events that follow cannot be read (a gap), or what was read cannot be stored (the database
+                # fails: nothing of it was acknowledged): read again from the same position, once the backoff is
+                # over; what was handled of it is handled once.
+                if not isinstance(error, GapUnread) and not self.repository.unavailable(error):
+                    raise
+                delay = again.next()
+                log.warning("%s; reading this sync again in %.0f s", str(error).splitlines()[0][:300] or
+                            type(error).__name__, delay)
                 await asyncio.sleep(delay)
                 continue
+            again.reset()
             if first:
                 self.sender.rooms_known.set()
             token = response.next_batch
