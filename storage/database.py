@@ -72,6 +72,9 @@ class Database(Protocol):
 
     async def close(self) -> None: ...
 
+    async def abandon(self) -> None:
+        """Close at once, without a word to the server (a connection that may be cut)."""
+
 
 async def open_database(location: Path | str, acting: bool = False) -> Database:
     """The database at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:").
@@ -225,3 +228,6 @@ class SqliteDatabase:
         self._db.close()
         if self._hold is not None:
             self._hold.release()
+
+    async def abandon(self) -> None:
+        await self.close()  # a file: nothing to wait for

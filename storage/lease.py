@@ -23,11 +23,12 @@ import os
 import re
 import socket
 import time
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from storage.database import LeaseLost
-from storage.postgres import CONNECTION_LOST, DatabaseUnavailable, open_connection
+from storage.postgres import CONNECTION_LOST, UNAVAILABLE, DatabaseUnavailable, open_connection
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class Lease:
                 if self.held() and self._connection is not None and not self._connection.is_closed():
                     continue  # slow, not lost: the next check decides
                 log.error("%s lost the lease (%s): it stops acting; a standby takes over", self.holder,
-                          error or type(error).__name__)
+                          str(error) or type(error).__name__)
                 still = None
             if still is None:
                 self._valid_until = 0.0
@@ -129,6 +130,19 @@ class Lease:
                     self._connection.terminate()  # whatever it held goes with it
                 return
             self._valid_until = asked + HOLD_FOR
+
+    async def reopened(self, open_repository: Callable[[], Awaitable[Repository]]) -> Repository:
+        """The repository opened again after the lease was lost, once the database answers (tried every
+        STANDBY_POLL seconds meanwhile)."""
+        failing = None
+        while True:
+            try:
+                return await open_repository()
+            except UNAVAILABLE as error:
+                if str(error) != failing:
+                    log.warning("standing by: cannot reach the database (%s)", error)
+                failing = str(error)
+            await asyncio.sleep(STANDBY_POLL)
 
     async def release(self) -> None:
         """Let the lease go at once (a clean stop): a standby takes over without waiting."""

@@ -13,6 +13,7 @@ the outbox's keys are unique constraints besides: an event two processes both re
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import re
@@ -41,6 +42,9 @@ from the platform, its sync position being saved in the same transactions. It ne
 The server ends the session of a bot whose machine is gone, or whose network is cut, within about 10 s (TCP
 keepalives after 4 s of silence, 3 probes a second apart; 8 s at most for data it sent unacknowledged), and with
 it the locks it held (storage/lease.py): a standby then takes over."""
+ROLLBACK_WITHIN = 5.0
+"""Seconds a rollback may take before the connection is dropped instead (the network to the server cut: the server
+ends the transaction when it ends the session)."""
 STATEMENT_CACHE = 1000
 """Prepared statements kept per connection: far more than the repository's distinct SQL strings."""
 _BEGIN = f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({DECISION_LOCK})"
@@ -152,8 +156,8 @@ class PostgresDatabase:
         if self._connection.is_closed() or not self._connection.is_in_transaction():
             return
         try:
-            await self._connection.execute("ROLLBACK")
-        except CONNECTION_LOST:
+            await asyncio.wait_for(self._connection.execute("ROLLBACK"), ROLLBACK_WITHIN)
+        except (*CONNECTION_LOST, TimeoutError):
             self._connection.terminate()  # the server rolls back the transaction of a connection it lost
 
     async def script(self, sql: str) -> None:
@@ -177,6 +181,9 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         await self._connection.close()
+
+    async def abandon(self) -> None:
+        self._connection.terminate()
 
 
 async def open_connection(url: str, settings: dict[str, str] | None = None) -> asyncpg.Connection:

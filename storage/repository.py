@@ -100,6 +100,12 @@ class Repository:
             log.warning("closing without recording the last messages sent (%s)", error)
         await self._db.close()
 
+    async def abandon(self) -> None:
+        """Close without writing what waits for the next transaction, nor waiting on the database: this process
+        lost its lease, and the way to the database may be cut (what it sent is recognised, not sent again)."""
+        self._deferred.clear()
+        await self._db.abandon()
+
     async def wait_for_decisions_under_way(self) -> None:
         """Wait for a decision another process has under way (it holds the decision lock), then read on: a process
         that takes the lease over reads nothing before the one it replaces has committed or given up."""

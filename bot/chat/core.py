@@ -243,24 +243,28 @@ class ChatBot(ABC):
 async def run_chat_bot(config: Config, make: Callable[[Config, Repository], ChatBot]) -> None:
     """Open the database, run the bot until it stops, close the database. On PostgreSQL the bot acts under a lease,
     standing by while another process holds it, and stands by again if it loses it (each time afresh: nothing
-    it held in memory outlives its turn)."""
+    it held in memory outlives its turn, and nothing it had not written yet is written)."""
     lease = None
     if config.storage.url:
         from storage.lease import Lease  # asyncpg is loaded only by those who use it
 
         lease = Lease(config.storage.url)
+    repository = await Repository.open(config.database, acting=True)  # a wrong URL stops the bot here, said
     try:
         while True:
-            repository = await Repository.open(config.database, acting=True)
             try:
                 bot = make(config, repository)
                 bot.lease = lease
                 await bot.run()
             finally:
-                await repository.close()
+                if lease is not None and lease.state == "lost":
+                    await repository.abandon()  # at once: the way to the database may be cut
+                else:
+                    await repository.close()
             if lease is None or lease.state != "lost":
                 return
             log.warning("standing by again")
+            repository = await lease.reopened(lambda: Repository.open(config.database, acting=True))
     finally:
         if lease is not None:
             await lease.release()

@@ -7,6 +7,8 @@ takeover is timed; in an encrypted room the standby reads and acts on the first 
 from __future__ import annotations
 
 import asyncio
+import re
+import subprocess
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -17,11 +19,12 @@ from nio import RoomMessage
 
 from bot.matrix.events import SENT_AS
 from tests.polling import until
+from tests.servers.postgres import FOR_TESTS, PostgresServer
 
 from .bot_harness import answer_to, bot_config, from_bot, propose, reaction_by, room_with_bot, status, tally
 from .crashes import BotProcess, burst, sent_at
 from .member import content
-from .synapse import Account
+from .synapse import Account, free_port
 
 VOTERS, ACTIONS_EACH, KILL_AFTER = 16, 8, 40
 TAKEOVER_WITHIN = 15.0
@@ -40,6 +43,7 @@ class Pair:
             bot_config(where, account, allowed, matrix, {"url": url}, **assembly)
             self.processes.append(BotProcess(where / "config.yaml", where / "bot.log"))
         self.active, self.standby = self.processes
+        self.url = url
         self.takeovers: list[float] = []
 
     @staticmethod
@@ -58,8 +62,7 @@ class Pair:
         killed_at = time.time()
         await asyncio.to_thread(self.active.kill)
         await until(lambda: self.said(self.standby, "acting: ") > taken, timeout=30, what="the standby to take over")
-        line = [line for line in self.standby.log.read_text().splitlines() if "acting: " in line][-1]
-        self.takeovers.append(datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp() - killed_at)
+        self.takeovers.append(logged_at(self.standby, "acting: ") - killed_at)
         self.active, self.standby = self.standby, self.active
         self.standby.start()
 
@@ -154,3 +157,78 @@ async def test_in_an_encrypted_room_the_standby_holds_the_keys_and_reads_the_fir
         assert [row["key"] for row in kept] == ["matrix/access_token/STANDBY"]  # its own, not the first device's
     finally:
         pair.stop()
+
+
+class Cut:
+    """The network between one process and the database cut (iptables on loopback): every packet of its
+    connections dropped both ways, and no new connection to the database let through, until healed."""
+
+    def __init__(self, pid: int, port: int) -> None:
+        listed = subprocess.run(["ss", "-tnpH", "state", "established", f"( dport = :{port} )"], capture_output=True,
+                                text=True, check=True).stdout
+        ports = [int(match) for line in listed.splitlines() if f"pid={pid}," in line
+                 for match in re.findall(r"127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:" + str(port), line)]
+        assert ports, f"process {pid} has no connection to port {port}: {listed}"
+        self.rules = [["-p", "tcp", "--dport", str(port), "--syn", "-j", "DROP"]]
+        for own in ports:
+            self.rules += [["-p", "tcp", "--sport", str(own), "--dport", str(port), "-j", "DROP"],
+                           ["-p", "tcp", "--sport", str(port), "--dport", str(own), "-j", "DROP"]]
+        for rule in self.rules:
+            subprocess.run(["iptables", "-I", "INPUT", *rule], check=True)
+
+    def heal(self) -> None:
+        for rule in self.rules:
+            subprocess.run(["iptables", "-D", "INPUT", *rule], check=False)
+        self.rules = []
+
+
+def logged_at(process: BotProcess, words: str) -> float:
+    """When the process last logged these words (its log's clock)."""
+    line = [line for line in process.log.read_text().splitlines() if words in line][-1]
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
+async def test_a_standby_takes_over_when_the_network_to_the_database_is_cut(members, voters, bot_account, synapse,
+                                                                            tmp_path):
+    alice, = await members("alice")
+    crowd = await voters(VOTERS)
+    server = await asyncio.to_thread(PostgresServer.start, FOR_TESTS, free_port())
+    pair = Pair(tmp_path, [bot_account, await synapse.login(bot_account, "STANDBY")], await server.create_database(),
+                [alice.user_id], minimum_duration="1h")
+    bot_id = bot_account.user_id
+    cut = None
+    try:
+        await pair.start()
+        room = await room_with_bot(alice, bot_id, *crowd)
+        ballot = await propose(alice, room, bot_id)
+
+        async def cut_the_active_one() -> None:
+            nonlocal cut
+            cut_off, standby = pair.active, pair.standby
+            taken = pair.said(standby, "acting: ")
+            cut = Cut(cut_off.process.pid, server.port)
+            cut_at = time.time()
+            await until(lambda: pair.said(standby, "acting: ") > taken, timeout=30, what="the standby to take over")
+            pair.takeovers.append(logged_at(standby, "acting: ") - cut_at)
+            # The one cut off stopped acting by itself before the other began: never two at once.
+            assert pair.said(cut_off, "lost the lease") and logged_at(cut_off, "lost the lease") < \
+                logged_at(standby, "acting: ")
+            pair.active, pair.standby = standby, cut_off
+
+        expected = await burst(crowd, room, ballot.event_id, ACTIONS_EACH, [(KILL_AFTER, cut_the_active_one)], seed=5)
+        await answer_to(alice, room, bot_id, "status", await alice.send_text(room, "!status #1"), timeout=60)
+        cut.heal()  # the one cut off comes back, and stands by (and this test may connect again)
+        await until(lambda: pair.said(pair.standby, "standing by: "), timeout=90, what="it to stand by again")
+        assert pair.standby.process.poll() is None
+        recorded = {row["member"]: row["position"] for row in await rows(
+            pair.url, "SELECT member, position FROM positions WHERE number = 1 AND round = 1")}
+        assert recorded == {member: e.position_at() for member, e in expected.items() if e.position_at() is not None}
+        said = said_once(alice, room, bot_id)
+        assert said and max(said.values()) == 1, [key for key, times in said.items() if times > 1]
+        print(f"takeover after the network was cut: {pair.takeovers[0]:.1f} s")
+        assert pair.takeovers[0] < TAKEOVER_WITHIN
+    finally:
+        if cut is not None:
+            cut.heal()
+        pair.stop()
+        await asyncio.to_thread(server.stop)

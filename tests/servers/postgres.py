@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL server for the tests and the benchmarks: initdb in a temp dir, a unix socket, no TCP.
 
     server = PostgresServer.start()         # < 1 s; raises PostgresMissing when no PostgreSQL is installed
+    server = PostgresServer.start(port=p)   # on 127.0.0.1:p too, and URLs name it (a network to cut)
     url = await server.create_database()    # a fresh, empty database: postgresql://postgres@/db_3?host=…
     url = await server.create_database(template="db_1")   # a copy of db_1
     server.crash(); server.start_again()    # SIGKILLed with all its processes, then started: it recovers
@@ -76,12 +77,15 @@ class PostgresServer:
     """The command prefix that runs a server command as the folder's owner ([] when not root)."""
     bin: Path
     options: str = ""
-    """What pg_ctl passes to the server (its socket, no TCP, the settings)."""
+    """What pg_ctl passes to the server (its socket, TCP or not, the settings)."""
+    port: int | None = None
+    """The TCP port it listens on, on 127.0.0.1 (None: the unix socket only)."""
     _names: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
-    def start(cls, settings: dict[str, str] | None = None) -> PostgresServer:
-        """A new cluster, started; ``settings``: postgres -c options (FOR_TESTS, or none: the defaults)."""
+    def start(cls, settings: dict[str, str] | None = None, port: int | None = None) -> PostgresServer:
+        """A new cluster, started; ``settings``: postgres -c options (FOR_TESTS, or none: the defaults); ``port``:
+        listen on 127.0.0.1 there too, and name it in URLs (a network to cut)."""
         bin = binaries()
         folder = Path(tempfile.mkdtemp(prefix="consent-pg-", dir="/tmp"))  # pytest's tmp_path: 0700 above it
         as_user = []
@@ -89,7 +93,8 @@ class PostgresServer:
             shutil.chown(folder, "postgres")
             as_user = ["runuser", "-u", "postgres", "--"]
         options = " ".join(f"-c {name}={value}" for name, value in {**(settings or {})}.items())
-        server = cls(folder, as_user, bin, f"-k {folder} -c listen_addresses='' {options}")
+        listen = f"-c listen_addresses=127.0.0.1 -p {port}" if port else "-c listen_addresses=''"
+        server = cls(folder, as_user, bin, f"-k {folder} {listen} {options}", port)
         try:
             server._run("initdb", "-D", str(folder / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                         "--no-sync", "--locale=C.UTF-8")
@@ -132,6 +137,8 @@ class PostgresServer:
                                + (f"\n{log.read_text()}" if log.exists() else ""))
 
     def url(self, database: str = "postgres") -> str:
+        if self.port:
+            return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
         return f"postgresql://postgres@/{database}?host={self.folder}"
 
     async def create_database(self, template: str = "template0") -> str:
