@@ -138,7 +138,8 @@ def restore(source: Path, database: Path | None, crypto_store: Path | None, newe
         manifest = read_manifest(archive, source)
         if manifest.schema_version is not None and manifest.schema_version > newest_schema:
             raise BackupError(f"{shown_path(source)} was taken by a newer consent-bot (register version "
-                              f"{manifest.schema_version}, this one knows {newest_schema}): restore it with that version")
+                              f"{manifest.schema_version}, this one knows {newest_schema}): restore it with that "
+                              "version")
         if manifest.schema_version is not None and database is None:
             raise BackupError(f"{shown_path(source)} holds a SQLite register, but storage.url names a PostgreSQL "
                               "database: give storage.path to restore it")

@@ -39,15 +39,14 @@ STANDBY_POLL = 1.0
 CHECK_EVERY = 1.0
 HOLD_FOR = 3.0
 _TAKE = f"SELECT pg_try_advisory_lock({LEASE_LOCK[0]}, {LEASE_LOCK[1]}) AS taken"
-_HOLDER = f"""SELECT a.application_name AS holder FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-              WHERE l.locktype = 'advisory' AND l.classid = {LEASE_LOCK[0]} AND l.objid = {LEASE_LOCK[1]}
-                  AND l.objsubid = 2 AND l.granted AND l.database = (SELECT oid FROM pg_database
-                                                                     WHERE datname = current_database())"""
-_STILL = f"""SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = {LEASE_LOCK[0]} AND objid = {LEASE_LOCK[1]}
-             AND objsubid = 2 AND granted AND pid = pg_backend_pid()"""
-HELD = f"""SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = {LEASE_LOCK[0]} AND objid = {LEASE_LOCK[1]}
-           AND objsubid = 2 AND granted AND pid = ?"""
-"""What a decision checks: the lock is held by this process's lease session (its backend's pid)."""
+_HOLDING = f"""SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = {LEASE_LOCK[0]}
+               AND objid = {LEASE_LOCK[1]} AND objsubid = 2 AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
+"""The server process (a session) that holds the lease, if any."""
+_HOLDER = f"SELECT application_name AS holder FROM pg_stat_activity WHERE pid IN ({_HOLDING})"
+_STILL = f"SELECT 1 WHERE pg_backend_pid() IN ({_HOLDING})"
+HELD = f"SELECT 1 WHERE ? IN ({_HOLDING})"
+"""What a decision checks: the lease is held by this process's lease session (the pid of its server process)."""
 
 __all__ = ["Lease", "LeaseLost"]
 

@@ -17,7 +17,8 @@ from bot.config.values import SHOWN, Problem, described, did_you_mean, printable
 # Each sets the key it is named after, and wins over the file; empty counts as unset (as compose files pass them).
 ENVIRONMENT = {f"CONSENT_BOT_{key.upper().replace('.', '_')}": key for key in (
     "storage.path", "storage.url", "log_level", "matrix.access_token", "matrix.password", "matrix.device_id",
-    "matrix.store_path", "mattermost.token", "register.enabled", "register.bind", "register.port", "register.public_url")}
+    "matrix.store_path", "mattermost.token", "register.enabled", "register.bind", "register.port",
+    "register.public_url")}
 FLAGS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 MAX_FILE_SIZE = 1_000_000  # bytes; a configuration is a few kilobytes, /dev/zero is endless
 

@@ -327,13 +327,14 @@ class MatrixBot(ChatBot):
         return not self.stopped
 
     async def _login(self) -> None:
-        # A token kept from a password login is the device's own: a standby on the same database has another device
-        # (kept under the plain key by versions before standbys, when there was one device).
+        # A token kept from a password login is the device's own: a standby on the same database has another device.
         kept = TOKEN + "/" + self.settings.device_id
         access_token = self.settings.access_token.get_secret_value() or await self.repository.state(kept) or \
             await self.repository.state(TOKEN)
-        whoami = access_token and await self._whoami(access_token)
-        if not access_token or (not self.settings.access_token and whoami.device_id not in (None, self.settings.device_id)):
+        whoami = await self._whoami(access_token) if access_token else None
+        anothers = whoami is not None and not self.settings.access_token and \
+            whoami.device_id not in (None, self.settings.device_id)  # kept by the first device, before standbys
+        if whoami is None or anothers:
             response = await self.client.login(self.settings.password.get_secret_value(), device_name="consent-bot")
             if not isinstance(response, LoginResponse):
                 raise MatrixLoginFailed(f"login as {self.settings.user_id} failed: {response.message}")
