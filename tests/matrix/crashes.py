@@ -64,6 +64,11 @@ class BotProcess:
         self.process.wait()
         self.kills += 1
 
+    def log_tail(self, lines: int = 60) -> str:
+        """The end of the bot's log, without the lines that only say an event was handled already."""
+        kept = [line for line in self.log.read_text().splitlines() if "already handled" not in line]
+        return "\n".join(kept[-lines:])
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -227,8 +232,11 @@ async def crash_run(alice: Member, crowd: list[Member], bot_account: Account, fo
         expected = await burst(crowd, room, ballot.event_id, actions_each,
                                [(point, bot.kill_and_restart) for point in kill_after], seed)
         # Once the bot answers a question asked after the burst, it has read everything before it.
-        await answer_to(alice, room, bot_account.user_id, "status", await alice.send_text(room, "!status #1"),
-                        timeout=60)
+        asked = await alice.send_text(room, "!status #1")
+        try:
+            await answer_to(alice, room, bot_account.user_id, "status", asked, timeout=60)
+        except AssertionError as silence:
+            raise AssertionError(f"{silence}\nthe bot's log, its end:\n{bot.log_tail()}") from None
         recorded = {row["member"]: row["position"] for row in query(
             config.storage.path, "SELECT member, position FROM positions WHERE number = 1 AND round = 1")}
         # What reached the homeserver after the deadline is refused: on a loaded machine the burst may outlast it.

@@ -93,17 +93,13 @@ def small_volume(folder: Path, size: str = "8m"):
 def fill(volume: Path) -> Path:
     """Fill the volume to its last byte; the file that does it (remove it to free the volume)."""
     filler = volume / "filler"
-    with open(filler, "wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-        except OSError as error:
-            assert error.errno == errno.ENOSPC, error
-    with contextlib.suppress(OSError), open(filler, "ab") as out:  # the last few bytes a smaller write still takes
-        for _ in range(1024):
-            out.write(b"\0" * 512)
-            out.flush()
+    with open(filler, "wb", buffering=0) as out:  # unbuffered: nothing left to write when it is closed
+        for size in (65536, 512):  # then the last few bytes a smaller write still takes
+            try:
+                while True:
+                    out.write(b"\0" * size)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC, error
     return filler
 
 
