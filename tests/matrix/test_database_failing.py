@@ -6,9 +6,6 @@ again, what it could not store is read again from the homeserver: no vote lost, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import asyncpg
 
 from tests.polling import query, until
 from tests.servers.postgres import FOR_TESTS, PostgresServer
+from tests.volumes import fill, small_volume
 
 from .bot_harness import answer_to, bot_config, propose, room_with_bot
 from .crashes import BotProcess, Expected, burst
@@ -77,30 +75,6 @@ async def test_postgresql_killed_and_started_again_during_a_burst_loses_no_vote(
     finally:
         bot.stop()
         await asyncio.to_thread(server.stop)
-
-
-@contextlib.contextmanager
-def small_volume(folder: Path, size: str = "8m"):
-    """A tmpfs of ``size`` mounted on ``folder`` (the tests run as root, as CI does)."""
-    folder.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
-
-
-def fill(volume: Path) -> Path:
-    """Fill the volume to its last byte; the file that does it (remove it to free the volume)."""
-    filler = volume / "filler"
-    with open(filler, "wb", buffering=0) as out:  # unbuffered: nothing left to write when it is closed
-        for size in (65536, 512):  # then the last few bytes a smaller write still takes
-            try:
-                while True:
-                    out.write(b"\0" * size)
-            except OSError as error:
-                assert error.errno == errno.ENOSPC, error
-    return filler
 
 
 async def test_a_sqlite_volume_that_fills_up_during_a_burst_loses_no_vote_once_freed(members, voters, bot_account,
