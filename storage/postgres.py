@@ -141,9 +141,12 @@ class PostgresDatabase:
         self._deciding = True
         if self.fence is not None:
             sql, parameters = self.fence
-            if await self.fetchone(sql, parameters) is None:
+            try:
+                if await self.fetchone(sql, parameters) is None:
+                    raise LeaseLost("this process no longer holds the lease: another one acts")
+            except BaseException:
                 await self.rollback()
-                raise LeaseLost("this process no longer holds the lease: another one acts")
+                raise
 
     async def commit(self) -> None:
         try:
