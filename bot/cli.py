@@ -1,4 +1,4 @@
-"""consent-bot run | console | serve | export | health | check-config | config-schema, and --version."""
+"""consent-bot run | console | serve | export | backup | restore | health | check-config | config-schema, and --version."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     health = commands.add_parser("health", help="ask the running bot whether it is ready (its /readyz): prints the "
                                                 "checks as JSON; exit code 0 ready, 1 not")
     health.add_argument("--config", type=Path, required=True, help="the YAML configuration file (ops.bind, ops.port)")
+    backup = commands.add_parser("backup", help="a consistent copy of the register and the encryption store, while "
+                                                "the bot runs")
+    backup.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
+    backup.add_argument("--output", type=Path, required=True, help="the archive to write (replaced if it exists)")
+    restore = commands.add_parser("restore", help="put a backup back in place (the bot stopped); its next start "
+                                                  "reads again from the platform what came after")
+    restore.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
+    restore.add_argument("--input", type=Path, required=True, help="an archive written by consent-bot backup")
 
     check = commands.add_parser("check-config", help="validate a configuration file and report every error")
     check.add_argument("--config", type=Path, required=True)
@@ -99,6 +108,7 @@ def _load(path: Path | None, command: str) -> Config:
 
 def _console(config: Config, arguments: argparse.Namespace, default_database: str) -> None:
     from bot.console import run_console
+    from storage.disk import DatabaseBusy
 
     if arguments.command == "console" and config.platform != "console" and not arguments.database:
         # The register is append-only and public: a console session would stay in it as an assembly for good.
@@ -108,8 +118,12 @@ def _console(config: Config, arguments: argparse.Namespace, default_database: st
               "this configuration's).", file=sys.stderr)
         raise SystemExit(2)
     database = arguments.database or default_database
-    asyncio.run(run_console(config, getattr(arguments, "start", None), getattr(arguments, "json", False), database,
-                            register=getattr(arguments, "register", False)))
+    try:
+        asyncio.run(run_console(config, getattr(arguments, "start", None), getattr(arguments, "json", False), database,
+                                register=getattr(arguments, "register", False)))
+    except DatabaseBusy as error:
+        print(f"consent-bot: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -137,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         _serve(config)
     elif arguments.command == "export":
         _export(config, arguments)
+    elif arguments.command in ("backup", "restore"):
+        _backup(config, arguments)
     elif config.platform == "matrix":
         _matrix(config)
     elif config.platform == "mattermost":
@@ -160,17 +176,36 @@ def _health(config: Config) -> None:
     raise SystemExit(0 if answer.get("ready") is True else 1)
 
 
+@contextmanager
+def _said_to_the_operator(command: str, refusals: tuple[type[Exception], ...]) -> Iterator[None]:
+    """A command that reads or writes files: a refusal (its message says why) exits 2, a file it cannot write 1."""
+    try:
+        yield
+    except refusals as error:
+        print(f"consent-bot {command}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except OSError as error:
+        print(f"consent-bot {command}: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 def _export(config: Config, arguments: argparse.Namespace) -> None:
     from bot.register.exports import ExportError, export_register
 
-    try:
+    with _said_to_the_operator("export", (ExportError,)):
         asyncio.run(export_register(config, arguments.format, arguments.room, arguments.output))
-    except ExportError as error:
-        print(f"consent-bot export: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except OSError as error:
-        print(f"consent-bot export: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
-        raise SystemExit(1) from None
+
+
+def _backup(config: Config, arguments: argparse.Namespace) -> None:
+    from bot.backups import run_backup, run_restore
+    from storage.backup import BackupError
+    from storage.disk import DatabaseBusy
+
+    with _said_to_the_operator(arguments.command, (BackupError, DatabaseBusy)):
+        if arguments.command == "backup":
+            run_backup(config, arguments.output)
+        else:
+            run_restore(config, arguments.input)
 
 
 def _matrix(config: Config) -> None:
@@ -199,11 +234,12 @@ def _run_until_stopped(main: Coroutine[Any, Any, None], login_failed: tuple[type
     loop."""
     from bot.ops import OpsUnavailable
     from bot.register import RegisterUnavailable
+    from storage.disk import DatabaseBusy
 
     long_lived()
     try:
         asyncio.run(_until_terminated(main))
-    except (*login_failed, RegisterUnavailable, OpsUnavailable) as error:
+    except (*login_failed, RegisterUnavailable, OpsUnavailable, DatabaseBusy) as error:
         logging.getLogger("bot").error("%s", error)
         raise SystemExit(1) from None
     except KeyboardInterrupt:

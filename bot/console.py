@@ -279,7 +279,7 @@ async def run_console(
     err: TextIO = sys.stderr,
     register: bool = False,
 ) -> None:
-    repository = await Repository.open(database)
+    repository = await Repository.open(database, acting=True)
     console = None
     try:
         now = start or datetime.now(timezone.utc).replace(second=0, microsecond=0)

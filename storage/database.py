@@ -12,6 +12,7 @@ without blocking the loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
@@ -20,6 +21,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from storage.disk import SqliteHold
 from storage.url import is_postgres_url, redacted
 
 log = logging.getLogger(__name__)
@@ -28,8 +30,15 @@ IN_MEMORY = ":memory:"
 LOCKED_RETRY = 0.01
 """Seconds between two tries for the write lock held by another process (doubling, up to LOCKED_WAIT)."""
 LOCKED_WAIT = 5.0
+UNAVAILABLE = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN",
+               "SQLITE_NOMEM")
+"""What SQLite says when its file cannot take writes now (a full volume, a disk error…), by error name."""
 CHECKPOINT_EVERY = 1.0
 """Seconds: after a commit, the WAL is synced to the disk if it was not for this long."""
+
+
+class LeaseLost(Exception):
+    """This process no longer holds the lease it acts under (storage/lease.py): it must not decide or send."""
 
 
 class Database(Protocol):
@@ -58,27 +67,44 @@ class Database(Protocol):
     def migrating(self) -> AbstractAsyncContextManager[None]:
         """Held while the schema is brought up to date: another process starting meanwhile waits for it."""
 
+    def unavailable(self, error: BaseException) -> bool:
+        """Whether ``error`` is the database failing (full, unreachable…), not a statement being wrong."""
+
     async def close(self) -> None: ...
 
+    async def abandon(self) -> None:
+        """Close at once, without a word to the server (a connection that may be cut)."""
 
-async def open_database(location: Path | str) -> Database:
-    """The database at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:")."""
+
+async def open_database(location: Path | str, acting: bool = False) -> Database:
+    """The database at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:").
+    ``acting``: the process will decide on it (a bot, the console), and a SQLite file has one such process at a
+    time (storage.disk.SqliteHold: DatabaseBusy if another holds it)."""
     if is_postgres_url(location):
         from storage.postgres import PostgresDatabase  # asyncpg is loaded only by those who use it
 
         log.info("opening the PostgreSQL database %s", redacted(str(location)))
         return await PostgresDatabase.connect(str(location))
-    return SqliteDatabase(location)
+    return SqliteDatabase(location, acting)
 
 
 class SqliteDatabase:
     dialect = "sqlite"
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, acting: bool = False) -> None:
         self.path = str(path)
+        self._hold: SqliteHold | None = None
         if self.path != IN_MEMORY:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+            if acting:
+                self._hold = SqliteHold(Path(self.path))
+                self._hold.take()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+        except BaseException:
+            if self._hold is not None:
+                self._hold.release()
+            raise
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL: a commit is written to the WAL, not synced; a crash of the bot loses nothing, and a power cut
@@ -164,7 +190,10 @@ class SqliteDatabase:
             self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
-    def _checkpointed(self, _: asyncio.Future) -> None:
+    def _checkpointed(self, done: asyncio.Future) -> None:
+        error = None if done.cancelled() else done.exception()
+        if error is not None:  # a full volume, say: the WAL keeps what it holds, and the next one tries again
+            log.warning("copying the WAL into the database failed (%s); the next commit tries again", error)
         if self._unsynced:
             self._plan_checkpoint()
 
@@ -179,16 +208,26 @@ class SqliteDatabase:
     async def migrating(self) -> AsyncIterator[None]:
         yield  # a SQLite file has one process (the bot); each migration takes the write lock (script)
 
+    def unavailable(self, error: BaseException) -> bool:
+        return isinstance(error, sqlite3.OperationalError) and \
+            getattr(error, "sqlite_errorname", "").startswith(UNAVAILABLE)
+
     async def close(self) -> None:
         self._closed = True
         if self._later is not None:
             self._later.cancel()
         try:
             if self._checkpoint is not None:
-                await self._checkpoint
+                with contextlib.suppress(sqlite3.Error):  # said by _checkpointed
+                    await self._checkpoint
         finally:
             if self._checkpointer is not None:
                 self._checkpointer.close()
         if self.path != IN_MEMORY:
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self._db.close()
+        if self._hold is not None:
+            self._hold.release()
+
+    async def abandon(self) -> None:
+        await self.close()  # a file: nothing to wait for

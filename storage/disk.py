@@ -3,8 +3,11 @@ encryption store's. Each check makes the folder as the bot would, and writes onl
 
 from __future__ import annotations
 
+import fcntl
 import os
+import socket
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 CRYPTO_STORE_SUFFIX = ".db"
@@ -84,3 +87,48 @@ def _made_folder(folder: Path) -> str | None:
             break
     folder.mkdir(parents=True, exist_ok=True)
     return None
+
+
+class DatabaseBusy(Exception):
+    """Another process acts on this SQLite database (its message says which)."""
+
+
+class SqliteHold:
+    """The one process that acts on a SQLite database: an exclusive lock (``flock``) on ``<database>.lock`` beside
+    it, held while the process lives. The kernel lets go of it when the process dies, however it dies (kill -9
+    included), so a crash never leaves a stale lock. Who holds it (process, host, since when) is written inside,
+    for the refusal of the next one. Readers (``serve``, ``export``, ``backup``) take no hold.
+
+    A file of its own, not a lock on the database file: SQLite's own locks are POSIX locks on that file, which
+    closing any other descriptor of it in this process would release."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.path = database.with_name(database.name + ".lock")
+        self._file = None
+
+    def take(self) -> None:
+        """Hold the database, or raise DatabaseBusy naming the process that holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        file = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 -- held open for the process's life
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            file.seek(0)
+            holder = file.read(200).strip() or "a process that did not say which"
+            file.close()
+            raise DatabaseBusy(
+                f"another consent-bot acts on {shown_path(self.database)}: {holder}. One process per SQLite "
+                "database: stop it first (a standby that takes over needs PostgreSQL: README, \"Which database\")"
+            ) from None
+        file.seek(0)
+        file.truncate()
+        file.write(f"process {os.getpid()} on {socket.gethostname()}, since "
+                   f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}\n")
+        file.flush()
+        self._file = file
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # the lock goes with the descriptor; the file stays, for the next one to take
+            self._file = None

@@ -13,6 +13,7 @@ the outbox's keys are unique constraints besides: an event two processes both re
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import re
@@ -23,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import asyncpg
 
-from storage.database import Row
+from storage.database import LeaseLost, Row
 from storage.url import redacted, without_password
 
 log = logging.getLogger(__name__)
@@ -32,11 +33,18 @@ T = TypeVar("T")
 DECISION_LOCK = 0x636F6E73656E74  # "consent": the advisory lock (of this database) a decision holds to its commit
 SCHEMA_LOCK = DECISION_LOCK + 1
 """Held while migrating, so that two processes starting at once migrate one after the other."""
-SESSION = {"synchronous_commit": "off", "application_name": "consent-bot"}
+SESSION = {"synchronous_commit": "off", "application_name": "consent-bot", "tcp_keepalives_idle": "4",
+           "tcp_keepalives_interval": "1", "tcp_keepalives_count": "3", "tcp_user_timeout": "8000"}
 """The session's settings, unless the URL sets them (…?synchronous_commit=on). A commit returns before its WAL
 is flushed, as SQLite's synchronous=NORMAL (storage/database.py): a crash of the bot loses nothing; a crash
 of the server or a power cut, at most the last fraction of a second of decisions, which the bot reads again
-from the platform, its sync position being saved in the same transactions. It never corrupts the database."""
+from the platform, its sync position being saved in the same transactions. It never corrupts the database.
+The server ends the session of a bot whose machine is gone, or whose network is cut, within about 10 s (TCP
+keepalives after 4 s of silence, 3 probes a second apart; 8 s at most for data it sent unacknowledged), and with
+it the locks it held (storage/lease.py): a standby then takes over."""
+ROLLBACK_WITHIN = 5.0
+"""Seconds a rollback may take before the connection is dropped instead (the network to the server cut: the server
+ends the transaction when it ends the session)."""
 STATEMENT_CACHE = 1000
 """Prepared statements kept per connection: far more than the repository's distinct SQL strings."""
 _BEGIN = f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({DECISION_LOCK})"
@@ -49,6 +57,12 @@ CONNECTION_LOST = (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached or refused the bot; the message never shows the URL's password."""
+
+
+UNAVAILABLE = (*CONNECTION_LOST, DatabaseUnavailable, asyncpg.InsufficientResourcesError,
+               asyncpg.ReadOnlySQLTransactionError)
+"""The database failing rather than a statement being wrong: lost, unreachable, full, or read-only (a failover)."""
+
 
 
 @functools.lru_cache(maxsize=1024)
@@ -80,10 +94,12 @@ class PostgresDatabase:
         self._connection = connection
         self._deciding = False
         """Between begin() and its commit or rollback: a lost connection is then an error, never a new one."""
+        self.fence: tuple[str, tuple] | None = None
+        """A query every decision runs first (storage.lease.HELD): no row, and the decision is refused (LeaseLost)."""
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
-        return cls(url, await _connect(url))
+        return cls(url, await open_connection(url))
 
     async def _run(self, call: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """``call`` on the connection, opened again first if the last one was lost (a server restart, a network
@@ -93,7 +109,7 @@ class PostgresDatabase:
         context manager would add 5.)"""
         if self._connection.is_closed() and not self._deciding:
             log.warning("the connection to %s was lost; connecting again", redacted(self._url))
-            self._connection = await _connect(self._url)
+            self._connection = await open_connection(self._url)
         connection = self._connection
         try:
             return await call(connection)
@@ -123,6 +139,14 @@ class PostgresDatabase:
             # sent yet, so it starts again on a new connection.
             await self._run(lambda connection: connection.execute(_BEGIN))
         self._deciding = True
+        if self.fence is not None:
+            sql, parameters = self.fence
+            try:
+                if await self.fetchone(sql, parameters) is None:
+                    raise LeaseLost("this process no longer holds the lease: another one acts")
+            except BaseException:
+                await self.rollback()
+                raise
 
     async def commit(self) -> None:
         try:
@@ -135,8 +159,8 @@ class PostgresDatabase:
         if self._connection.is_closed() or not self._connection.is_in_transaction():
             return
         try:
-            await self._connection.execute("ROLLBACK")
-        except CONNECTION_LOST:
+            await asyncio.wait_for(self._connection.execute("ROLLBACK"), ROLLBACK_WITHIN)
+        except (*CONNECTION_LOST, TimeoutError):
             self._connection.terminate()  # the server rolls back the transaction of a connection it lost
 
     async def script(self, sql: str) -> None:
@@ -155,14 +179,21 @@ class PostgresDatabase:
             if not self._connection.is_closed():  # else the lock went with the connection
                 await self._connection.execute(f"SELECT pg_advisory_unlock({SCHEMA_LOCK})")
 
+    def unavailable(self, error: BaseException) -> bool:
+        return isinstance(error, UNAVAILABLE)
+
     async def close(self) -> None:
         await self._connection.close()
 
+    async def abandon(self) -> None:
+        self._connection.terminate()
 
-async def _connect(url: str) -> asyncpg.Connection:
+
+async def open_connection(url: str, settings: dict[str, str] | None = None) -> asyncpg.Connection:
+    """A connection with the SESSION settings (and ``settings``), but for those the URL sets."""
     try:
         given = {name for name, _ in parse_qsl(urlsplit(url).query)}
-        settings = {name: value for name, value in SESSION.items() if name not in given}
+        settings = {name: value for name, value in {**SESSION, **(settings or {})}.items() if name not in given}
         return await asyncpg.connect(url, statement_cache_size=STATEMENT_CACHE, server_settings=settings)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as error:
         reason = without_password(str(error), url) or type(error).__name__

@@ -42,7 +42,8 @@ from bot.engine.model import (
 )
 from bot.engine.rules import tally
 from bot.messages.outgoing import Kind, Line, Outgoing, lines_from_json, lines_to_json, message_id
-from storage.database import Database, Row, open_database
+from storage.database import Database, LeaseLost, Row, open_database
+from storage.health import StorageHealth
 
 log = logging.getLogger(__name__)
 LAPSES = 0
@@ -77,6 +78,8 @@ class Repository:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self.health = StorageHealth()
+        """Whether decisions commit: for a readiness check."""
         self._lock = asyncio.Lock()
         self._deferred: list[tuple[str, tuple]] = []
         """Bookkeeping that may wait for the next transaction (a message marked sent): one commit, not two."""
@@ -84,9 +87,10 @@ class Repository:
         """Told how long each transaction held the database, once it is released (the metrics, bot.ops)."""
 
     @classmethod
-    async def open(cls, location: Path | str) -> Repository:
-        """The register at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:")."""
-        database = await open_database(location)
+    async def open(cls, location: Path | str, acting: bool = False) -> Repository:
+        """The register at ``location``: a PostgreSQL URL (postgresql://…), else a SQLite file (or ":memory:");
+        ``acting``: for the process that decides (see storage.database.open_database)."""
+        database = await open_database(location, acting)
         repository = cls(database)
         try:
             await repository._migrate()
@@ -96,8 +100,40 @@ class Repository:
         return repository
 
     async def close(self) -> None:
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception as error:
+            if not self.unavailable(error):
+                raise
+            # What was sent and not recorded yet is recognised on the platform, and sent no second time.
+            log.warning("closing without recording the last messages sent (%s)", error)
         await self._db.close()
+
+    async def abandon(self) -> None:
+        """Close without writing what waits for the next transaction, nor waiting on the database: this process
+        lost its lease, and the way to the database may be cut (what it sent is recognised, not sent again)."""
+        self._deferred.clear()
+        await self._db.abandon()
+
+    async def wait_for_decisions_under_way(self) -> None:
+        """Wait for a decision another process has under way (it holds the decision lock), then read on: a process
+        that takes the lease over reads nothing before the one it replaces has committed or given up."""
+        async with self.transaction():
+            pass
+
+    def unavailable(self, error: BaseException) -> bool:
+        """Whether ``error`` says the database cannot take decisions now (full, unreachable, restarting, or this
+        process's lease gone), not that a decision is wrong: the events behind it must be read again, not skipped."""
+        return isinstance(error, LeaseLost) or self._db.unavailable(error)
+
+    def noticed(self, error: BaseException) -> None:
+        """A decision failed: if the database is the cause, say so (health)."""
+        if self.unavailable(error):
+            self.health.failed(error)
+
+    def fence(self, check: str, parameters: tuple) -> None:
+        """Each decision from now on runs ``check`` first and is refused if it finds no row (storage/lease.py)."""
+        self._db.fence = (check, parameters)
 
     async def _migrate(self) -> None:
         async with self._db.migrating():
@@ -333,7 +369,8 @@ class _Decision:
             except BaseException:
                 await repository._db.rollback()
                 raise
-        except BaseException:
+        except BaseException as failure:
+            repository.noticed(failure)
             repository._lock.release()
             raise
         return Transaction(repository._db)
@@ -343,8 +380,13 @@ class _Decision:
         try:
             if kind is None:
                 await repository._db.commit()
+                repository.health.answered()
             else:
+                repository.noticed(error)
                 await repository._db.rollback()
+        except BaseException as failure:
+            repository.noticed(failure)
+            raise
         finally:
             repository._lock.release()
             if repository.on_transaction is not None:
@@ -423,10 +465,12 @@ class Transaction:
         """The proposal whose *current* ballot this is: votes by reaction count only there."""
         row = await self._db.fetchone(
             # kind <> 'ack', though implied, is the condition of the index by platform id (migration 0012), which
-            # a database uses only when the query says it in those words; 'ballot' and 'ack' are Kind's values.
+            # a database uses only when the query says it in those words; 'ballot' and 'ack' are Kind's values. A
+            # ballot's mail and webhook calls are 'ballot' rows too, queued after it: the latest is the chat's.
             """SELECT o.number FROM outbox o WHERE o.room = ? AND o.platform_id = ? AND o.kind <> 'ack'
                AND o.kind = 'ballot'
-               AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND number = o.number AND kind = 'ballot')""",
+               AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND number = o.number AND kind = 'ballot'
+                            AND channel = 'chat')""",
             (room, platform_id),
         )
         return row["number"] if row else None

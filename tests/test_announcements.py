@@ -7,15 +7,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 
 from bot.app.announcer import Announcer
+from bot.app.observer import Observer
+from bot.app.ports import ReactionVote
 from bot.channels import Channels
 from bot.config import Config
+from bot.engine.model import Position
 from bot.messages.outgoing import Kind
-from tests.conftest import TUESDAY, Assembly, Clock, make_assembly, write_config
+from tests.conftest import ROOM, TUESDAY, Assembly, Clock, make_assembly, write_config
 from tests.servers.announcements import HttpReceiver, SmtpServer, stopped
 
 SECRET = "webhook-s3cret"
@@ -47,11 +51,22 @@ def announcing_config(tmp_path, smtp: SmtpServer, receiver: HttpReceiver, **emai
                   {"name": "outcomes", "url": receiver.url, "secret": SECRET, "events": ["outcome"]}])
 
 
+class Tally(Observer):
+    """What the announcer told the operator's metrics: (channel, result) → count."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def announced(self, channel: str, result: str) -> None:
+        self.counts[channel, result] += 1
+
+
 async def with_announcer(config: Config, repository) -> tuple[Assembly, Announcer]:
     room = await make_assembly(config, Clock(TUESDAY), repository)
     room.room.names.update({"alice", "bob", "carol", "fay", "martine"})
     announcer = Announcer(repository, config, room.clock, Channels(config))
     room.service.announcer = announcer
+    room.service.watch(Tally())
     return room, announcer
 
 
@@ -133,17 +148,45 @@ async def test_a_mail_refused_for_good_or_still_refused_after_give_up_after_is_s
     smtp.refuse = "550 5.1.1 no such list"
     await room.say("alice", "!propose Buy a kettle")
     await announcer.deliver()
-    assert announcer.given_up == 1 and "cannot be delivered (550 5.1.1 no such list)" in caplog.text
+    assert announcer.observer.counts == {("email", "given_up"): 1, ("webhook", "sent"): 1}
+    assert "cannot be delivered (550 5.1.1 no such list)" in caplog.text
     smtp.refuse = "451 4.3.0 try again later"
     await room.say("alice", "!propose Buy a toaster")
     await announcer.deliver()
     room.clock.now += timedelta(minutes=59)
     await announcer.deliver()
-    assert announcer.given_up == 1
+    assert announcer.observer.counts["email", "given_up"] == 1 and announcer.observer.counts["email", "retried"] == 2
     room.clock.now += timedelta(minutes=2)
-    assert await announcer.deliver() is None and announcer.given_up == 2 and "given up after" in caplog.text
+    assert await announcer.deliver() is None and "given up after" in caplog.text
+    assert announcer.observer.counts["email", "given_up"] == 2
     rows = await repository.pending_announcements()
     assert rows == [] and smtp.mails == []
+
+
+async def test_a_process_that_may_not_act_sends_nothing_until_it_acts(tmp_path, repository, smtp, receiver):
+    # On PostgreSQL a standby, or a process whose lease was just taken over, must not mail what the other one mails.
+    room, announcer = await with_announcer(announcing_config(tmp_path, smtp, receiver), repository)
+    acting = False
+    announcer.acting = lambda: acting
+    await room.say("alice", "!propose Buy a kettle")
+    assert await announcer.deliver() == timedelta(seconds=1)  # looks again in a second
+    assert smtp.mails == [] and receiver.calls == [] and not announcer.observer.counts
+    acting = True
+    assert await announcer.deliver() is None
+    assert len(smtp.mails) == 1 and len(receiver.calls) == 1
+    assert announcer.observer.counts == {("email", "sent"): 1, ("webhook", "sent"): 1}
+
+
+async def test_a_reaction_on_the_ballot_counts_once_its_mail_and_webhook_calls_are_queued_after_it(
+        tmp_path, repository, smtp, receiver):
+    # They are ballots too in the outbox, and later ones: the chat's ballot must stay the current one.
+    room, announcer = await with_announcer(announcing_config(tmp_path, smtp, receiver), repository)
+    await room.say("alice", "!propose Buy a kettle")
+    await announcer.deliver()
+    ballot = await repository.ballot_id(ROOM, 1)
+    await room.service.react(ReactionVote(ROOM, "bob", ballot, Position.AGREE, "$r1", room.clock.now))
+    [status] = await room.say("carol", "!status")
+    assert status.payload["tally"]["agree"] == 1
 
 
 async def test_a_mail_server_gets_at_most_per_minute_mails_a_minute(tmp_path, repository, smtp, receiver):

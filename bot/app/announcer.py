@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.app.context import messages_for
+from bot.app.observer import Observer
 from bot.config import Config
 from bot.messages.announcement import mail, webhook_call
 from bot.messages.outgoing import Kind, Outgoing, Undeliverable
@@ -80,8 +81,11 @@ class Announcer:
         outbox once, then handed over."""
         self._sent: dict[tuple[str, int], deque[datetime]] = {}
         """Per mail server, when its latest mails were sent (at most per_minute in any minute)."""
-        self.given_up = 0
-        self.sent = 0
+        self.observer = Observer()
+        """Told what became of each mail and webhook call (the operator's metrics)."""
+        self.acting: Callable[[], bool] = lambda: True
+        """False while this process may not act (on PostgreSQL, a standby, or a process whose lease was taken over):
+        then nothing is sent, lest the process now acting send it too."""
 
     def queued(self, messages: list[Outgoing]) -> None:
         """Announcements were committed to the outbox: take them, and wake up."""
@@ -107,6 +111,8 @@ class Announcer:
 
     async def deliver(self) -> timedelta | None:
         """Send what is due, in order within each channel; how long until the next retry (None: nothing left)."""
+        if not self.acting():
+            return RETRY_START
         if self._pending is None:
             self._pending = [list(item) for item in await self._repository.pending_announcements()]
         held: set[str] = set()
@@ -146,7 +152,7 @@ class Announcer:
         except Undeliverable as refusal:
             log.error("%s %s cannot be delivered (%s): set aside", message.channel, message.key, refusal)
             self._repository.note_undeliverable(message.key, str(refusal), self._clock())
-            self.given_up += 1
+            self.observer.announced(_kind(message), "given_up")
             return True
         except Exception as error:
             now = self._clock()
@@ -155,21 +161,27 @@ class Announcer:
                 log.error("%s %s: given up after %s of refusals (%s)", message.channel, message.key,
                           now - failing_since, error or type(error).__name__)
                 self._repository.note_undeliverable(message.key, f"given up: {error}", now)
-                self.given_up += 1
+                self.observer.announced(_kind(message), "given_up")
                 return True
             item[1:] = attempts + 1, now + min(RETRY_START * 2 ** attempts, RETRY_MAX), failing_since
             log.warning("%s %s failed (%s): trying again at %s", message.channel, message.key,
                         error or type(error).__name__, item[2])
             self._repository.note_attempt(message.key, item[1], item[2], failing_since)
+            self.observer.announced(_kind(message), "retried")
             return False
         if message.channel == "email":
             email = self._config.for_room(message.room).email
             self._sent.setdefault((email.host, email.port), deque()).append(self._clock())
         self._repository.note_sent(message.key, None, self._clock())
         await self._repository.flush()  # at once: a crash now must not send it again (a commit a mail is cheap)
-        self.sent += 1
+        self.observer.announced(_kind(message), "sent")
         return True
 
     def _give_up_after(self, message: Outgoing) -> timedelta:
         return self._config.for_room(message.room).email.give_up_after if message.channel == "email" \
             else WEBHOOK_GIVE_UP
+
+
+def _kind(message: Outgoing) -> str:
+    """The metrics' channel: "email" or "webhook" (never a webhook's name: labels stay few)."""
+    return "webhook" if message.channel.startswith("webhook:") else message.channel

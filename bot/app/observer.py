@@ -33,6 +33,10 @@ class Observer:
     def set_aside(self, kind: str) -> None:
         """The platform refused a message for good."""
 
+    def announced(self, channel: str, result: str) -> None:
+        """A mail or webhook call (``channel`` "email" or "webhook") was ``result``: "sent", "retried" (refused for
+        now, tried again later) or "given_up" (refused for good, or for longer than its channel waits)."""
+
     def received(self, lag: float) -> None:
         """A member's event reached the bot ``lag`` seconds after the platform recorded it."""
 

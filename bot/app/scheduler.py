@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -25,6 +25,8 @@ from bot.log_context import about
 log = logging.getLogger(__name__)
 
 JOB = "due"
+RETRY_AFTER = timedelta(seconds=2)
+"""Due work the database could not take is tried again this soon (the database's health says why meanwhile)."""
 
 
 def utc_now() -> datetime:
@@ -62,6 +64,16 @@ class DueScheduler:
         return job.next_run_time if job else None
 
     async def _fire(self) -> None:
+        try:
+            await self._run_due()
+        except Exception as error:
+            if not self._service.repository.unavailable(error):
+                raise
+            # The database fails (its health says why): the work stays due, and is tried again soon.
+            log.warning("due work waits for the database; trying again in %.0f s", RETRY_AFTER.total_seconds())
+            self._schedule(self._clock() + RETRY_AFTER)
+
+    async def _run_due(self) -> None:
         caught_up: set[str] = set()
         for room, number in await self._service.repository.due_now(self._clock()):
             with about(room, number):
@@ -72,7 +84,9 @@ class DueScheduler:
                             return  # the bot is stopping: the round closes at the next start
                         caught_up.add(room)
                     await self._service.run_due(room, number, self._clock())
-                except Exception:
+                except Exception as error:
+                    if self._service.repository.unavailable(error):
+                        raise
                     log.exception("due work for %s #%s failed; it is tried again at the next start", room, number)
         await self._set()
 

@@ -57,8 +57,10 @@ class ConsentService(Inbox, Deadlines):
             self.announcer.queued(messages)
 
     def watch(self, observer: Observer) -> None:
-        """From now on, tell ``observer`` what the service and its delivery do."""
+        """From now on, tell ``observer`` what the service, its delivery and its announcer do."""
         self.observer = self.delivery.observer = observer
+        if self.announcer is not None:
+            self.announcer.observer = observer
 
     async def deliver(self) -> bool:
         """Send what is queued now (the console, tests, and a chat adapter before its first read)."""

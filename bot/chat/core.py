@@ -31,11 +31,13 @@ from bot.channels import Channels
 from bot.config import Config
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind, Outgoing
+from storage.database import LeaseLost
 from storage.repository import Repository
 
 if TYPE_CHECKING:
     from bot.ops.server import OpsServer
     from bot.register.server import RegisterServer
+    from storage.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +89,13 @@ class ChatSender(ABC):
         """The reaction the bot adds to each ballot for each position, so members can click them."""
         self.acknowledgement = acknowledgement
         """The reaction that tells a member their command was taken into account."""
+        self.may_send: Callable[[], bool] = lambda: True
+        """False once this process may no longer act (a standby took its lease over): nothing more is sent."""
 
     async def send(self, message: Outgoing, ballot_id: str | None) -> str | None:
         """Post a message (threaded under ``ballot_id`` when it belongs there); the platform's id for it."""
+        if not self.may_send():
+            raise LeaseLost(f"{message.key} not sent: this process no longer holds the lease")
         if message.kind is Kind.ACK and message.reply_to:
             return await self.react(message.room, message.reply_to, self.acknowledgement, message.key)
         if message.kind is Kind.SEED:
@@ -136,10 +142,13 @@ class ChatBot(ABC):
         """When the platform last answered (a sync, a websocket event), on the monotonic clock; None: never yet."""
         self.unreachable = False
         """Whether the latest attempt to reach the platform failed (a sync, the websocket)."""
+        self.lease: Lease | None = None
+        """On PostgreSQL: the bot acts only while it holds this lease, standing by until then (storage/lease.py)."""
 
     async def run(self) -> None:
-        """Serve until cancelled or a fatal error; then stop every background task, the scheduler and the client.
-        With ``register.enabled``, the public register is served beside, over the same database, while the bot runs."""
+        """Serve until cancelled or a fatal error (or, under a lease, until it is lost); then stop every background
+        task, the scheduler and the client. With ``register.enabled``, the public register is served beside, over
+        the same database, while the bot runs."""
         if self.config.register.enabled:  # else the web server and its templates are never loaded
             from bot.register.server import RegisterServer
 
@@ -149,7 +158,10 @@ class ChatBot(ABC):
 
             self.ops = await OpsServer.start(self)
         try:
-            await self.serve()
+            if self.lease is None:
+                await self.serve()
+            else:
+                await self._serve_under_lease(self.lease)
         finally:
             self.stopped = True
             await self.stopping()
@@ -169,6 +181,29 @@ class ChatBot(ABC):
     @abstractmethod
     async def serve(self) -> None:
         """Log in and read the platform's events until cancelled."""
+
+    async def stand_by(self) -> None:
+        """Wait, ready, until this process holds the lease (a platform may keep up meanwhile: MatrixBot)."""
+        assert self.lease is not None
+        await self.lease.acquire()
+
+    async def _serve_under_lease(self, lease: Lease) -> None:
+        """Stand by, then serve while the lease is renewed; return once it is lost (the caller stands by again)."""
+        await self.stand_by()
+        lease.fence(self.repository)
+        self.sender.may_send = lease.held
+        await self.repository.wait_for_decisions_under_way()
+        serving = asyncio.create_task(self.serve(), name="serve")
+        keeping = asyncio.create_task(lease.keep(), name="lease")
+        try:
+            await asyncio.wait({serving, keeping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (keeping, serving):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if serving.done() and not serving.cancelled():
+            serving.result()  # what stopped it
 
     @abstractmethod
     async def catch_up(self, room: str) -> bool:
@@ -195,6 +230,12 @@ class ChatBot(ABC):
         """The platform could not be reached, or closed the connection."""
         self.unreachable = True
 
+    def database_state(self) -> dict[str, str | None]:
+        """What a readiness check (``/readyz``) reports of the database: ``problem``, why decisions cannot be stored
+        now (None while they are), and ``lease``, on PostgreSQL, whether this process is ``acting`` or ``standing
+        by`` (None on SQLite). Meanwhile the log says both as they change."""
+        return {"problem": self.repository.health.problem, "lease": self.lease.state if self.lease else None}
+
     def in_background(self, task: asyncio.Task) -> asyncio.Task:
         """Keep a task running beside the reader, stopped with the bot."""
         self._background.append(task)
@@ -205,8 +246,11 @@ class ChatBot(ABC):
         assembly's mails and webhook calls, if it has any, by another (bot.app.announcer)."""
         self.in_background(self.service.delivery.start())
         if self.config.announces():
-            self.service.announcer = Announcer(self.repository, self.config, self.service.clock, Channels(self.config))
-            self.in_background(self.service.announcer.start())
+            announcer = Announcer(self.repository, self.config, self.service.clock, Channels(self.config))
+            announcer.observer = self.service.observer
+            announcer.acting = lambda: self.sender.may_send()  # read at each round: the lease sets it later
+            self.service.announcer = announcer
+            self.in_background(announcer.start())
 
     async def start_clock(self) -> None:
         """Start the scheduler once (work that came due while the bot was down runs at once)."""
@@ -215,12 +259,15 @@ class ChatBot(ABC):
             await self.scheduler.start()
 
     async def guarded(self, work: Awaitable[None]) -> None:
-        """Handle one event; an error is logged and the bot goes on with the next."""
+        """Handle one event; an error is logged and the bot goes on with the next. Not when the database failed:
+        then the event could not be stored, and must be read again rather than skipped (the caller's to do)."""
         try:
             await work
         except self.fatal:
             raise
-        except Exception:
+        except Exception as error:
+            if self.repository.unavailable(error):
+                raise
             log.exception("handling a %s event failed; going on with the next", self.platform)
             self.service.observer.event_failed()
 
@@ -233,9 +280,30 @@ class ChatBot(ABC):
 
 
 async def run_chat_bot(config: Config, make: Callable[[Config, Repository], ChatBot]) -> None:
-    """Open the database, run the bot until it stops, close the database."""
-    repository = await Repository.open(config.database)
+    """Open the database, run the bot until it stops, close the database. On PostgreSQL the bot acts under a lease,
+    standing by while another process holds it, and stands by again if it loses it (each time afresh: nothing
+    it held in memory outlives its turn, and nothing it had not written yet is written)."""
+    lease = None
+    if config.storage.url:
+        from storage.lease import Lease  # asyncpg is loaded only by those who use it
+
+        lease = Lease(config.storage.url)
+    repository = await Repository.open(config.database, acting=True)  # a wrong URL stops the bot here, said
     try:
-        await make(config, repository).run()
+        while True:
+            try:
+                bot = make(config, repository)
+                bot.lease = lease
+                await bot.run()
+            finally:
+                if lease is not None and lease.state == "lost":
+                    await repository.abandon()  # at once: the way to the database may be cut
+                else:
+                    await repository.close()
+            if lease is None or lease.state != "lost":
+                return
+            log.warning("standing by again")
+            repository = await lease.reopened(lambda: Repository.open(config.database, acting=True))
     finally:
-        await repository.close()
+        if lease is not None:
+            await lease.release()

@@ -16,7 +16,7 @@ from bot.config.values import SHOWN, Problem, described, did_you_mean, printable
 
 # Each sets the key it is named after, and wins over the file; empty counts as unset (as compose files pass them).
 ENVIRONMENT = {f"CONSENT_BOT_{key.upper().replace('.', '_').removeprefix('ASSEMBLY_')}": key for key in (
-    "storage.path", "storage.url", "log_level", "log_format", "matrix.access_token", "matrix.password",
+    "storage.path", "storage.url", "log_level", "log_format", "matrix.access_token", "matrix.password", "matrix.device_id",
     "matrix.store_path", "mattermost.token", "register.enabled", "register.bind", "register.port",
     "register.public_url", "ops.enabled", "ops.bind", "ops.port", "assembly.email.password")}
 FLAGS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}

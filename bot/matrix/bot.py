@@ -48,12 +48,15 @@ from nio import (
     RedactionEvent,
     RoomCreateEvent,
     RoomMemberEvent,
+    RoomMessage,
     RoomMessageText,
+    RoomMessagesError,
     SyncError,
     SyncResponse,
     UnknownEncryptedEvent,
     UploadFilterResponse,
     WhoamiError,
+    WhoamiResponse,
 )
 from nio.api import MessageDirection, RelationshipType
 
@@ -83,6 +86,8 @@ BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
 BACKOFF_MAX_WHILE_CLOSING = 1.0
 """While a round waits to close, a homeserver that is down is asked again every second: the outcome then
 follows its return within seconds."""
+BACKOFF_MAX_READING_AGAIN = 10.0
+"""A sync whose events could not all be stored (the database fails) is read again after 1 s, then 2, 4, 8, 10…"""
 FIRST_DELIVERY_WITHIN = 10.0
 """After the first sync, the recount of the open ballots waits this long at most for the messages the previous
 run left queued (a ballot's event id may be among them); the background task sends the rest, and reading never
@@ -106,6 +111,10 @@ SYNC_FILTER = sync_filter(TIMELINE_LIMIT)
 
 class MatrixLoginFailed(Exception):
     """The homeserver refused the bot's credentials: nothing to retry."""
+
+
+class GapUnread(Exception):
+    """The events a limited sync left out could not be read: the sync is read again, its position kept."""
 
 
 def joined_key(room: str) -> str:
@@ -146,6 +155,9 @@ class MatrixBot(ChatBot):
         self._wake = asyncio.Event()
         self._sync_filter: str | dict = SYNC_FILTER
         """SYNC_FILTER, or its id once uploaded."""
+        self._connected = False
+        self._standby_position: str | None = None
+        """Where a standby's own syncs are (never the shared sync position: see stand_by)."""
 
     @property
     def syncs_handled(self) -> int:
@@ -154,15 +166,8 @@ class MatrixBot(ChatBot):
 
     async def serve(self) -> None:
         """Sync until cancelled."""
-        try:
-            await self._login()
-            await self.crypto.start()
-            await self._upload_filter()
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
-            raise MatrixLoginFailed(f"cannot reach {self.settings.homeserver}: {error}") from None
-        except StoreRefused as error:
-            raise MatrixLoginFailed(str(error)) from None
-        self.in_background(asyncio.create_task(self.crypto.keep_keys(), name="matrix-keys"))
+        await self._connect()
+        await self.crypto.load_pending()
         self.in_background(asyncio.create_task(self.crypto.tell_unread(), name="matrix-unreadable"))
         token = await self.repository.state(NEXT_BATCH)
         fresh = token is None
@@ -176,6 +181,60 @@ class MatrixBot(ChatBot):
     def rate_limits(self) -> tuple[int, float]:
         return self.sender.rate_limited, self.sender.rate_limited_for
 
+    async def _connect(self) -> None:
+        """Log in as the bot's device, check its encryption store, and keep its keys from now on (once)."""
+        if self._connected:
+            return
+        try:
+            await self._login()
+            await self.crypto.start()
+            await self._upload_filter()
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+            raise MatrixLoginFailed(f"cannot reach {self.settings.homeserver}: {error}") from None
+        except StoreRefused as error:
+            raise MatrixLoginFailed(str(error)) from None
+        self.in_background(asyncio.create_task(self.crypto.keep_keys(), name="matrix-keys"))
+        self._connected = True
+
+    async def stand_by(self) -> None:
+        """Ready to take over: logged in as its own device, syncing from a position of its own so that its room
+        keys and the rooms' members stay current, acting on nothing, until this process holds the lease. Then the
+        to-device messages up to now are read (twice: the homeserver lets go of them at the sync after), before
+        the sync goes back to where the process that acted left it: a room key that came meanwhile is kept."""
+        await self._connect()
+        backoff = Backoff(BACKOFF_START, BACKOFF_MAX)
+
+        async def keep_up() -> None:
+            while True:
+                if await self._sync_passively(SYNC_TIMEOUT_MS):
+                    backoff.reset()
+                else:
+                    await asyncio.sleep(backoff.next())
+
+        following = asyncio.create_task(keep_up(), name="matrix-standby")
+        try:
+            await super().stand_by()
+        finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+        for _ in range(2):
+            await self._sync_passively(0)
+        self.client.next_batch = None  # else nio syncs from there when the shared position is none yet
+
+    async def _sync_passively(self, timeout: int) -> bool:
+        """One sync that nio reads (keys, members) and the bot does not act on; False if it failed."""
+        try:
+            response = await self.client.sync(timeout=timeout, sync_filter=self._sync_filter,
+                                              since=self._standby_position, full_state=self._standby_position is None)
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            return False
+        if isinstance(response, SyncError):
+            return False
+        self._standby_position = response.next_batch
+        self.crypto.synced()
+        return True
+
     async def stopping(self) -> None:
         await self.crypto.stopping()
         async with self._handled:
@@ -186,6 +245,7 @@ class MatrixBot(ChatBot):
 
     async def _sync_forever(self, token: str | None, fresh: bool) -> None:
         backoff = Backoff(BACKOFF_START, BACKOFF_MAX)
+        again = Backoff(BACKOFF_START, BACKOFF_MAX_READING_AGAIN)
         failing = False
         while True:
             first = not self.ready.is_set()
@@ -228,7 +288,22 @@ class MatrixBot(ChatBot):
             if failing:
                 failing = False
                 self.service.delivery.retry_now()
-            await self._handle_sync(response, since=None if fresh else token)
+            try:
+                await self._handle_sync(response, since=None if fresh else token)
+            except Exception as error:
+                # The events that follow cannot be read (a gap), or what was read cannot be stored (the database
+                # fails: nothing of it was acknowledged): read again from the same position, once the backoff is
+                # over; what was handled of it is handled once.
+                if not isinstance(error, GapUnread) and not self.repository.unavailable(error):
+                    raise
+                delay = again.next()
+                log.warning("%s; reading this sync again in %.0f s", str(error).splitlines()[0][:300] or
+                            type(error).__name__, delay)
+                await asyncio.sleep(delay)
+                continue
+            again.reset()
+            if first:
+                self.sender.rooms_known.set()
             token = response.next_batch
             # Written with the next transaction (a decision, or the delivery's bookkeeping), not in one of its
             # own after every sync: a restart after a crash reads again from the token before, harmlessly.
@@ -258,20 +333,30 @@ class MatrixBot(ChatBot):
         return not self.stopped
 
     async def _login(self) -> None:
-        access_token = self.settings.access_token.get_secret_value() or await self.repository.state(TOKEN)
-        if not access_token:
+        # A token kept from a password login is the device's own: a standby on the same database has another device.
+        kept = TOKEN + "/" + self.settings.device_id
+        access_token = self.settings.access_token.get_secret_value() or await self.repository.state(kept) or \
+            await self.repository.state(TOKEN)
+        whoami = await self._whoami(access_token) if access_token else None
+        anothers = whoami is not None and not self.settings.access_token and \
+            whoami.device_id not in (None, self.settings.device_id)  # kept by the first device, before standbys
+        if whoami is None or anothers:
             response = await self.client.login(self.settings.password.get_secret_value(), device_name="consent-bot")
             if not isinstance(response, LoginResponse):
                 raise MatrixLoginFailed(f"login as {self.settings.user_id} failed: {response.message}")
             # Keep the token: later starts reuse this device instead of logging in again.
-            await self.repository.set_state(TOKEN, response.access_token)
-            access_token = response.access_token
+            await self.repository.set_state(kept, response.access_token)
+            await self._whoami(response.access_token)
+
+    async def _whoami(self, access_token: str) -> WhoamiResponse:
+        """The bot's token, checked: the homeserver must know it, for the configured user."""
         self.client.restore_login(self.settings.user_id, self.settings.device_id, access_token)
         whoami = await self.client.whoami()
         if isinstance(whoami, WhoamiError):
             raise MatrixLoginFailed(f"the homeserver rejected the bot's access token ({whoami.message})")
         if whoami.user_id != self.settings.user_id:
             raise MatrixLoginFailed(f"the access token belongs to {whoami.user_id}, not {self.settings.user_id}")
+        return whoami
 
     async def _upload_filter(self) -> None:
         """Sync with the filter's id: nio would otherwise encode its JSON into every long poll's URL, and parse
@@ -313,7 +398,12 @@ class MatrixBot(ChatBot):
         missing: list = []
         start = prev_batch
         while True:
-            page = await self.client.room_messages(room, start=start, end=since, limit=TIMELINE_LIMIT)
+            try:
+                page = await self.client.room_messages(room, start=start, end=since, limit=TIMELINE_LIMIT)
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+                page = RoomMessagesError(str(error) or type(error).__name__)
+            if isinstance(page, RoomMessagesError):
+                raise GapUnread(f"{room}: the events a limited sync left out could not be read ({page.message})")
             chunk = getattr(page, "chunk", None)
             if not chunk:
                 break
@@ -392,7 +482,8 @@ class MatrixBot(ChatBot):
     async def _our_own(self, event) -> None:
         """One of the bot's messages came back: its transaction id says which outbox message it is."""
         transaction = events.transaction_id(event)
-        if transaction and isinstance(event, RoomMessageText):
+        if transaction and isinstance(event, RoomMessage):
+            self.sender.seen(transaction, event.event_id)
             await self.service.delivery.recognise(transaction[:26], event.event_id)
 
     async def _message(self, room: str, event: RoomMessageText, at: datetime) -> None:

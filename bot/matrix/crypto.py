@@ -166,11 +166,14 @@ class Crypto:
 
     async def start(self) -> None:
         """After login: the store checked against the homeserver, the device's keys uploaded if they never
-        were, and the messages still waiting for their key read back."""
+        were."""
         await self._check_identity()
         if self.client.should_upload_keys:
             response = await self.client.keys_upload()
             log.info("device keys uploaded: %s", type(response).__name__)
+
+    async def load_pending(self) -> None:
+        """The messages still waiting for their key read back (when the bot starts acting)."""
         for row in await self.repository.pending_encrypted():
             self.pending[row["event_id"]] = Pending(
                 row["event_id"], row["room"], row["sender"], row["session_id"], datetime.fromisoformat(row["at"]),

@@ -69,10 +69,19 @@ def relation_type(event: Event) -> str | None:
     return relates.get("rel_type") if isinstance(relates, dict) else None
 
 
+SENT_AS = "consent_bot_message"
+"""The key, in the content of each message the bot posts, of the transaction id it was sent with: the homeserver
+gives that id back to the sending device only, and a standby or a restored bot must recognise what another of
+its devices (or itself, before the backup) already posted."""
+
+
 def transaction_id(event: Event) -> str | None:
-    """The transaction id the bot sent its own event with (the homeserver returns it to the sending device)."""
+    """The transaction id the bot sent its own event with: the homeserver returns it to the sending device, and
+    the content carries it for every device (SENT_AS)."""
     unsigned = event.source.get("unsigned") if isinstance(event.source, dict) else None
     value = unsigned.get("transaction_id") if isinstance(unsigned, dict) else None
+    if not isinstance(value, str):
+        value = content(event).get(SENT_AS)
     return value if isinstance(value, str) else None
 
 

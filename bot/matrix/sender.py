@@ -24,6 +24,7 @@ from bot.chat.core import ChatSender, Recent, part_payload
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind, Line, Mention, Outgoing, Undeliverable, part_key
 from bot.messages.splitting import split
+from bot.matrix.events import SENT_AS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ RATE_LIMIT_RETRIES = 5
 REFUSED_FOR_GOOD = {"M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE", "M_INVALID_PARAM"}
 """Errors a retry cannot mend: no longer in the room, target gone, message refused as it is."""
 REMEMBERED_THREADS = 10_000
+REMEMBERED_POSTS = 10_000
 MAX_CONTENT_BYTES = 60_000
 """Matrix refuses an event over 65,536 bytes of canonical JSON (M_TOO_LARGE). The content gets this much;
 the rest is left for what the homeserver adds around it (ids, hashes, signatures, prev_events)."""
@@ -139,16 +141,30 @@ class MatrixSender(ChatSender):
         """Seconds waited as the homeserver asked."""
         self.threads = Recent(REMEMBERED_THREADS)
         """event id of a member's message → the thread it was in, so answers stay in that thread."""
+        self.posted = Recent(REMEMBERED_POSTS)
+        """transaction id → event id of the bot's messages seen in the room (see ``post``)."""
+        self.rooms_known = asyncio.Event()
+        """Set once the first sync is handled: nio sends to no room it has not synced, and what the bot posted
+        before (recognised in that sync) must be known before anything is sent."""
 
     def remember_thread(self, event_id: str, thread_root: str) -> None:
         self.threads[event_id] = thread_root
 
+    def seen(self, transaction: str, event_id: str) -> None:
+        """One of the bot's messages came back from the homeserver, posted by this device or another."""
+        self.posted[transaction] = event_id
+
     async def post(self, message: Outgoing, ballot_id: str | None) -> str | None:
+        await self.rooms_known.wait()
         first = None
         room = self._client.rooms.get(message.room)
         limit = MAX_ENCRYPTED_CONTENT_BYTES if room is not None and room.encrypted else MAX_CONTENT_BYTES
         for index, content in enumerate(contents(message, self._relation(message, ballot_id), limit)):
-            event_id = await self._send(message.room, "m.room.message", content, part_key(message.key, index))
+            key = part_key(message.key, index)
+            # Posted already, by this bot before a restore or by the device a standby took over from: the homeserver
+            # would not drop the copy (it drops a transaction id it saw from the same device only, for a while).
+            event_id = self.posted.get(transaction_id(key)) or await self._send(
+                message.room, "m.room.message", {**content, SENT_AS: transaction_id(key)}, key)
             first = first or event_id
         return first
 
@@ -165,6 +181,7 @@ class MatrixSender(ChatSender):
         return None
 
     async def react(self, room: str, target: str, key: str, idempotency_key: str) -> str:
+        await self.rooms_known.wait()
         relation = {"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}}
         return await self._send(room, "m.reaction", relation, idempotency_key)
 

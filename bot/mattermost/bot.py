@@ -162,6 +162,14 @@ class MattermostBot(ChatBot):
                             await self.guarded(self._dispatch(frame))
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
             log.warning("websocket failed: %s", error)
+        except Exception as error:
+            if not self.repository.unavailable(error):
+                raise
+            # What could not be stored was not acknowledged, nor the mark moved past it: the resync after the next
+            # connection reads it again. Until then the database's health says what is wrong.
+            log.warning("the database cannot store what the websocket brings (%s); reading again once reconnected",
+                        str(error).splitlines()[0][:300] or type(error).__name__)
+            greeted = False  # the reconnection waits longer each time
         finally:
             self.connected.clear()
             self.unanswered()

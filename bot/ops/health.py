@@ -21,19 +21,35 @@ def liveness() -> dict[str, Any]:
 
 
 async def readiness(bot: ChatBot) -> dict[str, Any]:
-    """Every check, each ``{"ok": bool, ...}`` with what it saw; ``ready`` when all are ok."""
-    checks = {"database": {"ok": False}, "platform": _platform(bot), "outbox": _outbox(bot),
-              "deadlines": {"ok": False}}
+    """Every check, each ``{"ok": bool, ...}`` with what it saw; ``ready`` when all are ok. A process standing by
+    (PostgreSQL, another one holds the lease) acts on nothing: it is ready to take over while its database answers."""
+    database, due = await _database(bot)
+    if database.get("lease") not in (None, "acting"):
+        checks = {"database": database}
+    else:
+        checks = {"database": database, "platform": _platform(bot), "outbox": _outbox(bot),
+                  "deadlines": _deadlines(bot, due) if database["ok"] else {"ok": False}}
+    return {"ready": all(check["ok"] for check in checks.values()), "checks": checks}
+
+
+async def _database(bot: ChatBot) -> tuple[dict[str, Any], Any]:
+    """Whether decisions can be stored now (the repository's own account of its latest failure first), and the next
+    due work read from it; on PostgreSQL, whether this process holds the lease (``acting``) or stands by."""
+    state = bot.database_state()
+    check: dict[str, Any] = {"ok": False} | ({"lease": state["lease"]} if state["lease"] is not None else {})
+    if state["problem"] is not None:
+        check["error"] = state["problem"]
+        return check, None
     try:
         due = await asyncio.wait_for(bot.repository.next_due(), DATABASE_WITHIN)
     except TimeoutError:
-        checks["database"]["error"] = f"no answer within {DATABASE_WITHIN:.0f} s"
+        check["error"] = f"no answer within {DATABASE_WITHIN:.0f} s"
     except Exception as error:  # the database is unreachable: say which kind of failure, never its URL
-        checks["database"]["error"] = type(error).__name__
+        check["error"] = type(error).__name__
     else:
-        checks["database"]["ok"] = True
-        checks["deadlines"] = _deadlines(bot, due)
-    return {"ready": all(check["ok"] for check in checks.values()), "checks": checks}
+        check["ok"] = True
+        return check, due
+    return check, None
 
 
 def _platform(bot: ChatBot) -> dict[str, Any]:

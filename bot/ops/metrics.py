@@ -92,6 +92,9 @@ class Metrics(Observer, Collector):
         self.sent_messages = Counts("messages_sent", "Messages delivered, by kind", "kind")
         self.retried_messages = Counts("messages_retried", "Sends that failed and are tried again, by kind", "kind")
         self.set_aside_messages = Counts("messages_set_aside", "Messages the platform refused for good", "kind")
+        self.announcements = Counts("announcements", "Mails and webhook calls, by channel (email, webhook) and result "
+                                    "(sent; retried: refused for now; given_up: refused for good or for too long)",
+                                    "channel", "result")
         self.send_seconds = Buckets("platform_send_seconds", "Platform requests: the time each message took to "
                                     "deliver, rate-limit waits included", SLOW)
         self.event_lag = Buckets("sync_lag_seconds", "How far behind the platform the bot is: from a member's event "
@@ -121,7 +124,7 @@ class Metrics(Observer, Collector):
     def collect(self) -> Iterator[Metric]:
         """The counts as prometheus-client's metric families, at each scrape."""
         for counts in (self.positions, self.commands, self.events_failed, self.outcomes, self.queued_messages,
-                       self.sent_messages, self.retried_messages, self.set_aside_messages):
+                       self.sent_messages, self.retried_messages, self.set_aside_messages, self.announcements):
             yield counts.family()
         for buckets in (self.send_seconds, self.event_lag, self.transactions):
             yield buckets.family()
@@ -164,6 +167,9 @@ class Metrics(Observer, Collector):
 
     def set_aside(self, kind: str) -> None:
         self.set_aside_messages.inc(kind)
+
+    def announced(self, channel: str, result: str) -> None:
+        self.announcements.inc(channel, result)
 
     def received(self, lag: float) -> None:
         self.event_lag.observe(max(lag, 0.0))

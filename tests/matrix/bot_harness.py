@@ -20,12 +20,14 @@ QUICK = {"language": "en", "working_days_only": False, "minimum_duration": "1h",
 
 
 def bot_config(directory: Path, account: Account, allowed: list[str], matrix: dict[str, Any] | None = None,
-               sections: dict[str, Any] | None = None, **assembly: Any) -> Config:
+               storage: dict[str, Any] | None = None, sections: dict[str, Any] | None = None,
+               **assembly: Any) -> Config:
     """The bot's config in ``directory`` (its database and crypto store there too); ``matrix``: more of its
-    matrix section (store_path, trust, room_key_wait...); ``sections``: more top-level keys (ops, log_format...)."""
+    matrix section (store_path, trust, room_key_wait...); ``storage``: another (a PostgreSQL url); ``sections``:
+    more top-level keys (ops, log_format...)."""
     data = {
         "platform": "matrix",
-        "storage": {"path": "consent.db"},
+        "storage": storage or {"path": "consent.db"},
         "assembly": {**QUICK, **assembly},
         "matrix": {
             "homeserver": account.homeserver,

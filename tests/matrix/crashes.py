@@ -16,7 +16,9 @@ import random
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from tests.polling import query
@@ -62,6 +64,11 @@ class BotProcess:
         self.process.wait()
         self.kills += 1
 
+    def log_tail(self, lines: int = 60) -> str:
+        """The end of the bot's log, without the lines that only say an event was handled already."""
+        kept = [line for line in self.log.read_text().splitlines() if "already handled" not in line]
+        return "\n".join(kept[-lines:])
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -77,17 +84,21 @@ class Expected:
     """One member's position as the bot must record it, modelled from what they said that still stands."""
 
     said: list[tuple[str, str | None, str]] = field(default_factory=list)
-    """(event, position or None for a withdrawal, argument), in the order said, minus what they took back."""
+    """(event, position or None for a withdrawal, argument), in the order said."""
+    taken_back: dict[str, str] = field(default_factory=dict)
+    """event said → the redaction that took it back."""
     live_reactions: dict[str, str] = field(default_factory=dict)
     """emoji → event id of the member's reactions still on the ballot (the same emoji twice is refused)."""
     done: list[str] = field(default_factory=list)
     """What the member did, in order (for a failure's message)."""
 
-    @property
-    def position(self) -> str | None:
-        """The latest word counts; a bare block keeps the argument of a block before it."""
+    def position_at(self, in_time: Callable[[str], bool] = lambda event: True) -> str | None:
+        """The latest word said in time counts, unless taken back in time (what comes after the deadline is
+        refused: a word, or the removal of one); a bare block keeps the argument of a block before it."""
         stance: tuple[str, str] | None = None
-        for _, position, argument in self.said:
+        for event, position, argument in self.said:
+            if not in_time(event) or (event in self.taken_back and in_time(self.taken_back[event])):
+                continue
             if position is None:
                 stance = None
             else:
@@ -96,20 +107,25 @@ class Expected:
                 stance = (position, argument)
         return stance[0] if stance else None
 
+    @property
+    def standing(self) -> list[str]:
+        """The member's words not taken back."""
+        return [event for event, _, _ in self.said if event not in self.taken_back]
+
     def say(self, event: str, position: str | None, argument: str = "") -> None:
-        if position is None and self.position is None:
+        if position is None and self.position_at() is None:
             return  # "!unvote" with no position: refused, it says nothing
         self.said.append((event, position, argument))
 
-    def take_back(self, event: str) -> None:
-        self.said = [entry for entry in self.said if entry[0] != event]
+    def take_back(self, event: str, redaction: str) -> None:
+        self.taken_back[event] = redaction
 
 
 async def act(member: Member, room: str, ballot: str, expected: Expected, rng: random.Random) -> None:
     """One thing a member does, chosen at random, and what it means for their expected position."""
     choice = rng.random()
     free = [key for key in REACTIONS if key not in expected.live_reactions]
-    own = [entry[0] for entry in expected.said]
+    own = expected.standing
     if choice < 0.4 and free:
         key = rng.choice(free)
         event = await member.react(room, ballot, key)
@@ -123,7 +139,7 @@ async def act(member: Member, room: str, ballot: str, expected: Expected, rng: r
                 del expected.live_reactions[key]
         redaction = await member.redact(room, event)
         expected.done.append(f"redact {event} {redaction}")
-        expected.take_back(event)
+        expected.take_back(event, redaction)
     elif choice < 0.67:
         event = await member.send_text(room, "!unvote #1")
         expected.done.append(f"!unvote {event}")
@@ -137,10 +153,11 @@ async def act(member: Member, room: str, ballot: str, expected: Expected, rng: r
         expected.say(event, position, argument)
 
 
-async def burst(voters: list[Member], room: str, ballot: str, actions_each: int, bot: BotProcess,
-                kill_after: list[int], seed: int) -> dict[str, Expected]:
-    """Every voter acts ``actions_each`` times, all at once; the bot is killed after the given numbers of
-    actions done in all. Returns each voter's expected position."""
+async def burst(voters: list[Member], room: str, ballot: str, actions_each: int,
+                interruptions: list[tuple[int, Callable[[], Awaitable[None]]]], seed: int) -> dict[str, Expected]:
+    """Every voter acts ``actions_each`` times, all at once; after the given numbers of actions done in all, the
+    interruption beside each (the bot killed and restarted, a backup…) is awaited while the others go on. Returns
+    each voter's expected position."""
     rng = random.Random(seed)
     expected = {voter.user_id: Expected() for voter in voters}
     done = 0
@@ -154,14 +171,26 @@ async def burst(voters: list[Member], room: str, ballot: str, actions_each: int,
                 done += 1
                 progress.notify_all()
 
-    async def killer() -> None:
-        for point in kill_after:
+    async def interrupt() -> None:
+        for point, interruption in interruptions:
             async with progress:
                 await progress.wait_for(lambda: done >= point)
-            await bot.kill_and_restart()
+            await interruption()
 
-    await asyncio.gather(killer(), *(one(voter, random.Random(rng.random())) for voter in voters))
+    await asyncio.gather(interrupt(), *(one(voter, random.Random(rng.random())) for voter in voters))
     return expected
+
+
+async def sent_at(member: Member, room: str, events: list[str]) -> dict[str, datetime]:
+    """When the homeserver received each event: from the member's timeline, or asked for one it did not see (a
+    limited sync)."""
+    at = {}
+    for event_id in events:
+        event = member.by_id.get(event_id)
+        if event is None:
+            event = (await member.client.room_get_event(room, event_id)).event
+        at[event_id] = datetime.fromtimestamp(event.server_timestamp / 1000, timezone.utc)
+    return at
 
 
 @dataclass
@@ -169,6 +198,10 @@ class CrashRun:
     """What one run of the fault suite found."""
 
     expected: dict[str, Expected]
+    positions: dict[str, str | None]
+    """member → the position they stood at when the round closed (what they said before the deadline)."""
+    late: int
+    """Actions that reached the homeserver after the deadline (refused: a loaded machine slows the burst)."""
     recorded: dict[str, str]
     """member → the position the bot's register holds for them."""
     tally: dict[str, int]
@@ -181,8 +214,8 @@ class CrashRun:
     @property
     def wrong(self) -> dict[str, tuple[str | None, str | None]]:
         """member → (recorded, expected) where they differ."""
-        return {member: (self.recorded.get(member), e.position) for member, e in self.expected.items()
-                if self.recorded.get(member) != e.position}
+        return {member: (self.recorded.get(member), position) for member, position in self.positions.items()
+                if self.recorded.get(member) != position}
 
 
 async def crash_run(alice: Member, crowd: list[Member], bot_account: Account, folder: Path, actions_each: int,
@@ -196,15 +229,27 @@ async def crash_run(alice: Member, crowd: list[Member], bot_account: Account, fo
     try:
         room = await room_with_bot(alice, bot_account.user_id, *crowd)
         ballot = await propose(alice, room, bot_account.user_id)
-        expected = await burst(crowd, room, ballot.event_id, actions_each, bot, kill_after, seed)
+        expected = await burst(crowd, room, ballot.event_id, actions_each,
+                               [(point, bot.kill_and_restart) for point in kill_after], seed)
         # Once the bot answers a question asked after the burst, it has read everything before it.
-        await answer_to(alice, room, bot_account.user_id, "status", await alice.send_text(room, "!status #1"),
-                        timeout=60)
+        # (Generous: on two cores shared by three test suites, a load of 10, everything runs five times slower.)
+        asked = await alice.send_text(room, "!status #1")
+        try:
+            await answer_to(alice, room, bot_account.user_id, "status", asked, timeout=180)
+        except AssertionError as silence:
+            alive = "running" if bot.process.poll() is None else f"ended ({bot.process.returncode})"
+            raise AssertionError(f"{silence}\nthe bot ({alive}), its log's end:\n{bot.log_tail()}") from None
         recorded = {row["member"]: row["position"] for row in query(
             config.storage.path, "SELECT member, position FROM positions WHERE number = 1 AND round = 1")}
+        # What reached the homeserver after the deadline is refused: on a loaded machine the burst may outlast it.
+        deadline = datetime.fromisoformat(content(ballot)["consent_bot"]["deadline"])
+        at = await sent_at(alice, room, [event for e in expected.values() for event, _, _ in e.said]
+                           + [redaction for e in expected.values() for redaction in e.taken_back.values()])
+        positions = {member: e.position_at(lambda event: at[event] < deadline) for member, e in expected.items()}
+        late = sum(at[event] >= deadline for e in expected.values() for event, _, _ in e.said)
         outcome = await alice.wait_for(from_bot(bot_account.user_id, "outcome"), room=room, timeout=120)
         await answer_to(alice, room, bot_account.user_id, "status", await alice.send_text(room, "!list"))
-        return CrashRun(expected, recorded, content(outcome)["consent_bot"]["tally"],
+        return CrashRun(expected, positions, late, recorded, content(outcome)["consent_bot"]["tally"],
                         len(alice.matching(from_bot(bot_account.user_id, "outcome"), room=room)),
                         len(alice.matching(from_bot(bot_account.user_id, "ballot"), room=room)),
                         bot.kills, actions_each * len(crowd))

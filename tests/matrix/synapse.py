@@ -250,6 +250,17 @@ class Synapse:
                     raise SynapseError(f"registering {localpart!r} failed: {response.status} {data}")
         return Account(data["user_id"], data["access_token"], data["device_id"], password, self.url)
 
+    async def login(self, account: Account, device_id: str) -> Account:
+        """Another device of the same account, with a token of its own (a second bot process, a standby)."""
+        body = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": account.user_id},
+                "password": account.password, "device_id": device_id}
+        async with aiohttp.ClientSession() as session, \
+                session.post(f"{self.url}/_matrix/client/v3/login", json=body) as response:
+            data = await response.json()
+            if response.status != 200:
+                raise SynapseError(f"logging {account.user_id} in failed: {response.status} {data}")
+        return Account(account.user_id, data["access_token"], data["device_id"], account.password, self.url)
+
     @staticmethod
     def unique_localpart(prefix: str = "user") -> str:
         return f"{prefix}-{secrets.token_hex(4)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from contextlib import closing
+from datetime import datetime, timezone
 
 import aiohttp
 from nio import RoomMemberEvent
@@ -90,7 +91,9 @@ async def test_a_bare_block_is_asked_for_an_argument_in_the_thread_and_argued_by
 
 async def test_rounds_close_on_time_postponed_then_adopted_by_majority(start_bot, members):
     alice, bob, carol = await members("alice", "bob", "carol")
-    bot = await start_bot([alice.user_id], minimum_duration="4s", days_between_rounds="1s",
+    # The reminder comes 8 s after the proposal: bob's block is handled by then on a loaded machine too (a
+    # reminder 2 s after it named bob as not having answered, his block still on its way).
+    bot = await start_bot([alice.user_id], minimum_duration="10s", days_between_rounds="1s",
                           blocked_rounds_before_majority=1, reminders=["2s"])
     room = await room_with_bot(alice, bot.user_id, bob, carol)
     ballot = await propose(alice, room, bot.user_id)
@@ -150,9 +153,9 @@ async def test_old_messages_are_not_replayed_and_user_text_is_defused(start_bot,
 
 async def test_votes_cast_while_the_bot_is_down_count_once_and_the_outcome_comes_on_time(start_bot, members):
     alice, bob, carol = await members("alice", "bob", "carol")
-    # Long enough for the 121 messages below to be sent before the deadline on a loaded machine (at 12 s, a machine
-    # busy with other test runs sent carol's block after it).
-    bot = await start_bot([alice.user_id], minimum_duration="30s")
+    # Long enough for the 120 messages below to reach the homeserver before the deadline on a loaded machine too
+    # (they took 5 to 23 s past a 12 s one with the two cores shared by three test suites).
+    bot = await start_bot([alice.user_id], minimum_duration="45s")
     room = await room_with_bot(alice, bot.user_id, bob, carol)
     ballot = await propose(alice, room, bot.user_id)
     await alice.send_text(room, "!agree #1")
@@ -167,7 +170,10 @@ async def test_votes_cast_while_the_bot_is_down_count_once_and_the_outcome_comes
     await carol.wait_for_event(carol_block)
 
     await bot.start()
-    outcome = await alice.wait_for(from_bot(bot.user_id, "outcome"), room=room, timeout=45)
+    deadline = datetime.fromisoformat(content(ballot)["consent_bot"]["deadline"])
+    sent = datetime.fromtimestamp((await carol.wait_for_event(carol_block)).server_timestamp / 1000, timezone.utc)
+    assert sent < deadline, f"the test's premise: carol blocked {sent - deadline} after the deadline"
+    outcome = await alice.wait_for(from_bot(bot.user_id, "outcome"), room=room, timeout=60)
     assert content(outcome)["consent_bot"]["state"] == "postponed"
     assert tally(outcome) == {"agree": 2, "abstain": 0, "disagree": 0, "block": 1, "unargued_block": 0}
     # Restarting again replays nothing: no second ballot, acknowledgement or outcome.

@@ -19,8 +19,8 @@ async def test_killed_three_times_during_a_burst_the_bot_counts_every_last_word(
 
     assert run.kills == len(KILLS_AFTER)
     assert run.wrong == {}, f"{len(run.wrong)} of {MEMBERS} positions wrong (recorded, expected): {run.wrong}\n" + \
-        "\n".join(f"{member}: {run.expected[member].done}" for member in run.wrong)
-    counts = Counter(e.position for e in run.expected.values() if e.position is not None)
+        "\n".join(f"{member}: {run.expected[member].done}" for member in run.wrong) + f"\n({run.late} after the deadline)"
+    counts = Counter(position for position in run.positions.values() if position is not None)
     assert (run.tally["agree"], run.tally["abstain"], run.tally["disagree"]) == (
         counts["agree"], counts["abstain"], counts["disagree"])
     assert run.tally["block"] + run.tally["unargued_block"] == counts["block"]

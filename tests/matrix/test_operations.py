@@ -19,6 +19,8 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.servers.announcements import HttpReceiver
+
 from .bot_harness import RunningBot, bot_config, from_bot, propose, room_with_bot
 from .member import content
 from .synapse import free_port
@@ -93,7 +95,9 @@ async def until_ready(url: str, ready: bool, within: float = 30) -> dict:
 async def test_each_counter_moves_with_what_it_counts(tmp_path, bot_account, members, voters):
     alice, = await members("alice")
     bob, = await voters(1)
-    bot, url = started(tmp_path, bot_account, [alice.user_id], **QUICK_ROUND)
+    receiver = await HttpReceiver().start()
+    bot, url = started(tmp_path, bot_account, [alice.user_id], **QUICK_ROUND,
+                       webhooks=[{"name": "wiki", "url": receiver.url, "secret": "s3cret"}])
     await bot.start()
     try:
         room = await room_with_bot(alice, bot.user_id, bob)
@@ -106,7 +110,8 @@ async def test_each_counter_moves_with_what_it_counts(tmp_path, bot_account, mem
         samples = await moved(url, proposing, {key("commands_total", command="propose", result="done"): 1,
                                                key("messages_queued_total", kind="ballot"): 1,
                                                key("messages_sent_total", kind="ballot"): 1,
-                                               key("messages_queued_total", kind="seed"): 1})
+                                               key("messages_queued_total", kind="seed"): 1,
+                                               key("announcements_total", channel="webhook", result="sent"): 1})
         assert value(samples, "open_rounds") == 1
         deadline = datetime.fromisoformat(content(ballot)["consent_bot"]["deadline"])
         assert value(samples, "next_due_timestamp_seconds") == deadline.timestamp()  # no reminders: the deadline
@@ -149,6 +154,7 @@ async def test_each_counter_moves_with_what_it_counts(tmp_path, bot_account, mem
             assert not unknown, f"docs/{example} names metrics the bot does not expose: {unknown}"
     finally:
         await bot.stop()
+        await receiver.stop()
 
 
 async def test_readyz_is_not_ready_while_synapse_is_down_and_ready_again_after(tmp_path, bot_account, members,

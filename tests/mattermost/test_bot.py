@@ -16,7 +16,10 @@ import pytest
 from bot.config import RegisterSettings
 from bot.engine import rules
 from bot.mattermost.bot import MattermostLoginFailed
+from bot.ops.health import readiness
 from bot.messages.markdown import escape_inline
+
+from tests.volumes import fill, small_volume
 
 from .bot_harness import RunningBot, bot_config, from_bot, payload
 
@@ -613,3 +616,22 @@ async def test_the_register_is_served_beside_the_bot_while_it_runs(world):
         await running.stop()
         with pytest.raises(aiohttp.ClientConnectionError):
             await session.get(page)
+
+
+async def test_a_full_volume_acknowledges_nothing_and_what_came_meanwhile_is_read_again_once_freed(world, tmp_path):
+    fake = world.fake
+    with small_volume(tmp_path / "volume") as volume:
+        running = await world.start(directory=volume)
+        ballot = await world.propose()
+        health = running.bot.repository.health
+        filler = fill(volume)
+        command = world.say(world.bob, "!agree #1")
+        await fake.wait_until(lambda: not health.ok, what="the bot to say its database is full")
+        assert running.bot.database_state() == {"problem": "database or disk is full", "lease": None}
+        assert (await readiness(running.bot))["checks"]["database"] == {"ok": False, "error": "database or disk is full"}
+        fake.react(world.carol, ballot, "-1")
+        assert not [r for r in fake.reactions_on(command) if r["user_id"] == world.bot_id]  # nothing acknowledged
+        filler.unlink()
+        await world.acked(command)
+        assert await world.tally() == {**EMPTY, "agree": 1, "disagree": 1}
+        assert health.ok and running.task is not None and not running.task.done()
