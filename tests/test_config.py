@@ -1139,3 +1139,13 @@ def test_a_wrong_register_value_from_the_environment_names_the_variable(tmp_path
         "register.port (from CONSENT_BOT_REGISTER_PORT): expected a port number from 1 to 65535 (0: any free port), "
         "got the number 99999",
     ]
+
+
+def test_an_item_of_a_list_missing_its_required_keys_is_told_which(tmp_path):
+    # Lists of sections (topics, officials) are tuples in the models: each missing key is named, not a crash.
+    assert errors_of(tmp_path, {"assembly": {"topics": [{}], "officials": [{"name": "Martine"}]}}) == [
+        "assembly.officials[0].id: required: a stable id, as commands name the official (!fact #3 martine-dupont …) "
+        "and the register's addresses",
+        "assembly.officials[0].mandate_start: required: the first day of the mandate",
+        "assembly.topics[0].id: required: a stable id, as commands name the topic (!propose topic transport …) and "
+        "the register's addresses"]

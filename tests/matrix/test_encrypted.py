@@ -189,7 +189,7 @@ async def test_a_device_that_shows_new_keys_under_its_old_id_is_trusted_only_if_
         assert response.status == 200, await response.text()
         device = await until(lambda: (d := olm.device_store[bob.user_id].get(bob.account.device_id))
                              and (d.ed25519 != first_keys or d.trust_state is TrustState.blacklisted) and d,
-                             what="the bot to see bob's new keys")
+                             what="the bot to see bob's new keys", timeout=30)  # a sync, then a key query
         assert (device.ed25519 != first_keys) is shares
         assert (device.trust_state is TrustState.blacklisted) is not shares
     finally:
