@@ -9,7 +9,7 @@ from .member import content
 
 async def test_a_member_who_delegated_counts_with_their_delegate_at_the_close(start_bot, members):
     alice, bob, carol = await members("alice", "bob", "carol")
-    bot = await start_bot([alice.user_id], delegation=True, minimum_duration="6s")
+    bot = await start_bot([alice.user_id], delegation=True, minimum_duration="12s")  # reactions in time under load
     room = await room_with_bot(alice, bot.user_id, bob, carol)
 
     await carol.send_text(room, f"!delegate {bob.user_id}")

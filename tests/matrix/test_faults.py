@@ -97,7 +97,7 @@ async def test_a_round_closes_within_seconds_of_synapse_coming_back_after_its_de
                                                                                         synapse):
     alice, = await members("alice")
     bob, = await voters(1)
-    bot = await start_bot([alice.user_id], minimum_duration="6s")
+    bot = await start_bot([alice.user_id], minimum_duration="10s")  # the block acknowledged before it, under load
     room = await room_with_bot(alice, bot.user_id, bob)
     ballot = await propose(alice, room, bot.user_id)
     await bob.send_text(room, "!block #1 We have no room for it in the kitchen.")
@@ -134,7 +134,7 @@ async def test_a_recount_after_a_restart_never_undoes_a_later_reaction(start_bot
 async def test_long_texts_are_refused_and_long_answers_arrive_in_parts(start_bot, members, voters):
     alice, = await members("alice")
     crowd = await voters(10)
-    bot = await start_bot([alice.user_id], minimum_duration="10s")
+    bot = await start_bot([alice.user_id], minimum_duration="16s")  # eleven long messages in time, under load
     room = await room_with_bot(alice, bot.user_id, *crowd)
     await propose(alice, room, bot.user_id)
     huge = await crowd[0].send_text(room, "!disagree #1 " + "x" * 40_000)
@@ -158,7 +158,7 @@ async def test_long_texts_are_refused_and_long_answers_arrive_in_parts(start_bot
 async def test_a_moderators_redactions_leave_the_members_positions_standing(start_bot, members, voters):
     alice, = await members("alice")   # the room's creator: a moderator
     bob, carol, dan = await voters(3)
-    bot = await start_bot([alice.user_id], minimum_duration="8s")
+    bot = await start_bot([alice.user_id], minimum_duration="14s")  # redactions in time, under load
     room = await room_with_bot(alice, bot.user_id, bob, carol, dan)
     ballot = await propose(alice, room, bot.user_id)
     thumb = await bob.react(room, ballot.event_id, "👍")
