@@ -60,7 +60,7 @@ from nio import (
 )
 from nio.api import MessageDirection, RelationshipType
 
-from bot.chat.core import Backoff, ChatBot, run_chat_bot
+from bot.chat.core import Backoff, ChatBot, listing, run_chat_bot
 from bot.config import Config, MatrixSettings
 from bot.log_context import about
 from bot.matrix import events
@@ -123,6 +123,7 @@ def joined_key(room: str) -> str:
 
 class MatrixBot(ChatBot):
     platform = "Matrix"
+    link = "the sync"
 
     def __init__(self, config: Config, repository: Repository, clock: Callable[[], datetime] = utc_now) -> None:
         assert config.matrix is not None
@@ -180,6 +181,11 @@ class MatrixBot(ChatBot):
 
     def rate_limits(self) -> tuple[int, float]:
         return self.sender.rate_limited, self.sender.rate_limited_for
+
+    def identity(self) -> list[str]:
+        return [f"account {self.settings.user_id}", f"device {self.client.device_id}",
+                f"{len(self.client.rooms)} rooms joined",
+                f"invitations accepted from {listing(self.settings.allowed_inviters)}"]
 
     async def _connect(self) -> None:
         """Log in as the bot's device, check its encryption store, and keep its keys from now on (once)."""
@@ -314,7 +320,7 @@ class MatrixBot(ChatBot):
                 self._handled.notify_all()
             if first:
                 await self.start_clock()
-                self.ready.set()
+                self.now_ready()
                 self.in_background(asyncio.create_task(self._reconcile(), name="matrix-reconcile"))
 
     async def catch_up(self, room: str) -> bool:
