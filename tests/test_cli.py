@@ -118,6 +118,9 @@ def test_an_unreachable_server_at_start_is_a_clear_error_not_a_traceback(tmp_pat
     assert result.returncode == 1
     assert "cannot reach http://127.0.0.1:" in result.stderr
     assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr
+    # The bot's own message is the first that is not routine (matrix-nio's retries are DEBUG lines).
+    first = next(line for line in result.stderr.splitlines() if re.match(r"\S+ \S+ (WARNING|ERROR) ", line))
+    assert "ERROR bot: cannot reach http://127.0.0.1:" in first, result.stderr
 
 
 @pytest.mark.parametrize(

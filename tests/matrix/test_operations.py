@@ -184,6 +184,26 @@ async def test_the_log_says_once_when_the_bot_is_up_who_it_is_and_where_it_serve
     assert bot_account.access_token not in caplog.text
 
 
+async def test_a_rejected_token_is_the_bots_first_warning_and_matrix_nios_complaint_only_a_debug_line(tmp_path,
+                                                                                                   bot_account):
+    bot_config(tmp_path, bot_account, [":localhost"], matrix={"access_token": ""})
+
+    async def run(level: str) -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "config.yaml"), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={
+                **os.environ, "CONSENT_BOT_MATRIX_ACCESS_TOKEN": "syt_not_a_token", "CONSENT_BOT_LOG_LEVEL": level})
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 1, stderr
+        return stderr.decode()
+
+    said = [line for line in (await run("INFO")).splitlines() if re.match(r"\S+ \S+ (WARNING|ERROR|CRITICAL) ", line)]
+    assert len(said) == 1 and said[0].endswith(
+        "ERROR bot: the homeserver rejected the bot's access token (Invalid access token passed.)"), said
+    assert re.search(r" DEBUG nio\.responses: Error validating response: 'user_id' is a required property",
+                     await run("DEBUG"))
+
+
 async def test_readyz_is_not_ready_while_synapse_is_down_and_ready_again_after(tmp_path, bot_account, members,
                                                                                 synapse, caplog):
     caplog.set_level(logging.INFO)
