@@ -9,6 +9,7 @@ import json
 import logging
 import signal
 import sys
+import textwrap
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__
-from bot.config import IN_MEMORY, Config, ConfigError, config_schema, load_config
+from bot.config import ENVIRONMENT, IN_MEMORY, Config, ConfigError, config_schema, load_config
+from bot.console_commands import CONSOLE_COMMANDS
 from bot.ops.logs import setup_logging
 
 # The simulated clock's start: far enough from year 9999 that every deadline, lock and /advance the
@@ -42,15 +44,46 @@ def _instant(text: str) -> datetime:
     return moment
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="consent-bot", description="Consent decisions of citizen assemblies.")
-    parser.add_argument("--version", action="version", version=f"consent-bot {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+HELP_WIDTH = 100
+"""Where the help's own paragraphs (environment, console commands) wrap."""
+SECRETS = ("matrix.access_token", "matrix.password", "mattermost.token", "assembly.email.password")
+"""The settings best kept out of the configuration file: given in the environment instead."""
 
-    run = commands.add_parser("run", help="run the bot on the platform named in the configuration")
+
+def _environment_help() -> str:
+    """The variables the configuration reads from the environment (bot.config's ENVIRONMENT), secrets first."""
+    by_key = {key: name for name, key in ENVIRONMENT.items()}
+    secrets = [f"  {by_key[key]}  ({key})" for key in SECRETS]
+    others = ", ".join(name for name, key in ENVIRONMENT.items() if key not in SECRETS)
+    return ("environment: these variables win over the configuration file (an empty one counts as unset).\n"
+            "Secrets, better given here than in the file:\n" + "\n".join(secrets) + "\n" +
+            textwrap.fill(f"And: {others}.", HELP_WIDTH))
+
+
+def _console_help() -> str:
+    lines = [textwrap.fill(what, HELP_WIDTH, initial_indent=f"  {usage:<20}", subsequent_indent=" " * 22)
+             for usage, what in CONSOLE_COMMANDS]
+    return (textwrap.fill("Lines starting with / drive the console; any other line is a message from the current "
+                          "member (type !help for the bot's commands; end a line with \\ to continue on the next "
+                          "one).", HELP_WIDTH) + "\nconsole commands:\n" + "\n".join(lines) + "\n\n" +
+            _environment_help())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="consent-bot", description="Consent decisions of citizen assemblies.",
+                                     epilog=_environment_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"consent-bot {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, description: str, epilog: str | None = _environment_help()) -> argparse.ArgumentParser:
+        # The same text in `consent-bot --help`'s list and atop the command's own --help.
+        return commands.add_parser(name, help=description, description=description, epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    run = command("run", "run the bot on the platform named in the configuration")
     run.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
 
-    console = commands.add_parser("console", help="a local room in the terminal, with a simulated clock")
+    console = command("console", "a local room in the terminal, with a simulated clock", _console_help())
     console.add_argument("--config", type=Path, help="a YAML configuration file (default: built-in defaults)")
     console.add_argument("--start", type=_instant, help="start the simulated clock at this ISO-8601 instant")
     console.add_argument("--json", action="store_true", help="one JSON line per bot message on standard output")
@@ -60,10 +93,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="serve the public register of this session (register.bind and register.port, default "
                               "http://127.0.0.1:8080) and print its address; /register prints it again")
 
-    serve = commands.add_parser("serve", help="serve the public register on its own, over the configured database")
+    serve = command("serve", "serve the public register on its own, over the configured database")
     serve.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
 
-    export = commands.add_parser("export", help="the register's open data: CSV tables, or a JSON or Markdown document")
+    export = command("export", "the register's open data: CSV tables, or a JSON or Markdown document")
     export.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
     export.add_argument("--format", choices=("csv", "json", "md"), required=True,
                         help="csv: decisions.csv, positions.csv, history.csv and datapackage.json in the --output "
@@ -72,22 +105,22 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path,
                         help="csv: the folder to write in (created); json, md: a file (default: standard output)")
 
-    health = commands.add_parser("health", help="ask the running bot whether it is ready (its /readyz): prints the "
-                                                "checks as JSON; exit code 0 ready, 1 not")
+    health = command("health", "ask the running bot whether it is ready (its /readyz): prints the checks as JSON; "
+                               "exit code 0 ready, 1 not")
     health.add_argument("--config", type=Path, required=True, help="the YAML configuration file (ops.bind, ops.port)")
-    backup = commands.add_parser("backup", help="a consistent copy of the register and the encryption store, while "
-                                                "the bot runs")
+    backup = command("backup", "a consistent copy of the register and the encryption store, while the bot runs")
     backup.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
     backup.add_argument("--output", type=Path, required=True, help="the archive to write (replaced if it exists)")
-    restore = commands.add_parser("restore", help="put a backup back in place (the bot stopped); its next start "
-                                                  "reads again from the platform what came after")
+    restore = command("restore", "put a backup back in place (the bot stopped); its next start reads again from the "
+                                 "platform what came after")
     restore.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
     restore.add_argument("--input", type=Path, required=True, help="an archive written by consent-bot backup")
 
-    check = commands.add_parser("check-config", help="validate a configuration file and report every error")
-    check.add_argument("--config", type=Path, required=True)
-    commands.add_parser("config-schema", help="print the configuration's JSON Schema (for editors: config.example.yaml "
-                                              "shows how to point the YAML language server at it)")
+    check = command("check-config", "validate a configuration file and report every error (and warn of the secrets "
+                                    "`run` will need)")
+    check.add_argument("--config", type=Path, required=True, help="the YAML configuration file")
+    command("config-schema", "print the configuration's JSON Schema (for editors: config.example.yaml shows how to "
+                             "point the YAML language server at it)", epilog=None)
     return parser
 
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Config
+from bot.console_commands import console_commands_usage
 from bot.durations import MAX_ADVANCE, parse_duration
 from bot.app.handlers import COMMANDS
 from bot.messages.outgoing import Kind, Outgoing
@@ -220,8 +221,7 @@ class Console:
                 return True
             await self.advance(duration)
         else:
-            self.say("Console commands: /as NAME, /facilitator NAME, /advance DURATION (e.g. 3d, 12h), /register, "
-                     "/mail [N], /quit")
+            self.say(f"Console commands: {console_commands_usage()}")
         return True
 
     async def show_mail(self, argument: str) -> None:

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from bot.chat.core import Backoff, ChatBot, ChatSender, Recent, part_payload
+from bot.chat.core import Backoff, ChatBot, ChatSender, Recent, listing, part_payload
 from bot.config import default_config
 from bot.console import ConsoleRoom
 from bot.messages.outgoing import Kind, Outgoing
@@ -49,6 +49,9 @@ class _Bot(ChatBot):
 
     async def close(self) -> None: ...
 
+    def identity(self) -> list[str]:
+        return []
+
 
 async def test_a_platform_clock_ahead_of_the_bots_never_pushes_a_vote_past_its_deadline():
     """A vote's instant is when the platform says the member acted, but never later than it reached the bot:
@@ -59,3 +62,8 @@ async def test_a_platform_clock_ahead_of_the_bots_never_pushes_a_vote_past_its_d
     assert bot.instant(TUESDAY + timedelta(hours=1)) == TUESDAY  # stamped ahead: the instant it reached the bot
     assert bot.instant(TUESDAY - timedelta(minutes=5)) == TUESDAY - timedelta(minutes=5)  # earlier: as stamped
     await repository.close()
+
+
+def test_a_listing_in_a_log_line_is_bounded():
+    assert listing(["@a:x", ":y"]) == "@a:x, :y"
+    assert listing([f":s{i}" for i in range(1000)]) == ":s0, :s1, :s2, :s3, :s4 and 995 more"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import socket
@@ -117,6 +118,9 @@ def test_an_unreachable_server_at_start_is_a_clear_error_not_a_traceback(tmp_pat
     assert result.returncode == 1
     assert "cannot reach http://127.0.0.1:" in result.stderr
     assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr
+    # The bot's own message is the first that is not routine (matrix-nio's retries are DEBUG lines).
+    first = next(line for line in result.stderr.splitlines() if re.match(r"\S+ \S+ (WARNING|ERROR) ", line))
+    assert "ERROR bot: cannot reach http://127.0.0.1:" in first, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -212,3 +216,32 @@ def test_the_systemd_unit_runs_a_command_the_bot_has_with_variables_it_reads():
     variables = set(re.findall(r"^Environment=(\w+)=", unit, re.MULTILINE))
     assert variables and variables <= set(ENVIRONMENT)
     assert "KillSignal=SIGTERM" in unit and "StateDirectory=consent-bot" in unit
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    subparsers = next(action for action in _parser()._actions if isinstance(action, argparse._SubParsersAction))
+    return subparsers.choices
+
+
+def test_every_subcommand_says_what_it_does_and_every_option_has_a_help_text():
+    for name, command in _subcommands().items():
+        assert command.description, f"consent-bot {name} --help has no description"
+        for option in command._actions:
+            assert option.help, f"consent-bot {name} {'/'.join(option.option_strings)} has no help text"
+
+
+@pytest.mark.parametrize("command", [(), ("run",), ("console",), ("check-config",)])
+def test_help_names_the_environment_variables_of_the_secrets(command):
+    result = consent_bot(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    for variable in ("CONSENT_BOT_MATRIX_ACCESS_TOKEN", "CONSENT_BOT_MATRIX_PASSWORD", "CONSENT_BOT_MATTERMOST_TOKEN",
+                     "CONSENT_BOT_EMAIL_PASSWORD"):
+        assert variable in result.stdout
+    assert set(re.findall(r"CONSENT_BOT_\w+", result.stdout)) == set(ENVIRONMENT)
+
+
+def test_console_help_lists_the_consoles_own_commands():
+    result = consent_bot("console", "--help")
+    assert result.returncode == 0, result.stderr
+    for usage in ("/as NAME", "/facilitator NAME", "/advance DURATION", "/register", "/mail [N]", "/quit"):
+        assert re.search(rf"^  {re.escape(usage)} +\w", result.stdout, re.MULTILINE), f"{usage} not described"

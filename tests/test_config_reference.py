@@ -108,3 +108,16 @@ def test_every_environment_variable_is_documented():
     example, readme = EXAMPLE.read_text(encoding="utf-8"), (ROOT / "README.md").read_text(encoding="utf-8")
     for name, key in ENVIRONMENT.items():
         assert f"{name}" in example and f"`{name}`" in readme and key in keys()
+
+
+def test_every_section_of_the_readme_that_the_example_and_the_code_point_to_is_there():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    headings = {re.sub(r" \(.*\)$", "", heading) for heading in re.findall(r"^#+ (.+)$", readme, re.MULTILINE)}
+    pointers = {}
+    for path in [EXAMPLE, ROOT / "Dockerfile", ROOT / "compose.yaml", *ROOT.glob("docs/*.*"), *ROOT.glob("examples/*"),
+                 *ROOT.glob("bot/**/*.py"), *ROOT.glob("storage/**/*.py")]:
+        text = re.sub(r"\s*\n\s*#?\s*", " ", path.read_text(encoding="utf-8"))  # a pointer may wrap, in a comment
+        for section in re.findall(r'README, \\?"([A-Z][^"\\]+)\\?"', text):
+            pointers.setdefault(section, path.relative_to(ROOT))
+    assert "Mattermost" in pointers and "Try it on a local Synapse" in pointers
+    assert {section: path for section, path in pointers.items() if section not in headings} == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from bot.engine.model import Position
@@ -30,7 +31,8 @@ async def test_a_proposal_is_announced_with_its_ballot_and_machine_readable_stat
     }
 
 
-async def test_the_same_platform_event_twice_changes_nothing(assembly: Assembly):
+async def test_the_same_platform_event_twice_changes_nothing_and_says_so_only_at_debug(assembly: Assembly, caplog):
+    caplog.set_level(logging.DEBUG, logger="bot")
     await assembly.say("alice", "!propose Buy a kettle", event_id="$same")
     again = await assembly.say("alice", "!propose Buy a kettle", event_id="$same")
     assert again == []
@@ -39,6 +41,9 @@ async def test_the_same_platform_event_twice_changes_nothing(assembly: Assembly)
     history = await assembly.repository.history(ROOM, 1)
     assert [row["action"] for row in history] == ["proposed", "position"]
     assert history[1]["event_id"] == "$vote"
+    # A restart reads again what it had handled: routine, not worth a line at INFO each time.
+    again = [record for record in caplog.records if "already handled" in record.getMessage()]
+    assert len(again) == 2 and all(record.levelno == logging.DEBUG for record in again)
 
 
 async def test_votes_are_acknowledged_and_counted_latest_first(assembly: Assembly):

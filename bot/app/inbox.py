@@ -190,7 +190,7 @@ class Inbox:
         result = "done"
         async with about(room, reference), self.repository.transaction() as tx:
             if not await tx.claim_event(event_id, room, at, replaces):
-                log.info("event %s already handled", event_id)
+                log.debug("event %s already handled", event_id)  # every restart reads some again: routine
                 return
             ctx = Context(tx, room, sender, event_id, at, settings, facts, reference, arguments,
                           reply_to=event_id if in_reply else None)

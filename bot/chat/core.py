@@ -42,6 +42,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def listing(items: list[str], most: int = 5) -> str:
+    """Items for a log line, bounded: the first ``most``, then how many more."""
+    shown = ", ".join(items[:most])
+    return f"{shown} and {len(items) - most} more" if len(items) > most else shown
+
+
 class Recent(OrderedDict):
     """A mapping that forgets its oldest entries beyond ``size``: what a long-running bot remembers of
     recent events without growing forever."""
@@ -118,6 +124,8 @@ class ChatBot(ABC):
     """A chat adapter: it reads its platform's events into the service, which holds every rule."""
 
     platform = "chat"
+    link = "the platform"
+    """What reads the platform's events (the sync, the websocket), as the log names it."""
     fatal: tuple[type[Exception], ...] = ()
     """Errors that stop the bot (a rejected token) rather than one event."""
 
@@ -144,6 +152,10 @@ class ChatBot(ABC):
         """Whether the latest attempt to reach the platform failed (a sync, the websocket)."""
         self.lease: Lease | None = None
         """On PostgreSQL: the bot acts only while it holds this lease, standing by until then (storage/lease.py)."""
+        self._failures = 0
+        """How many attempts to reach the platform failed in a row; 0 while it answers."""
+        self._failing_since = 0.0
+        """When the first of those failed, on the monotonic clock."""
 
     async def run(self) -> None:
         """Serve until cancelled or a fatal error (or, under a lease, until it is lost); then stop every background
@@ -222,13 +234,37 @@ class ChatBot(ABC):
         return 0, 0.0
 
     def answered(self) -> None:
-        """The platform answered: a sync, a websocket event."""
+        """The platform answered: a sync, a websocket event. After failures the log says it works again, once: the
+        warnings of each failure have an end an operator can see."""
         self.answered_at = time.monotonic()
         self.unreachable = False
+        if self._failures:
+            log.info("%s works again after %d failure%s / %.0f s", self.link, self._failures,
+                     "" if self._failures == 1 else "s", self.answered_at - self._failing_since)
+            self._failures = 0
 
     def unanswered(self) -> None:
         """The platform could not be reached, or closed the connection."""
         self.unreachable = True
+        if not self._failures:
+            self._failing_since = time.monotonic()
+        self._failures += 1
+
+    @abstractmethod
+    def identity(self) -> list[str]:
+        """Who the bot is on its platform, where it acts and who may bring it into a room: what the line saying it
+        is up tells an operator (never a secret)."""
+
+    def now_ready(self) -> None:
+        """The first read of the platform is handled and the scheduler started: set ``ready``, saying so once in the
+        log with the bot's identity and the addresses it serves."""
+        if self.ready.is_set():
+            return
+        served = [f"register at {self.register.url}"] if self.register is not None else []
+        if self.ops is not None:
+            served.append(f"health and metrics at {self.ops.url}")
+        log.info("ready on %s: %s", self.platform, "; ".join([*self.identity(), *served]))
+        self.ready.set()
 
     def database_state(self) -> dict[str, str | None]:
         """What a readiness check (``/readyz``) reports of the database: ``problem``, why decisions cannot be stored

@@ -23,7 +23,8 @@
 - After the first sync, every open ballot is recounted from ``/relations``, in
   the background and oldest first, in case a reaction fell in a gap.
 - Errors in one event are logged and never stop the loop; lost connections
-  are retried with backoff; a rejected token stops the bot with a clear error.
+  are retried with backoff; a rejected token stops the bot with a clear error; a password login the
+  homeserver limits (429) is tried again when it says (at most 5 minutes later).
 - Encrypted rooms (bot.matrix.crypto): events come decrypted from the sync and
   take the same path; keys are kept up to date after each sync, in the
   background; a message whose room key is late is kept and handled when the
@@ -60,7 +61,7 @@ from nio import (
 )
 from nio.api import MessageDirection, RelationshipType
 
-from bot.chat.core import Backoff, ChatBot, run_chat_bot
+from bot.chat.core import Backoff, ChatBot, listing, run_chat_bot
 from bot.config import Config, MatrixSettings
 from bot.log_context import about
 from bot.matrix import events
@@ -88,6 +89,8 @@ BACKOFF_MAX_WHILE_CLOSING = 1.0
 follows its return within seconds."""
 BACKOFF_MAX_READING_AGAIN = 10.0
 """A sync whose events could not all be stored (the database fails) is read again after 1 s, then 2, 4, 8, 10…"""
+LOGIN_WAIT_MIN, LOGIN_WAIT_UNSAID, LOGIN_WAIT_MAX = 1.0, 5.0, 300.0
+"""A login refused for its rate (429) is tried again after the homeserver's retry_after_ms, within these bounds."""
 FIRST_DELIVERY_WITHIN = 10.0
 """After the first sync, the recount of the open ballots waits this long at most for the messages the previous
 run left queued (a ballot's event id may be among them); the background task sends the rest, and reading never
@@ -117,12 +120,21 @@ class GapUnread(Exception):
     """The events a limited sync left out could not be read: the sync is read again, its position kept."""
 
 
+def login_wait(retry_after_ms: int | None) -> float:
+    """How long to wait before logging in again, in seconds: what the homeserver asked (LOGIN_WAIT_UNSAID if it
+    did not say), at least LOGIN_WAIT_MIN and at most LOGIN_WAIT_MAX (a homeserver asking for hours, or for nothing,
+    still gets the bot back in a bounded time, without hammering it)."""
+    asked = retry_after_ms / 1000 if retry_after_ms else LOGIN_WAIT_UNSAID
+    return min(max(asked, LOGIN_WAIT_MIN), LOGIN_WAIT_MAX)
+
+
 def joined_key(room: str) -> str:
     return f"matrix/joined/{room}"
 
 
 class MatrixBot(ChatBot):
     platform = "Matrix"
+    link = "the sync"
 
     def __init__(self, config: Config, repository: Repository, clock: Callable[[], datetime] = utc_now) -> None:
         assert config.matrix is not None
@@ -180,6 +192,11 @@ class MatrixBot(ChatBot):
 
     def rate_limits(self) -> tuple[int, float]:
         return self.sender.rate_limited, self.sender.rate_limited_for
+
+    def identity(self) -> list[str]:
+        return [f"account {self.settings.user_id}", f"device {self.client.device_id}",
+                f"{len(self.client.rooms)} rooms joined",
+                f"invitations accepted from {listing(self.settings.allowed_inviters)}"]
 
     async def _connect(self) -> None:
         """Log in as the bot's device, check its encryption store, and keep its keys from now on (once)."""
@@ -314,7 +331,7 @@ class MatrixBot(ChatBot):
                 self._handled.notify_all()
             if first:
                 await self.start_clock()
-                self.ready.set()
+                self.now_ready()
                 self.in_background(asyncio.create_task(self._reconcile(), name="matrix-reconcile"))
 
     async def catch_up(self, room: str) -> bool:
@@ -341,12 +358,23 @@ class MatrixBot(ChatBot):
         anothers = whoami is not None and not self.settings.access_token and \
             whoami.device_id not in (None, self.settings.device_id)  # kept by the first device, before standbys
         if whoami is None or anothers:
-            response = await self.client.login(self.settings.password.get_secret_value(), device_name="consent-bot")
-            if not isinstance(response, LoginResponse):
-                raise MatrixLoginFailed(f"login as {self.settings.user_id} failed: {response.message}")
+            response = await self._password_login()
             # Keep the token: later starts reuse this device instead of logging in again.
             await self.repository.set_state(kept, response.access_token)
             await self._whoami(response.access_token)
+
+    async def _password_login(self) -> LoginResponse:
+        """Log in with the password; a homeserver limiting logins (429) is asked again when it says, not given up on."""
+        while True:
+            response = await self.client.login(self.settings.password.get_secret_value(), device_name="consent-bot")
+            if isinstance(response, LoginResponse):
+                return response
+            if response.status_code != "M_LIMIT_EXCEEDED":
+                raise MatrixLoginFailed(f"login as {self.settings.user_id} failed: {response.message}")
+            delay = login_wait(response.retry_after_ms)
+            log.warning("the homeserver limits logins (%s): logging in as %s again in %.0f s", response.message,
+                        self.settings.user_id, delay)
+            await asyncio.sleep(delay)
 
     async def _whoami(self, access_token: str) -> WhoamiResponse:
         """The bot's token, checked: the homeserver must know it, for the configured user."""

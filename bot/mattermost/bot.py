@@ -34,7 +34,7 @@ from datetime import datetime
 
 import aiohttp
 
-from bot.chat.core import Backoff, ChatBot, run_chat_bot
+from bot.chat.core import Backoff, ChatBot, listing, run_chat_bot
 from bot.config import Config, MattermostSettings
 from bot.mattermost import events
 from bot.mattermost.client import SINCE_LIMIT, MattermostApiError, MattermostClient
@@ -69,6 +69,7 @@ def reactions_key(post_id: str) -> str:
 
 class MattermostBot(ChatBot):
     platform = "Mattermost"
+    link = "the websocket"
     fatal = (MattermostLoginFailed,)
 
     def __init__(self, config: Config, repository: Repository, clock: Callable[[], datetime] = utc_now) -> None:
@@ -118,6 +119,13 @@ class MattermostBot(ChatBot):
 
     def rate_limits(self) -> tuple[int, float]:
         return self.client.rate_limited, self.client.rate_limited_for
+
+    def identity(self) -> list[str]:
+        assemblies = sum(place == ASSEMBLY for place in self._channels.values())
+        teams = listing(self.settings.teams) if self.settings.teams else "every team it belongs to"
+        # Mattermost has no invitation to refuse: whoever may add members to a channel of these teams may add it.
+        return [f"account @{self.username} ({self.bot_id})", f"{assemblies} assembly channels",
+                f"added to channels by their members in {teams}"]
 
     async def _login(self) -> None:
         me = await self._check_token()
@@ -183,7 +191,7 @@ class MattermostBot(ChatBot):
         # Only after the first resync: it finds the posts a crash left unrecorded, never to be posted twice.
         self.sender.release()
         await self.start_clock()
-        self.ready.set()
+        self.now_ready()
 
     async def catch_up(self, room: str) -> bool:
         """Read what the server received in a channel until now (its posts and its open ballots' reactions)

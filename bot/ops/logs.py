@@ -29,6 +29,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class LibraryNoise(logging.Filter):
+    """matrix-nio's warnings that come before the bot's own, clearer, message about the same thing (a rejected token
+    makes nio complain of the error's shape; an unreachable homeserver, of each retry it waits 0 s for): DEBUG lines,
+    shown only when the library's DEBUG is."""
+
+    NOISE = ("Error validating response: ", "Timed out, sleeping for ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and isinstance(record.msg, str) and record.msg.startswith(self.NOISE):
+            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
 def setup_logging(level: str, log_format: str = "text") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
@@ -37,3 +51,5 @@ def setup_logging(level: str, log_format: str = "text") -> None:
         # The libraries narrate every room event and job at INFO; our own INFO lines are the useful ones.
         for noisy in ("nio", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    for noisy in ("nio.responses", "nio.client.async_client"):
+        logging.getLogger(noisy).addFilter(LibraryNoise())

@@ -47,6 +47,8 @@ def make_app(bot: ChatBot, metrics: Metrics) -> web.Application:
 class OpsServer:
     runner: web.AppRunner
     metrics: Metrics
+    url: str
+    """Where this machine reaches it, e.g. http://127.0.0.1:9090."""
 
     @classmethod
     async def start(cls, bot: ChatBot) -> OpsServer:
@@ -62,9 +64,9 @@ class OpsServer:
             raise OpsUnavailable(f"the operations listener cannot listen on {settings.bind} port {settings.port} "
                                  f"({error.strerror or type(error).__name__}): change ops.port or ops.bind") from None
         bot.service.watch(metrics)
-        log.info("health and metrics are served at %s (/healthz, /readyz, /metrics)",
-                 local_url(settings.bind, settings.port))
-        return cls(runner, metrics)
+        server = cls(runner, metrics, local_url(settings.bind, runner.addresses[0][1]))  # port 0: the one it got
+        log.info("health and metrics are served at %s (/healthz, /readyz, /metrics)", server.url)
+        return server
 
     async def stop(self) -> None:
         await self.runner.cleanup()

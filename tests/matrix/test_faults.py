@@ -5,20 +5,25 @@ moderators, and reactions no client shows."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 from datetime import datetime, timedelta, timezone
 
 from collections.abc import AsyncIterator
 
 import aiohttp
+import pytest
 import pytest_asyncio
+
+from bot.matrix.bot import login_wait
 
 from tests.polling import query, until
 
 from .bot_harness import (RunningBot, answer_to, bot_config, from_bot, propose, reaction_by, replying_to,
                           room_with_bot, skip_sync_past, status, tally)
 from .member import Member, content
-from .synapse import Synapse
+from .synapse import RATE_LIMITS, Synapse
 
 DEFAULT_RC_MESSAGE = {"per_second": 0.2, "burst_count": 10}
 """Synapse's own default for rc_message (synapse/config/ratelimiting.py)."""
@@ -46,6 +51,46 @@ async def throttling_synapse(tmp_path_factory) -> AsyncIterator[Synapse]:
     await server.astart()
     yield server
     await server.astop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def login_limiting_synapse(tmp_path_factory) -> AsyncIterator[Synapse]:
+    """A homeserver that lets each account log in once, then once every 5 seconds (rc_login.account)."""
+    server = Synapse(tmp_path_factory.mktemp("login-limiting"), extra_config={"rc_login": {
+        **RATE_LIMITS["rc_login"], "account": {"per_second": 0.2, "burst_count": 1}}})
+    await server.astart()
+    yield server
+    await server.astop()
+
+
+async def test_a_login_the_homeserver_limits_is_tried_again_when_it_says(login_limiting_synapse, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    synapse = login_limiting_synapse
+    account = await synapse.register(synapse.unique_localpart("consentbot"))
+    async with aiohttp.ClientSession() as session:  # another client logged in just before: the burst is spent
+        async with session.post(f"{synapse.url}/_matrix/client/v3/login", json={
+                "type": "m.login.password", "identifier": {"type": "m.id.user", "user": account.user_id},
+                "password": account.password}) as response:
+            assert response.status == 200, await response.text()
+    config = bot_config(tmp_path, account, [":localhost"], matrix={"access_token": "", "password": account.password,
+                                                                   "device_id": "CONSENTBOT"})
+    started = time.monotonic()
+    bot = await RunningBot(config).start()  # ready: logged in after all
+    try:
+        waited = time.monotonic() - started
+        said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "limits logins" in
+                r.getMessage()]
+        assert len(said) == 1, said
+        delay = int(re.search(rf"logging in as {re.escape(account.user_id)} again in (\d+) s$", said[0]).group(1))
+        assert 1 <= delay <= 5 and waited >= delay - 0.5
+        assert account.password not in caplog.text
+    finally:
+        await bot.stop()
+
+
+@pytest.mark.parametrize(("asked_ms", "wait"), [(4_200, 4.2), (None, 5.0), (0, 5.0), (10, 1.0), (3_600_000, 300.0)])
+def test_a_login_is_tried_again_within_bounds_whatever_the_homeserver_asks(asked_ms, wait):
+    assert login_wait(asked_ms) == wait
 
 
 async def test_every_vote_counts_while_synapse_throttles_the_bot_as_its_defaults_do(throttling_synapse, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import signal
@@ -157,8 +158,55 @@ async def test_each_counter_moves_with_what_it_counts(tmp_path, bot_account, mem
         await receiver.stop()
 
 
+async def test_the_log_says_once_when_the_bot_is_up_who_it_is_and_where_it_serves(tmp_path, bot_account, members,
+                                                                                   caplog):
+    caplog.set_level(logging.INFO)
+    alice, = await members("alice")
+    ops, register = free_port(), free_port()
+    config = bot_config(tmp_path, bot_account, [alice.user_id, ":elsewhere.org"], sections={
+        "ops": {"enabled": True, "port": ops}, "register": {"enabled": True, "port": register}})
+    bot = await RunningBot(config).start()
+    try:
+        await room_with_bot(alice, bot.user_id)
+    finally:
+        await bot.stop()
+    caplog.clear()
+    bot = await RunningBot(config).start()  # a restart, in the room it joined
+    try:
+        await propose(alice, await room_with_bot(alice, bot.user_id), bot.user_id)  # and on after: said once
+    finally:
+        await bot.stop()
+    ready = [record.getMessage() for record in caplog.records if record.getMessage().startswith("ready on")]
+    assert ready == [f"ready on Matrix: account {bot_account.user_id}; device {bot_account.device_id}; 1 rooms joined; "
+                     f"invitations accepted from {alice.user_id}, :elsewhere.org; register at "
+                     f"http://127.0.0.1:{register}; health and metrics at http://127.0.0.1:{ops}"]
+    assert all(record.levelno == logging.INFO for record in caplog.records if record.getMessage() in ready)
+    assert bot_account.access_token not in caplog.text
+
+
+async def test_a_rejected_token_is_the_bots_first_warning_and_matrix_nios_complaint_only_a_debug_line(tmp_path,
+                                                                                                   bot_account):
+    bot_config(tmp_path, bot_account, [":localhost"], matrix={"access_token": ""})
+
+    async def run(level: str) -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "config.yaml"), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={
+                **os.environ, "CONSENT_BOT_MATRIX_ACCESS_TOKEN": "syt_not_a_token", "CONSENT_BOT_LOG_LEVEL": level})
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 1, stderr
+        return stderr.decode()
+
+    said = [line for line in (await run("INFO")).splitlines() if re.match(r"\S+ \S+ (WARNING|ERROR|CRITICAL) ", line)]
+    assert len(said) == 1 and said[0].endswith(
+        "ERROR bot: the homeserver rejected the bot's access token (Invalid access token passed.)"), said
+    assert re.search(r" DEBUG nio\.responses: Error validating response: 'user_id' is a required property",
+                     await run("DEBUG"))
+
+
 async def test_readyz_is_not_ready_while_synapse_is_down_and_ready_again_after(tmp_path, bot_account, members,
-                                                                                synapse):
+                                                                                synapse, caplog):
+    caplog.set_level(logging.INFO)
     alice, = await members("alice")
     bot, url = started(tmp_path, bot_account, [alice.user_id])
     await bot.start()
@@ -187,6 +235,9 @@ async def test_readyz_is_not_ready_while_synapse_is_down_and_ready_again_after(t
             await synapse.astart()
         await until_ready(url, True, within=60)  # the bot's backoff: at most 30 s between tries
         bot.check_alive()
+        # The warnings of each failed sync have an end the operator can see.
+        again = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "works again" in r.getMessage()]
+        assert len(again) == 1 and re.fullmatch(r"the sync works again after \d+ failures? / \d+ s", again[0]), again
     finally:
         await bot.stop()
 

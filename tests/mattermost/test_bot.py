@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import time
 from datetime import datetime
@@ -225,7 +226,8 @@ async def test_votes_cast_while_the_bot_is_down_count_once_and_the_outcome_comes
     assert sum(payload(p).get("kind") == "block_request" for p in mine) == 0
 
 
-async def test_a_dropped_websocket_is_reconnected_and_votes_cast_in_the_gap_are_counted(world):
+async def test_a_dropped_websocket_is_reconnected_and_votes_cast_in_the_gap_are_counted(world, caplog):
+    caplog.set_level(logging.INFO)
     fake = world.fake
     running = await world.start()
     ballot = await world.propose()
@@ -243,6 +245,9 @@ async def test_a_dropped_websocket_is_reconnected_and_votes_cast_in_the_gap_are_
     assert fake.ws_connects == 2
     assert fake.requests_to("GET", rf"/api/v4/posts/{ballot['id']}/reactions")
     assert any(r.query.get("since") for r in fake.requests_to("GET", r"/api/v4/channels/\w+/posts"))
+    # The warning of the closed websocket has an end the operator can see.
+    again = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "works again" in r.getMessage()]
+    assert len(again) == 1 and re.fullmatch(r"the websocket works again after 1 failure / \d+ s", again[0]), again
 
 
 async def test_a_bad_token_fails_at_start_with_a_clear_error(world):
@@ -602,12 +607,19 @@ async def test_a_vote_whose_event_never_reaches_the_bot_is_read_before_the_round
     assert len(world.bot_posts("outcome")) == 1
 
 
-async def test_the_register_is_served_beside_the_bot_while_it_runs(world):
+async def test_the_register_is_served_beside_the_bot_while_it_runs(world, caplog):
+    caplog.set_level(logging.INFO)
     config = bot_config(world.tmp_path, world.fake.url, world.bot_user.token)
     config = config.model_copy(update={"register": RegisterSettings(enabled=True, port=0)})
     running = RunningBot(config)
     world.running.append(running)
     await running.start()
+    world.fake.drop_websockets()  # the next hello is no news: the log said once that the bot is up
+    await world.fake.wait_until(lambda: running.bot.resyncs == 2, what="a resync after the reconnection")
+    ready = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ready on")]
+    assert ready == [f"ready on Mattermost: account @consentbot ({world.bot_id}); 1 assembly channels; added to "
+                     f"channels by their members in every team it belongs to; register at {running.bot.register.url}"]
+    assert world.bot_user.token not in caplog.text
     await world.propose("!propose Buy a kettle")
     page = f"{running.bot.register.url}/a/{world.channel.id}/1"
     async with aiohttp.ClientSession() as session:
