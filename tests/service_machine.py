@@ -45,7 +45,7 @@ from bot.engine.model import Position, Proposal, State, Tally
 from bot.app.handlers import COMMANDS
 from bot.messages.outgoing import Kind, Outgoing
 from bot.messages.sanitize import clean
-from bot.app.ports import Incoming, ReactionVote, Redaction
+from bot.app.ports import Incoming, ReactionVote, Redaction, Reference
 from bot.app.service import ConsentService
 from storage.repository import LAPSES, Repository
 from tests import service_model as model
@@ -458,7 +458,8 @@ class ServiceMachine(RuleBasedStateMachine):
             self.in_parts.add(answer.payload["proposal"])
 
     def _say(self, member: str, text: str, about: int | None = None) -> Outgoing | None:
-        incoming = Incoming(ROOM, member, text, f"$event{next(self.ids)}", self.clock(), about)
+        incoming = Incoming(ROOM, member, text, f"$event{next(self.ids)}", self.clock(),
+                            Reference(about) if about is not None else None)
         return self._deliver(incoming, expect_answer=_is_command(text))
 
     def _deliver(self, incoming: Incoming, expect_answer: bool) -> Outgoing | None:

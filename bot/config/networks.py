@@ -69,11 +69,12 @@ def network_settings(assembly: type[BaseModel]) -> type[BaseModel]:
             """Where its joint decisions are kept and numbered."""
             return SCOPE_PREFIX + self.id
 
-        def rules_over(self, settings: Any, language: str) -> Any:
-            """The settings a joint decision runs by, as said in a room of that language: the assembly's, with the
-            keys the network gives instead (holidays as a whole: the network's calendar is one for all its rooms)."""
+        def rules_over(self, settings: Any, room: Any) -> Any:
+            """The settings a joint decision runs by, as said in a room (``room``: the room's settings): the
+            assembly's ``settings``, with the keys the network gives instead (holidays as a whole: the network's
+            calendar is one for all its rooms), and the room's language and name."""
             given = {key: getattr(self, key) for key in self.model_fields_set & RULES}
-            return settings.model_copy(update={**given, "language": language})
+            return settings.model_copy(update={**given, "language": room.language, "name": room.name})
 
     return NetworkSettings
 
