@@ -19,5 +19,5 @@ def participation_by_room(text: Text, round_: Round, members_by_room: Mapping[st
     text.line(m._("A joint decision of the rooms of the network {network}; answered, by room:"), strong=True,
               network=m.network)
     for room, (answered, members) in rules.participation_by_room(round_, members_by_room).items():
-        text.line(m._("{room}: {answered} of {members} members."), room=names.get(room, room), answered=answered,
-                  members=members)
+        text.line(m.n_("{room}: {answered} of {count} member.", "{room}: {answered} of {count} members.", members),
+                  room=names.get(room, room), answered=answered, count=members)
