@@ -203,6 +203,7 @@ class Console:
             return True
         if stripped.startswith("/"):
             return await self.control(stripped)
+        self.room.names_in(self.room_id).add(self.member)
         incoming = Incoming(self.room_id, self.member, text, f"console-{uuid.uuid4()}", self.clock.now)
         await self.service.handle(incoming)
         return True
@@ -241,15 +242,14 @@ class Console:
         return True
 
     def enter(self, room: str) -> None:
-        """Say the next lines in ``room`` (the first room, or a room of one of the configuration's networks), as the
-        current member, who is a member there from now on."""
+        """Say the next lines in ``room``: the first room, or a room of one of the configuration's networks (a name is a
+        member of the rooms it is used in, by /as or by a line said there)."""
         if room != ROOM and room not in self.room.other_rooms:
             rooms = ", ".join([ROOM, *self.room.other_rooms])
             self.say(f"/room: {room[:80]} is no room of this console: {rooms} (the rooms of the configuration's "
                      "networks)")
             return
         self.room_id = room
-        self.room.names_in(room).add(self.member)
 
     async def show_mail(self, argument: str) -> None:
         """The last N mails the session's decisions would send to the assembly's list (assembly.email): their

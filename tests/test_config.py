@@ -1139,3 +1139,41 @@ def test_a_wrong_register_value_from_the_environment_names_the_variable(tmp_path
         "register.port (from CONSENT_BOT_REGISTER_PORT): expected a port number from 1 to 65535 (0: any free port), "
         "got the number 99999",
     ]
+
+
+# --- Networks of rooms --------------------------------------------------------------------------------
+
+
+def test_example_network_in_the_comments_is_valid_its_rules_over_the_assembly_s(tmp_path):
+    document = yaml.safe_load(commented_example("networks")) | {"assembly": {"minimum_duration": "96h"}}
+    config = load_config(write(tmp_path, document), environ={})
+    [network] = config.networks
+    assert (network.id, network.scope, len(network.rooms)) == ("metropole", "network:metropole", 2)
+    rules = network.rules_over(config.assembly, config.for_room(network.rooms[0]))
+    assert rules.code.quorum == Fraction(1, 4) and rules.code.minimum_duration == timedelta(hours=96)
+
+
+def test_a_room_may_be_in_two_networks_and_a_network_s_rooms_need_not_be_known(tmp_path):
+    config = load_config(write(tmp_path, {"networks": [{"id": "a", "rooms": ["!x:s", "!y:s"]},
+                                                        {"id": "b", "rooms": ["!y:s"]}]}), environ={})
+    assert [n.id for n in config.networks if "!y:s" in n.rooms] == ["a", "b"]
+
+
+@pytest.mark.parametrize(("networks", "error"), [
+    ([{"id": "a", "rooms": ["!x:s"]}, {"id": "a", "rooms": ["!y:s"]}], "networks: two networks have the id 'a'"),
+    ([{"id": "a", "rooms": ["!x:s", "!x:s"]}], "networks[0].rooms: the room '!x:s' is listed twice"),
+    ([{"id": "Métropole", "rooms": ["!x:s"]}], "networks[0].id: expected an id of at most 40 lowercase letters"),
+    ([{"id": "a", "rooms": [f"!{n}:s" for n in range(51)]}], "networks[0].rooms: at most 50 room ids, got 51"),
+    ([{"id": f"n{n}", "rooms": ["!x:s"]} for n in range(21)], "networks: at most 20 networks, got 21"),
+    ([{"id": "a", "rooms": ["!x:s"], "language": "en"}], "networks[0].language: not a network's setting"),
+    ([{"id": "a", "rooms": ["!x:s"], "quorum": 2}], "networks[0].quorum: must be a share between 0 and 1"),
+    ([{"id": "a"}], "networks[0].rooms: required"),
+])
+def test_a_network_is_checked_key_by_key(tmp_path, networks, error):
+    [found] = errors_of(tmp_path, {"networks": networks})
+    assert found.startswith(error), found
+
+
+def test_an_item_of_a_list_missing_a_required_key_is_told_which_key(tmp_path):
+    [topic] = errors_of(tmp_path, {"assembly": {"topics": [{"names": {"fr": "Mobilités"}}]}})
+    assert topic.startswith("assembly.topics[0].id: required: a stable id"), topic

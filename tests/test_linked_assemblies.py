@@ -129,7 +129,7 @@ TWO_NETWORKS = [{"id": "metropole", "rooms": [ROOM, FIVES]}, {"id": "canal", "ro
 
 @pytest.mark.parametrize(("room", "said", "answer"), [
     (ALONE, "!joint Shared budget", "This room is in no network: a joint proposal is made from a room of a network"),
-    (ROOM, "!commun lille Budget", "Cette salle n'est pas dans le réseau « lille » (ses réseaux : metropole)."),
+    (ROOM, "!commun lille Budget", "Ce salon n'est pas dans le réseau « lille » (ses réseaux : metropole)."),
     (FIVES, "!joint Shared budget", "This room is in several networks: name one first, e.g. !joint metropole <title> "
                                     "(its networks: metropole, canal)."),
     (FIVES, "!status #lille-1", "This room is in no network 'lille' (its networks: metropole, canal)."),
