@@ -1011,8 +1011,11 @@ def test_member_and_room_ids_are_checked_as_the_platform_writes_them(tmp_path):
         "assembly.facilitators[1]: '@bob' can match no one: a Matrix id starts with @ and has a server part, "
         "e.g. '@alice:example.org' (in quotes)",
         "rooms: the room id 'general': 'general' can match no one: a Matrix room id starts with ! and has a server "
-        "part, in quotes",
+        "part (or, from room version 12, is ! and 43 letters, digits, - and _), in quotes",
     ]
+    version_12 = "!" + "jbDMJUWwwzHaWGvyd9E10Om_cibogWfZwjA8AnsYBHA"  # the create event's hash: no server part
+    matrix = {"platform": "matrix", "matrix": MATRIX, "rooms": {version_12: {"language": "en"}}}
+    assert load_config(write(tmp_path, matrix), environ={}).for_room(version_12).language == "en"
     mattermost = {"platform": "mattermost", "mattermost": MATTERMOST, "assembly": {"facilitators": ["@alice"]}}
     assert errors_of(tmp_path, mattermost) == [
         "assembly.facilitators[0]: '@alice' can match no one: a Mattermost user id is 26 letters and digits "
