@@ -150,3 +150,14 @@ async def test_a_room_in_two_networks_proposes_to_the_one_it_names(tmp_path: Pat
     assert [(m.room, m.scope) for m in sent if m.kind is Kind.BALLOT] == [(FIVES, "network:canal"),
                                                                           ("!roubaix:test", "network:canal")]
     assert "Proposal #canal-1 by carol: Clean the canal banks" in sent[0].body
+
+
+async def test_a_joint_decision_is_challenged_jointly_and_its_challenge_numbered_in_the_network(network: Assembly):
+    await network.say("carol", "!joint Shared budget", room=FIVES)
+    await network.advance_to(TUESDAY + timedelta(days=3))  # adopted by consent (48 working hours)
+    sent = await network.say("alice", "!contester #metropole-1 trop cher cette année")
+    ballots = [m for m in sent if m.kind is Kind.BALLOT]
+    assert [(m.room, m.scope, m.number) for m in ballots] == [(ROOM, SCOPE, 2), (FIVES, SCOPE, 2)]
+    assert "#metropole-1" in ballots[1].body and ballots[1].payload["challenges"] == 1
+    [own] = [m for m in await network.say("alice", "!proposer Une bouilloire") if m.kind is Kind.BALLOT]
+    assert (own.room, own.scope, own.number) == (ROOM, "", 1)  # the room's own numbering is its own
