@@ -118,8 +118,8 @@ async def test_only_the_network_s_facilitators_facilitate_its_joint_decisions(ne
     network.room.facilitator_names.add("dan")  # the platform's facilitator of one room
     [refused] = await network.say("dan", "!extend #metropole-1 1d", room=FIVES)
     assert refused.kind is Kind.ERROR
-    [extended] = await network.say("fay", "!extend #metropole-1 1d", room=FIVES)
-    assert extended.kind is Kind.ANNOUNCEMENT
+    extended = await network.say("fay", "!extend #metropole-1 1d", room=FIVES)
+    assert [m.kind for m in extended] == [Kind.ANNOUNCEMENT, Kind.ANNOUNCEMENT]
 
 
 TWO_NETWORKS = [{"id": "metropole", "rooms": [ROOM, FIVES]}, {"id": "canal", "rooms": [FIVES, "!roubaix:test"]},
@@ -161,3 +161,13 @@ async def test_a_joint_decision_is_challenged_jointly_and_its_challenge_numbered
     assert "#metropole-1" in ballots[1].body and ballots[1].payload["challenges"] == 1
     [own] = [m for m in await network.say("alice", "!proposer Une bouilloire") if m.kind is Kind.BALLOT]
     assert (own.room, own.scope, own.number) == (ROOM, "", 1)  # the room's own numbering is its own
+
+
+async def test_an_extension_and_a_withdrawal_are_said_in_every_room_in_its_language(network: Assembly):
+    await network.say("carol", "!joint Shared budget", room=FIVES)
+    extended = await network.say("fay", "!extend #metropole-1 1d", room=FIVES)
+    assert [(m.room, m.kind) for m in extended] == [(ROOM, Kind.ANNOUNCEMENT), (FIVES, Kind.ANNOUNCEMENT)]
+    assert "prolonge l'échéance jusqu'au vendredi 11 juin 2027" in extended[0].body and "extends the deadline" in extended[1].body
+    withdrawn = await network.say("carol", "!retirer #metropole-1")
+    assert [(m.room, m.payload["state"]) for m in withdrawn] == [(ROOM, "withdrawn"), (FIVES, "withdrawn")]
+    assert withdrawn[0].reply_to is not None and withdrawn[1].reply_to is None

@@ -267,8 +267,11 @@ async def topics(ctx: Context) -> None:
     if ctx.arguments:
         chosen = () if normalize(ctx.arguments) in NONE_WORDS else _topics(ctx, ctx.arguments)
         proposal = await ctx.save(transitions.set_topics(proposal, chosen, ctx.sender, ctx.facilitator, ctx.now))
-    await ctx.say(Kind.ANNOUNCEMENT if ctx.arguments else Kind.STATUS,
-                  topics_text.of_proposal(proposal, ctx.sender if ctx.arguments else None, ctx.settings, ctx.m), proposal)
+    if not ctx.arguments:
+        await ctx.say(Kind.STATUS, topics_text.of_proposal(proposal, None, ctx.settings, ctx.m), proposal)
+        return
+    await ctx.say_everywhere(Kind.ANNOUNCEMENT, lambda m, settings: topics_text.of_proposal(proposal, ctx.sender,
+                                                                                             settings, m), proposal)
 
 
 @COMMANDS.command("round", "tour", usage=N_("!round [#N] [amended text] — or !round [#N] consent, the amended text "
@@ -301,7 +304,7 @@ async def amend(ctx: Context) -> None:
     _check_text(ctx, text)
     step = transitions.amend(proposal, ctx.sender, ctx.facilitator, text, ctx.now, assessment)
     proposal = await ctx.save(step)
-    await ctx.say(Kind.ANNOUNCEMENT, render.amended(proposal, ctx.sender, ctx.m), proposal)
+    await ctx.say_everywhere(Kind.ANNOUNCEMENT, lambda m, _: render.amended(proposal, ctx.sender, m), proposal)
 
 
 @COMMANDS.command("withdraw", "retirer", usage=N_("!withdraw [#N]"),
@@ -310,9 +313,9 @@ async def withdraw(ctx: Context) -> None:
     proposal = await ctx.proposal(State.OPEN, State.POSTPONED)
     step = transitions.withdraw_proposal(proposal, ctx.sender, ctx.facilitator, ctx.now)
     proposal = await ctx.save(step)
-    await ctx.say(Kind.ANNOUNCEMENT, Text().line(ctx.m._("Proposal #{number} ({title}) is withdrawn by {member}."),
-                                                 number=proposal.number, title=proposal.title,
-                                                 member=Mention(ctx.sender)), proposal)
+    await ctx.say_everywhere(Kind.ANNOUNCEMENT, lambda m, _: Text().line(
+        m._("Proposal #{number} ({title}) is withdrawn by {member}."), number=proposal.number, title=proposal.title,
+        member=Mention(ctx.sender)), proposal)
 
 
 @COMMANDS.command("challenge", "contester", usage=N_("!challenge #N [part <which part>:] <reason> (further lines: the "
@@ -357,10 +360,10 @@ async def extend(ctx: Context) -> None:
         raise ctx.fail("An extension is at most {limit} days at a time.", limit=MAX_ROUND.days)
     step = transitions.extend(proposal, ctx.sender, ctx.facilitator, extension, ctx.now, ctx.settings.code)
     proposal = await ctx.save(step)
-    await ctx.say(Kind.ANNOUNCEMENT, Text().line(
-        ctx.m._("Proposal #{number} ({title}): {member} extends the deadline to {deadline}. Reminders will go out "
-                "again before it."), number=proposal.number, title=proposal.title, member=Mention(ctx.sender),
-        deadline=ctx.m.when(proposal.current_round.deadline)), proposal)
+    await ctx.say_everywhere(Kind.ANNOUNCEMENT, lambda m, _: Text().line(
+        m._("Proposal #{number} ({title}): {member} extends the deadline to {deadline}. Reminders will go out again "
+            "before it."), number=proposal.number, title=proposal.title, member=Mention(ctx.sender),
+        deadline=m.when(proposal.current_round.deadline)), proposal)
 
 
 @COMMANDS.command("officials", "élus", "elus", usage=N_("!officials"), takes_reference=False,
