@@ -171,3 +171,13 @@ async def test_an_extension_and_a_withdrawal_are_said_in_every_room_in_its_langu
     withdrawn = await network.say("carol", "!retirer #metropole-1")
     assert [(m.room, m.payload["state"]) for m in withdrawn] == [(ROOM, "withdrawn"), (FIVES, "withdrawn")]
     assert withdrawn[0].reply_to is not None and withdrawn[1].reply_to is None
+
+
+async def test_a_restarted_adapter_recounts_the_reactions_on_each_room_s_ballot_of_a_joint_decision(network: Assembly):
+    await network.say("alice", "!proposer Une bouilloire")
+    await network.say("carol", "!joint Shared budget", room=FIVES)
+    own, joint_here, joint_there = [await network.repository.ballot_id(room, 1, scope)
+                                    for room, scope in ((ROOM, ""), (ROOM, SCOPE), (FIVES, SCOPE))]
+    assert len({own, joint_here, joint_there}) == 3
+    assert sorted(await network.repository.open_ballots()) == sorted([(ROOM, 1, own), (ROOM, 1, joint_here),
+                                                                      (FIVES, 1, joint_there)])
