@@ -67,7 +67,9 @@ NASTY_TEXTS = [
     "consent\nA new text for the next round", "24h", "3000000d", "9" * 30 + "d", "2j", "0s", "-1h",
     "We already have two kettles in the kitchen.", "#1", "#" + "9" * 5001,
 ]
-REFERENCES = ["", "#1", "#2", "#3", "#0", "#9223372036854775808", "#" + "9" * 5001, "#١", "#٢", "#1#2", "# 1"]
+REFERENCES = ["", "#1", "#2", "#3", "#0", "#9223372036854775808", "#" + "9" * 5001, "#١", "#٢", "#1#2", "# 1",
+              "#net-1", "#NET-2", "#a-1-2", "#-1", "#net-" + "9" * 5001]
+"""A proposal as members name it: the room's own, and joint decisions of networks the room is in none of."""
 TOPICS = (TopicSettings(id="transport", names={"fr": "Mobilités", "en": "Transport"}),
           TopicSettings(id="culture", names={"fr": "Culture", "en": "Culture"}),
           TopicSettings(id="housing", names={"fr": "Logement", "en": "Housing"}))
