@@ -1,6 +1,6 @@
 """A local room in the terminal, on SQLite, with a simulated clock: the whole decision cycle without a chat server.
 
-Lines starting with ``/`` drive the console (``/as``, ``/facilitator``,
+Lines starting with ``/`` drive the console (``/as``, ``/facilitator``, ``/room``,
 ``/advance``, ``/register``, ``/quit``); everything else is a message from the current member,
 handled exactly as a chat message. ``/advance`` steps the clock through every
 due instant in order, running the same due work as the real scheduler.
@@ -52,23 +52,29 @@ class SimulatedClock:
 
 @dataclass
 class ConsoleRoom:
-    """The console's one room: its members are the names used so far (the platform's Directory)."""
+    """The console's rooms (the platform's Directory): the first room, whose members are the names used there so far,
+    and the other rooms of its networks (``/room``), each with the names used there."""
 
     names: set[str] = field(default_factory=set)
     facilitator_names: set[str] = field(default_factory=set)
+    other_rooms: dict[str, set[str]] = field(default_factory=dict)
+    """The rooms beyond the first, by id; any other room asked about is the first (a test's one room)."""
+
+    def names_in(self, room: str) -> set[str]:
+        return self.other_rooms.get(room, self.names)
 
     async def members(self, room: str) -> set[str]:
-        return set(self.names)
+        return set(self.names_in(room))
 
     async def count(self, room: str) -> int:
-        return len(self.names)
+        return len(self.names_in(room))
 
     async def is_facilitator(self, room: str, member: str) -> bool:
         return member in self.facilitator_names
 
     async def resolve(self, room: str, name: str) -> str | None:
         name = name.removeprefix("@")
-        return name if name in self.names else None
+        return name if name in self.names_in(room) else None
 
 
 class ConsoleSender:
@@ -83,16 +89,19 @@ class ConsoleSender:
             return None  # there are no reactions to click in a terminal
         if self._json:
             line = dict(message.payload or {"kind": str(message.kind)})
+            if message.room != ROOM:
+                line["room"] = message.room
             line["text"] = message.body
             self._out.write(json.dumps(line, ensure_ascii=False) + "\n")
         else:
-            self._out.write("\n" + _indent(message.body) + "\n\n")
+            self._out.write("\n" + _indent(message.body, "" if message.room == ROOM else f" in {message.room}") + "\n\n")
         self._out.flush()
         return message.key
 
 
-def _indent(text: str) -> str:
-    return "\n".join("  bot │ " + line for line in text.splitlines())
+def _indent(text: str, where: str = "") -> str:
+    """The bot's lines, marked as its own (and with the room they are said in, when not the first)."""
+    return "\n".join(f"  bot{where} │ " + line for line in text.splitlines())
 
 
 async def _lines(source: TextIO) -> AsyncIterator[str]:
@@ -156,6 +165,10 @@ class Console:
         self.member = FIRST_MEMBER
         self.room_id = ROOM
         room.names.add(FIRST_MEMBER)
+        for network in service.config.networks:  # the other rooms of the console's networks, empty until spoken in
+            for other in network.rooms:
+                if other != ROOM:
+                    room.other_rooms.setdefault(other, set())
         self.register: RegisterServer | None = None
         """The public register of this session, once started (``--register`` or ``/register``)."""
 
@@ -165,11 +178,12 @@ class Console:
 
     def prompt(self) -> None:
         zone = self.service.config.assembly.code.calendar.zone
-        self.err.write(f"[{self.clock.now.astimezone(zone):%a %Y-%m-%d %H:%M}] {self.member}> ")
+        where = "" if self.room_id == ROOM else f" in {self.room_id}"
+        self.err.write(f"[{self.clock.now.astimezone(zone):%a %Y-%m-%d %H:%M}] {self.member}{where}> ")
         self.err.flush()
 
     async def run(self, source: TextIO) -> None:
-        self.say("consent-bot console: type !help for the bot's commands; /as NAME, /facilitator NAME, "
+        self.say("consent-bot console: type !help for the bot's commands; /as NAME, /facilitator NAME, /room ROOM, "
                  "/advance 3d, /register, /mail, /quit. End a line with \\ to continue on the next one.")
         pending: list[str] = []
         self.prompt()
@@ -190,6 +204,7 @@ class Console:
             return True
         if stripped.startswith("/"):
             return await self.control(stripped)
+        self.room.names_in(self.room_id).add(self.member)
         incoming = Incoming(self.room_id, self.member, text, f"console-{uuid.uuid4()}", self.clock.now)
         await self.service.handle(incoming)
         return True
@@ -201,9 +216,11 @@ class Console:
             return False
         if verb == "as" and argument:
             self.member = argument
-            self.room.names.add(argument)
+            self.room.names_in(self.room_id).add(argument)
+        elif verb == "room" and argument:
+            self.enter(argument)
         elif verb == "facilitator" and argument:
-            self.room.names.add(argument)
+            self.room.names_in(self.room_id).add(argument)
             self.room.facilitator_names.add(argument)
             self.say(f"{argument} is a facilitator.")
         elif verb == "register":
@@ -223,6 +240,16 @@ class Console:
         else:
             self.say(f"Console commands: {console_commands_usage()}")
         return True
+
+    def enter(self, room: str) -> None:
+        """Say the next lines in ``room``: the first room, or a room of one of the configuration's networks (a name is a
+        member of the rooms it is used in, by /as or by a line said there)."""
+        if room != ROOM and room not in self.room.other_rooms:
+            rooms = ", ".join([ROOM, *self.room.other_rooms])
+            self.say(f"/room: {room[:80]} is no room of this console: {rooms} (the rooms of the configuration's "
+                     "networks)")
+            return
+        self.room_id = room
 
     async def show_mail(self, argument: str) -> None:
         """The last N mails the session's decisions would send to the assembly's list (assembly.email): their

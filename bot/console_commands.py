@@ -4,6 +4,7 @@
 CONSOLE_COMMANDS = (
     ("/as NAME", "speak as this member from now on"),
     ("/facilitator NAME", "make this member a facilitator"),
+    ("/room ROOM", "say the next lines in this room of the configuration's networks (linked assemblies)"),
     ("/advance DURATION", "move the simulated clock (e.g. 3d, 12h), running what comes due on the way"),
     ("/register", "serve the public register of this session and print its address"),
     ("/mail [N]", "show the last N mails the session's decisions would send (assembly.email)"),

@@ -228,11 +228,12 @@ class Repository:
         await self._write("UPDATE outbox SET platform_id = ? WHERE message_id = ? AND platform_id IS NULL",
                           (platform_id, message))
 
-    async def ballot_id(self, room: str, number: int) -> str | None:
-        """The platform id of a proposal's latest ballot, under which its messages are threaded."""
+    async def ballot_id(self, room: str, number: int, scope: str = "") -> str | None:
+        """The platform id of a proposal's latest ballot in ``room``, under which its messages are threaded (``scope``:
+        a joint decision's, posted in each room of its network; "" for the room's own)."""
         rows = await self._read(
-            "SELECT platform_id FROM outbox WHERE room = ? AND number = ? AND kind = 'ballot'"
-            " AND platform_id IS NOT NULL ORDER BY seq DESC LIMIT 1", (room, number))
+            "SELECT platform_id FROM outbox WHERE room = ? AND scope = ? AND number = ? AND kind = 'ballot'"
+            " AND platform_id IS NOT NULL ORDER BY seq DESC LIMIT 1", (room, scope, number))
         return rows[0]["platform_id"] if rows else None
 
     async def state(self, key: str) -> str | None:
@@ -269,11 +270,13 @@ class Repository:
         await self._write("DELETE FROM pending_encrypted WHERE event_id = ?", (event_id,))
 
     async def open_ballots(self) -> list[tuple[str, int, str]]:
-        """(room, number, platform id of the current ballot) for every open proposal (reconciling votes)."""
+        """(room, number, platform id of the current ballot there) for every open proposal (reconciling votes): a
+        joint decision's in each room of its network."""
         rows = await self._read(
-            """SELECT p.room, p.number, o.platform_id FROM proposals p JOIN outbox o
-                   ON o.room = p.room AND o.number = p.number AND o.kind = 'ballot' AND o.platform_id IS NOT NULL
-               WHERE p.state = ? AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = p.room
+            """SELECT o.room, p.number, o.platform_id FROM proposals p JOIN outbox o
+                   ON o.number = p.number AND o.kind = 'ballot' AND o.platform_id IS NOT NULL
+                   AND (o.room = p.room AND o.scope = '' OR o.scope = p.room)
+               WHERE p.state = ? AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND scope = o.scope
                    AND number = p.number AND kind = 'ballot' AND platform_id IS NOT NULL)""",
             (State.OPEN,))
         return [(row["room"], row["number"], row["platform_id"]) for row in rows]
@@ -454,26 +457,28 @@ class Transaction:
         return total, [Summary(r["number"], r["title"], State(r["state"]), r["round"], from_text(r["deadline"]))
                        for r in rows]
 
-    async def number_for_message(self, room: str, platform_id: str) -> int | None:
-        """The proposal whose bot message (ballot, reminder, outcome…) has this platform id."""
+    async def number_for_message(self, room: str, platform_id: str) -> tuple[str, int] | None:
+        """(scope, number) of the proposal whose bot message (ballot, reminder, outcome…) has this platform id: scope
+        "" for the room's own, a network's for a joint decision."""
         row = await self._db.fetchone(
-            "SELECT number FROM outbox WHERE room = ? AND platform_id = ? AND kind <> 'ack' AND number IS NOT NULL",
-            (room, platform_id))
-        return row["number"] if row else None
+            "SELECT scope, number FROM outbox WHERE room = ? AND platform_id = ? AND kind <> 'ack'"
+            " AND number IS NOT NULL", (room, platform_id))
+        return (row["scope"], row["number"]) if row else None
 
-    async def ballot_number(self, room: str, platform_id: str) -> int | None:
-        """The proposal whose *current* ballot this is: votes by reaction count only there."""
+    async def ballot_number(self, room: str, platform_id: str) -> tuple[str, int] | None:
+        """(scope, number) of the proposal whose *current* ballot in the room this is: votes by reaction count only
+        there (scope as for number_for_message)."""
         row = await self._db.fetchone(
             # kind <> 'ack', though implied, is the condition of the index by platform id (migration 0012), which
             # a database uses only when the query says it in those words; 'ballot' and 'ack' are Kind's values. A
             # ballot's mail and webhook calls are 'ballot' rows too, queued after it: the latest is the chat's.
-            """SELECT o.number FROM outbox o WHERE o.room = ? AND o.platform_id = ? AND o.kind <> 'ack'
+            """SELECT o.scope, o.number FROM outbox o WHERE o.room = ? AND o.platform_id = ? AND o.kind <> 'ack'
                AND o.kind = 'ballot'
-               AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND number = o.number AND kind = 'ballot'
-                            AND channel = 'chat')""",
+               AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND scope = o.scope AND number = o.number
+                            AND kind = 'ballot' AND channel = 'chat')""",
             (room, platform_id),
         )
-        return row["number"] if row else None
+        return (row["scope"], row["number"]) if row else None
 
     async def took_effect(self, event_id: str) -> bool:
         """Whether a message, or an edit of it, changed the register (a further edit then changes nothing)."""
@@ -846,13 +851,13 @@ class Transaction:
         """Queue a message for delivery after commit; a key already queued is not queued again."""
         added = await self._db.execute(
             """INSERT INTO outbox (key, room, kind, number, body, html, lines, payload, reply_to, mentions,
-                   created_at, message_id, channel)
-               VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                   created_at, message_id, channel, scope)
+               VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (
                 message.key, message.room, message.kind, message.number, message.body, lines_to_json(message.lines),
                 json.dumps(message.payload, ensure_ascii=False) if message.payload is not None else None,
                 message.reply_to, json.dumps(list(message.mentions)) if message.mentions else "[]", to_text(at),
-                message_id(message.key), message.channel,
+                message_id(message.key), message.channel, message.scope,
             ),
         )
         if added:
@@ -952,4 +957,5 @@ def _outgoing(row: Row) -> Outgoing:
         reply_to=row["reply_to"],
         mentions=tuple(json.loads(row["mentions"])),
         channel=row["channel"],
+        scope=row["scope"],
     )

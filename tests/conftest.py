@@ -26,7 +26,7 @@ from bot.config import Config, load_config
 from bot.console import ConsoleRoom
 from bot.app.handlers import COMMANDS
 from bot.messages.outgoing import Kind, Outgoing
-from bot.app.ports import Incoming
+from bot.app.ports import Incoming, Reference
 from bot.app.service import ConsentService
 from storage.repository import Repository
 from tests.servers.postgres import FOR_TESTS, PostgresServer, database_name
@@ -85,13 +85,16 @@ class Assembly:
     repository: Repository
     counter: int = 0
 
-    async def say(self, member: str, text: str, about: int | None = None, event_id: str | None = None) -> list[Outgoing]:
-        """A member's message; returns what the bot answered to it."""
-        self.room.names.add(member)
+    async def say(self, member: str, text: str, about: int | None = None, event_id: str | None = None,
+                  room: str = ROOM, scope: str = "") -> list[Outgoing]:
+        """A member's message in ``room`` (a member of it from now on); returns what the bot answered to it.
+        ``about``: the number of the proposal whose ballot it answers (``scope``: a network's joint decision's)."""
         self.counter += 1
         before = len(self.sender.sent)
         event = event_id or f"$event{self.counter}"
-        await self.service.handle(Incoming(ROOM, member, text, event, self.clock.now, about))
+        self.room.names_in(room).add(member)
+        reference = Reference(about, scope) if about is not None else None
+        await self.service.handle(Incoming(room, member, text, event, self.clock.now, reference))
         return self.sender.sent[before:]
 
     async def advance_to(self, moment: datetime) -> list[Outgoing]:

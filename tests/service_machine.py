@@ -45,7 +45,7 @@ from bot.engine.model import Position, Proposal, State, Tally
 from bot.app.handlers import COMMANDS
 from bot.messages.outgoing import Kind, Outgoing
 from bot.messages.sanitize import clean
-from bot.app.ports import Incoming, ReactionVote, Redaction
+from bot.app.ports import Incoming, ReactionVote, Redaction, Reference
 from bot.app.service import ConsentService
 from storage.repository import LAPSES, Repository
 from tests import service_model as model
@@ -67,7 +67,9 @@ NASTY_TEXTS = [
     "consent\nA new text for the next round", "24h", "3000000d", "9" * 30 + "d", "2j", "0s", "-1h",
     "We already have two kettles in the kitchen.", "#1", "#" + "9" * 5001,
 ]
-REFERENCES = ["", "#1", "#2", "#3", "#0", "#9223372036854775808", "#" + "9" * 5001, "#١", "#٢", "#1#2", "# 1"]
+REFERENCES = ["", "#1", "#2", "#3", "#0", "#9223372036854775808", "#" + "9" * 5001, "#١", "#٢", "#1#2", "# 1",
+              "#net-1", "#NET-2", "#a-1-2", "#-1", "#net-" + "9" * 5001]
+"""A proposal as members name it: the room's own, and joint decisions of networks the room is in none of."""
 TOPICS = (TopicSettings(id="transport", names={"fr": "Mobilités", "en": "Transport"}),
           TopicSettings(id="culture", names={"fr": "Culture", "en": "Culture"}),
           TopicSettings(id="housing", names={"fr": "Logement", "en": "Housing"}))
@@ -458,7 +460,8 @@ class ServiceMachine(RuleBasedStateMachine):
             self.in_parts.add(answer.payload["proposal"])
 
     def _say(self, member: str, text: str, about: int | None = None) -> Outgoing | None:
-        incoming = Incoming(ROOM, member, text, f"$event{next(self.ids)}", self.clock(), about)
+        incoming = Incoming(ROOM, member, text, f"$event{next(self.ids)}", self.clock(),
+                            Reference(about) if about is not None else None)
         return self._deliver(incoming, expect_answer=_is_command(text))
 
     def _deliver(self, incoming: Incoming, expect_answer: bool) -> Outgoing | None:

@@ -1011,8 +1011,11 @@ def test_member_and_room_ids_are_checked_as_the_platform_writes_them(tmp_path):
         "assembly.facilitators[1]: '@bob' can match no one: a Matrix id starts with @ and has a server part, "
         "e.g. '@alice:example.org' (in quotes)",
         "rooms: the room id 'general': 'general' can match no one: a Matrix room id starts with ! and has a server "
-        "part, in quotes",
+        "part (or, from room version 12, is ! and 43 letters, digits, - and _), in quotes",
     ]
+    version_12 = "!" + "jbDMJUWwwzHaWGvyd9E10Om_cibogWfZwjA8AnsYBHA"  # the create event's hash: no server part
+    matrix = {"platform": "matrix", "matrix": MATRIX, "rooms": {version_12: {"language": "en"}}}
+    assert load_config(write(tmp_path, matrix), environ={}).for_room(version_12).language == "en"
     mattermost = {"platform": "mattermost", "mattermost": MATTERMOST, "assembly": {"facilitators": ["@alice"]}}
     assert errors_of(tmp_path, mattermost) == [
         "assembly.facilitators[0]: '@alice' can match no one: a Mattermost user id is 26 letters and digits "
@@ -1149,3 +1152,36 @@ def test_an_item_of_a_list_missing_its_required_keys_is_told_which(tmp_path):
         "assembly.officials[0].mandate_start: required: the first day of the mandate",
         "assembly.topics[0].id: required: a stable id, as commands name the topic (!propose topic transport …) and "
         "the register's addresses"]
+
+
+# --- Networks of rooms --------------------------------------------------------------------------------
+
+
+def test_example_network_in_the_comments_is_valid_its_rules_over_the_assembly_s(tmp_path):
+    document = yaml.safe_load(commented_example("networks")) | {"assembly": {"minimum_duration": "96h"}}
+    config = load_config(write(tmp_path, document), environ={})
+    [network] = config.networks
+    assert (network.id, network.scope, len(network.rooms)) == ("metropole", "network:metropole", 2)
+    rules = network.rules_over(config.assembly, config.for_room(network.rooms[0]))
+    assert rules.code.quorum == Fraction(1, 4) and rules.code.minimum_duration == timedelta(hours=96)
+
+
+def test_a_room_may_be_in_two_networks_and_a_network_s_rooms_need_not_be_known(tmp_path):
+    config = load_config(write(tmp_path, {"networks": [{"id": "a", "rooms": ["!x:s", "!y:s"]},
+                                                        {"id": "b", "rooms": ["!y:s"]}]}), environ={})
+    assert [n.id for n in config.networks if "!y:s" in n.rooms] == ["a", "b"]
+
+
+@pytest.mark.parametrize(("networks", "error"), [
+    ([{"id": "a", "rooms": ["!x:s"]}, {"id": "a", "rooms": ["!y:s"]}], "networks: two networks have the id 'a'"),
+    ([{"id": "a", "rooms": ["!x:s", "!x:s"]}], "networks[0].rooms: the room '!x:s' is listed twice"),
+    ([{"id": "Métropole", "rooms": ["!x:s"]}], "networks[0].id: expected an id of at most 40 lowercase letters"),
+    ([{"id": "a", "rooms": [f"!{n}:s" for n in range(51)]}], "networks[0].rooms: at most 50 room ids, got 51"),
+    ([{"id": f"n{n}", "rooms": ["!x:s"]} for n in range(21)], "networks: at most 20 networks, got 21"),
+    ([{"id": "a", "rooms": ["!x:s"], "language": "en"}], "networks[0].language: not a network's setting"),
+    ([{"id": "a", "rooms": ["!x:s"], "quorum": 2}], "networks[0].quorum: must be a share between 0 and 1"),
+    ([{"id": "a"}], "networks[0].rooms: required"),
+])
+def test_a_network_is_checked_key_by_key(tmp_path, networks, error):
+    [found] = errors_of(tmp_path, {"networks": networks})
+    assert found.startswith(error), found

@@ -155,3 +155,25 @@ def test_topics_delegation_on_a_subject_and_for_a_time_and_parts_play_on_the_con
     assert [(line["member"], line["scope"]) for line in lapsed] == [("alice", "topic:transport")]
     assert "comme vous l'aviez demandé, le mercredi 30 juin 2027, 24:00" in lapsed[0]["text"]
     assert "- à bob, sur toutes les propositions de ce salon : alice" in lines[-1]["text"]
+
+
+def test_linked_rooms_play_on_the_console_one_joint_tally_a_block_in_one_room_postponing_all():
+    root = DEMO.parent
+    lines, _ = run_console((root / "network.txt").read_text(encoding="utf-8"), "--config",
+                           str(root / "network.yaml"), "--start", "2027-06-08T10:00+02:00")
+    ballots = [line for line in lines if line["kind"] == "ballot"]
+    assert [(b.get("room", "console"), b["network"], b["proposal"], b["round"]) for b in ballots] == [
+        ("console", "metropole", 1, 1), ("fives", "metropole", 1, 1), ("wazemmes", "metropole", 1, 1),
+        ("console", "metropole", 1, 2), ("fives", "metropole", 1, 2), ("wazemmes", "metropole", 1, 2)]
+    assert ballots[1]["text"].startswith("**Proposal #metropole-1 by bob: Un budget partagé")  # Fives: English
+    [status] = [line for line in lines if line["kind"] == "status"]
+    assert status["members"] == 5 and status["text"].splitlines()[-3:] == [
+        "Moulins : 1 sur 2 membres.", "Fives : 2 sur 2 membres.", "Wazemmes : 1 sur 2 membres."]
+    outcomes = [(line.get("room", "console"), line["round"], line["state"], line["members"])
+                for line in lines if line["kind"] == "outcome"]
+    assert outcomes == [("console", 1, "postponed", 5), ("fives", 1, "postponed", 5), ("wazemmes", 1, "postponed", 5),
+                        ("console", 2, "adopted", 5), ("fives", 2, "adopted", 5), ("wazemmes", 2, "adopted", 5)]
+    reminders = [line for line in lines if line["kind"] == "reminder" and line["round"] == 2]
+    assert {(line.get("room", "console"), line["text"].splitlines()[1]) for line in reminders} == {
+        ("console", "Pas encore de réponse : alice."), ("fives", "Not answered yet: carol."),
+        ("wazemmes", "Pas encore de réponse : erin.")}

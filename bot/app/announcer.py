@@ -49,7 +49,8 @@ async def announce(tx: Transaction, messages: list[Outgoing], config: Config, at
     for message in messages:
         event = event_of(message)
         settings = config.for_room(message.room)
-        if event is None or message.number is None or not (settings.email.lists or settings.webhooks):
+        # A joint decision is not announced beyond its rooms yet: each room's list would get it once per room.
+        if event is None or message.number is None or message.scope or not (settings.email.lists or settings.webhooks):
             continue
         proposal = await tx.view(message.room, message.number)
         m = messages_for(settings)

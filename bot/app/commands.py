@@ -19,6 +19,9 @@ from bot.engine.model import Position
 
 PREFIX = "!"
 REFERENCE = re.compile(r"#(\d+)\b")
+JOINT_REFERENCE = re.compile(r"#([a-z][a-z0-9-]*)-(\d+)\b", re.IGNORECASE)
+"""A network's joint decision, as every room of the network names it: #metropole-3 (the id is greedy: #a-2-3 is
+network a-2's #3)."""
 
 Handler = Callable[[Context], Awaitable[None]]
 
@@ -39,8 +42,10 @@ class Command:
     """A gettext message id: one line for !help."""
     handler: Handler
     takes_reference: bool = True
-    """Whether a ``#N`` right after the verb names a proposal (not for !propose: "!propose #3 Revise #3" is a
-    title)."""
+    """Whether a ``#N`` (or a joint decision's ``#<network>-N``) right after the verb names a proposal (not for
+    !propose: "!propose #3 Revise #3" is a title)."""
+    names_network: bool = False
+    """Whether the command's first word may name one of the room's networks (!joint): the scope it acts in."""
     needs: frozenset[str] = frozenset()
     """What the handler asks the platform's directory ("facilitator", "members"): asked before the decision's
     transaction opens, since on some platforms it is a request over the network."""
@@ -55,6 +60,8 @@ class Invocation:
     command: Command
     reference: int | None
     arguments: str
+    network: str | None = None
+    """The network of a joint decision named ``#<network>-N`` (None: the room's own ``#N``)."""
 
 
 class UnknownCommand(Exception):
@@ -81,12 +88,12 @@ class Registry:
         return handler
 
     def command(self, verb: str, *aliases: str, usage: str, summary: str, takes_reference: bool = True,
-                needs: frozenset[str] = frozenset(),
-                in_use: Callable[[AssemblySettings], bool] = Command.in_use) -> Callable[[Handler], Handler]:
+                needs: frozenset[str] = frozenset(), in_use: Callable[[AssemblySettings], bool] = Command.in_use,
+                names_network: bool = False) -> Callable[[Handler], Handler]:
         """Declare a command; an alias may be two words ("pas d'accord"), matched as one."""
 
         def register(handler: Handler) -> Handler:
-            command = Command(verb, aliases, usage, summary, handler, takes_reference, needs, in_use)
+            command = Command(verb, aliases, usage, summary, handler, takes_reference, names_network, needs, in_use)
             for name in (verb, *aliases):
                 key = normalize(name)
                 if self._by_name.get(key, command) is not command:  # "délégations" may spell "delegations"
@@ -115,10 +122,11 @@ class Registry:
                 raise UnknownCommand(verb)
             first_line = after
         arguments = (first_line.strip() + ("\n" + rest if rest else "")).strip()
-        reference = None
-        match = REFERENCE.match(arguments) if command.takes_reference else None
+        reference, network = None, None
+        match = (REFERENCE.match(arguments) or JOINT_REFERENCE.match(arguments)) if command.takes_reference else None
         if match:
-            digits = match.group(1)
+            digits = match.group(match.lastindex)
             reference = int(digits) if len(digits) <= len(str(MAX_REFERENCE)) else MAX_REFERENCE + 1
+            network = match.group(1).lower() if match.re is JOINT_REFERENCE else None
             arguments = arguments[match.end():].strip()
-        return Invocation(command, reference, arguments)
+        return Invocation(command, reference, arguments, network)

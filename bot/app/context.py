@@ -3,9 +3,11 @@ transaction itself; and the one error type whose message is for the member."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.app.scopes import network_label
 from bot.config import AssemblySettings
 from bot.engine import rules
 from bot.engine.model import Action, Change, Proposal, State, Step
@@ -31,8 +33,10 @@ VOTES = {Action.POSITION, Action.POSITION_WITHDRAWN, Action.REMOVED_BY_MODERATOR
 """Changes that never move a due time: a vote costs no reckoning of the clock."""
 
 
-def messages_for(settings: AssemblySettings) -> Messages:
-    return Messages(settings.language, settings.code.calendar.zone)
+def messages_for(settings: AssemblySettings, scope: str = "") -> Messages:
+    """The messages said by ``settings`` about a decision kept under ``scope`` (a joint decision's number is written
+    with its network's id)."""
+    return Messages(settings.language, settings.code.calendar.zone, network_label(scope))
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,12 @@ class Facts:
     facilitator: bool | None = None
     """Whether the sender facilitates the room, for the commands that need it."""
     members: set[str] | None = None
-    """The room's members, for the commands that name them."""
+    """The room's members, for the commands that name them; for a joint decision, the members of the network's rooms
+    (each once), always."""
     named: str | None = None
     """The member the command's first word names, for the commands that name one (None: nobody in the room)."""
+    members_by_room: dict[str, set[str]] | None = None
+    """For a joint decision, the members of each room of its network."""
 
 
 @dataclass
@@ -65,6 +72,10 @@ class Context:
     arguments: str
     reply_to: str | None = None
     """The event the answers reply to (a command); None for reactions, which cannot be replied to."""
+    scope: str = ""
+    """Where the proposals it names are kept when not in the room itself: a network's joint decisions."""
+    places: tuple[tuple[str, AssemblySettings], ...] = ()
+    """For a joint decision, each room of its network with the settings said by there (its language)."""
     outbox: list[Outgoing] = field(default_factory=list)
     touched: dict[int, Proposal] = field(default_factory=dict)
     """The proposals whose due time (a reminder, a close) this event may have changed, as it left them."""
@@ -75,7 +86,12 @@ class Context:
 
     @property
     def m(self) -> Messages:
-        return messages_for(self.settings)
+        return messages_for(self.settings, self.scope)
+
+    @property
+    def kept_under(self) -> str:
+        """Where the proposals this event names are kept and numbered: the room, or the network's scope."""
+        return self.scope or self.room
 
     def fail(self, message: str, **params: object) -> CommandError:
         return CommandError(self.m._(message, **params))
@@ -102,9 +118,9 @@ class Context:
         """
         number = self.reference
         if number is None:
-            numbers = await self.tx.numbers(self.room, candidates or (State.OPEN,))
+            numbers = await self.tx.numbers(self.kept_under, candidates or (State.OPEN,))
             if not numbers and not candidates:
-                postponed = await self.tx.numbers(self.room, (State.POSTPONED,))
+                postponed = await self.tx.numbers(self.kept_under, (State.POSTPONED,))
                 if postponed:
                     raise self.fail("No proposal is open in this room; postponed: {numbers} (see !list).",
                                     numbers=", ".join(f"#{n}" for n in postponed))
@@ -115,17 +131,17 @@ class Context:
         if number > MAX_REFERENCE:
             raise self.fail("There is no such proposal in this room (see !list).")
         if shown_only:
-            proposal = await self.tx.view(self.room, number)
+            proposal = await self.tx.view(self.kept_under, number)
         elif member is None:
-            proposal = await self.tx.load(self.room, number)
+            proposal = await self.tx.load(self.kept_under, number)
         else:
-            proposal = await self.tx.load_for(self.room, number, member, saying_at=self.now)
+            proposal = await self.tx.load_for(self.kept_under, number, member, saying_at=self.now)
         if proposal is None:
             raise self.fail("There is no proposal #{number} in this room.", number=number)
         return proposal
 
     async def save(self, step: Step) -> Proposal:
-        await self.tx.save(self.room, step, self.event_id)
+        await self.tx.save(self.kept_under, step, self.event_id)
         self.changes.extend(step.changes)
         if any(change.action not in VOTES for change in step.changes):
             self.touched[step.proposal.number] = step.proposal
@@ -139,8 +155,22 @@ class Context:
             payload = render.payload(kind, proposal, self.participation(proposal), self.m)
         self.outbox.append(
             Outgoing(self.next_key(), self.room, kind, tuple(text.lines), payload,
-                     proposal.number if proposal else None, self.reply_to, mentions)
+                     proposal.number if proposal else None, self.reply_to, mentions, scope=self.scope)
         )
+
+    async def say_everywhere(self, kind: Kind, text_for: Callable[[Messages, AssemblySettings], Text],
+                             proposal: Proposal, mentions: tuple[str, ...] = ()) -> None:
+        """Queue a message about a proposal in every room it is decided in, each in its room's language: the room
+        alone, or each room of a joint decision's network (the room the event came from answering it)."""
+        if not self.scope:
+            await self.say(kind, text_for(self.m, self.settings), proposal, mentions)
+            return
+        for room, settings in self.places:
+            m = messages_for(settings, self.scope)
+            self.outbox.append(Outgoing(self.next_key(), room, kind, tuple(text_for(m, settings).lines),
+                                        render.payload(kind, proposal, self.participation(proposal), m),
+                                        proposal.number, self.reply_to if room == self.room else None, mentions,
+                                        scope=self.scope))
 
     def next_key(self) -> str:
         """The idempotency key of the next message this event causes: the same on every replay."""

@@ -12,6 +12,7 @@ from bot.messages.i18n import Messages
 from bot.app.delivery import Delivery
 from bot.app.observer import Observer
 from bot.app.ports import Directory
+from bot.app.scopes import members_by_room, network_of, places, settings_for
 from bot.config import AssemblySettings, Config
 from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, RemindApplication, SendReminder, due_work, next_due_at
@@ -60,7 +61,7 @@ class Deadlines:
         for room, number in await self.repository.without_due_time():
             async with self.repository.transaction() as tx:
                 proposal = await tx.load_for(room, number, "")
-                await record_due(tx, room, proposal, self.config.for_room(room))
+                await record_due(tx, room, proposal, settings_for(self.config, room, room))
 
     async def closing_due(self, room: str, number: int, now: datetime) -> bool:
         """Whether the proposal's round is due to close at ``now`` (the platform is then read up to now first)."""
@@ -69,13 +70,20 @@ class Deadlines:
         return proposal is not None and proposal.state is State.OPEN and now >= proposal.current_round.deadline
 
     async def run_due(self, room: str, number: int, now: datetime) -> None:
-        """Do what is due for one proposal at ``now``: close its round, or send its reminder."""
+        """Do what is due for one proposal at ``now``: close its round, or send its reminder.
+
+        ``room`` is where the proposal is kept: a room, or a network's scope for a joint decision, whose members are
+        those of its rooms (each once), and whose outcome and reminders are said in each room, in its language."""
         if number == LAPSES:
             await self._expire(room, now)
             return
-        settings = self.config.for_room(room)
-        m = messages_for(settings)
-        room_members = await self.directory.members(room)  # asked before the transaction: it may be a request
+        network = network_of(self.config, room)
+        scope = network.scope if network is not None else ""
+        settings = settings_for(self.config, room, room)
+        m = messages_for(settings, scope)
+        # Asked before the transaction: it may be a request.
+        by_room = await members_by_room(self.directory, network.rooms if network is not None else (room,))
+        room_members = rules.network_members(by_room)
         async with self.repository.transaction() as tx:
             proposal = await tx.load(room, number)
             if proposal is None:
@@ -87,7 +95,7 @@ class Deadlines:
             if isinstance(work, CloseRound):
                 offline = round_.deadline < self.started_at
                 delegated = ()
-                if settings.delegation:
+                if settings.delegation and network is None:  # delegations are a room's: none on a joint decision yet
                     current = await tx.delegations(room)
                     delegations = await tx.delegations_at(room, round_.deadline, current)
                     delegated = rules.delegated_for(round_, number, proposal.topics, delegations, room_members)
@@ -97,32 +105,43 @@ class Deadlines:
                 revised = await self._revise(tx, room, closed.proposal, now)
                 link = permalink(self.config.register.public_url, room, number)
                 proposal = closed.proposal
-                text = render.outcome(proposal, m, settings, revised, link)
                 kind, key = Kind.OUTCOME, f"outcome/{room}/{number}/{round_.number}"
                 # The answer to a referral reaches the official who referred it; a verdict, the official judged.
                 addressed = (proposal.referral.official,) if proposal.referral else ()
                 addressed += (proposal.verdict.official,) if proposal.verdict else ()
-                mentions = pact_text.accounts(addressed, settings)
+
+                def said(m: Messages, settings: AssemblySettings, here: set[str]) -> tuple[Text, tuple[str, ...]]:
+                    return render.outcome(proposal, m, settings, revised, link), pact_text.accounts(addressed, settings)
             elif isinstance(work, SendReminder):
                 for skipped in work.skipped:
                     await tx.record_reminder(room, number, round_, skipped, "skipped", now)
                 await tx.record_reminder(room, number, round_, work.offset, "sent", now)
-                text = render.reminder(proposal, members, now, m)
                 offset, deadline = int(work.offset.total_seconds()), int(round_.deadline.timestamp())
                 kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{deadline}/{offset}"
-                mentions = tuple(rules.not_answered(round_, members)) + tuple(rules.owing_argument(round_))
+
+                def said(m: Messages, settings: AssemblySettings, here: set[str]) -> tuple[Text, tuple[str, ...]]:
+                    owing = tuple(member for member in rules.owing_argument(round_) if member in here)
+                    return render.reminder(proposal, here, now, m), tuple(rules.not_answered(round_, here)) + owing
             elif isinstance(work, RemindApplication):
                 reminded = transitions.remind_application(proposal, now)
                 await tx.save(room, reminded, None)
                 proposal = reminded.proposal
-                mentions = pact_text.accounts(proposal.bound, settings) or tuple(sorted(settings.facilitators))
-                text = pact_text.application_reminder(proposal, settings, m)
                 kind, key = Kind.FOLLOWUP_REMINDER, f"followup-reminder/{room}/{number}"
+
+                def said(m: Messages, settings: AssemblySettings, here: set[str]) -> tuple[Text, tuple[str, ...]]:
+                    mentions = pact_text.accounts(proposal.bound, settings) or tuple(sorted(settings.facilitators))
+                    return pact_text.application_reminder(proposal, settings, m), mentions
             if work is not None:
-                message = Outgoing(key, room, kind, tuple(text.lines),
-                                   render.payload(kind, proposal, len(members), m), number, None, mentions)
-                await tx.queue(message, now)
-                await announce(tx, [message], self.config, now)
+                # A room's own proposal is spoken of in the room, to everyone who takes part; a joint decision in
+                # each room of its network, in the room's language, to that room's members.
+                for place, place_settings in places(self.config, room):
+                    place_m = messages_for(place_settings, scope)
+                    text, mentions = said(place_m, place_settings, by_room[place] if network is not None else members)
+                    message = Outgoing(f"{key}/{place}" if network is not None else key, place, kind,
+                                       tuple(text.lines), render.payload(kind, proposal, len(members), place_m), number,
+                                       None, mentions, scope=scope)
+                    await tx.queue(message, now)
+                    await announce(tx, [message], self.config, now)
             due = await record_due(tx, room, proposal, settings)
         if isinstance(work, CloseRound):
             self.observer.closed(proposal)

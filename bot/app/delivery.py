@@ -44,8 +44,8 @@ class Delivery:
         self._background = False
         self._pending: list[Outgoing] | None = None
         """The messages to send, in order; read from the outbox at the first delivery."""
-        self._ballots: dict[tuple[str, int], str] = {}
-        """(room, proposal) → the platform id of its latest ballot sent, to thread its messages under."""
+        self._ballots: dict[tuple[str, str, int], str] = {}
+        """(room, scope, proposal) → the platform id of its latest ballot sent there, to thread its messages under."""
         self.attempts_failed = 0
         """Sends that failed and will be retried (worth watching in the logs and in tests)."""
         self.backlog = 0
@@ -152,7 +152,7 @@ class Delivery:
         self._progressed()
         self.observer.sent(message.kind, time.perf_counter() - started)
         if message.kind is Kind.BALLOT and platform_id and message.number is not None:
-            self._ballots[(message.room, message.number)] = platform_id
+            self._ballots[(message.room, message.scope, message.number)] = platform_id
 
     def _progressed(self) -> None:
         self.backlog -= 1
@@ -166,9 +166,9 @@ class Delivery:
         """The platform id of the ballot a message is threaded under (none for a ballot itself)."""
         if message.number is None or message.kind is Kind.BALLOT:
             return None
-        key = (message.room, message.number)
+        key = (message.room, message.scope, message.number)
         if key not in self._ballots:
-            ballot = await self._repository.ballot_id(message.room, message.number)
+            ballot = await self._repository.ballot_id(message.room, message.number, message.scope)
             if ballot is None:
                 return None
             self._ballots[key] = ballot

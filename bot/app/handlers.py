@@ -15,7 +15,7 @@ from bot.durations import MAX_ROUND, parse_duration
 from bot.config.settings import OfficialSettings
 from bot.engine import pact, rules, transitions
 from bot.engine.model import Assessment, Delegation, Position, Proposal, RuleViolation, State, Step
-from bot.messages import delegation as delegation_text, pact as pact_text, topics as topics_text
+from bot.messages import delegation as delegation_text, joint as joint_text, pact as pact_text, topics as topics_text
 from bot.messages.i18n import N_
 from bot.messages.outgoing import Kind, Mention, Outgoing
 from bot.messages.lines import Text
@@ -69,9 +69,19 @@ async def propose(ctx: Context) -> None:
     title, _, text = ctx.arguments.partition("\n")
     duration, topics, title = _options(ctx, title.strip())
     title, text = _title_and_text(ctx, title, text)
-    number = await ctx.tx.next_number(ctx.room)
+    number = await ctx.tx.next_number(ctx.kept_under)
     step = transitions.propose(number, title, text, ctx.sender, ctx.now, ctx.settings.code, duration, topics)
     await _announce(ctx, await ctx.save(step))
+
+
+@COMMANDS.command("joint", "commun", "réseau", "reseau",
+                  usage=N_("!joint [<network>] [topic <topic>[,<topic>]] [duration <duration>] <title> (further lines: "
+                           "the text)"),
+                  summary=N_("propose to the whole network of rooms this room is in (name the network if there are "
+                             "several): its ballot is posted in each room, answered in any, decided with one tally"),
+                  takes_reference=False, names_network=True)
+async def joint(ctx: Context) -> None:
+    await propose(ctx)
 
 
 def _options(ctx: Context, line: str) -> tuple[timedelta | None, tuple[str, ...], str]:
@@ -116,10 +126,11 @@ def _check_text(ctx: Context, text: str) -> None:
 async def _announce(ctx: Context, proposal: Proposal, mentions: tuple[str, ...] = ()) -> None:
     """A new round's ballot, then the reactions to seed on it (once the ballot has its platform id)."""
     about = proposal.challenges or (proposal.verdict.decision if proposal.verdict else None)
-    decision = await ctx.tx.load(ctx.room, about) if about else None
-    await ctx.say(Kind.BALLOT, render.ballot(proposal, ctx.m, ctx.settings, decision=decision), proposal,
-                  mentions=mentions)
-    ctx.outbox.append(Outgoing(ctx.next_key(), ctx.room, Kind.SEED, number=proposal.number))
+    decision = await ctx.tx.load(ctx.kept_under, about) if about else None
+    await ctx.say_everywhere(Kind.BALLOT, lambda m, settings: render.ballot(proposal, m, settings, decision=decision),
+                             proposal, mentions=mentions)
+    for room in [room for room, _ in ctx.places] or [ctx.room]:
+        ctx.outbox.append(Outgoing(ctx.next_key(), room, Kind.SEED, number=proposal.number, scope=ctx.scope))
 
 
 def _check_argument(ctx: Context, text: str) -> None:
@@ -217,9 +228,11 @@ async def status(ctx: Context) -> None:
         await _list(ctx)
         return
     proposal = await ctx.proposal(shown_only=True)
-    verdicts = await ctx.tx.verdicts_on(ctx.room, proposal.number) if proposal.state in pact.ACCOUNTABLE else []
-    await ctx.say(Kind.STATUS, render.status(proposal, ctx.participation(proposal), ctx.m, ctx.settings, ctx.now,
-                                             verdicts), proposal)
+    verdicts = await ctx.tx.verdicts_on(ctx.kept_under, proposal.number) if proposal.state in pact.ACCOUNTABLE else []
+    text = render.status(proposal, ctx.participation(proposal), ctx.m, ctx.settings, ctx.now, verdicts)
+    if ctx.facts.members_by_room is not None:
+        joint_text.participation_by_room(text, proposal.current_round, ctx.facts.members_by_room, ctx.places, ctx.m)
+    await ctx.say(Kind.STATUS, text, proposal)
 
 
 @COMMANDS.command("list", "liste", usage=N_("!list [topic <topic>] [page]"),
@@ -254,8 +267,11 @@ async def topics(ctx: Context) -> None:
     if ctx.arguments:
         chosen = () if normalize(ctx.arguments) in NONE_WORDS else _topics(ctx, ctx.arguments)
         proposal = await ctx.save(transitions.set_topics(proposal, chosen, ctx.sender, ctx.facilitator, ctx.now))
-    await ctx.say(Kind.ANNOUNCEMENT if ctx.arguments else Kind.STATUS,
-                  topics_text.of_proposal(proposal, ctx.sender if ctx.arguments else None, ctx.settings, ctx.m), proposal)
+    if not ctx.arguments:
+        await ctx.say(Kind.STATUS, topics_text.of_proposal(proposal, None, ctx.settings, ctx.m), proposal)
+        return
+    await ctx.say_everywhere(Kind.ANNOUNCEMENT, lambda m, settings: topics_text.of_proposal(proposal, ctx.sender,
+                                                                                             settings, m), proposal)
 
 
 @COMMANDS.command("round", "tour", usage=N_("!round [#N] [amended text] — or !round [#N] consent, the amended text "
@@ -288,7 +304,7 @@ async def amend(ctx: Context) -> None:
     _check_text(ctx, text)
     step = transitions.amend(proposal, ctx.sender, ctx.facilitator, text, ctx.now, assessment)
     proposal = await ctx.save(step)
-    await ctx.say(Kind.ANNOUNCEMENT, render.amended(proposal, ctx.sender, ctx.m), proposal)
+    await ctx.say_everywhere(Kind.ANNOUNCEMENT, lambda m, _: render.amended(proposal, ctx.sender, m), proposal)
 
 
 @COMMANDS.command("withdraw", "retirer", usage=N_("!withdraw [#N]"),
@@ -297,9 +313,9 @@ async def withdraw(ctx: Context) -> None:
     proposal = await ctx.proposal(State.OPEN, State.POSTPONED)
     step = transitions.withdraw_proposal(proposal, ctx.sender, ctx.facilitator, ctx.now)
     proposal = await ctx.save(step)
-    await ctx.say(Kind.ANNOUNCEMENT, Text().line(ctx.m._("Proposal #{number} ({title}) is withdrawn by {member}."),
-                                                 number=proposal.number, title=proposal.title,
-                                                 member=Mention(ctx.sender)), proposal)
+    await ctx.say_everywhere(Kind.ANNOUNCEMENT, lambda m, _: Text().line(
+        m._("Proposal #{number} ({title}) is withdrawn by {member}."), number=proposal.number, title=proposal.title,
+        member=Mention(ctx.sender)), proposal)
 
 
 @COMMANDS.command("challenge", "contester", usage=N_("!challenge #N [part <which part>:] <reason> (further lines: the "
@@ -325,7 +341,7 @@ async def challenge(ctx: Context) -> None:
         raise ctx.fail("The part is too long ({length} characters, at most {limit}).", length=len(part),
                        limit=MAX_TITLE)
     _check_text(ctx, text)
-    number = await ctx.tx.next_number(ctx.room)
+    number = await ctx.tx.next_number(ctx.kept_under)
     made, noted = transitions.challenge(decision, number, ctx.sender, reason, text, part, ctx.now,
                                         ctx.settings.code)
     await ctx.save(noted)
@@ -344,10 +360,10 @@ async def extend(ctx: Context) -> None:
         raise ctx.fail("An extension is at most {limit} days at a time.", limit=MAX_ROUND.days)
     step = transitions.extend(proposal, ctx.sender, ctx.facilitator, extension, ctx.now, ctx.settings.code)
     proposal = await ctx.save(step)
-    await ctx.say(Kind.ANNOUNCEMENT, Text().line(
-        ctx.m._("Proposal #{number} ({title}): {member} extends the deadline to {deadline}. Reminders will go out "
-                "again before it."), number=proposal.number, title=proposal.title, member=Mention(ctx.sender),
-        deadline=ctx.m.when(proposal.current_round.deadline)), proposal)
+    await ctx.say_everywhere(Kind.ANNOUNCEMENT, lambda m, _: Text().line(
+        m._("Proposal #{number} ({title}): {member} extends the deadline to {deadline}. Reminders will go out again "
+            "before it."), number=proposal.number, title=proposal.title, member=Mention(ctx.sender),
+        deadline=m.when(proposal.current_round.deadline)), proposal)
 
 
 @COMMANDS.command("officials", "élus", "elus", usage=N_("!officials"), takes_reference=False,
@@ -377,7 +393,7 @@ async def refer(ctx: Context) -> None:
     needed_by = _day(ctx, day) if day is not None else None
     duration, topics, title = _options(ctx, first.strip())
     title, text = _title_and_text(ctx, title, text)
-    number = await ctx.tx.next_number(ctx.room)
+    number = await ctx.tx.next_number(ctx.kept_under)
     step = pact.refer(number, title, text, official.id, needed_by, ctx.sender, ctx.now, ctx.settings.code, duration,
                       topics)
     await _announce(ctx, await ctx.save(step), mentions=pact_text.accounts((official.id,), ctx.settings))
@@ -454,7 +470,7 @@ async def verdict(ctx: Context) -> None:
     assessment, reason = _assessment(ctx, rest)
     _check_text(ctx, reason)
     title = ctx.m._("Verdict on {official}: decision #{number}", official=official.name, number=decision.number)
-    number = await ctx.tx.next_number(ctx.room)
+    number = await ctx.tx.next_number(ctx.kept_under)
     made, noted = pact.propose_verdict(decision, number, official.id, assessment, title[:MAX_TITLE], reason,
                                        ctx.sender, ctx.now, ctx.settings.code)
     await ctx.save(noted)
@@ -624,7 +640,7 @@ async def history(ctx: Context) -> None:
     if ctx.reference is None:
         raise ctx.fail("Name the proposal with #N (see !list).")
     proposal = await ctx.proposal()
-    lines = await ctx.tx.history(ctx.room, proposal.number)
+    lines = await ctx.tx.history(ctx.kept_under, proposal.number)
     await ctx.say(Kind.HISTORY, render.history(proposal, lines, ctx.m), proposal)
 
 

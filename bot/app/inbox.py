@@ -18,10 +18,12 @@ from bot.app.announcer import announce
 from bot.app.context import MAX_REFERENCE, CommandError, Context, Facts, messages_for
 from bot.app.deadlines import record_due, rescheduled
 from bot.app.delivery import Delivery
+from bot.app.joint import scope_of
 from bot.app.observer import Observer
-from bot.app.ports import Directory, Incoming, ReactionVote, Redaction
+from bot.app.ports import Directory, Incoming, ReactionVote, Redaction, Reference
+from bot.app.scopes import members_by_room, network_of, networks_of_room, places, settings_for
 from bot.config import AssemblySettings, Config
-from bot.engine import transitions
+from bot.engine import rules, transitions
 from bot.engine.model import RuleViolation, State
 from bot.log_context import about
 from bot.messages import render
@@ -71,25 +73,36 @@ class Inbox:
             self.observer.decided("unknown", "refused", ())
             return
         if invocation is not None:
-            reference = invocation.reference if invocation.reference is not None else incoming.about
+            about = incoming.about
+            reference = invocation.reference if invocation.reference is not None else about and about.number
+            m = messages_for(self.config.for_room(incoming.room))
+            try:
+                scope, arguments = scope_of(self.config, incoming.room, invocation, about, m)
+            except CommandError as failure:
+                await self._answer_only(incoming, render.refusal(failure.message, m, invocation.command.usage))
+                self.observer.decided(invocation.command.verb, "refused", ())
+                return
             await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, reference,
-                            invocation.arguments, invocation.command.handler, invocation.command.usage,
-                            replaces=incoming.replaces, needs=invocation.command.needs, command=invocation.command.verb)
+                            arguments, invocation.command.handler, invocation.command.usage,
+                            replaces=incoming.replaces, needs=invocation.command.needs, command=invocation.command.verb,
+                            scope=scope)
         elif incoming.about is not None and self.registry.reply_handler is not None:
             # Plain text in a ballot's thread: a block's argument, when its author owes one.
-            await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, incoming.about,
-                            incoming.text.strip(), self.registry.reply_handler, None, command="reply")
+            await self._run(incoming.room, incoming.sender, incoming.event_id, incoming.at, incoming.about.number,
+                            incoming.text.strip(), self.registry.reply_handler, None, command="reply",
+                            scope=incoming.about.scope)
 
     async def react(self, vote: ReactionVote) -> None:
         """A position taken by reacting to a proposal's current ballot; reactions elsewhere are ignored."""
         vote = _cleaned(vote)
         async with self.repository.transaction() as tx:
-            number = await tx.ballot_number(vote.room, vote.message_id)
-        if number is None or self.registry.reaction_handler is None:
+            ballot = await tx.ballot_number(vote.room, vote.message_id)
+        if ballot is None or self.registry.reaction_handler is None:
             return
         handler = self.registry.reaction_handler
+        scope, number = ballot
         await self._run(vote.room, vote.sender, vote.event_id, vote.at, number, "",
-                        lambda ctx: handler(ctx, vote.position), None, in_reply=False, command="reaction")
+                        lambda ctx: handler(ctx, vote.position), None, in_reply=False, command="reaction", scope=scope)
 
     async def redacted(self, redaction: Redaction) -> None:
         """A member's vote (reaction or command) removed from the room.
@@ -98,65 +111,76 @@ class Inbox:
         moderator's removal is recorded and announced, and the position stands until its owner changes it.
         """
         redaction = _cleaned(redaction)
-        count = await self.directory.count(redaction.room)
+        # The members each scope the room decides in counts: the room's own, and each of its networks' (asked
+        # before the transaction: it may be a request).
+        counts = {"": await self.directory.count(redaction.room)}
+        for network in networks_of_room(self.config, redaction.room):
+            counts[network.scope] = len(rules.network_members(await members_by_room(self.directory, network.rooms)))
         async with about(redaction.room), self.repository.transaction() as tx:
             if await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
-                await self._remove(tx, redaction, self.config.for_room(redaction.room), count)
+                await self._remove(tx, redaction, counts)
         await self.delivery.queued(tx.queued)
 
-    async def _remove(self, tx: Transaction, redaction: Redaction, settings: AssemblySettings, count: int) -> None:
+    async def _remove(self, tx: Transaction, redaction: Redaction, counts: dict[str, int]) -> None:
         ballot = await tx.ballot_number(redaction.room, redaction.removed)
         if ballot is not None:
-            await self._repost(tx, redaction, ballot, settings, count)
+            await self._repost(tx, redaction, *ballot, counts[ballot[0]])
             return
-        found = await tx.expression_of(redaction.room, redaction.removed)
-        if found is None:
+        for scope in counts:  # a vote on the room's own proposals, or on a joint decision of one of its networks
+            found = await tx.expression_of(scope or redaction.room, redaction.removed)
+            if found is not None:
+                break
+        else:
             # Not a vote (yet): if the removed event reaches the bot later (a recount), it is gone already.
             await tx.claim_event(redaction.removed, redaction.room, redaction.at)
             return
+        kept_under = scope or redaction.room
         number, round_number, member = found
-        proposal = await tx.load_for(redaction.room, number, member)
+        proposal = await tx.load_for(kept_under, number, member)
         if proposal.state is not State.OPEN or proposal.current_round.number != round_number:
             return  # the round is closed: its positions stand as they were at the deadline
         if redaction.by != member:
             step = transitions.moderator_removal(proposal, redaction.by, member, redaction.at)
-            await tx.save(redaction.room, step, redaction.event_id)
-            m = messages_for(settings)
+            await tx.save(kept_under, step, redaction.event_id)
+            m = messages_for(settings_for(self.config, scope, redaction.room), scope)
             text = render.moderation(step.proposal, redaction.by, member, m)
             await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.MODERATION, tuple(text.lines),
-                                    render.payload(Kind.MODERATION, step.proposal, count, m), number, None,
-                                    (member,)), redaction.at)
+                                    render.payload(Kind.MODERATION, step.proposal, counts[scope], m), number, None,
+                                    (member,), scope=scope), redaction.at)
             return
         try:
             step = transitions.take_back(proposal, member, redaction.removed, redaction.at)
         except RuleViolation:
             return  # the deadline has passed: the position stands as it was at the deadline
-        await tx.save(redaction.room, step, redaction.event_id)
+        await tx.save(kept_under, step, redaction.event_id)
 
-    async def _repost(self, tx: Transaction, redaction: Redaction, number: int, settings: AssemblySettings,
-                      count: int) -> None:
+    async def _repost(self, tx: Transaction, redaction: Redaction, scope: str, number: int, count: int) -> None:
         """A proposal's current ballot was removed from the room: while its round is open, it is posted again
         (the positions already taken stand, whatever reactions went with the old one)."""
-        proposal = await tx.load(redaction.room, number)
+        kept_under = scope or redaction.room
+        proposal = await tx.load(kept_under, number)
         if proposal.state is not State.OPEN:
             return
-        m = messages_for(settings)
+        settings = settings_for(self.config, scope, redaction.room)
+        m = messages_for(settings, scope)
         about = proposal.challenges or (proposal.verdict.decision if proposal.verdict else None)
-        decision = await tx.load(redaction.room, about) if about else None
+        decision = await tx.load(kept_under, about) if about else None
         text = render.ballot(proposal, m, settings, reposted=True, decision=decision)
         await tx.queue(Outgoing(f"{redaction.event_id}/0", redaction.room, Kind.BALLOT, tuple(text.lines),
-                                render.payload(Kind.BALLOT, proposal, count, m), number), redaction.at)
-        await tx.queue(Outgoing(f"{redaction.event_id}/1", redaction.room, Kind.SEED, number=number), redaction.at)
+                                render.payload(Kind.BALLOT, proposal, count, m), number, scope=scope), redaction.at)
+        await tx.queue(Outgoing(f"{redaction.event_id}/1", redaction.room, Kind.SEED, number=number, scope=scope),
+                       redaction.at)
 
     async def not_an_assembly(self, incoming: Incoming) -> None:
         """A message where no assembly meets (a direct message): a short answer pointing to the channels."""
         incoming = _cleaned(incoming)
         await self._answer_only(incoming, render.not_an_assembly(messages_for(self.config.assembly)))
 
-    async def proposal_of_message(self, room: str, platform_id: str) -> int | None:
+    async def proposal_of_message(self, room: str, platform_id: str) -> Reference | None:
         """The proposal a bot message (its ballot, a reminder…) is about: replies to it name that proposal."""
         async with self.repository.transaction() as tx:
-            return await tx.number_for_message(room, platform_id)
+            found = await tx.number_for_message(room, platform_id)
+        return Reference(found[1], found[0]) if found else None
 
     async def say_once(self, message: Outgoing) -> None:
         """Send a message whose key was never used: a notice said once per room, whatever happens after."""
@@ -183,17 +207,20 @@ class Inbox:
         needs: frozenset[str] = frozenset(),
         *,
         command: str,
+        scope: str = "",
     ) -> None:
-        """One event through one handler, in one transaction; a refusal rolls back all but the answer."""
-        settings = self.config.for_room(room)
-        facts = await self._facts(room, sender, settings, needs, arguments)
+        """One event through one handler, in one transaction; a refusal rolls back all but the answer. ``scope``: a
+        network's, when the event is about its joint decisions."""
+        settings = settings_for(self.config, scope, room)
+        facts = await self._facts(room, scope, sender, settings, needs, arguments)
         result = "done"
         async with about(room, reference), self.repository.transaction() as tx:
             if not await tx.claim_event(event_id, room, at, replaces):
                 log.debug("event %s already handled", event_id)  # every restart reads some again: routine
                 return
             ctx = Context(tx, room, sender, event_id, at, settings, facts, reference, arguments,
-                          reply_to=event_id if in_reply else None)
+                          reply_to=event_id if in_reply else None, scope=scope,
+                          places=places(self.config, scope) if scope else ())
             try:
                 async with tx.savepoint():
                     await handler(ctx)
@@ -205,28 +232,37 @@ class Inbox:
                 ctx.changes.clear()
                 proposal = None
                 if reference is not None and reference <= MAX_REFERENCE:
-                    proposal = await tx.load_for(room, reference, sender)
+                    proposal = await tx.load_for(ctx.kept_under, reference, sender)
                 mentions = () if in_reply else (sender,)
                 message = failure.message if isinstance(failure, CommandError) else render.violation(failure, ctx.m)
                 await ctx.say(Kind.ERROR, render.refusal(message, ctx.m, usage), proposal, mentions)
             for message in ctx.outbox:
                 await tx.queue(message, at)
             await announce(tx, ctx.outbox, self.config, at)
-            due = [await record_due(tx, room, proposal, settings) for proposal in ctx.touched.values()] + ctx.wakes
+            due = [await record_due(tx, ctx.kept_under, proposal, settings)
+                   for proposal in ctx.touched.values()] + ctx.wakes
         self.observer.decided(command, result, ctx.changes)
         await rescheduled(self.on_change, due)
         await self.delivery.queued(tx.queued)
         self.announced(tx.announced)
 
-    async def _facts(self, room: str, sender: str, settings: AssemblySettings, needs: frozenset[str],
+    async def _facts(self, room: str, scope: str, sender: str, settings: AssemblySettings, needs: frozenset[str],
                      arguments: str) -> Facts:
+        """What the handler needs from the platform. A joint decision's members are those of its network's rooms,
+        each once, always asked for; its facilitators are the network's (the configuration's) only."""
         facilitator = None
         if "facilitator" in needs:
-            facilitator = sender in settings.facilitators or await self.directory.is_facilitator(room, sender)
-        members = await self.directory.members(room) if "members" in needs else None
+            facilitator = sender in settings.facilitators or (
+                not scope and await self.directory.is_facilitator(room, sender))
         named = None
         if "named" in needs and arguments.split():
             named = await self.directory.resolve(room, arguments.split()[0])
+        network = network_of(self.config, scope)
+        if network is not None:
+            by_room = await members_by_room(self.directory, network.rooms)
+            members = rules.network_members(by_room)
+            return Facts(len(members), facilitator, members, named, by_room)
+        members = await self.directory.members(room) if "members" in needs else None
         count = len(members) if members is not None else await self.directory.count(room)
         return Facts(count, facilitator, members, named)
 

@@ -16,6 +16,15 @@ from bot.messages.outgoing import Outgoing
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A proposal as a bot message is about it: its number where it is kept — the room's own proposals (scope ""),
+    or a network's joint decisions ("network:<id>"), whose ballot is posted in each of the network's rooms."""
+
+    number: int
+    scope: str = ""
+
+
+@dataclass(frozen=True)
 class Incoming:
     """A member's message, as the adapter saw it."""
 
@@ -25,7 +34,7 @@ class Incoming:
     event_id: str
     at: datetime
     """When the member sent it, as the platform recorded it (never later than when the bot received it)."""
-    about: int | None = None
+    about: Reference | None = None
     """The proposal the message answers (a reply to or in the thread of its ballot), when the adapter knows."""
     replaces: str | None = None
     """For an edit: the event id of the message it edits."""

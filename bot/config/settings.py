@@ -16,6 +16,7 @@ import holidays
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Strict, StringConstraints,
                       ValidationInfo, field_validator, model_validator)
 
+from bot.config.networks import network_list, network_settings
 from bot.config.values import (IN_MEMORY, Country, DatabaseUrl, Day, EmailAddress, Emoji, EmojiName, FilePath, Flag,
                                FolderPath, Inviter, ListenAddress, MatrixId, Problem, PublicUrl, Secret, Sender,
                                Subdivision, TimeZone, VariableName, WebAddress, calendar_duration, duration, explained,
@@ -278,6 +279,9 @@ class AssemblySettings(Section):
                           majority_lock=self.majority_lock, quorum=self.quorum, followup_reminder=self.followup_reminder)
 
 
+NetworkSettings = network_settings(AssemblySettings)
+
+
 class StorageSettings(Section):
     path: FilePath = "storage/consent.db"
     """The SQLite database, created if missing; relative to the configuration file's folder."""
@@ -422,6 +426,9 @@ class Config(Section):
     rooms: Annotated[Mapping[platform_id(1, "a room id", "'!abc:example.org'"), AssemblySettings],
                      AfterValidator(MappingProxyType)] = {}
     """Settings for single rooms, by room id: any assembly key, which replaces the assembly's there."""
+    networks: network_list(NetworkSettings) = []
+    """Rooms that take some decisions together (joint proposals, one tally): each an id, its rooms and the rules of its
+    joint decisions that differ from the assembly's (README, "Linked assemblies")."""
     matrix: MatrixSettings | None = None
     """The Matrix account the bot uses: read when platform is matrix (then required)."""
     mattermost: MattermostSettings | None = None

@@ -204,8 +204,11 @@ _SERVER = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?"
 MATRIX_ID = re.compile(rf"@[\x21-\x39\x3b-\x7e]+:{_SERVER}", re.ASCII)
 MATRIX_HOW = "a Matrix id starts with @ and has a server part, e.g. '@alice:example.org' (in quotes)"
 _IDS = {  # per platform, a member's id and a room's: their pattern, and how to write one
-    "matrix": ((MATRIX_ID, MATRIX_HOW), (re.compile(rf"![\x21-\x39\x3b-\x7e]+:{_SERVER}", re.ASCII),
-                                         "a Matrix room id starts with ! and has a server part, in quotes")),
+    # A room id has a server part, except from room version 12 on: then it is the create event's hash (43 characters).
+    "matrix": ((MATRIX_ID, MATRIX_HOW), (re.compile(rf"!(?:[\x21-\x39\x3b-\x7e]+:{_SERVER}|[A-Za-z0-9_-]{{43}})",
+                                                    re.ASCII),
+                                         "a Matrix room id starts with ! and has a server part (or, from room version "
+                                         "12, is ! and 43 letters, digits, - and _), in quotes")),
     "mattermost": ((re.compile("[a-z0-9]{26}"), "a Mattermost user id is 26 letters and digits (System Console > "
                                                 "Users), not a @username"),
                    (re.compile("[a-z0-9]{26}"), "a Mattermost channel id is 26 letters and digits (View Info)")),

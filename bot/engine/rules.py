@@ -114,6 +114,17 @@ def participants(round_: Round, room_members: set[str]) -> set[str]:
     return room_members | {s.member for s in round_.stances}
 
 
+def network_members(members_by_room: Mapping[str, Set[str]]) -> set[str]:
+    """A joint decision's members: those of every room of its network, a member of several rooms once."""
+    return set().union(*members_by_room.values())
+
+
+def participation_by_room(round_: Round, members_by_room: Mapping[str, Set[str]]) -> dict[str, tuple[int, int]]:
+    """For each room of a joint decision, how many of its members answered (wherever they did), of how many."""
+    answered = {s.member for s in round_.stances}
+    return {room: (len(answered & members), len(members)) for room, members in members_by_room.items()}
+
+
 def not_answered(round_: Round, members: set[str]) -> list[str]:
     answered = {s.member for s in round_.stances}
     return sorted(members - answered)

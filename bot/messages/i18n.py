@@ -47,9 +47,14 @@ class Messages:
 
     language: str
     zone: ZoneInfo
+    network: str = ""
+    """The network whose joint decision the messages are about: its id is written with the proposal's number
+    (a template's "#{number}" reads #metropole-3); "" for a room's own proposals."""
 
     def _(self, message: str, **params: object) -> str:
         text = translations(self.language).gettext(message)
+        if self.network:  # templates are filled in here or by Text.line: the network goes in the template
+            text = text.replace("#{number}", f"#{self.network}-{{number}}")
         return text.format(**params) if params else text
 
     def n_(self, singular: str, plural: str, count: int) -> str:

@@ -113,6 +113,9 @@ class Outgoing:
     """Members the message mentions on purpose (reminders, block requests): they are notified."""
     channel: str = "chat"
     """Where it goes: the chat, or an announcement's "email" or "webhook:<name>" (its content in ``payload``)."""
+    scope: str = ""
+    """The joint decision ``number`` is in ("network:<id>"), posted in each room of its network; "" for the room's
+    own proposals."""
 
     @property
     def body(self) -> str:

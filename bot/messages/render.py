@@ -36,6 +36,7 @@ def payload(kind: Kind, proposal: Proposal, members: int, messages: Messages) ->
         **({"delegated": rules.with_delegated(Tally(), delegated).as_dict()} if delegated else {}),
         # A closed round's participation as counted at its close, as its text says, not the room as it is today.
         "members": round_.outcome.members if round_.outcome is not None else members,
+        **({"network": messages.network} if messages.network else {}),
         **({"topics": list(proposal.topics)} if proposal.topics else {}),
         **_links(proposal),
         **pact.payload(proposal),

@@ -1,0 +1,62 @@
+"""Linked assemblies — a joint decision of a network of rooms: its members are the union of the rooms' members, a
+member of several rooms counts once, a valid block in any room postpones it, a quorum is reckoned over the union.
+The engine is given the union (the service asks each room's members); the rules are the same as a room's."""
+
+from datetime import timedelta
+from fractions import Fraction
+
+from bot.engine import rules
+from bot.engine.model import Position, Reason, SocialCode, State
+
+from .support import ARGUMENT, closed, proposed, vote
+
+ROOMS = {
+    "fives": {"alice", "bob", "carol"},
+    "wazemmes": {"bob", "dan"},  # bob lives in both neighbourhoods
+    "moulins": {"erin", "frank", "gina"},
+}
+
+
+def close_joint(proposal, members_by_room=ROOMS, code=SocialCode()):
+    """The clock closes a joint decision: its participation is over the network's members, each once."""
+    members = rules.participants(proposal.current_round, rules.network_members(members_by_room))
+    return closed(proposal, len(members), code)
+
+
+def test_the_members_of_a_joint_decision_are_every_room_s_members_a_member_of_two_rooms_once():
+    assert rules.network_members(ROOMS) == {"alice", "bob", "carol", "dan", "erin", "frank", "gina"}
+    proposal = close_joint(proposed())
+    assert proposal.current_round.outcome.members == 7
+
+
+def test_a_valid_block_in_one_room_postpones_the_decision_for_every_room():
+    proposal = proposed()
+    for member in ("alice", "bob", "carol", "dan", "erin", "frank"):
+        proposal = vote(proposal, member, Position.AGREE)
+    proposal = close_joint(vote(proposal, "gina", Position.BLOCK, ARGUMENT))
+    assert proposal.state is State.POSTPONED
+    assert proposal.current_round.outcome.reason is Reason.VALID_BLOCK
+
+
+def test_a_member_of_two_rooms_has_one_position_the_latest_wherever_they_gave_it():
+    proposal = proposed()
+    proposal = vote(proposal, "bob", Position.BLOCK, ARGUMENT)  # said in Fives
+    later = proposal.current_round.opened_at + timedelta(hours=3)
+    proposal = vote(proposal, "bob", Position.AGREE, at=later)  # said in Wazemmes, later
+    proposal = close_joint(proposal)
+    assert proposal.state is State.ADOPTED
+    assert proposal.current_round.outcome.tally.agree == 1 and proposal.current_round.outcome.tally.block == 0
+    participation = rules.participation_by_room(proposal.current_round, ROOMS)
+    assert participation == {"fives": (1, 3), "wazemmes": (1, 2), "moulins": (0, 3)}
+
+
+def test_a_quorum_is_reckoned_over_the_union_of_the_rooms():
+    half = SocialCode(quorum=Fraction(1, 2))
+    proposal = proposed(code=half)
+    for member in ("alice", "bob", "carol"):  # the whole of Fives, and bob in Wazemmes too: 3 of 7
+        proposal = vote(proposal, member, Position.AGREE)
+    postponed = close_joint(proposal, code=half)
+    assert postponed.state is State.POSTPONED
+    assert postponed.current_round.outcome.reason is Reason.NO_QUORUM
+    reached = close_joint(vote(proposal, "erin", Position.ABSTAIN), code=half)  # 4 of 7
+    assert reached.state is State.ADOPTED

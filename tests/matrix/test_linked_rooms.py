@@ -1,0 +1,62 @@
+"""Linked assemblies on a real Synapse: two rooms of a network, one English and one French, a joint proposal whose
+ballot is posted in each, answered in each by reaction and command, an argued block in one room postponing it in
+both, and a second round adopted in both — with alice, a member of both rooms, counted once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .bot_harness import RunningBot, bot_config, from_bot, joined
+from .member import content
+
+BLOCK = "The budget would come out of the youth centre's funds."
+
+
+async def test_a_joint_decision_of_two_rooms_one_tally_a_block_in_one_postponing_both(tmp_path: Path, bot_account,
+                                                                                        members):
+    alice, bob, carol = await members("alice", "bob", "carol")
+    bot_id = bot_account.user_id
+    # The rooms exist before the bot starts (a network names its rooms in the configuration); it joins them on its
+    # first sync, since alice may invite it.
+    fives = await alice.create_room(invite=[bot_id, bob.user_id])
+    moulins = await alice.create_room(invite=[bot_id, carol.user_id])
+    await bob.join(fives)
+    await carol.join(moulins)
+    network = {"id": "metropole", "rooms": [fives, moulins], "minimum_duration": "8s", "days_between_rounds": "0s"}
+    config = bot_config(tmp_path, bot_account, [alice.user_id],
+                        sections={"rooms": {moulins: {"language": "fr"}}, "networks": [network]})
+    bot = await RunningBot(config).start()
+    try:
+        for room in (fives, moulins):
+            await alice.wait_for(joined(bot_id), room=room, timeout=15)
+
+        await bob.send_text(fives, "!joint Shared budget for street parties")
+        ballot_in_fives = await bob.wait_for(from_bot(bot_id, "ballot"), room=fives, timeout=20)
+        ballot_in_moulins = await carol.wait_for(from_bot(bot_id, "ballot"), room=moulins, timeout=20)
+        assert content(ballot_in_fives)["body"].startswith("**Proposal #metropole-1 by")
+        assert content(ballot_in_moulins)["body"].startswith("**Proposition #metropole-1, par")
+        assert content(ballot_in_moulins)["consent_bot"]["network"] == "metropole"
+
+        await carol.react(moulins, ballot_in_moulins.event_id, "👍")
+        await alice.send_text(moulins, "!daccord #metropole-1")
+        await bob.send_text(fives, f"!block #metropole-1 {BLOCK}")
+        outcomes = [await alice.wait_for(from_bot(bot_id, "outcome"), room=room, timeout=30) for room in (fives, moulins)]
+        for outcome in outcomes:
+            state = content(outcome)["consent_bot"]
+            assert (state["state"], state["network"]) == ("postponed", "metropole")
+            # alice, bob and carol: alice, in both rooms, once (the bot is no member).
+            assert state["tally"]["agree"] == 2 and state["tally"]["block"] == 1 and state["members"] == 3
+        assert "est reportée" in content(outcomes[1])["body"] and "is postponed" in content(outcomes[0])["body"]
+
+        await bob.send_text(fives, "!round #metropole-1 Taken from the festivities' budget, not the youth centre's.")
+        second = await carol.wait_for(lambda e: from_bot(bot_id, "ballot")(e) and
+                                      content(e)["consent_bot"]["round"] == 2, room=moulins, timeout=20)
+        await carol.react(moulins, second.event_id, "👍")
+        adopted = [await alice.wait_for(lambda e: from_bot(bot_id, "outcome")(e) and
+                                        content(e)["consent_bot"]["round"] == 2, room=room, timeout=30)
+                   for room in (fives, moulins)]
+        assert [content(o)["consent_bot"]["state"] for o in adopted] == ["adopted", "adopted"]
+        assert [content(o)["consent_bot"]["tally"]["agree"] for o in adopted] == [1, 1]
+        bot.check_alive()
+    finally:
+        await bot.stop()
