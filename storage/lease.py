@@ -1,7 +1,12 @@
 """Which of several `consent-bot run` on one PostgreSQL database acts: the one that holds the lease, the others
 standing by, ready to take over within seconds of its end.
 
-The lease is a session advisory lock of the database (LEASE_LOCK), held by a connection of its own: when the
+There is one lease per chat platform (LEASE_KEYS): a Matrix process and a Mattermost process of one deployment
+both act on one database (each in its own rooms; linked assemblies span both), while a standby pairs with the
+process of its own platform. Decisions of both take turns under the decision lock (storage/postgres.py), so a
+joint decision's round is closed by whichever comes first, and found closed by the other.
+
+The lease is a session advisory lock of the database (LEASE_NAMESPACE, the platform's key), held by a connection of its own: when the
 process dies, its connection closes and the lock goes with it, so a standby, which asks every STANDBY_POLL
 seconds, takes over within about a second of a kill -9. When the machine is gone or the network to the database
 is cut, nothing closes the connection: the server notices by TCP keepalives (storage.postgres.SESSION), ends the
@@ -33,20 +38,17 @@ from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
-LEASE_LOCK = (0x636F6E73, 1)
-"""The advisory lock (key pair: "cons", 1) whose holder acts; apart from the decision lock (a single key)."""
+LEASE_NAMESPACE = 0x636F6E73
+"""The first key ("cons") of every lease's advisory lock; apart from the decision lock (a single key)."""
+LEASE_KEYS = {"matrix": 1, "mattermost": 2}
+"""The second key: the platform whose process holds it (Matrix's is the one lease of the versions before)."""
 STANDBY_POLL = 1.0
 CHECK_EVERY = 1.0
 HOLD_FOR = 3.0
-_TAKE = f"SELECT pg_try_advisory_lock({LEASE_LOCK[0]}, {LEASE_LOCK[1]}) AS taken"
-_HOLDING = f"""SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = {LEASE_LOCK[0]}
-               AND objid = {LEASE_LOCK[1]} AND objsubid = 2 AND granted
+_HOLDING = f"""SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = {LEASE_NAMESPACE}
+               AND objid = {{key}} AND objsubid = 2 AND granted
                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
-"""The server process (a session) that holds the lease, if any."""
-_HOLDER = f"SELECT application_name AS holder FROM pg_stat_activity WHERE pid IN ({_HOLDING})"
-_STILL = f"SELECT 1 WHERE pg_backend_pid() IN ({_HOLDING})"
-HELD = f"SELECT 1 WHERE ? IN ({_HOLDING})"
-"""What a decision checks: the lease is held by this process's lease session (the pid of its server process)."""
+"""The server process (a session) that holds the lease of the platform ``key``, if any."""
 
 __all__ = ["Lease", "LeaseLost"]
 
@@ -58,8 +60,15 @@ def holder_name() -> str:
 
 
 class Lease:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, platform: str) -> None:
         self.url = url
+        key = LEASE_KEYS[platform]
+        holding = _HOLDING.format(key=key)
+        self._take = f"SELECT pg_try_advisory_lock({LEASE_NAMESPACE}, {key}) AS taken"
+        self._holder = f"SELECT application_name AS holder FROM pg_stat_activity WHERE pid IN ({holding})"
+        self._still = f"SELECT 1 WHERE pg_backend_pid() IN ({holding})"
+        self._held = f"SELECT 1 WHERE ? IN ({holding})"
+        """What a decision checks: the lease is held by this process's lease session (its server process's pid)."""
         self.holder = holder_name()
         self.state = "starting"
         """``standing by``, ``acting``, ``lost``: what a readiness check reports."""
@@ -88,12 +97,12 @@ class Lease:
         while True:
             asked = time.monotonic()
             try:
-                if (await self._ask(_TAKE))["taken"]:
+                if (await self._ask(self._take))["taken"]:
                     self._valid_until = asked + HOLD_FOR
                     self.state, self.acting_since = "acting", time.monotonic()
                     log.info("acting: %s holds the lease", self.holder)
                     return
-                other = await self._ask(_HOLDER)
+                other = await self._ask(self._holder)
                 if other is not None and other["holder"] != shown:
                     shown = other["holder"]
                     log.info("standing by: %s acts", shown)
@@ -106,7 +115,7 @@ class Lease:
     def fence(self, repository: Repository) -> None:
         """From now on, each decision of ``repository`` commits only while this process holds the lease."""
         assert self._connection is not None
-        repository.fence(HELD, (self._connection.get_server_pid(),))
+        repository.fence(self._held, (self._connection.get_server_pid(),))
 
     async def keep(self) -> None:
         """Make sure of the lease every CHECK_EVERY seconds until it is lost (its session ended, or the database out
@@ -115,7 +124,7 @@ class Lease:
             await asyncio.sleep(CHECK_EVERY)
             asked = time.monotonic()
             try:
-                still = await asyncio.wait_for(self._ask(_STILL), max(self._valid_until - asked, 0.1))
+                still = await asyncio.wait_for(self._ask(self._still), max(self._valid_until - asked, 0.1))
             except (*CONNECTION_LOST, DatabaseUnavailable, asyncpg.PostgresError, TimeoutError) as error:
                 if self.held() and self._connection is not None and not self._connection.is_closed():
                     continue  # slow, not lost: the next check decides

@@ -95,7 +95,7 @@ class PostgresDatabase:
         self._deciding = False
         """Between begin() and its commit or rollback: a lost connection is then an error, never a new one."""
         self.fence: tuple[str, tuple] | None = None
-        """A query every decision runs first (storage.lease.HELD): no row, and the decision is refused (LeaseLost)."""
+        """A query every decision runs first (storage.lease.Lease's): no row, and the decision is refused (LeaseLost)."""
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:

@@ -48,6 +48,10 @@ from storage.health import StorageHealth
 log = logging.getLogger(__name__)
 LAPSES = 0
 """The "number" of a room's due work that is no proposal's: its delegations whose time has come lapse."""
+SERVED = {"matrix": "({room} LIKE '!%' OR {room} LIKE 'network:%')", "mattermost": "{room} NOT LIKE '!%'"}
+"""The rows (by their ``room`` column) a process of each chat platform handles when two share the database: its
+rooms' (told by their shape, as bot.config.networks.room_platform does: a Matrix room id starts with !) and the
+networks' joint decisions, which either process may close."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -85,6 +89,8 @@ class Repository:
         """Bookkeeping that may wait for the next transaction (a message marked sent): one commit, not two."""
         self.on_transaction: Callable[[float], None] | None = None
         """Told how long each transaction held the database, once it is released (the metrics, bot.ops)."""
+        self._serving = "1 = 1"
+        """Which rows' due work and messages are this process's (``serve``): all, but beside another platform's."""
 
     @classmethod
     async def open(cls, location: Path | str, acting: bool = False) -> Repository:
@@ -130,6 +136,15 @@ class Repository:
         """A decision failed: if the database is the cause, say so (health)."""
         if self.unavailable(error):
             self.health.failed(error)
+
+    def serve(self, platform: str) -> None:
+        """From now on, due work and chat messages are those of ``platform``'s rooms and of the networks (a process
+        of the other platform may share the database: it does the rest)."""
+        self._serving = SERVED.get(platform, self._serving)
+
+    def _served(self, column: str = "room") -> str:
+        """The SQL condition on ``column`` (a room) that keeps the rows this process handles."""
+        return self._serving.format(room=column)
 
     def fence(self, check: str, parameters: tuple) -> None:
         """Each decision from now on runs ``check`` first and is refused if it finds no row (storage/lease.py)."""
@@ -199,7 +214,7 @@ class Repository:
     async def pending_messages(self) -> list[Outgoing]:
         """The chat's messages not sent yet, in order."""
         return [_outgoing(row) for row in await self._read(
-            "SELECT * FROM outbox WHERE sent_at IS NULL AND channel = 'chat' ORDER BY seq")]
+            f"SELECT * FROM outbox WHERE sent_at IS NULL AND channel = 'chat' AND {self._served()} ORDER BY seq")]
 
     async def pending_announcements(self) -> list[tuple[Outgoing, int, datetime | None, datetime | None]]:
         """The mails and webhook calls not sent yet, in order: each with its attempts so far, when to try it
@@ -273,10 +288,11 @@ class Repository:
         """(room, number, platform id of the current ballot there) for every open proposal (reconciling votes): a
         joint decision's in each room of its network."""
         rows = await self._read(
-            """SELECT o.room, p.number, o.platform_id FROM proposals p JOIN outbox o
+            f"""SELECT o.room, p.number, o.platform_id FROM proposals p JOIN outbox o
                    ON o.number = p.number AND o.kind = 'ballot' AND o.platform_id IS NOT NULL
                    AND (o.room = p.room AND o.scope = '' OR o.scope = p.room)
-               WHERE p.state = ? AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND scope = o.scope
+               WHERE p.state = ? AND {self._served("o.room")}
+                   AND o.seq = (SELECT MAX(seq) FROM outbox WHERE room = o.room AND scope = o.scope
                    AND number = p.number AND kind = 'ballot' AND platform_id IS NOT NULL)""",
             (State.OPEN,))
         return [(row["room"], row["number"], row["platform_id"]) for row in rows]
@@ -286,20 +302,20 @@ class Repository:
         LAPSES: one lapses then): two indexed queries, however many."""
         rows = await self._read(
             f"""SELECT * FROM (SELECT next_due_at AS at, room, number FROM proposals WHERE next_due_at IS NOT NULL
-                                ORDER BY next_due_at LIMIT 1) p
+                                AND {self._served()} ORDER BY next_due_at LIMIT 1) p
                 UNION ALL
                 SELECT * FROM (SELECT until AS at, room, {LAPSES} AS number FROM current_delegations
-                                WHERE until IS NOT NULL ORDER BY until LIMIT 1) d
+                                WHERE until IS NOT NULL AND {self._served()} ORDER BY until LIMIT 1) d
                 ORDER BY at LIMIT 1""")
         return (from_text(rows[0]["at"]), rows[0]["room"], rows[0]["number"]) if rows else None
 
     async def due_now(self, now: datetime) -> list[tuple[str, int]]:
         """The proposals the clock owes something at ``now``, the earliest first; then the rooms where a
         delegation lapses (number LAPSES)."""
-        rows = await self._read("SELECT room, number FROM proposals WHERE next_due_at <= ? ORDER BY next_due_at",
-                                (to_text(now),))
-        lapsing = await self._read("SELECT DISTINCT room FROM current_delegations WHERE until <= ? ORDER BY room",
-                                   (to_text(now),))
+        rows = await self._read(f"SELECT room, number FROM proposals WHERE next_due_at <= ? AND {self._served()}"
+                                " ORDER BY next_due_at", (to_text(now),))
+        lapsing = await self._read("SELECT DISTINCT room FROM current_delegations WHERE until <= ?"
+                                   f" AND {self._served()} ORDER BY room", (to_text(now),))
         return [(row["room"], row["number"]) for row in rows] + [(row["room"], LAPSES) for row in lapsing]
 
     async def without_due_time(self) -> list[tuple[str, int]]:
@@ -321,6 +337,20 @@ class Repository:
         """Everyone who has proposed or acted in a room (the console's members across restarts)."""
         rows = await self._read("SELECT DISTINCT member FROM history WHERE room = ? AND member IS NOT NULL", (room,))
         return {row["member"] for row in rows}
+
+    async def room_members(self, room: str) -> set[str]:
+        """Who is in a room, as the process serving it last recorded (a room of the other platform)."""
+        return {row["member"] for row in await self._read("SELECT member FROM room_members WHERE room = ?", (room,))}
+
+    async def record_room_members(self, room: str, members: set[str]) -> None:
+        """Who is in a room of this process's platform now: recorded for a process of the other platform."""
+        async with self.transaction():
+            recorded = {row["member"] for row in await self._db.fetch("SELECT member FROM room_members WHERE room = ?",
+                                                                      (room,))}
+            await self._db.executemany("DELETE FROM room_members WHERE room = ? AND member = ?",
+                                       [(room, member) for member in sorted(recorded - members)])
+            await self._db.executemany("INSERT INTO room_members (room, member) VALUES (?, ?)",
+                                       [(room, member) for member in sorted(members - recorded)])
 
     async def latest_time(self) -> datetime | None:
         """The latest instant the register knows of (the console's clock never goes back before it)."""

@@ -9,7 +9,8 @@ The console and the tests deliver inline instead, so their output follows each c
 
 The outbox is read once, at the first delivery; then the messages committed are handed over directly,
 and what was sent is recorded with the next transaction (``Repository.note_sent``): a vote costs one
-commit, not two.
+commit, not two. Beside a process of the other chat platform (linked assemblies), each delivers its own rooms'
+messages only, and reads the outbox again now and then (:meth:`Delivery.pick_up`) for those the other queued.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
@@ -29,6 +31,9 @@ from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
+HANDED_KEPT = 10_000
+"""Keys of the latest messages handed over, kept so that a message is never taken twice (committed here, and read
+back from the outbox before it was handed over)."""
 RETRY_START, RETRY_MAX = 0.5, 5.0
 """Seconds between delivery attempts while a room is held up: short, so that an outcome goes out within
 seconds of the platform's return; a failed attempt costs one request."""
@@ -53,9 +58,25 @@ class Delivery:
         self._progress_at = time.monotonic()
         """When a message was last sent or set aside, or the first of those waiting now was queued."""
         self.observer = Observer()
+        self.serves: Callable[[str], bool] = lambda room: True
+        """Whether this process posts in a room: every room, but beside a process of the other platform."""
+        self._handed: OrderedDict[str, None] = OrderedDict()
+        """The keys of the latest messages handed over to be sent (at most HANDED_KEPT)."""
+
+    def _fresh(self, messages: list[Outgoing]) -> list[Outgoing]:
+        """The messages of this process's rooms not handed over yet; from now on, handed over."""
+        fresh = [message for message in messages if self.serves(message.room) and message.key not in self._handed]
+        for message in fresh:
+            self._handed[message.key] = None
+        while len(self._handed) > HANDED_KEPT:
+            self._handed.popitem(last=False)
+        return fresh
 
     async def queued(self, messages: list[Outgoing]) -> None:
         """Messages were committed to the outbox: wake the background task, or deliver them now."""
+        await self._take(self._fresh(messages))
+
+    async def _take(self, messages: list[Outgoing]) -> None:
         if self._pending is not None:
             if not self.backlog:
                 self._progress_at = time.monotonic()
@@ -67,6 +88,15 @@ class Delivery:
             self._wake.set()
         else:
             await self.deliver()
+
+    async def pick_up(self) -> None:
+        """Take the messages another process queued for this process's rooms (a joint decision's ballot, outcome)."""
+        async with self._lock:
+            if self._pending is None:
+                return  # the first delivery reads them all
+            fresh = self._fresh(await self._repository.pending_messages())
+        if fresh:
+            await self._take(fresh)
 
     def retry_now(self) -> None:
         """The platform is back (a sync or a connection succeeded): try the held-up rooms at once."""
@@ -107,7 +137,8 @@ class Delivery:
         """
         async with self._lock:
             if self._pending is None:
-                self._pending = await self._repository.pending_messages()
+                self._pending = await self._repository.pending_messages()  # those handed over before, besides
+                self._fresh(self._pending)
                 self.backlog, self._progress_at = len(self._pending), time.monotonic()
             batch, self._pending = self._pending, []
             held_up: set[str] = set()

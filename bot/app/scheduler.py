@@ -45,6 +45,7 @@ class DueScheduler:
         self._clock = clock
         self._catch_up = catch_up
         self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        self._running = False
         service.on_change = self._earlier
 
     async def start(self) -> None:
@@ -63,7 +64,14 @@ class DueScheduler:
         job = self._scheduler.get_job(JOB)
         return job.next_run_time if job else None
 
+    async def look_again(self) -> None:
+        """Another process may have set a due time (a joint decision proposed from its platform's room): wake then
+        if it is earlier (a run under way sets the job again when it ends)."""
+        if not self._running and (due := await self._service.next_due()) is not None:
+            await self._earlier(due[0])
+
     async def _fire(self) -> None:
+        self._running = True
         try:
             await self._run_due()
         except Exception as error:
@@ -72,6 +80,8 @@ class DueScheduler:
             # The database fails (its health says why): the work stays due, and is tried again soon.
             log.warning("due work waits for the database; trying again in %.0f s", RETRY_AFTER.total_seconds())
             self._schedule(self._clock() + RETRY_AFTER)
+        finally:
+            self._running = False
 
     async def _run_due(self) -> None:
         caught_up: set[str] = set()

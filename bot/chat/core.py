@@ -27,8 +27,10 @@ from bot.app.handlers import COMMANDS
 from bot.app.ports import Directory
 from bot.app.scheduler import DueScheduler
 from bot.app.service import ConsentService
+from bot.app.shared_rooms import SharedDirectory, spans_platforms
 from bot.channels import Channels
 from bot.config import Config
+from bot.config.networks import served_here
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind, Outgoing
 from storage.database import LeaseLost
@@ -133,9 +135,15 @@ class ChatBot(ABC):
                  clock: Callable[[], datetime]) -> None:
         self.config = config
         self.repository = repository
+        repository.serve(self.platform)
+        self.shared: SharedDirectory | None = None
+        """Beside a process of the other platform (a network spans both): this platform's rooms and the other's."""
+        if spans_platforms(config, self.platform):
+            self.shared = SharedDirectory(directory, repository, config, self.platform)
         self.directory = directory
         self.sender = sender
-        self.service = ConsentService(repository, config, COMMANDS, directory, sender, clock)
+        self.service = ConsentService(repository, config, COMMANDS, self.shared or directory, sender, clock)
+        self.service.delivery.serves = lambda room: served_here(room, self.platform)
         self.scheduler = DueScheduler(self.service, clock, self.catch_up)
         self.ready = asyncio.Event()
         """Set once the first read of the platform is handled and the scheduler started."""
@@ -264,7 +272,14 @@ class ChatBot(ABC):
         if self.ops is not None:
             served.append(f"health and metrics at {self.ops.url}")
         log.info("ready on %s: %s", self.platform, "; ".join([*self.identity(), *served]))
+        if self.shared is not None:
+            self.in_background(asyncio.create_task(self.shared.watch(self._picked_up), name="other platform"))
         self.ready.set()
+
+    async def _picked_up(self) -> None:
+        """Take what the other platform's process did for this one: its messages for these rooms, its due times."""
+        await self.service.delivery.pick_up()
+        await self.scheduler.look_again()
 
     def database_state(self) -> dict[str, str | None]:
         """What a readiness check (``/readyz``) reports of the database: ``problem``, why decisions cannot be stored
@@ -323,7 +338,7 @@ async def run_chat_bot(config: Config, make: Callable[[Config, Repository], Chat
     if config.storage.url:
         from storage.lease import Lease  # asyncpg is loaded only by those who use it
 
-        lease = Lease(config.storage.url)
+        lease = Lease(config.storage.url, config.platform)
     repository = await Repository.open(config.database, acting=True)  # a wrong URL stops the bot here, said
     try:
         while True:
