@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
-from bot.app.ports import Directory
+from bot.app.commands import Registry
+from bot.app.ports import Directory, Sender
+from bot.app.service import ConsentService
 from bot.config import Config
 from bot.config.networks import served_here
 from storage.repository import Repository
@@ -90,3 +93,16 @@ class SharedDirectory:
                     log.warning("cannot look at the other platform's rooms in the database (%s)", error)
                 failing = str(error)
             await asyncio.sleep(WATCH_EVERY)
+
+
+def platform_service(platform: str, repository: Repository, config: Config, registry: Registry,
+                     directory: Directory, sender: Sender,
+                     clock: Callable[[], datetime]) -> tuple[ConsentService, SharedDirectory | None]:
+    """The service of a process serving ``platform`` (``directory``: its platform's), which may share its database
+    with a process of the other platform: it handles the due work and sends the messages of its own rooms and of
+    the networks only; and, when a network spans both platforms, the shared directory it counts members by."""
+    repository.serve(platform)
+    shared = SharedDirectory(directory, repository, config, platform) if spans_platforms(config, platform) else None
+    service = ConsentService(repository, config, registry, shared or directory, sender, clock)
+    service.delivery.serves = lambda room: served_here(room, platform)
+    return service, shared

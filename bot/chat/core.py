@@ -26,11 +26,9 @@ from bot.app.announcer import Announcer
 from bot.app.handlers import COMMANDS
 from bot.app.ports import Directory
 from bot.app.scheduler import DueScheduler
-from bot.app.service import ConsentService
-from bot.app.shared_rooms import SharedDirectory, spans_platforms
+from bot.app.shared_rooms import platform_service
 from bot.channels import Channels
 from bot.config import Config
-from bot.config.networks import served_here
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind, Outgoing
 from storage.database import LeaseLost
@@ -135,15 +133,11 @@ class ChatBot(ABC):
                  clock: Callable[[], datetime]) -> None:
         self.config = config
         self.repository = repository
-        repository.serve(self.platform)
-        self.shared: SharedDirectory | None = None
-        """Beside a process of the other platform (a network spans both): this platform's rooms and the other's."""
-        if spans_platforms(config, self.platform):
-            self.shared = SharedDirectory(directory, repository, config, self.platform)
         self.directory = directory
         self.sender = sender
-        self.service = ConsentService(repository, config, COMMANDS, self.shared or directory, sender, clock)
-        self.service.delivery.serves = lambda room: served_here(room, self.platform)
+        self.service, self.shared = platform_service(self.platform, repository, config, COMMANDS, directory, sender,
+                                                     clock)
+        """``shared``: beside a process of the other platform (a network spans both), the directory of both."""
         self.scheduler = DueScheduler(self.service, clock, self.catch_up)
         self.ready = asyncio.Event()
         """Set once the first read of the platform is handled and the scheduler started."""

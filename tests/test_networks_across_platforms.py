@@ -1,0 +1,230 @@
+"""A network of two Matrix rooms and one Mattermost channel, served by two processes — a Matrix one and a
+Mattermost one, each the real service with its own directory and sender — on one real PostgreSQL database.
+
+Each posts only in its own platform's rooms; the members of the other platform's rooms come from the database, as
+the process serving them recorded them; a joint decision's round is closed once whichever process is first at the
+deadline, and the other announces the outcome in its rooms."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+import yaml
+
+from bot.app.commands import Registry
+from bot.app.handlers import COMMANDS
+from bot.app.ports import Incoming, Reference
+from bot.app.service import ConsentService
+from bot.app.shared_rooms import SharedDirectory, platform_service
+from bot.config import Config, load_config
+from bot.console import ConsoleRoom
+from bot.messages.outgoing import Kind, Outgoing
+from storage.lease import Lease
+from storage.repository import Repository
+from tests.conftest import TUESDAY, Clock, RecordingSender
+from tests.polling import until
+
+LILLE, FIVES = "!lille:test", "!fives:test"
+"""The network's Matrix rooms."""
+CANAL = "c4n4lch4nn3lid0000000000ab"
+"""Its Mattermost channel (a channel id: 26 lowercase letters and digits)."""
+ALONE = "4l0n3ch4nn3lid000000000000"
+"""A Mattermost channel in no network."""
+SCOPE = "network:metropole"
+DEADLINE = datetime.fromisoformat("2027-06-11T10:00:00+02:00")
+"""72 working hours after TUESDAY."""
+BLOCK = "The budget would come out of the youth centre's funds."
+REGISTRY: Registry = COMMANDS
+
+
+def network_config(tmp_path: Path) -> Config:
+    document = {"storage": {"path": "consent.db"}, "assembly": {"language": "en", "quorum": 0, "timezone": "Europe/Paris"},
+                "rooms": {LILLE: {"language": "fr"}},
+                "networks": [{"id": "metropole", "rooms": [LILLE, FIVES, CANAL]}]}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return load_config(path, environ={})
+
+
+@dataclass
+class Process:
+    """One platform's process: the real service, its platform's rooms (a console room stands for the platform's
+    directory), what it sent."""
+
+    platform: str
+    service: ConsentService
+    shared: SharedDirectory
+    rooms: ConsoleRoom
+    sender: RecordingSender
+    repository: Repository
+    counter: int = 0
+
+    async def say(self, member: str, text: str, room: str, about: int | None = None) -> list[Outgoing]:
+        self.counter += 1
+        before = len(self.sender.sent)
+        self.rooms.names_in(room).add(member)
+        reference = Reference(about, SCOPE) if about is not None else None
+        await self.service.handle(Incoming(room, member, text, f"${self.platform}{self.counter}", self.service.clock(),
+                                           reference))
+        return self.sender.sent[before:]
+
+    async def advance_to(self, clock: Clock, moment: datetime) -> list[Outgoing]:
+        """The clock moved on to ``moment``: this process does the due work of each instant, in order."""
+        before = len(self.sender.sent)
+        while (due := await self.service.next_due()) is not None and due[0] <= moment:
+            clock.now = max(clock.now, due[0])
+            await self.service.run_due(due[1], due[2], clock.now)
+        clock.now = moment
+        return self.sender.sent[before:]
+
+    async def picked_up(self) -> list[Outgoing]:
+        """What the process sends once it looks at what the other one queued for its rooms."""
+        before = len(self.sender.sent)
+        await self.service.delivery.pick_up()
+        return self.sender.sent[before:]
+
+
+async def start(platform: str, config: Config, url: str, clock: Clock, members: dict[str, set[str]]) -> Process:
+    repository = await Repository.open(url)
+    rooms, sender = ConsoleRoom(), RecordingSender()
+    rooms.other_rooms.update({room: set(names) for room, names in members.items()})
+    service, shared = platform_service(platform, repository, config, REGISTRY, rooms, sender, clock)
+    assert shared is not None
+    await shared.record()  # what the bot does when it is up
+    await service.deliver()  # the first delivery reads the outbox: what was queued for its rooms while it was down
+    return Process(platform, service, shared, rooms, sender, repository)
+
+
+@pytest.fixture
+async def processes(tmp_path: Path, migrated_postgres_url: str) -> AsyncIterator[tuple[Process, Process, Clock]]:
+    """Matrix: LILLE (alice, bob), FIVES (bob, carol); Mattermost: CANAL (dan, erin). bob is in both Matrix rooms."""
+    config, clock = network_config(tmp_path), Clock(TUESDAY)
+    matrix = await start("matrix", config, migrated_postgres_url, clock, {LILLE: {"alice", "bob"},
+                                                                           FIVES: {"bob", "carol"}})
+    mattermost = await start("mattermost", config, migrated_postgres_url, clock, {CANAL: {"dan", "erin"}})
+    yield matrix, mattermost, clock
+    for process in (matrix, mattermost):
+        await process.repository.close()
+
+
+def rooms_of(messages: list[Outgoing], kind: Kind) -> list[str]:
+    return [message.room for message in messages if message.kind is kind]
+
+
+async def outcomes_queued(repository: Repository) -> list[tuple[str, str]]:
+    async with repository.reading() as db:
+        rows = await db.fetch("SELECT room, message_id FROM outbox WHERE kind = 'outcome' ORDER BY room")
+    return [(row["room"], row["message_id"]) for row in rows]
+
+
+async def test_each_process_posts_a_joint_ballot_in_its_own_rooms_and_counts_the_other_s_members(processes):
+    matrix, mattermost, _ = processes
+    said = await mattermost.say("dan", "!joint Shared budget for street parties", CANAL)
+    assert rooms_of(said, Kind.BALLOT) == [CANAL]  # Mattermost posts in its channel only
+    [ballot] = [m for m in said if m.kind is Kind.BALLOT]
+    assert ballot.payload["members"] == 5  # alice, bob (once), carol: recorded by the Matrix process; dan, erin
+    picked = await matrix.picked_up()
+    assert rooms_of(picked, Kind.BALLOT) == [LILLE, FIVES]
+    assert "Proposition #metropole-1" in picked[0].body  # each room in its language
+    assert await matrix.picked_up() == []  # taken once
+
+
+async def test_positions_from_both_platforms_make_one_tally(processes):
+    matrix, mattermost, _ = processes
+    await matrix.say("alice", "!joint Shared budget", LILLE)
+    await mattermost.picked_up()
+    await mattermost.say("dan", "!agree #metropole-1", CANAL)
+    await matrix.say("bob", "!agree #metropole-1", FIVES)
+    await matrix.say("bob", "!disagree #metropole-1", LILLE)  # bob is in two rooms: his latest counts, once
+    [answer] = await mattermost.say("erin", "!status #metropole-1", CANAL)
+    assert answer.payload["tally"] == {"agree": 1, "abstain": 0, "disagree": 1, "block": 0, "unargued_block": 0}
+    assert "Participation: 2 of 5 members." in answer.body
+    assert answer.body.splitlines()[-3:] == [f"{LILLE}: 1 of 2 members.", f"{FIVES}: 1 of 2 members.",
+                                             f"{CANAL}: 1 of 2 members."]
+
+
+async def test_a_member_who_leaves_a_room_of_the_other_platform_is_no_longer_counted(processes):
+    matrix, mattermost, _ = processes
+    matrix.rooms.names_in(FIVES).discard("carol")
+    await matrix.shared.record()  # the Matrix process sees the membership change
+    said = await mattermost.say("dan", "!joint Shared budget", CANAL)
+    assert [m.payload["members"] for m in said if m.kind is Kind.BALLOT] == [4]
+
+
+async def test_both_processes_at_the_deadline_close_the_round_once_and_each_announces_it_in_its_rooms(processes):
+    matrix, mattermost, clock = processes
+    await mattermost.say("dan", "!joint Shared budget", CANAL)
+    await matrix.picked_up()
+    await matrix.say("carol", f"!block #metropole-1 {BLOCK}", FIVES)
+    clock.now = DEADLINE
+    before = (len(matrix.sender.sent), len(mattermost.sender.sent))
+    await asyncio.gather(matrix.service.run_due(SCOPE, 1, clock.now), mattermost.service.run_due(SCOPE, 1, clock.now))
+    await matrix.picked_up()
+    await mattermost.picked_up()
+    said = matrix.sender.sent[before[0]:] + mattermost.sender.sent[before[1]:]
+    assert sorted((m.room, m.payload["state"]) for m in said if m.kind is Kind.OUTCOME) == [
+        (FIVES, "postponed"), (LILLE, "postponed"), (CANAL, "postponed")]
+    assert [room for room, _ in await outcomes_queued(matrix.repository)] == [FIVES, LILLE, CANAL]
+
+
+async def test_the_process_down_at_the_deadline_announces_the_outcome_in_its_rooms_when_it_comes_back(
+        processes, tmp_path, migrated_postgres_url):
+    matrix, mattermost, clock = processes
+    await matrix.say("alice", "!joint Shared budget", LILLE)
+    await mattermost.picked_up()
+    await mattermost.say("dan", "!agree #metropole-1", CANAL)
+    await matrix.repository.close()  # the Matrix process is down
+    assert (await mattermost.service.next_due())[1:] == (SCOPE, 1)  # a joint decision proposed on Matrix
+    said = await mattermost.advance_to(clock, DEADLINE)
+    assert [(m.room, m.payload["state"]) for m in said if m.kind is Kind.OUTCOME] == [(CANAL, "adopted")]
+    back = await start("matrix", network_config(tmp_path), migrated_postgres_url, clock,
+                       {LILLE: {"alice", "bob"}, FIVES: {"bob", "carol"}})
+    try:
+        assert [(m.room, m.payload["state"]) for m in back.sender.of_kind(Kind.OUTCOME)] == [(LILLE, "adopted"),
+                                                                                             (FIVES, "adopted")]
+        assert back.sender.of_kind(Kind.BALLOT) == []  # sent before it went down: not again
+        assert [room for room, _ in await outcomes_queued(back.repository)] == [FIVES, LILLE, CANAL]  # closed once
+    finally:
+        await back.repository.close()
+
+
+async def test_a_process_does_no_due_work_of_the_other_platform_s_own_rooms(processes):
+    matrix, mattermost, clock = processes
+    await mattermost.say("erin", "!propose A kettle", ALONE)
+    assert await matrix.service.next_due() is None
+    assert (await mattermost.service.next_due())[1:] == (ALONE, 1)
+    assert await matrix.repository.due_now(DEADLINE) == []
+    assert await mattermost.repository.due_now(DEADLINE) == [(ALONE, 1)]
+
+
+async def lease_sessions(url: str, holder: str, count: int) -> bool:
+    """Whether ``count`` lease sessions of this process are open (each lease opens one when it first asks)."""
+    connection = await asyncpg.connect(url)
+    try:
+        return count == await connection.fetchval("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                                                  holder)
+    finally:
+        await connection.close()
+
+
+async def test_a_matrix_process_and_a_mattermost_process_both_act_each_with_its_own_standby(migrated_postgres_url):
+    leases = {name: Lease(migrated_postgres_url, platform) for name, platform in
+              [("matrix", "matrix"), ("mattermost", "mattermost"), ("standby", "matrix")]}
+    try:
+        await asyncio.wait_for(asyncio.gather(leases["matrix"].acquire(), leases["mattermost"].acquire()), 10)
+        standing_by = asyncio.create_task(leases["standby"].acquire())
+        await until(lambda: lease_sessions(migrated_postgres_url, leases["standby"].holder, 3),
+                    what="the Matrix standby asking for the lease")
+        assert not standing_by.done() and leases["mattermost"].held()
+        await leases["matrix"].release()
+        await asyncio.wait_for(standing_by, 10)  # the standby takes the Matrix process's lease over, not the other
+        assert leases["standby"].state == "acting" and leases["mattermost"].held()
+    finally:
+        for lease in leases.values():
+            await lease.release()
