@@ -352,6 +352,10 @@ class Repository:
             await self._db.executemany("INSERT INTO room_members (room, member) VALUES (?, ?)",
                                        [(room, member) for member in sorted(members - recorded)])
 
+    async def linked_accounts(self) -> dict[str, str]:
+        """Each account linked to one of the other platform → the member it counts as in joint decisions."""
+        return {row["account"]: row["member"] for row in await self._read("SELECT account, member FROM linked_accounts")}
+
     async def latest_time(self) -> datetime | None:
         """The latest instant the register knows of (the console's clock never goes back before it)."""
         return from_text((await self._read("SELECT MAX(at) AS at FROM history"))[0]["at"])
@@ -843,6 +847,42 @@ class Transaction:
                 """INSERT INTO current_delegations (room, member, delegate, scope, until) VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (room, member, scope) DO UPDATE SET delegate = excluded.delegate,
                        until = excluded.until""", (room, member, delegate, scope, until and to_text(until)))
+
+    async def link_request(self, code: str) -> Row | None:
+        """A step of a linking handshake, by its code: ``member`` and ``room`` asked (with ``at``); ``partner``,
+        when set, is the account that must confirm it, from ``partner_room``."""
+        return await self._db.fetchone("SELECT * FROM link_codes WHERE code = ?", (code,))
+
+    async def add_link_request(self, code: str, member: str, room: str, partner: str | None, partner_room: str | None,
+                               at: datetime, older_than: datetime) -> None:
+        """A step of a handshake; those before ``older_than`` can no longer be used, and go."""
+        await self._db.execute("DELETE FROM link_codes WHERE at < ?", (to_text(older_than),))
+        await self._db.execute("INSERT INTO link_codes (code, member, room, partner, partner_room, at)"
+                               " VALUES (?, ?, ?, ?, ?, ?)", (code, member, room, partner, partner_room, to_text(at)))
+
+    async def link(self, account: str, room: str, member: str, member_room: str, at: datetime) -> None:
+        """From now on ``account`` counts as ``member`` in joint decisions (``room``, ``member_room``: where each
+        said so); the handshake's codes go."""
+        await self._db.execute("DELETE FROM link_codes WHERE member IN (?, ?) OR partner IN (?, ?)",
+                               (account, member, account, member))
+        await self._db.execute("INSERT INTO linked_accounts (account, member, room, member_room, at)"
+                               " VALUES (?, ?, ?, ?, ?)", (account, member, room, member_room, to_text(at)))
+
+    async def link_of(self, member: str) -> Row | None:
+        """The link an account is in, either side, if any."""
+        return await self._db.fetchone("SELECT * FROM linked_accounts WHERE account = ? OR member = ?",
+                                       (member, member))
+
+    async def unlink(self, member: str) -> None:
+        await self._db.execute("DELETE FROM linked_accounts WHERE account = ? OR member = ?", (member, member))
+
+    async def joint_positions_open(self, member: str) -> list[tuple[str, int]]:
+        """The joint decisions still open on which ``member`` holds a position (scope, number)."""
+        rows = await self._db.fetch(
+            """SELECT p.room, p.number FROM proposals p JOIN positions s ON s.room = p.room AND s.number = p.number
+               WHERE p.state = ? AND p.room LIKE 'network:%' AND s.member = ? ORDER BY p.room, p.number""",
+            (State.OPEN, member))
+        return [(row["room"], row["number"]) for row in rows]
 
     async def lapsing(self, room: str, now: datetime) -> list[Delegation]:
         """A room's delegations whose time has come (until <= now)."""

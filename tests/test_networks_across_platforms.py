@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -228,3 +228,78 @@ async def test_a_matrix_process_and_a_mattermost_process_both_act_each_with_its_
     finally:
         for lease in leases.values():
             await lease.release()
+
+
+async def linked(matrix: Process, mattermost: Process, member: str, account: str) -> list[Outgoing]:
+    """``member`` (in LILLE, on Matrix) and ``account`` (in CANAL, on Mattermost) link their accounts: the
+    handshake's three steps; what the Mattermost process then sends."""
+    [first] = await matrix.say(member, "!link", LILLE)
+    code = first.body.split("!link ")[1].split()[0]
+    [second] = await mattermost.say(account, f"!link {code}", CANAL)
+    assert second.kind is Kind.LINK and second.room == CANAL
+    confirm = second.body.split("!link ")[1].split()[0]
+    [done] = await matrix.say(member, f"!link {confirm}", LILLE)
+    assert (done.kind, done.room, done.payload["step"], done.mentions) == (Kind.LINK, LILLE, "linked", ())
+    return await mattermost.picked_up()
+
+
+async def test_linked_accounts_count_once_and_the_latest_position_of_either_counts(processes):
+    matrix, mattermost, clock = processes
+    mattermost.rooms.names_in(CANAL).add("alice-mm")  # alice's Mattermost account
+    told = await linked(matrix, mattermost, "alice", "alice-mm")
+    assert [(m.room, m.mentions) for m in told] == [(CANAL, ("alice-mm",))]  # told on the other platform too
+    assert "alice-mm and alice are linked" in told[0].body
+    said = await mattermost.say("dan", "!joint Shared budget", CANAL)
+    assert [m.payload["members"] for m in said if m.kind is Kind.BALLOT] == [5]  # alice once, not six
+    await matrix.picked_up()
+    await matrix.say("alice", f"!block #metropole-1 {BLOCK}", LILLE)
+    await mattermost.say("alice-mm", "!agree #metropole-1", CANAL)  # later, from her other account: it counts
+    [answer] = await matrix.say("bob", "!status #metropole-1", LILLE)
+    assert answer.payload["tally"] == {"agree": 1, "abstain": 0, "disagree": 0, "block": 0, "unargued_block": 0}
+    said = await mattermost.advance_to(clock, DEADLINE)
+    assert [m.payload["state"] for m in said if m.kind is Kind.OUTCOME] == ["adopted"]
+
+
+async def test_someone_who_repeats_another_s_code_gets_a_code_only_the_other_can_confirm(processes):
+    matrix, mattermost, _ = processes
+    [first] = await matrix.say("alice", "!link", LILLE)
+    code = first.body.split("!link ")[1].split()[0]
+    [second] = await mattermost.say("mallory", f"!link {code}", CANAL)  # read in the room, said from her account
+    confirm = second.body.split("!link ")[1].split()[0]
+    [refused] = await matrix.say("bob", f"!link {confirm}", FIVES)
+    assert refused.kind is Kind.ERROR and "another account" in refused.body
+    [refused] = await mattermost.say("mallory", f"!link {confirm}", CANAL)
+    assert refused.kind is Kind.ERROR
+    assert await matrix.repository.linked_accounts() == {}
+
+
+async def test_a_link_is_refused_with_a_clear_answer_where_it_would_count_someone_twice_or_is_stale(processes):
+    matrix, mattermost, clock = processes
+    [refused] = await matrix.say("alice", "!link nocode", LILLE)
+    assert refused.kind is Kind.ERROR and "No code nocode was given in the last 10 minutes" in refused.body
+    [first] = await matrix.say("alice", "!link", LILLE)
+    code = first.body.split("!link ")[1].split()[0]
+    [refused] = await matrix.say("bob", f"!link {code}", FIVES)  # the same platform
+    assert refused.kind is Kind.ERROR and "other platform" in refused.body
+    await mattermost.say("dan", "!joint Shared budget", CANAL)
+    await mattermost.say("erin", "!agree #metropole-1", CANAL)
+    [second] = await mattermost.say("erin", f"!link {code}", CANAL)
+    confirm = second.body.split("!link ")[1].split()[0]
+    [refused] = await matrix.say("alice", f"!link {confirm}", LILLE)
+    assert refused.kind is Kind.ERROR and "erin holds a position on #metropole-1, still open" in refused.body
+    clock.now += timedelta(minutes=11)
+    [refused] = await matrix.say("alice", f"!link {confirm}", LILLE)
+    assert refused.kind is Kind.ERROR and "No code" in refused.body
+
+
+async def test_unlinked_accounts_count_as_two_members_again(processes):
+    matrix, mattermost, _ = processes
+    mattermost.rooms.names_in(CANAL).add("alice-mm")
+    await linked(matrix, mattermost, "alice", "alice-mm")
+    [undone] = await mattermost.say("alice-mm", "!dissocier", CANAL)
+    assert undone.payload["step"] == "unlinked"
+    assert [(m.room, m.mentions) for m in await matrix.picked_up()] == [(LILLE, ("alice",))]
+    said = await mattermost.say("dan", "!joint Shared budget", CANAL)
+    assert [m.payload["members"] for m in said if m.kind is Kind.BALLOT] == [6]
+    [refused] = await mattermost.say("alice-mm", "!unlink", CANAL)
+    assert refused.kind is Kind.ERROR

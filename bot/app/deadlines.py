@@ -12,7 +12,7 @@ from bot.messages.i18n import Messages
 from bot.app.delivery import Delivery
 from bot.app.observer import Observer
 from bot.app.ports import Directory
-from bot.app.scopes import members_by_room, network_of, places, settings_for
+from bot.app.scopes import joint_members, network_of, places, settings_for
 from bot.config import AssemblySettings, Config
 from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, RemindApplication, SendReminder, due_work, next_due_at
@@ -82,8 +82,11 @@ class Deadlines:
         settings = settings_for(self.config, room, room)
         m = messages_for(settings, scope)
         # Asked before the transaction: it may be a request.
-        by_room = await members_by_room(self.directory, network.rooms if network is not None else (room,))
-        room_members = rules.network_members(by_room)
+        if network is not None:
+            by_room, room_members = await joint_members(self.directory, self.repository, network)
+        else:
+            room_members = await self.directory.members(room)
+            by_room = {room: room_members}
         async with self.repository.transaction() as tx:
             proposal = await tx.load(room, number)
             if proposal is None:

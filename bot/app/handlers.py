@@ -20,6 +20,7 @@ from bot.messages.i18n import N_
 from bot.messages.outgoing import Kind, Mention, Outgoing
 from bot.messages.lines import Text
 from bot.messages.sanitize import excerpt
+from bot.app import linking
 from bot.app.context import Context
 
 COMMANDS = Registry()
@@ -632,6 +633,19 @@ async def delegations(ctx: Context) -> None:
     rules.check_delegation_enabled(ctx.settings.delegation)
     in_force = [d for d in await ctx.tx.delegations(ctx.room) if d.in_force(ctx.now)]
     await ctx.say(Kind.STATUS, delegation_text.room(in_force, ctx.settings, ctx.m))
+
+
+@COMMANDS.command("link", "associer", usage=N_("!link [code]"), takes_reference=False,
+                  summary=N_("count once in joint decisions with your account on the other platform: a code from one "
+                             "account, said from the other, confirmed from the first"))
+async def link_accounts(ctx: Context) -> None:
+    await linking.link(ctx)
+
+
+@COMMANDS.command("unlink", "dissocier", usage=N_("!unlink"), takes_reference=False,
+                  summary=N_("undo the link between your accounts of the two platforms"))
+async def unlink_accounts(ctx: Context) -> None:
+    await linking.unlink(ctx)
 
 
 @COMMANDS.command("history", "historique", usage=N_("!history #N"),

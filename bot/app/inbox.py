@@ -21,9 +21,9 @@ from bot.app.delivery import Delivery
 from bot.app.joint import scope_of
 from bot.app.observer import Observer
 from bot.app.ports import Directory, Incoming, ReactionVote, Redaction, Reference
-from bot.app.scopes import members_by_room, network_of, networks_of_room, places, settings_for
+from bot.app.scopes import joint_members, network_of, networks_of_room, places, settings_for
 from bot.config import AssemblySettings, Config
-from bot.engine import rules, transitions
+from bot.engine import transitions
 from bot.engine.model import RuleViolation, State
 from bot.log_context import about
 from bot.messages import render
@@ -114,14 +114,17 @@ class Inbox:
         # The members each scope the room decides in counts: the room's own, and each of its networks' (asked
         # before the transaction: it may be a request).
         counts = {"": await self.directory.count(redaction.room)}
-        for network in networks_of_room(self.config, redaction.room):
-            counts[network.scope] = len(rules.network_members(await members_by_room(self.directory, network.rooms)))
+        networks = networks_of_room(self.config, redaction.room)
+        linked = await self.repository.linked_accounts() if networks else {}
+        for network in networks:
+            counts[network.scope] = len((await joint_members(self.directory, self.repository, network, linked))[1])
         async with about(redaction.room), self.repository.transaction() as tx:
             if await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
-                await self._remove(tx, redaction, counts)
+                await self._remove(tx, redaction, counts, linked)
         await self.delivery.queued(tx.queued)
 
-    async def _remove(self, tx: Transaction, redaction: Redaction, counts: dict[str, int]) -> None:
+    async def _remove(self, tx: Transaction, redaction: Redaction, counts: dict[str, int],
+                      linked: dict[str, str]) -> None:
         ballot = await tx.ballot_number(redaction.room, redaction.removed)
         if ballot is not None:
             await self._repost(tx, redaction, *ballot, counts[ballot[0]])
@@ -139,7 +142,7 @@ class Inbox:
         proposal = await tx.load_for(kept_under, number, member)
         if proposal.state is not State.OPEN or proposal.current_round.number != round_number:
             return  # the round is closed: its positions stand as they were at the deadline
-        if redaction.by != member:
+        if (linked.get(redaction.by, redaction.by) if scope else redaction.by) != member:
             step = transitions.moderator_removal(proposal, redaction.by, member, redaction.at)
             await tx.save(kept_under, step, redaction.event_id)
             m = messages_for(settings_for(self.config, scope, redaction.room), scope)
@@ -212,7 +215,9 @@ class Inbox:
         """One event through one handler, in one transaction; a refusal rolls back all but the answer. ``scope``: a
         network's, when the event is about its joint decisions."""
         settings = settings_for(self.config, scope, room)
-        facts = await self._facts(room, scope, sender, settings, needs, arguments)
+        linked = await self.repository.linked_accounts() if scope else {}
+        sender = linked.get(sender, sender)  # in a joint decision, a linked account speaks as the member it is
+        facts = await self._facts(room, scope, sender, settings, needs, arguments, linked)
         result = "done"
         async with about(room, reference), self.repository.transaction() as tx:
             if not await tx.claim_event(event_id, room, at, replaces):
@@ -247,7 +252,7 @@ class Inbox:
         self.announced(tx.announced)
 
     async def _facts(self, room: str, scope: str, sender: str, settings: AssemblySettings, needs: frozenset[str],
-                     arguments: str) -> Facts:
+                     arguments: str, linked: dict[str, str]) -> Facts:
         """What the handler needs from the platform. A joint decision's members are those of its network's rooms,
         each once, always asked for; its facilitators are the network's (the configuration's) only."""
         facilitator = None
@@ -259,8 +264,7 @@ class Inbox:
             named = await self.directory.resolve(room, arguments.split()[0])
         network = network_of(self.config, scope)
         if network is not None:
-            by_room = await members_by_room(self.directory, network.rooms)
-            members = rules.network_members(by_room)
+            by_room, members = await joint_members(self.directory, self.repository, network, linked)
             return Facts(len(members), facilitator, members, named, by_room)
         members = await self.directory.members(room) if "members" in needs else None
         count = len(members) if members is not None else await self.directory.count(room)

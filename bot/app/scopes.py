@@ -11,6 +11,8 @@ from bot.app.ports import Directory
 from bot.config import AssemblySettings, Config
 from bot.config.networks import SCOPE_PREFIX
 from bot.config.settings import NetworkSettings
+from bot.engine import rules
+from storage.repository import Repository
 
 
 def network_of(config: Config, scope: str) -> NetworkSettings | None:
@@ -48,3 +50,12 @@ def network_label(scope: str) -> str:
 async def members_by_room(directory: Directory, rooms: tuple[str, ...]) -> dict[str, set[str]]:
     """Who is in each room, as the platform says (a joint decision's members are their union, each once)."""
     return {room: await directory.members(room) for room in rooms}
+
+
+async def joint_members(directory: Directory, repository: Repository, network: NetworkSettings,
+                        linked: dict[str, str] | None = None) -> tuple[dict[str, set[str]], set[str]]:
+    """Who is in each room of a network, and the members of its joint decisions: their union, each person once (a
+    member of several rooms, two linked accounts). ``linked``: the linked accounts, when already read."""
+    by_room = await members_by_room(directory, network.rooms)
+    linked = await repository.linked_accounts() if linked is None else linked
+    return by_room, rules.network_members(by_room, linked)

@@ -114,9 +114,12 @@ def participants(round_: Round, room_members: set[str]) -> set[str]:
     return room_members | {s.member for s in round_.stances}
 
 
-def network_members(members_by_room: Mapping[str, Set[str]]) -> set[str]:
-    """A joint decision's members: those of every room of its network, a member of several rooms once."""
-    return set().union(*members_by_room.values())
+def network_members(members_by_room: Mapping[str, Set[str]], linked: Mapping[str, str] | None = None) -> set[str]:
+    """A joint decision's members: those of every room of its network, a member of several rooms once, and an
+    account linked to one of the other platform (``linked``: account → the member it counts as) as that member."""
+    if not linked:
+        return set().union(*members_by_room.values())
+    return {linked.get(member, member) for members in members_by_room.values() for member in members}
 
 
 def participation_by_room(round_: Round, members_by_room: Mapping[str, Set[str]]) -> dict[str, tuple[int, int]]:

@@ -42,6 +42,9 @@ class Kind(StrEnum):
     """An official's own statement on applying a decision (!statement), said to the room."""
     DELEGATION = "delegation"
     """A member entrusted their vote to another, ended it, or it lapsed: said to the room (it is public)."""
+    LINK = "link"
+    """A step of linking a member's accounts of two platforms (!link), the link made or undone (!unlink): said to the
+    member, the link in both accounts' rooms."""
     UNREADABLE = "unreadable"
     """A member's message the bot could not read (on Matrix, its encryption key never came): they are told, once."""
     SEED = "seed"
