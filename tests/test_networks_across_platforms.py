@@ -22,7 +22,8 @@ from bot.app.handlers import COMMANDS
 from bot.app.ports import Incoming, Reference
 from bot.app.service import ConsentService
 from bot.app.shared_rooms import SharedDirectory, platform_service
-from bot.config import Config, load_config
+from bot.config import Config, ConfigError, load_config
+from bot.config.networks import room_platform, served_here
 from bot.console import ConsoleRoom
 from bot.messages.outgoing import Kind, Outgoing
 from storage.lease import Lease
@@ -50,6 +51,28 @@ def network_config(tmp_path: Path) -> Config:
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
     return load_config(path, environ={})
+
+
+def test_a_network_of_a_matrix_process_may_name_mattermost_channels_and_the_process_serves_its_own(tmp_path):
+    path = tmp_path / "matrix.yaml"
+    path.write_text(yaml.safe_dump({
+        "platform": "matrix", "matrix": {"homeserver": "https://matrix.example.org/", "user_id": "@bot:example.org",
+                                         "allowed_inviters": [":example.org"]},
+        "networks": [{"id": "metropole", "rooms": [LILLE, CANAL]}]}), encoding="utf-8")
+    config = load_config(path, environ={})
+    assert config.networks[0].rooms == (LILLE, CANAL)
+    assert [room_platform(room) for room in (LILLE, CANAL, "console")] == ["matrix", "mattermost", None]
+    assert [served_here(CANAL, platform) for platform in ("matrix", "mattermost", "console")] == [False, True, True]
+
+
+def test_a_network_room_of_neither_platform_s_shape_is_refused_on_a_chat_platform(tmp_path):
+    path = tmp_path / "mattermost.yaml"
+    path.write_text(yaml.safe_dump({
+        "platform": "mattermost", "mattermost": {"url": "https://chat.example.org"},
+        "networks": [{"id": "metropole", "rooms": [CANAL, "Town-Square"]}]}), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert any("'Town-Square' is neither a Matrix room id" in error for error in caught.value.errors)
 
 
 @dataclass
