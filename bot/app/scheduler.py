@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from bot.app.scopes import network_of
 from bot.app.service import ConsentService
 from bot.log_context import about
 
@@ -89,9 +90,11 @@ class DueScheduler:
             with about(room, number):
                 try:
                     if room not in caught_up and await self._service.closing_due(room, number, self._clock()):
-                        # Everything the platform received up to the deadline is read before the round closes.
-                        if not await self._catch_up(room):
-                            return  # the bot is stopping: the round closes at the next start
+                        # Everything the platform received up to the deadline is read before the round closes: in
+                        # the room, or in each room of a joint decision's network this process reads.
+                        for place in self._read_before_closing(room):
+                            if not await self._catch_up(place):
+                                return  # the bot is stopping: the round closes at the next start
                         caught_up.add(room)
                     await self._service.run_due(room, number, self._clock())
                 except Exception as error:
@@ -99,6 +102,12 @@ class DueScheduler:
                         raise
                     log.exception("due work for %s #%s failed; it is tried again at the next start", room, number)
         await self._set()
+
+    def _read_before_closing(self, scope: str) -> list[str]:
+        network = network_of(self._service.config, scope)
+        if network is None:
+            return [scope]
+        return [room for room in network.rooms if self._service.delivery.serves(room)]
 
     async def _set(self) -> None:
         due = await self._service.next_due()

@@ -135,7 +135,7 @@ class ChatBot(ABC):
         self.repository = repository
         self.directory = directory
         self.sender = sender
-        self.service, self.shared = platform_service(self.platform, repository, config, COMMANDS, directory, sender,
+        self.service, self.shared = platform_service(config.platform, repository, config, COMMANDS, directory, sender,
                                                      clock)
         """``shared``: beside a process of the other platform (a network spans both), the directory of both."""
         self.scheduler = DueScheduler(self.service, clock, self.catch_up)
