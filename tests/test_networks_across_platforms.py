@@ -8,6 +8,7 @@ deadline, and the other announces the outcome in its rooms."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,7 +73,7 @@ def test_a_network_room_of_neither_platform_s_shape_is_refused_on_a_chat_platfor
         "networks": [{"id": "metropole", "rooms": [CANAL, "Town-Square"]}]}), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path, environ={})
-    assert any("'Town-Square' is neither a Matrix room id" in error for error in caught.value.errors)
+    assert any("'Town-Square' can match no one: a Mattermost channel id" in error for error in caught.value.errors)
 
 
 @dataclass
@@ -253,14 +254,18 @@ async def test_a_matrix_process_and_a_mattermost_process_both_act_each_with_its_
             await lease.release()
 
 
+def code_in(message: Outgoing) -> str:
+    """The code a step of linking gives, to be said next (!link <code>, or !associer <code> in French)."""
+    return re.search(r"!(?:link|associer) ([a-z0-9]+)", message.body).group(1)
+
+
 async def linked(matrix: Process, mattermost: Process, member: str, account: str) -> list[Outgoing]:
     """``member`` (in LILLE, on Matrix) and ``account`` (in CANAL, on Mattermost) link their accounts: the
     handshake's three steps; what the Mattermost process then sends."""
     [first] = await matrix.say(member, "!link", LILLE)
-    code = first.body.split("!link ")[1].split()[0]
-    [second] = await mattermost.say(account, f"!link {code}", CANAL)
+    [second] = await mattermost.say(account, f"!link {code_in(first)}", CANAL)
     assert second.kind is Kind.LINK and second.room == CANAL
-    confirm = second.body.split("!link ")[1].split()[0]
+    confirm = code_in(second)
     [done] = await matrix.say(member, f"!link {confirm}", LILLE)
     assert (done.kind, done.room, done.payload["step"], done.mentions) == (Kind.LINK, LILLE, "linked", ())
     return await mattermost.picked_up()
@@ -271,7 +276,7 @@ async def test_linked_accounts_count_once_and_the_latest_position_of_either_coun
     mattermost.rooms.names_in(CANAL).add("alice-mm")  # alice's Mattermost account
     told = await linked(matrix, mattermost, "alice", "alice-mm")
     assert [(m.room, m.mentions) for m in told] == [(CANAL, ("alice-mm",))]  # told on the other platform too
-    assert "alice-mm and alice are linked" in told[0].body
+    assert "alice-mm et alice sont liés" in told[0].body  # in the language of the room she confirmed in
     said = await mattermost.say("dan", "!joint Shared budget", CANAL)
     assert [m.payload["members"] for m in said if m.kind is Kind.BALLOT] == [5]  # alice once, not six
     await matrix.picked_up()
@@ -286,9 +291,8 @@ async def test_linked_accounts_count_once_and_the_latest_position_of_either_coun
 async def test_someone_who_repeats_another_s_code_gets_a_code_only_the_other_can_confirm(processes):
     matrix, mattermost, _ = processes
     [first] = await matrix.say("alice", "!link", LILLE)
-    code = first.body.split("!link ")[1].split()[0]
-    [second] = await mattermost.say("mallory", f"!link {code}", CANAL)  # read in the room, said from her account
-    confirm = second.body.split("!link ")[1].split()[0]
+    [second] = await mattermost.say("mallory", f"!link {code_in(first)}", CANAL)  # read in the room, said by her
+    confirm = code_in(second)
     [refused] = await matrix.say("bob", f"!link {confirm}", FIVES)
     assert refused.kind is Kind.ERROR and "another account" in refused.body
     [refused] = await mattermost.say("mallory", f"!link {confirm}", CANAL)
@@ -298,21 +302,21 @@ async def test_someone_who_repeats_another_s_code_gets_a_code_only_the_other_can
 
 async def test_a_link_is_refused_with_a_clear_answer_where_it_would_count_someone_twice_or_is_stale(processes):
     matrix, mattermost, clock = processes
-    [refused] = await matrix.say("alice", "!link nocode", LILLE)
+    [refused] = await matrix.say("alice", "!link nocode", FIVES)
     assert refused.kind is Kind.ERROR and "No code nocode was given in the last 10 minutes" in refused.body
     [first] = await matrix.say("alice", "!link", LILLE)
-    code = first.body.split("!link ")[1].split()[0]
+    code = code_in(first)
     [refused] = await matrix.say("bob", f"!link {code}", FIVES)  # the same platform
     assert refused.kind is Kind.ERROR and "other platform" in refused.body
     await mattermost.say("dan", "!joint Shared budget", CANAL)
     await mattermost.say("erin", "!agree #metropole-1", CANAL)
     [second] = await mattermost.say("erin", f"!link {code}", CANAL)
-    confirm = second.body.split("!link ")[1].split()[0]
-    [refused] = await matrix.say("alice", f"!link {confirm}", LILLE)
-    assert refused.kind is Kind.ERROR and "erin holds a position on #metropole-1, still open" in refused.body
+    confirm = code_in(second)
+    [refused] = await matrix.say("alice", f"!associer {confirm}", LILLE)
+    assert refused.kind is Kind.ERROR and "erin a pris position sur #metropole-1, encore ouverte" in refused.body
     clock.now += timedelta(minutes=11)
     [refused] = await matrix.say("alice", f"!link {confirm}", LILLE)
-    assert refused.kind is Kind.ERROR and "No code" in refused.body
+    assert refused.kind is Kind.ERROR and "Aucun code" in refused.body
 
 
 async def test_unlinked_accounts_count_as_two_members_again(processes):

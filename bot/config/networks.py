@@ -7,13 +7,11 @@ since this module cannot import it back without a cycle). Each room keeps its ow
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
-from pydantic import (AfterValidator, BaseModel, PlainValidator, StringConstraints, Strict, ValidationInfo,
-                      WithJsonSchema, model_validator)
+from pydantic import AfterValidator, BaseModel, StringConstraints, Strict, model_validator
 
-from bot.config.values import MAX_ID_LENGTH, Problem, described, explained, listed, shown
+from bot.config.values import Problem, explained, id_problem, listed, platform_id, shown
 
 MAX_ROOMS = 50
 MAX_NETWORKS = 20
@@ -26,38 +24,20 @@ SCOPE_PREFIX = "network:"
 
 
 CHAT_PLATFORMS = ("matrix", "mattermost")
-_ROOM_SHAPES = {"matrix": re.compile(r"![\x21-\x7e]+", re.ASCII), "mattermost": re.compile("[a-z0-9]{26}")}
-"""What tells a network's rooms apart by platform: a Matrix room id starts with !, a Mattermost channel id is 26
-lowercase letters and digits. The two never meet, so a network's rooms need no platform written beside them."""
+NetworkRoom = platform_id(1, "a room id", "'!abc:example.org'", either_platform=True)
+"""A room of a network (or its settings, under ``rooms``): of this process's platform, or of the other chat
+platform, served there by that platform's process; the two platforms' room ids never look alike."""
 
 
 def room_platform(room: str) -> str | None:
     """The chat platform a room id is of, by its shape (None: neither, e.g. a console room)."""
-    return next((platform for platform, shape in _ROOM_SHAPES.items() if shape.fullmatch(room)), None)
+    return next((platform for platform in CHAT_PLATFORMS if id_problem(room, 1, platform) is None), None)
 
 
 def served_here(room: str, platform: str) -> bool:
     """Whether the process serving ``platform`` posts and reads in ``room``: the rooms of its platform; on the
     console, every room (it plays them all); a room of no platform's shape, by whichever process names it."""
     return platform not in CHAT_PLATFORMS or room_platform(room) in (platform, None)
-
-
-def _network_room(value: Any, info: ValidationInfo) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a room id such as '!abc:example.org', got {described(value)}")
-    room = value.strip()
-    if len(room) > MAX_ID_LENGTH:
-        raise ValueError(f"a room id has at most {MAX_ID_LENGTH} characters, got {len(room)}")
-    if (info.context or {}).get("platform") in CHAT_PLATFORMS and room_platform(room) is None:
-        raise ValueError(f"{shown(room)} is neither a Matrix room id (! and the room's id, in quotes) nor a Mattermost "
-                         "channel id (26 lowercase letters and digits, View Info): a network's rooms may be of "
-                         "either platform, each served by the process of its platform")
-    return room
-
-
-NetworkRoom = Annotated[str, PlainValidator(_network_room),
-                        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH})]
-"""A room of a network: on a chat platform, a room of this process's platform or of the other's, told by shape."""
 
 
 def _twice(values: list[str]) -> str | None:

@@ -16,7 +16,7 @@ import holidays
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Strict, StringConstraints,
                       ValidationInfo, field_validator, model_validator)
 
-from bot.config.networks import network_list, network_settings
+from bot.config.networks import NetworkRoom, network_list, network_settings
 from bot.config.values import (IN_MEMORY, Country, DatabaseUrl, Day, EmailAddress, Emoji, EmojiName, FilePath, Flag,
                                FolderPath, Inviter, ListenAddress, MatrixId, Problem, PublicUrl, Secret, Sender,
                                Subdivision, TimeZone, VariableName, WebAddress, calendar_duration, duration, explained,
@@ -423,9 +423,9 @@ class Config(Section):
     """text: a line for people; json: one JSON object a line (time, level, logger, message, room, proposal)."""
     assembly: AssemblySettings = {}
     """The assembly's social code, every room's unless overridden."""
-    rooms: Annotated[Mapping[platform_id(1, "a room id", "'!abc:example.org'"), AssemblySettings],
-                     AfterValidator(MappingProxyType)] = {}
-    """Settings for single rooms, by room id: any assembly key, which replaces the assembly's there."""
+    rooms: Annotated[Mapping[NetworkRoom, AssemblySettings], AfterValidator(MappingProxyType)] = {}
+    """Settings for single rooms, by room id: any assembly key, which replaces the assembly's there. A room of the
+    other chat platform too (a network's): its language, for the joint decisions this process closes."""
     networks: network_list(NetworkSettings) = []
     """Rooms that take some decisions together (joint proposals, one tally): each an id, its rooms and the rules of its
     joint decisions that differ from the assembly's (README, "Linked assemblies")."""

@@ -215,16 +215,30 @@ _IDS = {  # per platform, a member's id and a room's: their pattern, and how to 
 }
 
 
-def platform_id(kind: int, what: str, example: str) -> Any:
-    """A member's id (kind 0) or a room's (kind 1), as the platform configured writes them."""
+def id_problem(value: str, kind: int, platform: str | None) -> str | None:
+    """Why ``value`` is no member id (kind 0) or room id (kind 1) of ``platform``; None when it may be one."""
+    pattern, how = _IDS.get(platform, ((None, ""),) * 2)[kind]
+    if pattern is not None and not pattern.fullmatch(value):
+        return f"{shown(value)} can match no one: {how}"
+    return None
+
+
+_OTHER_PLATFORM = {"matrix": "mattermost", "mattermost": "matrix"}
+
+
+def platform_id(kind: int, what: str, example: str, either_platform: bool = False) -> Any:
+    """A member's id (kind 0) or a room's (kind 1), as the platform configured writes them (or, with
+    ``either_platform``, as the other chat platform does: a room of a network served by that platform's process)."""
     def parse(value: Any, info: ValidationInfo) -> str:
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"expected {what} such as {example}, got {described(value)}")
         if len(value.strip()) > MAX_ID_LENGTH:
             raise ValueError(f"{what} has at most {MAX_ID_LENGTH} characters, got {len(value.strip())}")
-        pattern, how = _IDS.get((info.context or {}).get("platform"), ((None, ""),) * 2)[kind]
-        if pattern is not None and not pattern.fullmatch(value.strip()):
-            raise ValueError(f"{shown(value)} can match no one: {how}")
+        platform = (info.context or {}).get("platform")
+        problem = id_problem(value.strip(), kind, platform)
+        other = _OTHER_PLATFORM.get(platform) if either_platform else None
+        if problem is not None and (other is None or id_problem(value.strip(), kind, other) is not None):
+            raise ValueError(problem)
         return value.strip()
 
     return _domain(str, parse, {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH})
