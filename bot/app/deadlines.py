@@ -12,7 +12,7 @@ from bot.messages.i18n import Messages
 from bot.app.delivery import Delivery
 from bot.app.observer import Observer
 from bot.app.ports import Directory
-from bot.app.scopes import joint_members, network_of, places, settings_for
+from bot.app.scopes import joint_members, linked_accounts, network_of, places, settings_for
 from bot.config import AssemblySettings, Config
 from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, RemindApplication, SendReminder, due_work, next_due_at
@@ -83,7 +83,8 @@ class Deadlines:
         m = messages_for(settings, scope)
         # Asked before the transaction: it may be a request.
         if network is not None:
-            by_room, room_members = await joint_members(self.directory, self.repository, network)
+            linked = await linked_accounts(self.config, self.repository)
+            by_room, room_members = await joint_members(self.directory, network, linked)
         else:
             room_members = await self.directory.members(room)
             by_room = {room: room_members}

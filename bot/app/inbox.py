@@ -21,7 +21,7 @@ from bot.app.delivery import Delivery
 from bot.app.joint import scope_of
 from bot.app.observer import Observer
 from bot.app.ports import Directory, Incoming, ReactionVote, Redaction, Reference
-from bot.app.scopes import joint_members, network_of, networks_of_room, places, settings_for
+from bot.app.scopes import joint_members, linked_accounts, network_of, networks_of_room, places, settings_for
 from bot.config import AssemblySettings, Config
 from bot.engine import transitions
 from bot.engine.model import RuleViolation, State
@@ -115,9 +115,9 @@ class Inbox:
         # before the transaction: it may be a request).
         counts = {"": await self.directory.count(redaction.room)}
         networks = networks_of_room(self.config, redaction.room)
-        linked = await self.repository.linked_accounts() if networks else {}
+        linked = await linked_accounts(self.config, self.repository) if networks else {}
         for network in networks:
-            counts[network.scope] = len((await joint_members(self.directory, self.repository, network, linked))[1])
+            counts[network.scope] = len((await joint_members(self.directory, network, linked))[1])
         async with about(redaction.room), self.repository.transaction() as tx:
             if await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
                 await self._remove(tx, redaction, counts, linked)
@@ -215,7 +215,7 @@ class Inbox:
         """One event through one handler, in one transaction; a refusal rolls back all but the answer. ``scope``: a
         network's, when the event is about its joint decisions."""
         settings = settings_for(self.config, scope, room)
-        linked = await self.repository.linked_accounts() if scope else {}
+        linked = await linked_accounts(self.config, self.repository) if scope else {}
         sender = linked.get(sender, sender)  # in a joint decision, a linked account speaks as the member it is
         facts = await self._facts(room, scope, sender, settings, needs, arguments, linked)
         result = "done"
@@ -264,7 +264,7 @@ class Inbox:
             named = await self.directory.resolve(room, arguments.split()[0])
         network = network_of(self.config, scope)
         if network is not None:
-            by_room, members = await joint_members(self.directory, self.repository, network, linked)
+            by_room, members = await joint_members(self.directory, network, linked)
             return Facts(len(members), facilitator, members, named, by_room)
         members = await self.directory.members(room) if "members" in needs else None
         count = len(members) if members is not None else await self.directory.count(room)

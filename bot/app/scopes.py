@@ -52,10 +52,20 @@ async def members_by_room(directory: Directory, rooms: tuple[str, ...]) -> dict[
     return {room: await directory.members(room) for room in rooms}
 
 
-async def joint_members(directory: Directory, repository: Repository, network: NetworkSettings,
-                        linked: dict[str, str] | None = None) -> tuple[dict[str, set[str]], set[str]]:
+def mixes_platforms(config: Config) -> bool:
+    """Whether some network has rooms of both chat platforms: only then may accounts be linked (!link)."""
+    return any(len(network.platforms) > 1 for network in config.networks)
+
+
+async def linked_accounts(config: Config, repository: Repository) -> dict[str, str]:
+    """The linked accounts (account → the member it counts as): read only where accounts may be linked, so that a
+    vote on a joint decision of one platform's rooms costs no query more."""
+    return await repository.linked_accounts() if mixes_platforms(config) else {}
+
+
+async def joint_members(directory: Directory, network: NetworkSettings,
+                        linked: dict[str, str]) -> tuple[dict[str, set[str]], set[str]]:
     """Who is in each room of a network, and the members of its joint decisions: their union, each person once (a
-    member of several rooms, two linked accounts). ``linked``: the linked accounts, when already read."""
+    member of several rooms, two linked accounts)."""
     by_room = await members_by_room(directory, network.rooms)
-    linked = await repository.linked_accounts() if linked is None else linked
     return by_room, rules.network_members(by_room, linked)

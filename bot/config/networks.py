@@ -7,6 +7,7 @@ since this module cannot import it back without a cycle). Each room keeps its ow
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, StringConstraints, Strict, model_validator
@@ -81,6 +82,11 @@ def network_settings(assembly: type[BaseModel]) -> type[BaseModel]:
                     raise Problem(key, "not a network's setting: a network gives id, rooms and the rules of its joint "
                                        f"decisions ({', '.join(sorted(RULES))}); each room keeps its {key}")
             return value
+
+        @functools.cached_property
+        def platforms(self) -> frozenset[str]:
+            """The chat platforms of its rooms (two: a Matrix process and a Mattermost process serve it together)."""
+            return frozenset(room_platform(room) for room in self.rooms) - {None}
 
         @property
         def scope(self) -> str:
