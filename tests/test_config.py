@@ -257,7 +257,7 @@ def test_example_webhooks_in_the_comments_are_valid(tmp_path):
     ({"webhooks": [{"name": "wiki", "url": "https://w.org", "secret": "s", "events": ["vote"]}]},
      "assembly.webhooks[0].events[0]: 'vote' is not one of proposal, round, outcome, fact, statement"),
     ({"webhooks": [{"name": "w", "url": "https://w.org", "secret": "s"}] * 2},
-     "assembly.webhooks: two webhooks have the same name"),
+     "assembly.webhooks: two webhooks have the name 'w'"),
 ])
 def test_a_mailing_list_or_a_webhook_that_cannot_be_used_is_refused_by_key(tmp_path, assembly, error):
     errors = errors_of(tmp_path, {"assembly": assembly})

@@ -112,13 +112,12 @@ def _validated(raw: Any, environ: Mapping[str, str], path: Path | None) -> Confi
         document[platform] = {}  # the platform's section is required: its required keys say what is missing
     # absolute(), not resolve(): a symlinked config file (as Kubernetes mounts them) keeps its folder.
     context = {"platform": platform if platform in PLATFORMS else None, "sources": sources, "check_files": bool(path),
-               "environ": environ,
-               "folder": Path(path).absolute().parent if path else Path.cwd()}
+               "environ": environ, "folder": Path(path).absolute().parent if path else Path.cwd(),
+               "assembly": document.get("assembly") if isinstance(document, dict) else None}
     try:
-        return Config.model_validate(_rooms_over_assembly(document), context=context)
+        return Config.model_validate(document, context=context)
     except ValidationError as error:
-        raise ConfigError([_problem(found, document, sources) for found in error.errors(include_url=False)
-                           if _a_rooms_own(found, document)]) from None
+        raise ConfigError([_problem(found, document, sources) for found in error.errors(include_url=False)]) from None
 
 
 def _with_environment(raw: Any, environ: Mapping[str, str]) -> tuple[Any, dict[str, str]]:
@@ -143,37 +142,6 @@ def _with_environment(raw: Any, environ: Mapping[str, str]) -> tuple[Any, dict[s
                 int(value) if number else value)
             sources[key] = name
     return document, sources
-
-
-def _rooms_over_assembly(document: Any) -> Any:
-    """Each room's settings: its own keys over the assembly's (inside holidays, key by key)."""
-    if not isinstance(document, dict) or not isinstance(document.get("rooms"), dict):
-        return document
-    assembly = document.get("assembly") if isinstance(document.get("assembly"), dict) else {}
-
-    def merged(own: dict[str, Any]) -> dict[str, Any]:
-        both = {name for name, value in own.items() if isinstance(value, dict) and isinstance(assembly.get(name), dict)}
-        return {**assembly, **own, **{name: {**assembly[name], **own[name]} for name in both}}
-
-    rooms = {room: merged(own or {}) if isinstance(own, dict | None) else own for room, own in document["rooms"].items()}
-    return {**document, "rooms": rooms}
-
-
-def _a_rooms_own(found: Any, document: Any) -> bool:
-    """Whether a problem under rooms.<id> comes from the room's own keys, not from the assembly's merged in (which
-    are reported once, under assembly)."""
-    loc = found["loc"]
-    if loc[:1] != ("rooms",) or len(loc) < 3 or loc[2] == "[key]":
-        return True
-    own = document["rooms"].get(loc[1]) or {}
-    for part in loc[2:] if found["type"] == "extra_forbidden" else loc[2:3]:
-        if not isinstance(own, dict):
-            return True  # within a value of the room's own
-        keys = {str(key): value for key, value in own.items()}  # pydantic names a key None "None"
-        if str(part) not in keys:
-            return False
-        own = keys[str(part)]
-    return True
 
 
 def _problem(found: Any, document: Any, sources: dict[str, str]) -> str:
