@@ -28,7 +28,7 @@ class ConfigError(Exception):
 
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
-        self.errors = list(errors)
+        self.errors = errors
 
 
 def load_config(path: Path | None, environ: Mapping[str, str] = os.environ) -> Config:
@@ -88,21 +88,18 @@ def _read(path: Path) -> Any:
         raise refused(": larger than 1 MB, not a configuration file")
     try:
         return yaml.load(data.decode("utf-8"), Loader=_StrictLoader)
-    except UnicodeDecodeError:
-        raise refused(": not a UTF-8 text file") from None
     except yaml.MarkedYAMLError as error:
         mark, problem = error.problem_mark, error.problem or error.context or "syntax error"
         if "for the tag '!" in problem:  # a Matrix room id written as a key without quotes
             problem += " (a room id starts with !, which YAML reads as a tag: put it in quotes, \"!abc:example.org\")"
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "position unknown"
         raise refused(f", {place}: invalid YAML: {problem}") from None
-    except RecursionError:  # "[[[[..." thousands deep: PyYAML composes nodes recursively
-        raise refused(": invalid YAML: nested too deeply") from None
-    except (ValueError, OverflowError):  # PyYAML's int() or datetime() of a scalar: 5,000 digits, a 30 February
-        raise refused(": invalid YAML: a value cannot be converted (a number with thousands of digits, an impossible "
-                      "date?)") from None
-    except Exception as error:  # any other failure of PyYAML is still the file's fault, and must read as such
-        raise refused(f": invalid YAML ({type(error).__name__})") from None
+    except Exception as error:  # any other failure of PyYAML's is still the file's fault, and must read as such
+        raise refused(": not a UTF-8 text file" if isinstance(error, UnicodeDecodeError) else
+                      ": invalid YAML: nested too deeply" if isinstance(error, RecursionError) else  # "[[[[…" deep
+                      ": invalid YAML: a value cannot be converted (a number with thousands of digits, an impossible "
+                      "date?)" if isinstance(error, ValueError | OverflowError) else  # PyYAML's int() or datetime()
+                      f": invalid YAML ({type(error).__name__})") from None
 
 
 def _validated(raw: Any, environ: Mapping[str, str], path: Path | None) -> Config:

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 import holidays
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, create_model,
+                      field_validator, model_validator)
 
 from bot.config.values import (IN_MEMORY, Country, DatabaseUrl, Day, EmailAddress, Emoji, EmojiName, FilePath, Flag,
                                Inviter, ListenAddress, MatrixId, Problem, PublicUrl, Secret, Sender, Subdivision,
@@ -60,11 +60,11 @@ def anchored(path: Path, key: str, context: Mapping[str, Any]) -> Path:
 
 
 def distinct(what: str, *keys: tuple[str, str]) -> AfterValidator:
-    """No two of the items share the value of a key (or one of a list's values): two officials, one account."""
+    """No two items share the value of a key, or one of a list's values (``keys``: the key, and how to say it)."""
     def check(items: tuple[Any, ...]) -> tuple[Any, ...]:
         for key, word in keys:
-            values = [value for item in items for value in (lambda v: v if isinstance(v, tuple) else (v,))(
-                getattr(item, key))]
+            values = [getattr(item, key) for item in items]
+            values = [one for value in values for one in value] if values and isinstance(values[0], tuple) else values
             twice = next((value for index, value in enumerate(values) if value in values[:index]), None)
             if twice is not None:
                 raise ValueError(f"two {what} have the {word} {shown(twice)}")
@@ -103,8 +103,6 @@ MemberId = platform_id(0, "a member id", "'@alice:example.org'")
 
 
 class OfficialSettings(Section):
-    """An elected official bound by the pacte démocratique (README, "The pact")."""
-
     id: identifier("martine-dupont")
     """A stable id, as commands name the official (!fact #3 martine-dupont …) and the register's addresses."""
     name: text("a name of at most 200 characters, on one line", 1, 200, fold=True)
@@ -129,8 +127,6 @@ class OfficialSettings(Section):
 
 
 class TopicSettings(Section):
-    """A subject the assembly's proposals may be on: what !list, the register and delegations go by."""
-
     id: identifier("transport")
     """A stable id, as commands name the topic (!propose topic transport …) and the register's addresses."""
     names: Mapping[one_of("fr", "en"), text("a name of at most 100 characters, on one line", 1, 100, fold=True)] = {}
@@ -141,9 +137,6 @@ class TopicSettings(Section):
 
 
 class MailSettings(Section):
-    """The mailing list the assembly's proposals, rounds, outcomes and facts are announced to (README, "Beyond
-    the room")."""
-
     lists: listed(EmailAddress, "email addresses", 20) = []
     """The list addresses each announcement is mailed to; empty: no email."""
     sender: Sender | None = None
@@ -181,8 +174,6 @@ class MailSettings(Section):
 
 
 class WebhookSettings(Section):
-    """An address told of each announcement, in JSON signed with its secret (README, "Beyond the room")."""
-
     name: identifier("wiki")
     """A name for the logs and the delivery ids."""
     url: WebAddress
@@ -209,8 +200,6 @@ class WebhookSettings(Section):
 
 
 class AssemblySettings(Section):
-    """What one assembly (or one room) runs by: its language, social code and facilitators."""
-
     language: one_of("fr", "en") = "fr"
     """The language of everything the bot says: fr (French) or en (English)."""
     timezone: TimeZone = "Europe/Paris"
@@ -244,8 +233,7 @@ class AssemblySettings(Section):
     followup: listed(MemberId, "member ids", MAX_MEMBERS, frozenset) = Field([], json_schema_extra={"deprecated": True})
     """No longer used: the officials above replace the members who gave follow-ups (check-config says so)."""
     followup_reminder: calendar_duration(MAX_LOCK, never=True) = "30d"
-    """An adopted decision with no fact recorded on its application this long after its adoption is brought up
-    once; false: never."""
+    """An adopted decision with no fact recorded on its application this long after is brought up once; false: never."""
     delegation: Flag = False
     """Whether members may entrust their vote to another member (!delegate, liquid democracy)."""
     name: text("a name of at most 200 characters, on one line", 0, 200, fold=True) = ""
@@ -297,8 +285,6 @@ class StorageSettings(Section):
 
 
 class Reactions(Section):
-    """Which reactions on a ballot stand for which position; a position left out keeps its defaults."""
-
     @field_validator("*")
     @classmethod
     def _once(cls, names: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
@@ -312,22 +298,14 @@ class Reactions(Section):
         return MappingProxyType({position: getattr(self, position.value) for position in Position})
 
 
-Emojis = listed(Emoji, "emoji", 20, least=1)
-EmojiNames = listed(EmojiName, "emoji names such as +1 or raised_hand", 20, least=1)
+def reactions(name: str, emoji: Any, defaults: Mapping[Position, tuple[str, ...]]) -> type[Reactions]:
+    """Which reactions on a ballot stand for which position; a position left out keeps its defaults."""
+    return create_model(name, __base__=Reactions, __doc__=reactions.__doc__, **{
+        position.value: (listed(emoji, "emoji", 20, least=1), list(defaults[position])) for position in Position})
 
 
-class MatrixReactions(Reactions):
-    agree: Emojis = list(MATRIX_DEFAULTS[Position.AGREE])
-    abstain: Emojis = list(MATRIX_DEFAULTS[Position.ABSTAIN])
-    disagree: Emojis = list(MATRIX_DEFAULTS[Position.DISAGREE])
-    block: Emojis = list(MATRIX_DEFAULTS[Position.BLOCK])
-
-
-class MattermostReactions(Reactions):
-    agree: EmojiNames = list(MATTERMOST_DEFAULTS[Position.AGREE])
-    abstain: EmojiNames = list(MATTERMOST_DEFAULTS[Position.ABSTAIN])
-    disagree: EmojiNames = list(MATTERMOST_DEFAULTS[Position.DISAGREE])
-    block: EmojiNames = list(MATTERMOST_DEFAULTS[Position.BLOCK])
+MatrixReactions = reactions("MatrixReactions", Emoji, MATRIX_DEFAULTS)
+MattermostReactions = reactions("MattermostReactions", EmojiName, MATTERMOST_DEFAULTS)
 
 
 class MatrixSettings(Section):
@@ -397,8 +375,7 @@ class OpsSettings(Section):
     port: whole(1, 65535, "a port number from 1 to 65535") = 8081
     """The TCP port (`consent-bot health` asks it there)."""
     stale_after: duration(timedelta(days=1), positive=True) = "2m"
-    """/readyz says not ready once the platform has not answered, the outbox has sent nothing while messages wait,
-    or due work has waited, for this long: more than zero, at most 1d."""
+    """/readyz says not ready once the platform, the outbox or due work has stalled this long: above 0, at most 1d."""
 
 
 # Config.register hides BaseModel.register (ABCMeta's, for virtual subclasses), which nothing calls on it.
@@ -437,7 +414,7 @@ class Config(Section):
             return rooms
 
         def merged(own: dict[str, Any]) -> dict[str, Any]:
-            both = {key for key, value in own.items() if isinstance(value, dict) and isinstance(assembly.get(key), dict)}
+            both = {key for key in own if isinstance(own[key], dict) and isinstance(assembly.get(key), dict)}
             return {**assembly, **own, **{key: {**assembly[key], **own[key]} for key in both}}
 
         return {room: merged(own or {}) if isinstance(own, dict | None) else own for room, own in rooms.items()}

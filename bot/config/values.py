@@ -58,6 +58,11 @@ def did_you_mean(word: object, candidates: Any) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def refuse(message: str) -> Any:
+    """Raises: a check written as one expression (``value if ok else refuse(...)``) refuses in these words."""
+    raise ValueError(message)
+
+
 class Problem(ValueError):
     """A check of a whole section that names one of its keys (or a dotted key from the top) rather than the section."""
 
@@ -141,13 +146,9 @@ VariableName = Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Za-z_][A
                          explained("the name of an environment variable, e.g. CONSENT_BOT_WIKI_SECRET")]
 
 
-def _secret(value: Any) -> SecretStr:
-    if not isinstance(value, str):  # not even described: "the number 1234" would tell it
-        raise ValueError("expected text (in quotes if it looks like a number); a secret's value is never shown")
-    return SecretStr(value.strip())
-
-
-Secret = Annotated[SecretStr, PlainValidator(_secret), WithJsonSchema({"type": "string", "writeOnly": True})]
+Secret = Annotated[SecretStr, WithJsonSchema({"type": "string", "writeOnly": True}), PlainValidator(
+    lambda value: SecretStr(value.strip()) if isinstance(value, str) else refuse(  # not "got the number 1234"
+        "expected text (in quotes if it looks like a number); a secret's value is never shown"))]
 
 
 def duration(maximum: timedelta, positive: bool = False) -> Any:
@@ -204,14 +205,9 @@ def _time_zone(name: str) -> ZoneInfo:
     raise ValueError(f"{shown(name)} is not a known time zone" + did_you_mean(name, available_timezones()))
 
 
-def _country(code: str) -> str:
-    if code.upper() not in EntityLoader.get_country_codes():  # the registry: no country's module imported
-        raise ValueError(f"{shown(code)} is not a country code known to the holidays package, e.g. FR")
-    return code.upper()
-
-
 TimeZone = domain(ZoneInfo, _time_zone, "a time zone name such as Europe/Paris", {"examples": ["Europe/Paris"]})
-Country = domain(str, _country, "a country code such as FR")
+Country = domain(str, lambda code: code.upper() if code.upper() in EntityLoader.get_country_codes() else refuse(
+    f"{shown(code)} is not a country code known to the holidays package, e.g. FR"), "a country code such as FR")
 Subdivision = Annotated[Annotated[str, Strict()] | None, WithJsonSchema({"type": ["string", "integer", "null"]}),
                         BeforeValidator(lambda value: str(value) if type(value) is int else value),  # 57: Moselle
                         explained("a subdivision's code or name such as \"57\" or Moselle")]
@@ -243,16 +239,14 @@ def platform_id(kind: int, what: str, example: str) -> Any:
                      WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH})]
 
 
-def _matrix_id(value: str, or_server: bool = False) -> str:
-    if len(value) <= MAX_ID_LENGTH and (MATRIX_ID.fullmatch(value) or or_server and re.fullmatch(f":{_SERVER}", value)):
-        return value
-    suffix = ", or a server suffix such as ':example.org'" if or_server else ""
-    raise ValueError(f"{shown(value)} is not a Matrix id: {MATRIX_HOW}{suffix}")
-
-
-MatrixId = domain(str, _matrix_id, "a Matrix id such as '@consent:example.org'", {"pattern": f"^{MATRIX_ID.pattern}$", "maxLength": 255})
-Inviter = domain(str, lambda value: _matrix_id(value, or_server=True),
-                 "a Matrix id or a server suffix such as ':example.org'", {"pattern": f"^(@[^:]+)?:{_SERVER}$", "maxLength": 255})
+MatrixId = domain(str, lambda value: value if len(value) <= MAX_ID_LENGTH and MATRIX_ID.fullmatch(value) else refuse(
+    f"{shown(value)} is not a Matrix id: {MATRIX_HOW}"), "a Matrix id such as '@consent:example.org'",
+                  {"pattern": f"^{MATRIX_ID.pattern}$", "maxLength": MAX_ID_LENGTH})
+Inviter = domain(str, lambda value: value if len(value) <= MAX_ID_LENGTH and re.fullmatch(
+    f"{MATRIX_ID.pattern}|:{_SERVER}", value, re.ASCII) else refuse(f"{shown(value)} is not a Matrix id: {MATRIX_HOW}, "
+                                                                     "or a server suffix such as ':example.org'"),
+                 "a Matrix id or a server suffix such as ':example.org'",
+                 {"pattern": f"^(@[^:]+)?:{_SERVER}$", "maxLength": MAX_ID_LENGTH})
 _URL = TypeAdapter(HttpUrl)
 
 
@@ -304,27 +298,18 @@ def _file_path(value: str) -> Path:
         raise ValueError(f"{shown(value)}: there is no such home directory for ~ to stand for") from None
 
 
-def _database_url(value: str) -> str:
-    """A PostgreSQL URL; a problem with it never shows its password."""
-    if url_problem(value) is not None:
-        raise ValueError(url_problem(value))
-    return value
-
-
 ListenAddress = Annotated[text("an address to listen on, e.g. 127.0.0.1, 0.0.0.0 or localhost", 1, 253),
                           AfterValidator(_listen_address)]
 FilePath = domain(Path, _file_path, "a file path such as storage/consent.db", {"minLength": 1})
-DatabaseUrl = domain(str, _database_url, f"a PostgreSQL URL such as {URL_EXAMPLE}", {"pattern": "^postgres(ql)?://"})
-
-
-def _emoji_name(value: str) -> str:
-    if not re.fullmatch(r"[a-z0-9\-+_]{1,64}", normalize_emoji_name(value), re.ASCII):
-        raise ValueError(f"{shown(value)} is not an emoji name: write names such as +1 or raised_hand, without colons")
-    return normalize_emoji_name(value)
+DatabaseUrl = domain(str, lambda url: refuse(url_problem(url)) if url_problem(url) else url,  # its password unshown
+                     f"a PostgreSQL URL such as {URL_EXAMPLE}", {"pattern": "^postgres(ql)?://"})
 
 
 Emoji = Annotated[text("an emoji such as 👍", 1, 30), AfterValidator(normalize_emoji)]
-EmojiName = domain(str, _emoji_name, "an emoji name such as +1", {"pattern": "^:?[a-zA-Z0-9_+-]+:?$"})
+EmojiName = domain(str, lambda value: normalize_emoji_name(value) if re.fullmatch(
+    r"[a-z0-9\-+_]{1,64}", normalize_emoji_name(value), re.ASCII) else refuse(
+    f"{shown(value)} is not an emoji name: write names such as +1 or raised_hand, without colons"),
+                   "an emoji name such as +1", {"pattern": "^:?[a-zA-Z0-9_+-]+:?$"})
 
 
 def _email_address(value: str, named: bool = False) -> str:
@@ -342,5 +327,6 @@ def _email_address(value: str, named: bool = False) -> str:
     return formataddr((display, address)) if display else address
 
 
-EmailAddress = domain(str, _email_address, "an email address such as assembly@lists.example.org", {"format": "email"})
-Sender = domain(str, lambda value: _email_address(value, named=True), "an email address such as assembly@lists.example.org")
+EMAIL = "an email address such as assembly@lists.example.org"
+EmailAddress = domain(str, _email_address, EMAIL, {"format": "email"})
+Sender = domain(str, lambda value: _email_address(value, named=True), EMAIL)
