@@ -99,12 +99,19 @@ def domain(python_type: Any, parse: Callable[[str], Any], expected: str, schema:
     return Annotated[python_type, PlainValidator(read), WithJsonSchema({"type": "string", **(schema or {})})]
 
 
-def text(expected: str, least: int, most: int, fold: bool = False) -> Any:
-    """One line of text without control characters, stripped (or with its blanks folded, for a heading)."""
+def text(expected: str, least: int, most: int, fold: bool = False, pattern: str = r"^[^\x00-\x1f\x7f]*$") -> Any:
+    """One line of text without control characters (or as ``pattern`` says), stripped (or with its blanks folded,
+    for a heading)."""
     tidy = BeforeValidator(lambda value: (" ".join(value.split()) if fold else value.strip())
                            if isinstance(value, str) else value)
-    constraints = StringConstraints(min_length=least, max_length=most, pattern=r"^[^\x00-\x1f\x7f]*$")
+    constraints = StringConstraints(min_length=least, max_length=most, pattern=pattern)
     return Annotated[str, tidy, Strict(), constraints, explained(expected)]
+
+
+def identifier(example: str) -> Any:
+    """An official's, a topic's or a webhook's id, fit for addresses and commands."""
+    return text(f"an id of at most 40 lowercase letters, digits and hyphens, e.g. {example}", 1, 40,
+                pattern=r"^[a-z0-9][a-z0-9-]*$")
 
 
 def whole(least: int, most: int, expected: str) -> Any:
@@ -112,13 +119,10 @@ def whole(least: int, most: int, expected: str) -> Any:
 
 
 def one_of(*options: str, normalize: Callable[[str], str] = str.lower) -> Any:
-    def parse(value: str) -> str:
-        if normalize(value) not in options:
-            raise ValueError(f"{shown(value)} is not one of {', '.join(options)}" + did_you_mean(value, options))
-        return normalize(value)
-
-    schema = {"enum": [*options, *(option.swapcase() for option in options)]}
-    return domain(str, parse, f"one of {', '.join(options)}", schema)
+    listing = ", ".join(options)
+    return domain(str, lambda value: normalize(value) if normalize(value) in options else refuse(
+        f"{shown(value)} is not one of {listing}{did_you_mean(value, options)}"), f"one of {listing}",
+                  {"enum": [*options, *(option.swapcase() for option in options)]})
 
 
 def listed(item: Any, what: str, most: int, container: Any = tuple, counted: str = "", least: int = 0) -> Any:
@@ -134,16 +138,10 @@ def listed(item: Any, what: str, most: int, container: Any = tuple, counted: str
     return Annotated[items, BeforeValidator(check), Field(json_schema_extra={"maxItems": most, "minItems": least})]
 
 
-def identifier(example: str) -> Any:
-    """An id fit for addresses: an official's, a topic's, a webhook's name."""
-    return Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
-                     explained(f"an id of at most 40 lowercase letters, digits and hyphens, e.g. {example}")]
-
-
 Flag = Annotated[bool, Strict(), explained("true or false")]
 Day = Annotated[date, explained("a date such as 2026-03-22")]
-VariableName = Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"),
-                         explained("the name of an environment variable, e.g. CONSENT_BOT_WIKI_SECRET")]
+VariableName = text("the name of an environment variable, e.g. CONSENT_BOT_WIKI_SECRET", 1, 100,
+                    pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 Secret = Annotated[SecretStr, WithJsonSchema({"type": "string", "writeOnly": True}), PlainValidator(
@@ -181,7 +179,7 @@ def share(least: Fraction, most: Fraction, expected: str, bounds: str) -> Any:
     """A share written 2/3, 0.67 or 67% (0.67 is 67/100, not a rounded 2/3), from ``least`` (excluded if 1/2)."""
     def parse(value: Any) -> Fraction:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ValueError(f"expected {expected}, got {described(value)}")
+            raise unexpected(value, expected)
         written = str(value).strip() if not isinstance(value, int) or abs(value) < 10 ** 30 else "a huge number"
         number = written.removesuffix("%").strip()
         if len(number) > 30 or not _SHARE.fullmatch(number):  # also .inf, .nan, 1.0e+400 and 2/0
