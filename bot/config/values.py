@@ -142,8 +142,6 @@ Flag = Annotated[bool, Strict(), explained("true or false")]
 Day = Annotated[date, explained("a date such as 2026-03-22")]
 VariableName = text("the name of an environment variable, e.g. CONSENT_BOT_WIKI_SECRET", 1, 100,
                     pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
 Secret = Annotated[SecretStr, WithJsonSchema({"type": "string", "writeOnly": True}), PlainValidator(
     lambda value: SecretStr(value.strip()) if isinstance(value, str) else refuse(  # not "got the number 1234"
         "expected text (in quotes if it looks like a number); a secret's value is never shown"))]
