@@ -213,6 +213,13 @@ def test_an_official_is_checked_key_by_key(tmp_path, official, error):
     assert len(errors) == 1 and errors[0].startswith(error), errors
 
 
+def test_a_required_key_of_a_list_item_says_what_it_is(tmp_path):
+    errors = errors_of(tmp_path, {"assembly": {"topics": [{}], "officials": [{"id": "m", "mandate_start": "2026-03-22"}]}})
+    assert errors == ["assembly.officials[0].name: required: the official's name, as the room and the register show it",
+                      "assembly.topics[0].id: required: a stable id, as commands name the topic (!propose topic "
+                      "transport …) and the register's addresses"]
+
+
 def test_two_officials_never_share_an_id_or_an_account(tmp_path):
     official = {"id": "martine", "name": "M", "mandate_start": "2026-03-22", "accounts": ["@m:x.org"]}
     errors = errors_of(tmp_path, {"assembly": {"officials": [official, {**official, "id": "paul"}]}})

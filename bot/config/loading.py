@@ -175,7 +175,7 @@ def _model_at(loc: list[Any]) -> type[BaseModel] | None:
         if isinstance(node, type) and issubclass(node, BaseModel):
             node = node.model_fields[part].annotation if part in node.model_fields else None
         else:
-            node = (get_args(node) or (None,))[-1]  # a mapping's values, or a list's items
+            node = ([*(arg for arg in get_args(node) if arg is not ...)] or [None])[-1]  # a mapping's values, items
         if get_origin(node) in (Union, UnionType):  # X | None
             node = get_args(node)[0]
     return node if isinstance(node, type) and issubclass(node, BaseModel) else None

@@ -103,7 +103,7 @@ MemberId = platform_id(0, "a member id", "'@alice:example.org'")
 
 
 class OfficialSettings(Section):
-    id: identifier("martine-dupont")
+    id: identifier("an id", "martine-dupont")
     """A stable id, as commands name the official (!fact #3 martine-dupont …) and the register's addresses."""
     name: text("a name of at most 200 characters, on one line", 1, 200, fold=True)
     """The official's name, as the room and the register show it."""
@@ -127,7 +127,7 @@ class OfficialSettings(Section):
 
 
 class TopicSettings(Section):
-    id: identifier("transport")
+    id: identifier("an id", "transport")
     """A stable id, as commands name the topic (!propose topic transport …) and the register's addresses."""
     names: Mapping[one_of("fr", "en"), text("a name of at most 100 characters, on one line", 1, 100, fold=True)] = {}
     """Its name in each language, e.g. {fr: Mobilités, en: Transport}; a language without one shows the id."""
@@ -174,7 +174,7 @@ class MailSettings(Section):
 
 
 class WebhookSettings(Section):
-    name: identifier("wiki")
+    name: identifier("a name", "wiki")
     """A name for the logs and the delivery ids."""
     url: WebAddress
     """Where to POST: https (http only to this machine)."""
@@ -298,14 +298,15 @@ class Reactions(Section):
         return MappingProxyType({position: getattr(self, position.value) for position in Position})
 
 
-def reactions(name: str, emoji: Any, defaults: Mapping[Position, tuple[str, ...]]) -> type[Reactions]:
+def reactions(name: str, emoji: Any, what: str, defaults: Mapping[Position, tuple[str, ...]]) -> type[Reactions]:
     """Which reactions on a ballot stand for which position; a position left out keeps its defaults."""
     return create_model(name, __base__=Reactions, __doc__=reactions.__doc__, **{
-        position.value: (listed(emoji, "emoji", 20, least=1), list(defaults[position])) for position in Position})
+        position.value: (listed(emoji, what, 20, least=1), list(defaults[position])) for position in Position})
 
 
-MatrixReactions = reactions("MatrixReactions", Emoji, MATRIX_DEFAULTS)
-MattermostReactions = reactions("MattermostReactions", EmojiName, MATTERMOST_DEFAULTS)
+MatrixReactions = reactions("MatrixReactions", Emoji, "emoji", MATRIX_DEFAULTS)
+MattermostReactions = reactions("MattermostReactions", EmojiName, "emoji names such as +1 or raised_hand",
+                                MATTERMOST_DEFAULTS)
 
 
 class MatrixSettings(Section):

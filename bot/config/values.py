@@ -108,9 +108,9 @@ def text(expected: str, least: int, most: int, fold: bool = False, pattern: str 
     return Annotated[str, tidy, Strict(), constraints, explained(expected)]
 
 
-def identifier(example: str) -> Any:
+def identifier(what: str, example: str) -> Any:
     """An official's, a topic's or a webhook's id, fit for addresses and commands."""
-    return text(f"an id of at most 40 lowercase letters, digits and hyphens, e.g. {example}", 1, 40,
+    return text(f"{what} of at most 40 lowercase letters, digits and hyphens, e.g. {example}", 1, 40,
                 pattern=r"^[a-z0-9][a-z0-9-]*$")
 
 
