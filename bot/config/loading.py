@@ -150,7 +150,7 @@ def _problem(found: Any, document: Any, sources: dict[str, str]) -> str:
     elif kind == "extra_forbidden":
         problem = "unknown key" + did_you_mean(loc[-1], getattr(_model_at(loc[:-1]), "model_fields", ()))
     elif kind == "missing":
-        description = _model_at(loc[:-1]).model_fields[loc[-1]].description
+        description = _model_at(loc[:-1]).model_fields[loc[-1]].description or "a value"
         problem = f"required: {description[:1].lower()}{description[1:].rstrip('.')}"
     elif kind == "invalid_key":  # a key YAML read as a number, a date or null
         problem = "a key is a name: put it in quotes if it is meant to be one"
