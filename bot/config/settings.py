@@ -37,11 +37,32 @@ ANNOUNCED = ("proposal", "round", "outcome", "fact", "statement")
 """What is announced beyond the room: a new proposal, a new round, an outcome, a fact, an official's statement."""
 
 
+@functools.cache
+def _docstrings(module: str) -> dict[str, dict[str, str]]:
+    """The docstrings of each class's attributes in ``module``, by class and attribute (none without the source)."""
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[module]))
+    except (OSError, TypeError):  # installed without its source: the keys go undescribed
+        return {}
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef)]
+    return {node.name: {key.target.id: inspect.cleandoc(doc.value.value) for key, doc in itertools.pairwise(node.body)
+                        if isinstance(key, ast.AnnAssign) and isinstance(doc, ast.Expr)
+                        and isinstance(doc.value, ast.Constant)} for node in classes}
+
+
 class Section(BaseModel):
     """A mapping of settings: an unknown key is an error (typos show), null is empty, a default is written as in the
     file and read like it, and nothing changes once read."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, defer_build=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Each key's docstring made its description (the JSON Schema's, "required: …"), before the model is built
+        (defer_build), from one parse a module: pydantic's use_attribute_docstrings parses it once a class (45 ms of
+        each start)."""
+        for key, description in _docstrings(cls.__module__).get(cls.__name__, {}).items():
+            cls.model_fields[key].description = description
 
     @model_validator(mode="before")
     @classmethod
@@ -304,8 +325,9 @@ class Reactions(Section):
 
 def reactions(name: str, emoji: Any, what: str, defaults: Mapping[Position, tuple[str, ...]]) -> type[Reactions]:
     """Which reactions on a ballot stand for which position; a position left out keeps its defaults."""
-    return create_model(name, __base__=Reactions, __doc__=reactions.__doc__, **{
-        position.value: (listed(emoji, what, 20, least=1), list(defaults[position])) for position in Position})
+    return create_model(name, __base__=Reactions, __doc__=reactions.__doc__, **{position.value: (listed(
+        emoji, what, 20, least=1), Field(list(defaults[position]), description=f"The reactions that say {position}."))
+        for position in Position})
 
 
 MatrixReactions = reactions("MatrixReactions", Emoji, "emoji", MATRIX_DEFAULTS)
@@ -330,6 +352,7 @@ class MatrixSettings(Section):
     facilitator_power_level: whole(0, 100, "a power level from 0 to 100") = 50
     """Members with at least this power level in a room are its facilitators."""
     reactions: MatrixReactions = {}
+    """Which reactions on a ballot stand for which position; a position left out keeps its defaults."""
     store_path: FilePath | None = None
     """The folder of the bot's encryption keys; null: beside storage.path (consent.db → consent-crypto)."""
     trust: one_of("tofu", "all") = "tofu"
@@ -350,11 +373,10 @@ class MattermostSettings(Section):
     teams: listed(text("a team name of at most 64 characters", 1, 64), "team names (as in the team's URL)", 1000) = []
     """Team names (as in the team's URL) the bot answers in; empty: every team it belongs to."""
     reactions: MattermostReactions = {}
+    """Which reactions on a ballot stand for which position, by emoji name; a position left out keeps its defaults."""
 
 
 class RegisterSettings(Section):
-    """The public register: web pages, open data and feeds of every decision."""
-
     enabled: Flag = False
     """true: the bot serves it from its own process (`consent-bot serve` serves it alone in any case)."""
     bind: ListenAddress = "127.0.0.1"
@@ -370,9 +392,6 @@ class RegisterSettings(Section):
 
 
 class OpsSettings(Section):
-    """The operations listener: health and metrics for Docker, systemd, load balancers and Prometheus, on a port of
-    its own, apart from the public register so that it is never published with it."""
-
     enabled: Flag = False
     """true: `consent-bot run` serves /healthz, /readyz and /metrics (on Matrix or Mattermost; the Docker image does)."""
     bind: ListenAddress = "127.0.0.1"
@@ -393,6 +412,7 @@ class Config(Section):
     platform: one_of(*PLATFORMS) = "console"
     """Where the bot talks: console (a local room in the terminal), matrix or mattermost."""
     storage: StorageSettings = {}
+    """Where the register of decisions is kept: a SQLite file, or a PostgreSQL database."""
     log_level: one_of("DEBUG", "INFO", "WARNING", "ERROR", normalize=str.upper) = "INFO"
     """How much the bot logs: DEBUG, INFO, WARNING or ERROR."""
     log_format: one_of("text", "json") = "text"
@@ -407,7 +427,10 @@ class Config(Section):
     mattermost: MattermostSettings | None = None
     """The Mattermost bot account: read when platform is mattermost (then required)."""
     register: RegisterSettings = {}
+    """The public register: web pages, open data and feeds of every decision."""
     ops: OpsSettings = {}
+    """The operations listener: health and metrics for Docker, systemd, load balancers and Prometheus, on a port of
+    its own, apart from the public register so that it is never published with it."""
 
     @field_validator("rooms", mode="before")
     @classmethod
@@ -477,22 +500,3 @@ class Config(Section):
         if self.platform == "mattermost" and self.mattermost and not self.mattermost.token:
             return ["mattermost.token: not set: export CONSENT_BOT_MATTERMOST_TOKEN=<the bot account's token>"]
         return []
-
-
-def _described() -> None:
-    """Each key's docstring made its description, for the JSON Schema and "required: …". pydantic's own
-    use_attribute_docstrings parses this module once a class (45 ms at each start); here it is parsed once, before
-    any model is built (defer_build)."""
-    try:
-        source = inspect.getsource(sys.modules[__name__])
-    except OSError:  # installed without its source: the keys go undescribed
-        return
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.ClassDef):
-            fields = globals()[node.name].model_fields
-            for key, doc in itertools.pairwise(node.body):
-                if isinstance(key, ast.AnnAssign) and isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant):
-                    fields[key.target.id].description = inspect.cleandoc(doc.value.value)
-
-
-_described()
