@@ -50,13 +50,16 @@ def atom(site: Site, assembly: Assembly, events: list[FeedEvent], official: str 
     feed.updated(events[0].at if events else assembly.latest)
     for event in events:
         h = event.header
-        permalink = site.url(proposal_path(room, h.number))
+        permalink = site.url(proposal_path(h.room, h.number))
         entry = feed.add_entry(order="append")
         entry.link(href=permalink, rel="alternate", type="text/html")
         entry.published(event.at)
         entry.updated(event.at)
         for on in h.topics:
-            entry.category(term=on, label=site.topic_name(room, on), scheme=site.url(topics_path(room)))
+            entry.category(term=on, label=site.topic_name(h.room, on), scheme=site.url(topics_path(h.room)))
+        if h.room != room:  # a joint decision of one of the room's networks, marked as such
+            entry.category(term=h.room, label=m._("joint decision of {network}", network=site.name(h.room)),
+                           scheme=site.url(room_path(h.room)))
         if event.fact is not None:
             f = event.fact
             if site.show_names:
@@ -105,7 +108,7 @@ def atom(site: Site, assembly: Assembly, events: list[FeedEvent], official: str 
                             number=h.number, official=site.official_name(room, h.verdict.official),
                             decision=h.verdict.decision, assessment=m._(ASSESSMENT_LABELS[assessment])))
         else:
-            code = site.settings(room).code
+            code = site.settings(h.room).code
             entry.title(m._(render.OUTCOME_HEADLINES[r.reason], number=h.number, title=h.title,
                             majority=render.majority_share(code)))
         tally = m._("Tally: {agree} agree, {abstain} abstain, {disagree} disagree, {block} block, "

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from bot.config.networks import SCOPE_PREFIX
 from bot.engine.model import Action, Assessment, Position, Reason, Rule, State
 from bot.engine.pact import PACT_POINTS
 from bot.messages import render
@@ -136,6 +137,23 @@ class Page:
     def topics(self, topics: tuple[str, ...] | list[str]) -> Markup:
         """Topics named and linked, comma-separated."""
         return Markup(", ").join(self.topic(topic) for topic in topics)
+
+    def line_href(self, header: Any) -> str:
+        """A proposal's page from a list: the room's own, or a joint decision of one of its networks."""
+        return self.href(proposal_path(header.room, header.number))
+
+    def reference(self, header: Any) -> str:
+        """How the chat names a proposal: #3, or #metropole-3 for a joint decision."""
+        network = header.room.removeprefix(SCOPE_PREFIX) if header.room.startswith(SCOPE_PREFIX) else ""
+        return f"#{network}-{header.number}" if network else f"#{header.number}"
+
+    def joint(self, scope: str) -> Markup:
+        """A joint decision marked as such: "joint decision of <network>", linked to the network's page."""
+        return self._("joint decision of {network}", network=self.joint_network(scope))
+
+    def joint_network(self, scope: str) -> Markup:
+        """A network named and linked to its page."""
+        return Markup('<a href="{}">{}</a>').format(self.room_href(scope), self.site.name(scope))
 
     def link(self, number: int) -> Markup:
         return Markup('<a href="{}">#{}</a>').format(self.proposal_href(number), number)
