@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import async_playwright
 
 from bot.config import load_config
 from bot.register.app import make_app
@@ -20,6 +22,7 @@ from bot.register.exports import export_register
 from storage.repository import Repository
 from tests.conftest import ROOM, TUESDAY, Clock, make_assembly
 from tests.register.conftest import Register
+from tests.register.test_browser import DESKTOP, WCAG, chromium, photograph
 
 FIVES = "!fives:test"
 ALONE = "!alone:test"
@@ -157,3 +160,26 @@ async def test_the_export_gives_each_decision_once_the_networks_apart(network: R
     await export_register(network.config, "json", FIVES, one)
     document = json.loads(one.read_text(encoding="utf-8"))
     assert document["assemblies"] == [] and [n["room"] for n in document["networks"]] == [SCOPE]
+
+
+NETWORK_PAGES = {"network": "/n/metropole", "joint-decision": "/n/metropole/1", "member-room": f"/a/{FIVES}",
+                 "assemblies-and-networks": "/"}
+
+
+@pytest.mark.parametrize("name", NETWORK_PAGES)
+async def test_the_network_views_have_no_wcag_a_or_aa_violation_in_chromium(network: Register, name: str):
+    """Each new view in a real headless Chromium, checked by axe-core; the hostile names run nothing."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium(), headless=True,
+                                                   args=["--no-sandbox", "--disable-gpu"])
+        page = await browser.new_page(viewport=DESKTOP)
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+        response = await page.goto(str(network.client.make_url(NETWORK_PAGES[name])))
+        assert response is not None and response.status == 200
+        await photograph(page, name)
+        results = await Axe().run(page, options=WCAG)
+        assert results.response["violations"] == [], (name, results.generate_report())
+        assert HOSTILE_NETWORK in await page.locator("main").inner_text() and dialogs == []
+        assert await page.locator("main b, script").count() == 0
+        await browser.close()
