@@ -31,7 +31,7 @@ HOSTILE_JOINT = "<script>alert('joint')</script> Shared budget"
 SCOPE = "network:metropole"
 
 
-async def served_network(folder: Path) -> Register:
+async def served_network(folder: Path, repository: Repository) -> Register:
     """ROOM (alice, bob) and FIVES (bob, carol, dan) in the network metropole, named with HTML; ALONE in none. A
     joint decision blocked in FIVES and postponed, then adopted in a second round; a proposal of ROOM's own."""
     document = {"storage": {"path": "consent.db"},
@@ -41,7 +41,6 @@ async def served_network(folder: Path) -> Register:
                               "minimum_duration": "48h"}]}
     (folder / "config.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     config = load_config(folder / "config.yaml", environ={})
-    repository = await Repository.open(folder / "consent.db")
     assembly = await make_assembly(config, Clock(TUESDAY), repository)
     assembly.room.names.update({"alice", "bob"})
     assembly.room.other_rooms[FIVES] = {"bob", "carol", "dan"}
@@ -62,8 +61,17 @@ async def served_network(folder: Path) -> Register:
 
 
 @pytest.fixture
-async def network(tmp_path):
-    served = await served_network(tmp_path)
+async def network(tmp_path: Path, repository: Repository):
+    """The network's register on SQLite and on PostgreSQL."""
+    served = await served_network(tmp_path, repository)
+    yield served
+    await served.client.close()
+
+
+@pytest.fixture
+async def on_sqlite(tmp_path: Path):
+    """The network's register on SQLite: what the browser reads (the pages are the same on PostgreSQL)."""
+    served = await served_network(tmp_path, await Repository.open(tmp_path / "consent.db"))
     yield served
     await served.client.close()
     await served.repository.close()
@@ -143,7 +151,8 @@ async def test_each_member_room_lists_the_joint_decisions_it_took_part_in_marked
     assert 'term="network:metropole"' in feed and "joint decision of &lt;b&gt;Métropole" in feed
 
 
-async def test_the_export_gives_each_decision_once_the_networks_apart(network: Register, tmp_path: Path):
+async def test_the_export_gives_each_decision_once_the_networks_apart(on_sqlite: Register, tmp_path: Path):
+    network = on_sqlite  # the export reads the configured database
     out = tmp_path / "export.json"
     await export_register(network.config, "json", None, out)
     document = json.loads(out.read_text(encoding="utf-8"))
@@ -167,7 +176,7 @@ NETWORK_PAGES = {"network": "/n/metropole", "joint-decision": "/n/metropole/1", 
 
 
 @pytest.mark.parametrize("name", NETWORK_PAGES)
-async def test_the_network_views_have_no_wcag_a_or_aa_violation_in_chromium(network: Register, name: str):
+async def test_the_network_views_have_no_wcag_a_or_aa_violation_in_chromium(on_sqlite: Register, name: str):
     """Each new view in a real headless Chromium, checked by axe-core; the hostile names run nothing."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium(), headless=True,
@@ -175,7 +184,7 @@ async def test_the_network_views_have_no_wcag_a_or_aa_violation_in_chromium(netw
         page = await browser.new_page(viewport=DESKTOP)
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: dialogs.append(dialog.message))
-        response = await page.goto(str(network.client.make_url(NETWORK_PAGES[name])))
+        response = await page.goto(str(on_sqlite.client.make_url(NETWORK_PAGES[name])))
         assert response is not None and response.status == 200
         await photograph(page, name)
         results = await Axe().run(page, options=WCAG)
