@@ -39,6 +39,7 @@ import statistics
 import tempfile
 import time
 from datetime import timedelta
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -304,57 +305,58 @@ async def make_network(folder: Path, decisions: int, members: int) -> None:
 
 async def measure_network(folder: Path, decisions: int, requests: int) -> list[str]:
     """A network's list, a joint decision's page (its tally room by room) and a member room's list among its own."""
-    config = _config(folder)
-    repository = await Repository.open(folder / "register.db")
-    server = await RegisterServer.start(config, repository)
-    network, own = f"{server.url}/n/bench", f"{server.url}/a/{ROOM}"
-    rng = random.Random(10)
-    pages = {
-        "a network's list, first page": [network] * requests,
-        "a network's list, a deep page": [f"{network}?page={rng.randrange(2, decisions // 20)}"
-                                          for _ in range(requests)],
-        "a joint decision's page": [f"{network}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
-        "a member room's list with its joint decisions, first page": [own] * requests,
-        "a member room's list with its joint decisions, a deep page": [
-            f"{own}?page={rng.randrange(2, decisions // 10)}" for _ in range(requests)],
-    }
-    verdicts: list[bool] = []
-    async with aiohttp.ClientSession() as session:
-        await _timed_gets(session, [network, f"{network}/1"])  # warm
-        lines = [f"a network of two rooms: {decisions:,} joint decisions and as many of a room's own"]
-        lines += await _pages_beside_reference(session, pages, requests, verdicts)
-    await server.stop()
-    await repository.close()
-    lines.append(f"machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    lines.append("every target met" if all(verdicts) else "A TARGET WAS MISSED")
-    return lines
+
+    async def pages(url: str, repository: Repository) -> tuple[str, dict[str, list[str]]]:
+        network, own = f"{url}/n/bench", f"{url}/a/{ROOM}"
+        rng = random.Random(10)
+        return f"a network of two rooms: {decisions:,} joint decisions and as many of a room's own", {
+            "a network's list, first page": [network] * requests,
+            "a network's list, a deep page": [f"{network}?page={rng.randrange(2, decisions // 20)}"
+                                              for _ in range(requests)],
+            "a joint decision's page": [f"{network}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
+            "a member room's list with its joint decisions, first page": [own] * requests,
+            "a member room's list with its joint decisions, a deep page": [
+                f"{own}?page={rng.randrange(2, decisions // 10)}" for _ in range(requests)],
+        }
+
+    return await _measured(folder, requests, pages)
 
 
 async def measure_official(folder: Path, decisions: int, requests: int) -> list[str]:
     """An official's record of ``decisions`` decisions (their facts, statements, verdicts), served."""
+
+    async def pages(url: str, repository: Repository) -> tuple[str, dict[str, list[str]]]:
+        base = f"{url}/a/{ROOM}"
+        official = f"{base}/officials/martine"
+        rng = random.Random(10)
+        async with repository.reading() as db:
+            facts = (await db.fetchone("SELECT COUNT(*) AS n FROM facts"))["n"]
+        return f"an official's record: {decisions:,} decisions, {facts:,} facts", {
+            "official's page, first": [official] * requests,
+            "official's page, a deep page": [f"{official}?page={rng.randrange(2, decisions // 20 + 1)}"
+                                             for _ in range(requests)],
+            "official's JSON, first page": [official.replace(base, f"{url}/api/v1/a/{ROOM}")] * requests,
+            "the officials' list": [f"{base}/officials"] * requests,
+            "official's feed": [f"{official}/feed.atom"] * requests,
+            "assembly's feed": [f"{base}/feed.atom"] * requests,
+            "a decision's page with its facts": [f"{base}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
+        }
+
+    return await _measured(folder, requests, pages)
+
+
+async def _measured(folder: Path, requests: int,
+                    pages_of: Callable[[str, Repository], Awaitable[tuple[str, dict[str, list[str]]]]]) -> list[str]:
+    """The register in ``folder`` served, and the pages ``pages_of`` names (given the server's address and the
+    register, with a line about them) asked ``requests`` times each beside the reference."""
     config = _config(folder)
     repository = await Repository.open(folder / "register.db")
     server = await RegisterServer.start(config, repository)
-    base = f"{server.url}/a/{ROOM}"
-    official = f"{base}/officials/martine"
-    rng = random.Random(10)
-    async with repository.reading() as db:
-        facts = (await db.fetchone("SELECT COUNT(*) AS n FROM facts"))["n"]
-    pages = {
-        "official's page, first": [official] * requests,
-        "official's page, a deep page": [f"{official}?page={rng.randrange(2, decisions // 20 + 1)}"
-                                         for _ in range(requests)],
-        "official's JSON, first page": [official.replace(base, f"{server.url}/api/v1/a/{ROOM}")] * requests,
-        "the officials' list": [f"{base}/officials"] * requests,
-        "official's feed": [f"{official}/feed.atom"] * requests,
-        "assembly's feed": [f"{base}/feed.atom"] * requests,
-        "a decision's page with its facts": [f"{base}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
-    }
+    about, pages = await pages_of(server.url, repository)
     verdicts: list[bool] = []
     async with aiohttp.ClientSession() as session:
-        await _timed_gets(session, [official, f"{base}/1"])  # warm
-        lines = [f"an official's record: {decisions:,} decisions, {facts:,} facts"]
-        lines += await _pages_beside_reference(session, pages, requests, verdicts)
+        await _timed_gets(session, [urls[0] for urls in pages.values()])  # warm: templates compiled, connection open
+        lines = [about, *await _pages_beside_reference(session, pages, requests, verdicts)]
     await server.stop()
     await repository.close()
     lines.append(f"machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -22,7 +22,7 @@ from bot.register.diff import changes
 from bot.register.links import (api, feed_path, official_feed_path, official_path, officials_path, proposal_path,
                                 room_path, topic_feed_path, topic_path, topics_path)
 from bot.register.views import Amendment, Site, amendment, valid
-from storage.register import HistoryRecord, PositionRecord, Record, RoundRecord
+from storage.register import Header, HistoryRecord, PositionRecord, Record, RoundRecord
 
 REASON_LABELS = {
     Reason.NO_VALID_BLOCK: N_("no valid block"),
@@ -138,11 +138,11 @@ class Page:
         """Topics named and linked, comma-separated."""
         return Markup(", ").join(self.topic(topic) for topic in topics)
 
-    def line_href(self, header: Any) -> str:
+    def line_href(self, header: Header) -> str:
         """A proposal's page from a list: the room's own, or a joint decision of one of its networks."""
         return self.href(proposal_path(header.room, header.number))
 
-    def reference(self, header: Any) -> str:
+    def reference(self, header: Header) -> str:
         """How the chat names a proposal: #3, or #metropole-3 for a joint decision."""
         network = header.room.removeprefix(SCOPE_PREFIX) if header.room.startswith(SCOPE_PREFIX) else ""
         return f"#{network}-{header.number}" if network else f"#{header.number}"
