@@ -9,8 +9,10 @@ from __future__ import annotations
 from feedgen.feed import FeedGenerator
 
 from bot import __version__
+from bot.app.context import messages_for
 from bot.engine.model import State
 from bot.messages import render
+from bot.messages.i18n import Messages
 from bot.messages.lines import ASSESSMENT_LABELS, RULE_LABELS
 from bot.register.links import (feed_path, official_feed_path, official_path, proposal_path, room_path,
                                 topic_feed_path, topic_path, topics_path)
@@ -48,8 +50,11 @@ def atom(site: Site, assembly: Assembly, events: list[FeedEvent], official: str 
     feed.rights(site.licence)
     feed.generator("consent-bot", __version__)
     feed.updated(events[0].at if events else assembly.latest)
+    said: dict[str, Messages] = {}
     for event in events:
         h = event.header
+        # A joint decision of the room's networks is named as the rooms name it (#metropole-3), in the feed's language.
+        m = said.get(h.room) or said.setdefault(h.room, messages_for(site.settings(room), h.room))
         permalink = site.url(proposal_path(h.room, h.number))
         entry = feed.add_entry(order="append")
         entry.link(href=permalink, rel="alternate", type="text/html")

@@ -104,7 +104,7 @@ async def test_a_networks_page_names_it_links_its_rooms_and_lists_its_joint_deci
     assert (line["proposal"], line["title"], line["state"]) == (1, HOSTILE_JOINT, "adopted")
     assert line["url"].endswith("/n/metropole/1") and line["network"]["name"] == HOSTILE_NETWORK
     feed = await network.get("/n/metropole/feed.atom")
-    assert "/n/metropole/1" in feed and "&lt;script&gt;" in feed
+    assert "/n/metropole/1" in feed and "New proposal #metropole-1: &lt;script&gt;" in feed
     rows = list(csv.DictReader(io.StringIO(await network.get("/api/v1/n/metropole/decisions.csv"))))
     assert [(r["room"], r["proposal"], r["network"], r["state"]) for r in rows] == [(SCOPE, "1", "metropole",
                                                                                      "adopted")]
@@ -149,6 +149,7 @@ async def test_each_member_room_lists_the_joint_decisions_it_took_part_in_marked
         (SCOPE, "1", "dan", "block"), (SCOPE, "2", "bob", "agree")}
     feed = await network.get(f"/a/{FIVES}/feed.atom")
     assert 'term="network:metropole"' in feed and "joint decision of &lt;b&gt;Métropole" in feed
+    assert "New proposal #metropole-1: &lt;script&gt;" in feed
 
 
 async def test_the_export_gives_each_decision_once_the_networks_apart(on_sqlite: Register, tmp_path: Path):
