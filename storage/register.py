@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import heapq
 import json
-import operator
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
@@ -628,7 +627,8 @@ class RegisterReader:
                 f"""SELECT {_HEADER}, v.text, r.deadline AS first_deadline FROM proposals p
                     JOIN rounds r ON r.room = p.room AND r.number = p.number AND r.round = 1
                     LEFT JOIN versions v ON v.room = p.room AND v.number = p.number AND v.version = 1
-                    WHERE {_among("p.room", scopes)[0]}{made_where} ORDER BY p.created_at DESC, p.number DESC LIMIT ?""",
+                    WHERE {_among("p.room", scopes)[0]}{made_where}
+                    ORDER BY p.created_at DESC, p.number DESC LIMIT ?""",
                 (*scopes, *made_only, size))
             closed = await db.fetch(
                 f"""SELECT {_HEADER}, {_ROUND} FROM rounds r JOIN proposals p ON p.room = r.room AND p.number = r.number
@@ -807,8 +807,8 @@ def _record(header: Header, versions: Sequence[str], rounds: Sequence[RoundRecor
     return Record(
         header=header,
         versions=tuple(versions),
-        rounds=tuple(replace(r, positions=positions.get((number, r.number), ()), rooms=tallies.get((number, r.number), ()))
-                     for r in rounds),
+        rounds=tuple(replace(r, positions=positions.get((number, r.number), ()),
+                             rooms=tallies.get((number, r.number), ())) for r in rounds),
         history=tuple(history),
         challenged=challenged,
         challenged_by=tuple(challenged_by),

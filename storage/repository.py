@@ -853,7 +853,8 @@ class Transaction:
         for room, (members, counts) in tallies.items():
             await self._db.execute(
                 """INSERT INTO room_tallies (scope, number, round, room, members, agree, abstain, disagree, block,
-                                             unargued_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                                             unargued_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT DO NOTHING""",
                 (scope, number, round_, room, members, counts.agree, counts.abstain, counts.disagree, counts.block,
                  counts.unargued_block))
 

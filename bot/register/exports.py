@@ -77,9 +77,9 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 DESCRIPTIONS = {
     "decisions": "Every proposal, one row each, with its latest round (amended_by: numbers separated by spaces; "
-                 "topics: the ids of the assembly's topics it is on, separated by spaces; network: for a joint decision "
-                 "of a network of rooms, the network's id, its rows in every table under room network:<id>). "
-                 "Instants in every table are UTC.",
+                 "topics: the ids of the assembly's topics it is on, separated by spaces; network: for a joint "
+                 "decision of a network of rooms, the network's id, its rows in every table under room "
+                 "network:<id>). Instants in every table are UTC.",
     "positions": "Every member's position in every round, as it stood when the round closed (or stands now), by "
                  "proposal, round and member, then the members counted by delegation at the close (delegated_by: "
                  "whose position they counted with; scope: which of their delegations counted, room for the "
@@ -112,12 +112,12 @@ def rows(site: Site, export: Export, table: str) -> Iterator[list[Any]]:
     names = site.show_names
     if table == "decisions":
         fields = operator.itemgetter(
-            "room", "number", "title", "state", "proposer", "created_at", "round", "rule", "deadline", "outcome", "closed_at",
-            "agree", "abstain", "disagree", "block", "unargued_block", "members", "locked_until", "challenges", "part",
-            "repealed_by", "amended_by", "referred_by", "needed_by", "verdict_of")
-        for (scope, number, title, state, proposer, created_at, round_, rule, deadline, outcome, closed_at, agree, abstain,
-             disagree, block, unargued, members, locked_until, challenges, part, repealed_by, amended_by, referred_by,
-             needed_by, verdict_of) in map(fields, export.decisions):
+            "room", "number", "title", "state", "proposer", "created_at", "round", "rule", "deadline", "outcome",
+            "closed_at", "agree", "abstain", "disagree", "block", "unargued_block", "members", "locked_until",
+            "challenges", "part", "repealed_by", "amended_by", "referred_by", "needed_by", "verdict_of")
+        for (scope, number, title, state, proposer, created_at, round_, rule, deadline, outcome, closed_at, agree,
+             abstain, disagree, block, unargued, members, locked_until, challenges, part, repealed_by, amended_by,
+             referred_by, needed_by, verdict_of) in map(fields, export.decisions):
             counts = (agree or 0, abstain or 0, disagree or 0, block or 0, unargued or 0)
             network = network_link_json(site, scope)
             yield [scope, number, title, state, proposer if names else None, created_at, round_, rule, deadline,
