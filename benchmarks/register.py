@@ -1,6 +1,6 @@
 """The public register at scale, each figure beside a minimal reference run in the same process:
 python -m benchmarks.register [--decisions 10000] [--members 10] [--requests 300] [--official-decisions 1000]
-                              [--facts-each 10] [--only assembly|official]
+                              [--facts-each 10] [--only assembly|official|network]
 
 The assembly is made through the bot itself (ConsentService.handle, as a chat message, and run_due, as the
 clock): --decisions proposals, each on one of the assembly's ten topics (one in five on a second), answered by
@@ -20,6 +20,11 @@ the official referred, all adopted, each with --facts-each facts members recorde
 10,000 by default) and one in four judged by a verdict, adopted: the official's page (its first page, a page deep
 in it), its JSON, the officials' list, the official's feed and the assembly's, and a decision's page with its
 facts, p50 and p95 beside the same bare aiohttp handler.
+
+And a network of two rooms (linked assemblies), in a register of its own: --official-decisions joint decisions, each
+answered by --members members (half of them in both rooms) and closed, beside as many proposals of one room's own: the
+network's list (first page, a deep page), a joint decision's page with its tally room by room, and the member room's
+list with its joint decisions among its own (first page, a deep page), p50 and p95 beside the bare handler.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import statistics
 import tempfile
 import time
 from datetime import timedelta
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -54,6 +60,8 @@ OFFICIAL = {"id": "martine", "name": "Martine Dupont", "role": "maire", "mandate
             "accounts": ["mayor"], "pact": {"refer": "2026-04-02", "record": "2026-04-02"}}
 WORDS = ("kettle", "garden", "bicycle", "library", "kitchen", "market", "roof", "festival", "bench", "tree")
 TOPICS = ("transport", "housing", "culture", "sport", "schools", "health", "budget", "green", "youth", "elders")
+OTHER_ROOM = "!other:bench"
+"""The other room of the benchmark's network (half the members in it too)."""
 TARGET_PAGE_MS = 100
 TARGET_EXPORT_S = 2
 
@@ -66,6 +74,7 @@ def _config(folder: Path):
                      "officials": [OFFICIAL], "followup_reminder": False,
                      "topics": [{"id": topic, "names": {"en": topic.capitalize()}} for topic in TOPICS]},
         "register": {"port": 0},
+        "networks": [{"id": "bench", "name": "Benchmark network", "rooms": [ROOM, OTHER_ROOM]}],
     }))
     return load_config(path, environ={})
 
@@ -278,31 +287,76 @@ async def measure(folder: Path, decisions: int, requests: int) -> list[str]:
     return lines
 
 
+async def make_network(folder: Path, decisions: int, members: int) -> None:
+    """A network's register: ``decisions`` joint decisions of ROOM and OTHER_ROOM (half the members in both), each
+    answered by every member and closed, and as many proposals of ROOM's own, through the bot."""
+    names = [f"member{i:03d}" for i in range(members)]
+    room = await Room.open(folder, names)
+    room.service.directory.other_rooms[OTHER_ROOM] = set(names[members // 2:])
+    for first in range(1, decisions + 1, 500):
+        for number in range(first, min(first + 500, decisions + 1)):
+            await room.say(names[0], f"!propose Proposal {number}")
+            await room.say(names[1], f"!joint Joint decision {number}: a {WORDS[number % len(WORDS)]}")
+            for index, name in enumerate(names):
+                await room.say(name, f"!{'disagree' if index % 3 == 1 else 'agree'} #bench-{number}")
+        await room.close_rounds()
+    await room.repository.close()
+
+
+async def measure_network(folder: Path, decisions: int, requests: int) -> list[str]:
+    """A network's list, a joint decision's page (its tally room by room) and a member room's list among its own."""
+
+    async def pages(url: str, repository: Repository) -> tuple[str, dict[str, list[str]]]:
+        network, own = f"{url}/n/bench", f"{url}/a/{ROOM}"
+        rng = random.Random(10)
+        return f"a network of two rooms: {decisions:,} joint decisions and as many of a room's own", {
+            "a network's list, first page": [network] * requests,
+            "a network's list, a deep page": [f"{network}?page={rng.randrange(2, decisions // 20)}"
+                                              for _ in range(requests)],
+            "a joint decision's page": [f"{network}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
+            "a member room's list with its joint decisions, first page": [own] * requests,
+            "a member room's list with its joint decisions, a deep page": [
+                f"{own}?page={rng.randrange(2, decisions // 10)}" for _ in range(requests)],
+        }
+
+    return await _measured(folder, requests, pages)
+
+
 async def measure_official(folder: Path, decisions: int, requests: int) -> list[str]:
     """An official's record of ``decisions`` decisions (their facts, statements, verdicts), served."""
+
+    async def pages(url: str, repository: Repository) -> tuple[str, dict[str, list[str]]]:
+        base = f"{url}/a/{ROOM}"
+        official = f"{base}/officials/martine"
+        rng = random.Random(10)
+        async with repository.reading() as db:
+            facts = (await db.fetchone("SELECT COUNT(*) AS n FROM facts"))["n"]
+        return f"an official's record: {decisions:,} decisions, {facts:,} facts", {
+            "official's page, first": [official] * requests,
+            "official's page, a deep page": [f"{official}?page={rng.randrange(2, decisions // 20 + 1)}"
+                                             for _ in range(requests)],
+            "official's JSON, first page": [official.replace(base, f"{url}/api/v1/a/{ROOM}")] * requests,
+            "the officials' list": [f"{base}/officials"] * requests,
+            "official's feed": [f"{official}/feed.atom"] * requests,
+            "assembly's feed": [f"{base}/feed.atom"] * requests,
+            "a decision's page with its facts": [f"{base}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
+        }
+
+    return await _measured(folder, requests, pages)
+
+
+async def _measured(folder: Path, requests: int,
+                    pages_of: Callable[[str, Repository], Awaitable[tuple[str, dict[str, list[str]]]]]) -> list[str]:
+    """The register in ``folder`` served, and the pages ``pages_of`` names (given the server's address and the
+    register, with a line about them) asked ``requests`` times each beside the reference."""
     config = _config(folder)
     repository = await Repository.open(folder / "register.db")
     server = await RegisterServer.start(config, repository)
-    base = f"{server.url}/a/{ROOM}"
-    official = f"{base}/officials/martine"
-    rng = random.Random(10)
-    async with repository.reading() as db:
-        facts = (await db.fetchone("SELECT COUNT(*) AS n FROM facts"))["n"]
-    pages = {
-        "official's page, first": [official] * requests,
-        "official's page, a deep page": [f"{official}?page={rng.randrange(2, decisions // 20 + 1)}"
-                                         for _ in range(requests)],
-        "official's JSON, first page": [official.replace(base, f"{server.url}/api/v1/a/{ROOM}")] * requests,
-        "the officials' list": [f"{base}/officials"] * requests,
-        "official's feed": [f"{official}/feed.atom"] * requests,
-        "assembly's feed": [f"{base}/feed.atom"] * requests,
-        "a decision's page with its facts": [f"{base}/{rng.randrange(1, decisions + 1)}" for _ in range(requests)],
-    }
+    about, pages = await pages_of(server.url, repository)
     verdicts: list[bool] = []
     async with aiohttp.ClientSession() as session:
-        await _timed_gets(session, [official, f"{base}/1"])  # warm
-        lines = [f"an official's record: {decisions:,} decisions, {facts:,} facts"]
-        lines += await _pages_beside_reference(session, pages, requests, verdicts)
+        await _timed_gets(session, [urls[0] for urls in pages.values()])  # warm: templates compiled, connection open
+        lines = [about, *await _pages_beside_reference(session, pages, requests, verdicts)]
     await server.stop()
     await repository.close()
     lines.append(f"machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -314,13 +368,19 @@ async def main(decisions: int, members: int, requests: int, official_decisions: 
                only: str | None, keep: Path | None) -> None:
     with tempfile.TemporaryDirectory() as temporary:
         folder = keep or Path(temporary)
-        if only != "official":
+        if only in (None, "assembly"):
             (folder / "assembly").mkdir(parents=True, exist_ok=True)
             if not (folder / "assembly" / "register.db").exists():
                 await make_assembly(folder / "assembly", decisions, members)
             for line in await measure(folder / "assembly", decisions, requests):
                 print(line)
-        if only != "assembly":
+        if only in (None, "network"):
+            (folder / "network").mkdir(parents=True, exist_ok=True)
+            if not (folder / "network" / "register.db").exists():
+                await make_network(folder / "network", official_decisions, members)
+            for line in await measure_network(folder / "network", official_decisions, requests):
+                print(line)
+        if only in (None, "official"):
             (folder / "official").mkdir(parents=True, exist_ok=True)
             if not (folder / "official" / "register.db").exists():
                 await make_official_record(folder / "official", official_decisions, facts_each)
@@ -335,7 +395,7 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--official-decisions", type=int, default=1_000)
     parser.add_argument("--facts-each", type=int, default=10)
-    parser.add_argument("--only", choices=("assembly", "official"))
+    parser.add_argument("--only", choices=("assembly", "official", "network"))
     parser.add_argument("--keep", type=Path, help="a folder where the registers are kept (and reused) between runs")
     options = parser.parse_args()
     asyncio.run(main(options.decisions, options.members, options.requests, options.official_decisions,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import heapq
 import json
-import operator
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
@@ -119,6 +118,18 @@ class RoundRecord:
     members: int | None
     """The "m" of participation, counted at the close; None while open."""
     positions: tuple[PositionRecord, ...] = ()
+    rooms: tuple[RoomTally, ...] = ()
+    """A joint decision's closed round: the tally in each room of its network, as counted at the close."""
+
+
+@dataclass(frozen=True)
+class RoomTally:
+    """A joint decision's round in one room of its network, counted at its close: the room's members then, and the
+    positions those members took wherever they took them (a member of several rooms is counted in each room)."""
+
+    room: str
+    members: int
+    tally: Tally
 
 
 @dataclass(frozen=True)
@@ -275,8 +286,8 @@ class Export:
     room: str
     decisions: list[Row]
     """Each proposal with its latest round: the columns of a proposal and of a round (storage/migrations), by number."""
-    topics: dict[int, tuple[str, ...]]
-    """Each proposal's topics (read with the decisions), by number: those on none are left out."""
+    topics: dict[str, dict[int, tuple[str, ...]]]
+    """Each proposal's topics (read with the decisions), by scope then number: those on none are left out."""
     positions: list[Row]
     """room, number, round, rule, member, position, argument, valid ('true', or None for a block in a consent
     round: valid if argued), at, delegated_by, scope (of the delegation that counted; None for a position taken); by
@@ -373,18 +384,25 @@ class RegisterReader:
             latest[row["room"]] = max(latest.get(row["room"], ""), row["latest"])
         return [Assembly(room, counts[room], from_text(latest[room])) for room in counts]
 
-    async def assembly(self, room: str) -> Assembly | None:
+    async def assembly(self, room: str, joint: Sequence[str] = ()) -> Assembly | None:
+        """The room with its proposals' counts, and those of the joint decisions kept under the scopes ``joint``
+        (its networks'); None when there are none."""
+        among, parameters = _among("room", (room, *joint))
         async with self.reading() as db:
             rows = await db.fetch("SELECT state, COUNT(*) AS n, MAX(created_at) AS latest FROM proposals"
-                                  " WHERE room = ? GROUP BY state ORDER BY state", (room,))
+                                  f" WHERE {among} GROUP BY state ORDER BY state", parameters)
         if not rows:
             return None
         return Assembly(room, {State(row["state"]): row["n"] for row in rows},
                         from_text(max(row["latest"] for row in rows)))
 
-    async def listing(self, room: str, search: Search, page: int) -> Listing:
-        """Page ``page`` (from 1) of the room's proposals that ``search`` finds, the newest first."""
-        where, parameters = _where(room, search)
+    async def listing(self, room: str, search: Search, page: int, joint: Sequence[str] = ()) -> Listing:
+        """Page ``page`` (from 1) of the room's proposals that ``search`` finds, the newest first, with the joint
+        decisions kept under the scopes ``joint`` (its networks') among them."""
+        where, parameters = _where((room, *joint), search)
+        # A room's own proposals are numbered in the order they were made; beside joint decisions, numbered apart,
+        # the order is when they were made.
+        newest = "p.created_at DESC, p.number DESC" if joint else "p.number DESC"
         offset = min((max(page, 1) - 1) * self.page_size, MAX_OFFSET)
         async with self.reading() as db:
             total = (await db.fetchone(f"SELECT COUNT(*) AS n FROM proposals p WHERE {where}", parameters))["n"]
@@ -392,12 +410,12 @@ class RegisterReader:
             rows = await db.fetch(
                 f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
                        ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
-                    WHERE p.room = ? AND p.number IN (SELECT p.number FROM proposals p WHERE {where}
-                                                      ORDER BY p.number DESC LIMIT ? OFFSET ?)
-                    ORDER BY p.number DESC""",
-                (room, *parameters, self.page_size, offset))
-            topics = await _topics(db, room, [row["number"] for row in rows])
-        return Listing(total, tuple(Line(_header(row, topics), _round(row)) for row in rows))
+                    WHERE (p.room, p.number) IN (SELECT p.room, p.number FROM proposals p WHERE {where}
+                                                 ORDER BY {newest} LIMIT ? OFFSET ?)
+                    ORDER BY {newest}""",
+                (*parameters, self.page_size, offset))
+            topics = await _topics_of(db, rows)
+        return Listing(total, tuple(Line(_header(row, topics[row["room"]]), _round(row)) for row in rows))
 
     async def topics(self, room: str, topic: str | None = None) -> dict[str, TopicFigures]:
         """The room's topics with proposals on them (only ``topic``, when given), by id, each with its proposals'
@@ -423,6 +441,7 @@ class RegisterReader:
                                       (room, number))
             rounds = await _rounds(db, "r.room = ? AND r.number = ?", (room, number))
             positions = await _positions(db, "s.room = ? AND s.number = ?", (room, number))
+            tallies = await _room_tallies(db, "scope = ? AND number = ?", (room, number))
             history = await _history(db, "h.room = ? AND h.number = ?", (room, number))
             challenged = judged = None
             if header.challenges is not None:
@@ -432,14 +451,21 @@ class RegisterReader:
             challenged_by = await _headers(db, "p.room = ? AND p.challenges = ?", (room, number))
             on_record = await _on_record(db, "room = ? AND number = ?", (room, number),
                                          "p.room = ? AND p.verdict_of = ?")
-        return _record(header, [row["text"] for row in versions], [r for _, r in rounds], positions,
+        return _record(header, [row["text"] for row in versions], [r for _, r in rounds], positions, tallies,
                        [h for _, h in history], challenged, challenged_by, on_record, judged)
 
-    async def export(self, room: str, names: bool = True, tables: Collection[str] = EXPORTED) -> Export:
+    async def export(self, room: str, names: bool = True, tables: Collection[str] = EXPORTED,
+                     joint: Sequence[str] = ()) -> Export:
         """Every proposal of the room with its latest round, every position, every line of history, and the pact's
         record (the officials in figures, every verdict, fact and statement); with ``names`` false, no member id (the
         database leaves them out). Only the ``tables`` asked for are read (the others are left empty): one CSV file
-        of an assembly does not read the whole of it, holding the bot's database."""
+        of an assembly does not read the whole of it, holding the bot's database. The decisions, positions and
+        history of the joint decisions kept under the scopes ``joint`` (the room's networks') follow the room's own;
+        the pact's tables are the room's own."""
+        scopes = (room, *joint)
+        among = _among("{}.room", scopes)[0]
+        # The room's own rows first, then each network's; a room alone is read in the order of its primary key.
+        lead, led = ("{0}.room = ? DESC, {0}.room, ", (*scopes, room)) if joint else ("", scopes)
         member = "{}.member" if names else "NULL"
         by = "{}.by_member" if names else "NULL"
         # Without names, rows in the order of members' ids would tell who is who to anyone who knows the members.
@@ -448,7 +474,7 @@ class RegisterReader:
         # A member a moderator removed a vote of is named in the detail of that line of history.
         detail = "h.detail" if names else "CASE WHEN h.action = 'removed_by_moderator' THEN NULL ELSE h.detail END"
         rows: list[Row] = []
-        topics: dict[int, tuple[str, ...]] = {}
+        topics: dict[str, dict[int, tuple[str, ...]]] = {}
         taken: list[Row] = []
         delegated: list[Row] = []
         history: list[Row] = []
@@ -461,8 +487,8 @@ class RegisterReader:
                 rows = await db.fetch(
                     f"""SELECT {_HEADER}, {_ROUND} FROM proposals p JOIN rounds r
                            ON r.room = p.room AND r.number = p.number AND {_LATEST_ROUND}
-                        WHERE p.room = ? ORDER BY p.number""", (room,))
-                topics = await _topics(db, room)
+                        WHERE {among.format("p")} ORDER BY {lead.format("p")}p.number""", led)
+                topics = {scope: await _topics(db, scope) for scope in scopes}
             if "positions" in tables:
                 taken = await db.fetch(
                     f"""SELECT s.room, s.number, s.round, r.rule, {member.format("s")} AS member, s.position,
@@ -470,7 +496,7 @@ class RegisterReader:
                            CASE WHEN s.position = 'block' AND r.rule = 'consent' THEN NULL ELSE 'true' END AS valid,
                            s.at, NULL AS delegated_by, NULL AS scope
                         FROM positions s JOIN rounds r ON r.room = s.room AND r.number = s.number AND r.round = s.round
-                        WHERE s.room = ? ORDER BY {order}""", (room,))
+                        WHERE {among.format("s")} ORDER BY {lead.format("s")}{order}""", led)
                 # The members counted by delegation at a close, with whose position (valid: a block is never
                 # delegated).
                 delegated = await db.fetch(
@@ -479,13 +505,14 @@ class RegisterReader:
                            CASE WHEN s.scope = '' THEN '{WHOLE_ROOM}' ELSE s.scope END AS scope
                         FROM delegated_positions s JOIN rounds r ON r.room = s.room AND r.number = s.number
                              AND r.round = s.round
-                        WHERE s.room = ? ORDER BY s.number, s.round, {"s.member" if names else "s.position"}""",
-                    (room,))
+                        WHERE {among.format("s")}
+                        ORDER BY {lead.format("s")}s.number, s.round, {"s.member" if names else "s.position"}""",
+                    led)
             if "history" in tables:
                 history = await db.fetch(
                     f"""SELECT h.room, h.number AS proposal, h.round, h.at, h.action, {member.format("h")} AS member,
                            h.position, h.argument, {detail} AS detail
-                        FROM history h WHERE h.room = ? ORDER BY h.number, h.id""", (room,))
+                        FROM history h WHERE {among.format("h")} ORDER BY {lead.format("h")}h.number, h.id""", led)
             if "facts" in tables:
                 facts = await db.fetch(
                     f"""SELECT f.room, f.number AS proposal, f.official, {member.format("f")} AS member, f.at,
@@ -500,7 +527,8 @@ class RegisterReader:
             if "officials" in tables:
                 figures = await _figures(db, room, None)
         # Each round's positions taken, then those counted by delegation (merge keeps ties in argument order).
-        positions = list(heapq.merge(taken, delegated, key=operator.itemgetter("number", "round")))
+        positions = list(heapq.merge(taken, delegated, key=lambda row: (row["room"] != room, row["room"], row["number"],
+                                                                         row["round"])))
         return Export(room, rows, topics, positions, history, facts, statements, verdicts, figures)
 
     async def records(self, room: str) -> list[Record]:
@@ -515,6 +543,7 @@ class RegisterReader:
             for number, r in await _rounds(db, "r.room = ?", (room,)):
                 rounds.setdefault(number, []).append(r)
             positions = await _positions(db, "s.room = ?", (room,))
+            tallies = await _room_tallies(db, "scope = ?", (room,))
             history: dict[int, list[HistoryRecord]] = {}
             for number, h in await _history(db, "h.room = ?", (room,)):
                 history.setdefault(number, []).append(h)
@@ -525,7 +554,7 @@ class RegisterReader:
             if h.challenges is not None:
                 challenges.setdefault(h.challenges, []).append(h)
         return [
-            _record(h, versions.get(h.number, ()), rounds[h.number], positions, history.get(h.number, ()),
+            _record(h, versions.get(h.number, ()), rounds[h.number], positions, tallies, history.get(h.number, ()),
                     by_number.get(h.challenges) if h.challenges is not None else None, challenges.get(h.number, ()),
                     on_record, by_number.get(h.verdict.decision) if h.verdict is not None else None)
             for h in headers if h.number in rounds
@@ -572,10 +601,12 @@ class RegisterReader:
         return OfficialRecord(figures.get(official, OfficialFigures(official)), len(numbers), tuple(entries))
 
     async def feed(self, room: str, size: int = FEED_SIZE, official: str | None = None,
-                   topic: str | None = None) -> list[FeedEvent]:
-        """The room's latest proposals (challenges among them), outcomes, facts and statements, the newest first; of
-        ``official``: the questions they referred and their outcomes, the facts recorded on them, their statements
-        and the verdicts on them adopted; on ``topic`` (its id): only what is about the proposals on it."""
+                   topic: str | None = None, joint: Sequence[str] = ()) -> list[FeedEvent]:
+        """The room's latest proposals (challenges among them), outcomes, facts and statements, the newest first, and
+        those of the joint decisions kept under the scopes ``joint`` (its networks'); of ``official``: the questions
+        they referred and their outcomes, the facts recorded on them, their statements and the verdicts on them
+        adopted; on ``topic`` (its id): only what is about the proposals on it (the room's own)."""
+        scopes = (room,) if official is not None or topic is not None else (room, *joint)
         made_where = closed_where = accounted = ""
         made_only: list[str] = []
         closed_only: list[str] = []
@@ -596,29 +627,31 @@ class RegisterReader:
                 f"""SELECT {_HEADER}, v.text, r.deadline AS first_deadline FROM proposals p
                     JOIN rounds r ON r.room = p.room AND r.number = p.number AND r.round = 1
                     LEFT JOIN versions v ON v.room = p.room AND v.number = p.number AND v.version = 1
-                    WHERE p.room = ?{made_where} ORDER BY p.created_at DESC, p.number DESC LIMIT ?""",
-                (room, *made_only, size))
+                    WHERE {_among("p.room", scopes)[0]}{made_where}
+                    ORDER BY p.created_at DESC, p.number DESC LIMIT ?""",
+                (*scopes, *made_only, size))
             closed = await db.fetch(
                 f"""SELECT {_HEADER}, {_ROUND} FROM rounds r JOIN proposals p ON p.room = r.room AND p.number = r.number
-                    WHERE r.room = ? AND r.outcome IS NOT NULL{closed_where}
+                    WHERE {_among("r.room", scopes)[0]} AND r.outcome IS NOT NULL{closed_where}
                     ORDER BY r.closed_at DESC, r.number DESC, r.round DESC LIMIT ?""",
-                (room, *closed_only, size))
+                (*scopes, *closed_only, size))
             facts, statements = [await db.fetch(
-                f"""SELECT {_HEADER}, a.* FROM (SELECT * FROM {table} a WHERE room = ?{accounted}
+                f"""SELECT {_HEADER}, a.* FROM (SELECT * FROM {table} a WHERE {_among("room", scopes)[0]}{accounted}
                                                 ORDER BY at DESC, number DESC, seq DESC LIMIT ?) a
                     JOIN proposals p ON p.room = a.room AND p.number = a.number""",
-                (room, *accounted_only, size)) for table in ("facts", "statements")]
-            topics = await _topics(db, room, {row["number"] for row in (*made, *closed, *facts, *statements)})
-        events = [FeedEvent(_header(row, topics), from_text(row["created_at"]), None, row["text"] or "",
+                (*scopes, *accounted_only, size)) for table in ("facts", "statements")]
+            topics = await _topics_of(db, [*made, *closed, *facts, *statements])
+        events = [FeedEvent(_header(row, topics[row["room"]]), from_text(row["created_at"]), None, row["text"] or "",
                             from_text(row["first_deadline"])) for row in made]
         for row in closed:
             r = _round(row)
-            events.append(FeedEvent(_header(row, topics), r.closed_at, r))
-        events += [FeedEvent(_header(row, topics), from_text(row["at"]), fact=fact_of(row), seq=row["seq"])
-                   for row in facts]
-        events += [FeedEvent(_header(row, topics), from_text(row["at"]), statement=statement_of(row), seq=row["seq"])
-                   for row in statements]
-        events.sort(key=lambda e: (e.at, e.header.number, e.round.number if e.round else 0, e.seq), reverse=True)
+            events.append(FeedEvent(_header(row, topics[row["room"]]), r.closed_at, r))
+        events += [FeedEvent(_header(row, topics[row["room"]]), from_text(row["at"]), fact=fact_of(row),
+                             seq=row["seq"]) for row in facts]
+        events += [FeedEvent(_header(row, topics[row["room"]]), from_text(row["at"]), statement=statement_of(row),
+                             seq=row["seq"]) for row in statements]
+        events.sort(key=lambda e: (e.at, e.header.room, e.header.number, e.round.number if e.round else 0, e.seq),
+                    reverse=True)
         return events[:size]
 
 
@@ -628,8 +661,18 @@ def like_pattern(words: str) -> str:
     return f"%{escaped}%"
 
 
-def _where(room: str, search: Search) -> tuple[str, tuple[Any, ...]]:
-    where, parameters = "p.room = ?", [room]
+def _among(column: str, scopes: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """A condition that ``column`` is one of ``scopes`` (a room, and the scopes of its networks' joint decisions)."""
+    if len(scopes) == 1:
+        return f"{column} = ?", tuple(scopes)
+    return f"{column} IN ({', '.join('?' * len(scopes))})", tuple(scopes)
+
+
+def _where(scopes: Sequence[str], search: Search) -> tuple[str, tuple[Any, ...]]:
+    """The proposals of ``scopes`` that ``search`` finds (a topic: of the first scope, the room's own)."""
+    among, kept = _among("p.room", scopes)
+    where, parameters = among, list(kept)
+    room = scopes[0]
     if search.states:
         where += f" AND p.state IN ({', '.join('?' * len(search.states))})"
         parameters += [str(state) for state in search.states]
@@ -637,9 +680,9 @@ def _where(room: str, search: Search) -> tuple[str, tuple[Any, ...]]:
         # LOWER() on both sides: the same folding whatever the database (SQLite folds ASCII letters only).
         where += " AND LOWER(p.title) LIKE LOWER(?) ESCAPE '\\'"
         parameters.append(like_pattern(search.words))
-    if search.topic:
-        where += " AND " + _ON_TOPIC.format("p")
-        parameters += [room, search.topic]
+    if search.topic:  # the room's topics are its own proposals'
+        where += " AND p.room = ? AND " + _ON_TOPIC.format("p")
+        parameters += [room, room, search.topic]
     return where, tuple(parameters)
 
 
@@ -659,6 +702,15 @@ async def _topics(db: Database, room: str, numbers: Collection[int] | None = Non
         found.setdefault(row["number"], []).append(row["topic"])
     wanted = None if numbers is None else set(numbers)
     return {number: tuple(topics) for number, topics in found.items() if wanted is None or number in wanted}
+
+
+async def _topics_of(db: Database, rows: Sequence[Row]) -> dict[str, dict[int, tuple[str, ...]]]:
+    """The topics of the proposals of ``rows`` (of a room and of its networks' joint decisions), by scope, then by
+    number."""
+    numbers: dict[str, set[int]] = {}
+    for row in rows:
+        numbers.setdefault(row["room"], set()).add(row["number"])
+    return {scope: await _topics(db, scope, among) for scope, among in numbers.items()}
 
 
 async def _headers(db: Database, where: str, parameters: Sequence[Any]) -> list[Header]:
@@ -747,14 +799,16 @@ def _accountability(number: int, on_record: _OnRecord) -> tuple[Accountability, 
 
 
 def _record(header: Header, versions: Sequence[str], rounds: Sequence[RoundRecord],
-            positions: Mapping[tuple[int, int], tuple[PositionRecord, ...]], history: Sequence[HistoryRecord],
+            positions: Mapping[tuple[int, int], tuple[PositionRecord, ...]],
+            tallies: Mapping[tuple[int, int], tuple[RoomTally, ...]], history: Sequence[HistoryRecord],
             challenged: Header | None, challenged_by: Sequence[Header], on_record: _OnRecord,
             judged: Header | None) -> Record:
     number = header.number
     return Record(
         header=header,
         versions=tuple(versions),
-        rounds=tuple(_with_positions(r, positions.get((number, r.number), ())) for r in rounds),
+        rounds=tuple(replace(r, positions=positions.get((number, r.number), ()),
+                             rooms=tallies.get((number, r.number), ())) for r in rounds),
         history=tuple(history),
         challenged=challenged,
         challenged_by=tuple(challenged_by),
@@ -857,5 +911,12 @@ def _round(row: Row) -> RoundRecord:
     )
 
 
-def _with_positions(r: RoundRecord, positions: tuple[PositionRecord, ...]) -> RoundRecord:
-    return replace(r, positions=positions)
+async def _room_tallies(db: Database, where: str, parameters: Sequence[Any]
+                        ) -> dict[tuple[int, int], tuple[RoomTally, ...]]:
+    """The joint decisions' tallies in each room ``where`` finds, keyed by (number, round), the rooms by id."""
+    found: dict[tuple[int, int], list[RoomTally]] = {}
+    for row in await db.fetch(f"SELECT * FROM room_tallies WHERE {where} ORDER BY number, round, room", parameters):
+        found.setdefault((row["number"], row["round"]), []).append(RoomTally(
+            row["room"], row["members"],
+            Tally(row["agree"], row["abstain"], row["disagree"], row["block"], row["unargued_block"])))
+    return {key: tuple(value) for key, value in found.items()}

@@ -12,7 +12,7 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources
@@ -916,6 +916,17 @@ class Transaction:
                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (room, number, round_.number, to_text(round_.deadline), int(offset.total_seconds()), status, to_text(at)),
         )
+
+    async def record_room_tallies(self, scope: str, number: int, round_: int,
+                                  tallies: Mapping[str, tuple[int, Tally]]) -> None:
+        """A joint decision's tally in each room of its network at a round's close (the register's per-room tally)."""
+        for room, (members, counts) in tallies.items():
+            await self._db.execute(
+                """INSERT INTO room_tallies (scope, number, round, room, members, agree, abstain, disagree, block,
+                                             unargued_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT DO NOTHING""",
+                (scope, number, round_, room, members, counts.agree, counts.abstain, counts.disagree, counts.block,
+                 counts.unargued_block))
 
     async def queue(self, message: Outgoing, at: datetime) -> None:
         """Queue a message for delivery after commit; a key already queued is not queued again."""

@@ -213,6 +213,13 @@ def test_an_official_is_checked_key_by_key(tmp_path, official, error):
     assert len(errors) == 1 and errors[0].startswith(error), errors
 
 
+def test_a_required_key_of_a_list_item_says_what_it_is(tmp_path):
+    errors = errors_of(tmp_path, {"assembly": {"topics": [{}], "officials": [{"id": "m", "mandate_start": "2026-03-22"}]}})
+    assert errors == ["assembly.officials[0].name: required: the official's name, as the room and the register show it",
+                      "assembly.topics[0].id: required: a stable id, as commands name the topic (!propose topic "
+                      "transport …) and the register's addresses"]
+
+
 def test_two_officials_never_share_an_id_or_an_account(tmp_path):
     official = {"id": "martine", "name": "M", "mandate_start": "2026-03-22", "accounts": ["@m:x.org"]}
     errors = errors_of(tmp_path, {"assembly": {"officials": [official, {**official, "id": "paul"}]}})
@@ -257,7 +264,7 @@ def test_example_webhooks_in_the_comments_are_valid(tmp_path):
     ({"webhooks": [{"name": "wiki", "url": "https://w.org", "secret": "s", "events": ["vote"]}]},
      "assembly.webhooks[0].events[0]: 'vote' is not one of proposal, round, outcome, fact, statement"),
     ({"webhooks": [{"name": "w", "url": "https://w.org", "secret": "s"}] * 2},
-     "assembly.webhooks: two webhooks have the same name"),
+     "assembly.webhooks: two webhooks have the name 'w'"),
 ])
 def test_a_mailing_list_or_a_webhook_that_cannot_be_used_is_refused_by_key(tmp_path, assembly, error):
     errors = errors_of(tmp_path, {"assembly": assembly})

@@ -86,6 +86,20 @@ def test_every_key_is_in_the_example_with_its_default_unless_marked_as_an_exampl
     assert marked == ["matrix.homeserver", "matrix.user_id", "matrix.allowed_inviters", "mattermost.url"]
 
 
+def test_every_key_is_described_for_editors():
+    def undescribed(model: type[BaseModel], prefix: str = "") -> list[str]:
+        found = []
+        for name, field in model.model_fields.items():
+            found += [] if field.description else [prefix + name]
+            inner = [arg for arg in get_args(field.annotation) if arg is not ...]  # a list's items, a room's settings
+            section = model_of(field.annotation) or (inner[-1] if inner else None)
+            if isinstance(section, type) and issubclass(section, Section):
+                found += undescribed(section, f"{prefix}{name}.")
+        return found
+
+    assert undescribed(Config) == []
+
+
 def test_the_readme_table_names_every_key_with_its_default():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Configuration", 1)[1].split("| key | default | meaning |", 1)[1].split("\n\n")[0]

@@ -106,6 +106,8 @@ class Deadlines:
                     await self._lapse(tx, room, current, room_members, now, settings, m)
                 closed = transitions.close_round(proposal, len(members), now, settings.code, offline, delegated)
                 await tx.save(room, closed, None)
+                if network is not None:  # the register shows each room's part in the joint tally
+                    await tx.record_room_tallies(room, number, round_.number, rules.tally_by_room(round_, by_room))
                 revised = await self._revise(tx, room, closed.proposal, now)
                 link = permalink(self.config.register.public_url, room, number)
                 proposal = closed.proposal

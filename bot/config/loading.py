@@ -28,7 +28,7 @@ class ConfigError(Exception):
 
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
-        self.errors = list(errors)
+        self.errors = errors
 
 
 def load_config(path: Path | None, environ: Mapping[str, str] = os.environ) -> Config:
@@ -88,21 +88,18 @@ def _read(path: Path) -> Any:
         raise refused(": larger than 1 MB, not a configuration file")
     try:
         return yaml.load(data.decode("utf-8"), Loader=_StrictLoader)
-    except UnicodeDecodeError:
-        raise refused(": not a UTF-8 text file") from None
     except yaml.MarkedYAMLError as error:
         mark, problem = error.problem_mark, error.problem or error.context or "syntax error"
         if "for the tag '!" in problem:  # a Matrix room id written as a key without quotes
             problem += " (a room id starts with !, which YAML reads as a tag: put it in quotes, \"!abc:example.org\")"
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "position unknown"
         raise refused(f", {place}: invalid YAML: {problem}") from None
-    except RecursionError:  # "[[[[..." thousands deep: PyYAML composes nodes recursively
-        raise refused(": invalid YAML: nested too deeply") from None
-    except (ValueError, OverflowError):  # PyYAML's int() or datetime() of a scalar: 5,000 digits, a 30 February
-        raise refused(": invalid YAML: a value cannot be converted (a number with thousands of digits, an impossible "
-                      "date?)") from None
-    except Exception as error:  # any other failure of PyYAML is still the file's fault, and must read as such
-        raise refused(f": invalid YAML ({type(error).__name__})") from None
+    except Exception as error:  # any other failure of PyYAML's is still the file's fault, and must read as such
+        raise refused(": not a UTF-8 text file" if isinstance(error, UnicodeDecodeError) else
+                      ": invalid YAML: nested too deeply" if isinstance(error, RecursionError) else  # "[[[[…" deep
+                      ": invalid YAML: a value cannot be converted (a number with thousands of digits, an impossible "
+                      "date?)" if isinstance(error, ValueError | OverflowError) else  # PyYAML's int() or datetime()
+                      f": invalid YAML ({type(error).__name__})") from None
 
 
 def _validated(raw: Any, environ: Mapping[str, str], path: Path | None) -> Config:
@@ -112,13 +109,12 @@ def _validated(raw: Any, environ: Mapping[str, str], path: Path | None) -> Confi
         document[platform] = {}  # the platform's section is required: its required keys say what is missing
     # absolute(), not resolve(): a symlinked config file (as Kubernetes mounts them) keeps its folder.
     context = {"platform": platform if platform in PLATFORMS else None, "sources": sources, "check_files": bool(path),
-               "environ": environ,
-               "folder": Path(path).absolute().parent if path else Path.cwd()}
+               "environ": environ, "folder": Path(path).absolute().parent if path else Path.cwd(),
+               "assembly": document.get("assembly") if isinstance(document, dict) else None}
     try:
-        return Config.model_validate(_rooms_over_assembly(document), context=context)
+        return Config.model_validate(document, context=context)
     except ValidationError as error:
-        raise ConfigError([_problem(found, document, sources) for found in error.errors(include_url=False)
-                           if _a_rooms_own(found, document)]) from None
+        raise ConfigError([_problem(found, document, sources) for found in error.errors(include_url=False)]) from None
 
 
 def _with_environment(raw: Any, environ: Mapping[str, str]) -> tuple[Any, dict[str, str]]:
@@ -145,37 +141,6 @@ def _with_environment(raw: Any, environ: Mapping[str, str]) -> tuple[Any, dict[s
     return document, sources
 
 
-def _rooms_over_assembly(document: Any) -> Any:
-    """Each room's settings: its own keys over the assembly's (inside holidays, key by key)."""
-    if not isinstance(document, dict) or not isinstance(document.get("rooms"), dict):
-        return document
-    assembly = document.get("assembly") if isinstance(document.get("assembly"), dict) else {}
-
-    def merged(own: dict[str, Any]) -> dict[str, Any]:
-        both = {name for name, value in own.items() if isinstance(value, dict) and isinstance(assembly.get(name), dict)}
-        return {**assembly, **own, **{name: {**assembly[name], **own[name]} for name in both}}
-
-    rooms = {room: merged(own or {}) if isinstance(own, dict | None) else own for room, own in document["rooms"].items()}
-    return {**document, "rooms": rooms}
-
-
-def _a_rooms_own(found: Any, document: Any) -> bool:
-    """Whether a problem under rooms.<id> comes from the room's own keys, not from the assembly's merged in (which
-    are reported once, under assembly)."""
-    loc = found["loc"]
-    if loc[:1] != ("rooms",) or len(loc) < 3 or loc[2] == "[key]":
-        return True
-    own = document["rooms"].get(loc[1]) or {}
-    for part in loc[2:] if found["type"] == "extra_forbidden" else loc[2:3]:
-        if not isinstance(own, dict):
-            return True  # within a value of the room's own
-        keys = {str(key): value for key, value in own.items()}  # pydantic names a key None "None"
-        if str(part) not in keys:
-            return False
-        own = keys[str(part)]
-    return True
-
-
 def _problem(found: Any, document: Any, sources: dict[str, str]) -> str:
     kind, loc, value = found["type"], list(found["loc"]), found.get("input")
     cause = found.get("ctx", {}).get("error")
@@ -185,7 +150,7 @@ def _problem(found: Any, document: Any, sources: dict[str, str]) -> str:
     elif kind == "extra_forbidden":
         problem = "unknown key" + did_you_mean(loc[-1], getattr(_model_at(loc[:-1]), "model_fields", ()))
     elif kind == "missing":
-        description = _model_at(loc[:-1]).model_fields[loc[-1]].description
+        description = _model_at(loc[:-1]).model_fields[loc[-1]].description or "a value"
         problem = f"required: {description[:1].lower()}{description[1:].rstrip('.')}"
     elif kind == "invalid_key":  # a key YAML read as a number, a date or null
         problem = "a key is a name: put it in quotes if it is meant to be one"

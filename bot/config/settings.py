@@ -2,25 +2,29 @@
 written in the file) and meaning are said here once; the JSON Schema, the README's table and config.example.yaml are
 checked against them."""
 
+import ast
 import functools
+import inspect
+import itertools
+import sys
 import warnings
 from collections.abc import Mapping
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
-from urllib.parse import urlsplit
 from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
 import holidays
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Strict, StringConstraints,
-                      ValidationInfo, field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, create_model,
+                      field_validator, model_validator)
 
 from bot.config.networks import NetworkRoom, network_list, network_settings
 from bot.config.values import (IN_MEMORY, Country, DatabaseUrl, Day, EmailAddress, Emoji, EmojiName, FilePath, Flag,
-                               FolderPath, Inviter, ListenAddress, MatrixId, Problem, PublicUrl, Secret, Sender,
-                               Subdivision, TimeZone, VariableName, WebAddress, calendar_duration, duration, explained,
-                               listed, one_of, platform_id, share, shown, text, whole)
+                               Inviter, ListenAddress, MatrixId, Problem, PublicUrl, Secret, Sender, Subdivision,
+                               TimeZone, VariableName, WebAddress, calendar_duration, duration, identifier, listed,
+                               one_of, platform_id, share, shown, text, whole)
 from bot.durations import MAX_BETWEEN_ROUNDS, MAX_LOCK, MAX_ROUND
 from bot.engine.calendar import WorkingCalendar
 from bot.engine.model import Position, SocialCode
@@ -30,13 +34,36 @@ from storage.disk import check_crypto_store, check_storage
 
 PLATFORMS = ("console", "matrix", "mattermost")
 MAX_MEMBERS = 1000  # facilitators, or members in charge of follow-up
+ANNOUNCED = ("proposal", "round", "outcome", "fact", "statement")
+"""What is announced beyond the room: a new proposal, a new round, an outcome, a fact, an official's statement."""
+
+
+@functools.cache
+def _docstrings(module: str) -> dict[str, dict[str, str]]:
+    """The docstrings of each class's attributes in ``module``, by class and attribute (none without the source)."""
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[module]))
+    except (OSError, TypeError):  # installed without its source: the keys go undescribed
+        return {}
+    classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]  # also one a function makes
+    return {node.name: {key.target.id: inspect.cleandoc(doc.value.value) for key, doc in itertools.pairwise(node.body)
+                        if isinstance(key, ast.AnnAssign) and isinstance(doc, ast.Expr)
+                        and isinstance(doc.value, ast.Constant)} for node in classes}
 
 
 class Section(BaseModel):
     """A mapping of settings: an unknown key is an error (typos show), null is empty, a default is written as in the
     file and read like it, and nothing changes once read."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, defer_build=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Each key's docstring made its description (the JSON Schema's, "required: …"), before the model is built
+        (defer_build), from one parse a module: pydantic's use_attribute_docstrings parses it once a class (45 ms of
+        each start)."""
+        for key, description in _docstrings(cls.__module__).get(cls.__name__, {}).items():
+            cls.model_fields[key].description = description
 
     @model_validator(mode="before")
     @classmethod
@@ -58,23 +85,43 @@ def anchored(path: Path, key: str, context: Mapping[str, Any]) -> Path:
     return (Path.cwd() if key in context.get("sources", {}) else context.get("folder", Path.cwd())) / path
 
 
+def distinct(what: str, *keys: tuple[str, str]) -> AfterValidator:
+    """No two items share the value of a key, or one of a list's values (``keys``: the key, and how to say it)."""
+    def check(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        for key, word in keys:
+            values = [getattr(item, key) for item in items]
+            values = [one for value in values for one in value] if values and isinstance(values[0], tuple) else values
+            twice = next((value for index, value in enumerate(values) if value in values[:index]), None)
+            if twice is not None:
+                raise ValueError(f"two {what} have the {word} {shown(twice)}")
+        return items
+
+    return AfterValidator(check)
+
+
+def _from_environment(secret: SecretStr, variable: str | None, info: ValidationInfo) -> SecretStr:
+    """A secret written in the file, or read from the environment variable named beside it."""
+    return SecretStr(((info.context or {}).get("environ") or {}).get(variable, "").strip()) if variable else secret
+
+
 class HolidaysSettings(Section):
     country: Country = "FR"
     """A country code known to the Python `holidays` package: FR, BE, CH, DE..."""
     subdivision: Subdivision = None
     """One of the country's regions, by code or name ("57", Moselle), or null for the national holidays only."""
 
-    @model_validator(mode="after")
-    def _of_the_country(self) -> Self:
-        if self.subdivision is None:
-            return self
-        entity = holidays.country_holidays(self.country)  # aliases ("Moselle") in any case; the code is kept
+    @field_validator("subdivision")
+    @classmethod
+    def _of_the_country(cls, subdivision: str | None, info: ValidationInfo) -> str | None:
+        if subdivision is None or "country" not in info.data:
+            return subdivision
+        entity = holidays.country_holidays(info.data["country"])  # aliases ("Moselle") in any case; the code is kept
         spellings = {code: code for code in entity.subdivisions} | dict(getattr(entity, "subdivisions_aliases", {}))
-        code = {spelling.casefold(): code for spelling, code in spellings.items()}.get(self.subdivision.casefold())
+        code = {spelling.casefold(): code for spelling, code in spellings.items()}.get(subdivision.casefold())
         if code is None:
-            raise Problem("subdivision", f"{shown(self.subdivision)} is not a subdivision of {self.country} "
-                                         f"(known: {', '.join(entity.subdivisions) or 'none'})")
-        return self.model_copy(update={"subdivision": code})
+            raise ValueError(f"{shown(subdivision)} is not a subdivision of {info.data['country']} "
+                             f"(known: {', '.join(entity.subdivisions) or 'none'})")
+        return code
 
 
 RoundDuration = duration(MAX_ROUND, positive=True)
@@ -82,10 +129,7 @@ MemberId = platform_id(0, "a member id", "'@alice:example.org'")
 
 
 class OfficialSettings(Section):
-    """An elected official bound by the pacte démocratique (README, "The pact")."""
-
-    id: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
-                  explained("an id of at most 40 lowercase letters, digits and hyphens, e.g. martine-dupont")]
+    id: identifier("an id", "martine-dupont")
     """A stable id, as commands name the official (!fact #3 martine-dupont …) and the register's addresses."""
     name: text("a name of at most 200 characters, on one line", 1, 200, fold=True)
     """The official's name, as the room and the register show it."""
@@ -100,35 +144,16 @@ class OfficialSettings(Section):
     accounts: listed(MemberId, "member ids", 10) = []
     """Their chat accounts, if any: from these they refer questions and make statements, and are mentioned."""
 
-    @model_validator(mode="after")
-    def _mandate(self) -> Self:
-        if self.mandate_end is not None and self.mandate_end < self.mandate_start:
-            raise Problem("mandate_end", f"the mandate ends ({self.mandate_end}) before it starts "
-                                         f"({self.mandate_start})")
-        return self
-
-
-def _distinct_names(hooks: tuple[Any, ...]) -> tuple[Any, ...]:
-    names = [hook.name for hook in hooks]
-    if len(set(names)) != len(names):
-        raise ValueError("two webhooks have the same name")
-    return hooks
-
-
-def _one_each(officials: tuple[OfficialSettings, ...]) -> tuple[OfficialSettings, ...]:
-    """Each official's id, and each account, names one official only."""
-    for kind, names in (("id", [o.id for o in officials]), ("account", [a for o in officials for a in o.accounts])):
-        twice = next((name for index, name in enumerate(names) if name in names[:index]), None)
-        if twice is not None:
-            raise ValueError(f"two officials have the {kind} {shown(twice)}")
-    return officials
+    @field_validator("mandate_end")
+    @classmethod
+    def _after_the_start(cls, end: Any, info: ValidationInfo) -> Any:
+        if end is not None and end < info.data.get("mandate_start", end):
+            raise ValueError(f"the mandate ends ({end}) before it starts ({info.data['mandate_start']})")
+        return end
 
 
 class TopicSettings(Section):
-    """A subject the assembly's proposals may be on: what !list, the register and delegations go by."""
-
-    id: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
-                  explained("an id of at most 40 lowercase letters, digits and hyphens, e.g. transport")]
+    id: identifier("an id", "transport")
     """A stable id, as commands name the topic (!propose topic transport …) and the register's addresses."""
     names: Mapping[one_of("fr", "en"), text("a name of at most 100 characters, on one line", 1, 100, fold=True)] = {}
     """Its name in each language, e.g. {fr: Mobilités, en: Transport}; a language without one shows the id."""
@@ -137,26 +162,7 @@ class TopicSettings(Section):
         return self.names.get(language, self.id)
 
 
-def _distinct_ids(topics: tuple[Any, ...]) -> tuple[Any, ...]:
-    ids = [topic.id for topic in topics]
-    if len(set(ids)) != len(ids):
-        raise ValueError("two topics have the same id")
-    return topics
-
-
-ANNOUNCED = ("proposal", "round", "outcome", "fact", "statement")
-"""What is announced beyond the room: a new proposal, a new round, an outcome, a fact, an official's statement."""
-
-
-def _from_environment(secret: Any, variable: str, info: ValidationInfo) -> Any:
-    """A secret written in the file, or read from the environment variable named beside it."""
-    return SecretStr(((info.context or {}).get("environ") or {}).get(variable, "").strip()) if variable else secret
-
-
 class MailSettings(Section):
-    """The mailing list the assembly's proposals, rounds, outcomes and facts are announced to (README, "Beyond
-    the room")."""
-
     lists: listed(EmailAddress, "email addresses", 20) = []
     """The list addresses each announcement is mailed to; empty: no email."""
     sender: Sender | None = None
@@ -180,19 +186,21 @@ class MailSettings(Section):
     give_up_after: duration(timedelta(days=30), positive=True) = "2d"
     """A mail the server still refuses this long after it was queued is given up (logged); at most 30d."""
 
+    @field_validator("sender", "host")
+    @classmethod
+    def _required_with_lists(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.data.get("lists") and not value:
+            what = "the SMTP server" if info.field_name == "host" else "who the mails come from"
+            raise ValueError(f"required with lists: {what}")
+        return value
+
     @model_validator(mode="after")
-    def _complete(self, info: ValidationInfo) -> Self:
-        for key, what in (("sender", "who the mails come from"), ("host", "the SMTP server")):
-            if self.lists and not getattr(self, key):
-                raise Problem(key, f"required with lists: {what}")
-        return self.model_copy(update={"password": _from_environment(self.password, self.password_from or "", info)})
+    def _password(self, info: ValidationInfo) -> Self:
+        return self.model_copy(update={"password": _from_environment(self.password, self.password_from, info)})
 
 
 class WebhookSettings(Section):
-    """An address told of each announcement, in JSON signed with its secret (README, "Beyond the room")."""
-
-    name: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
-                    explained("a name of at most 40 lowercase letters, digits and hyphens, e.g. wiki")]
+    name: identifier("a name", "wiki")
     """A name for the logs and the delivery ids."""
     url: WebAddress
     """Where to POST: https (http only to this machine)."""
@@ -203,18 +211,21 @@ class WebhookSettings(Section):
     events: listed(one_of(*ANNOUNCED), "events: proposal, round, outcome, fact, statement", 5) = list(ANNOUNCED)
     """The announcements it wants."""
 
+    @field_validator("url")
+    @classmethod
+    def _over_https(cls, url: str) -> str:
+        if urlsplit(url).scheme != "https" and urlsplit(url).hostname not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError(f"{shown(url)}: a webhook is called over https (http only to this machine)")
+        return url
+
     @model_validator(mode="after")
     def _signed(self, info: ValidationInfo) -> Self:
-        if urlsplit(self.url).scheme != "https" and urlsplit(self.url).hostname not in ("127.0.0.1", "::1", "localhost"):
-            raise Problem("url", f"{shown(self.url)}: a webhook is called over https (http only to this machine)")
         if not self.secret and not self.secret_from:
             raise Problem("secret", "required: the key the calls are signed with (or secret_from)")
-        return self.model_copy(update={"secret": _from_environment(self.secret, self.secret_from or "", info)})
+        return self.model_copy(update={"secret": _from_environment(self.secret, self.secret_from, info)})
 
 
 class AssemblySettings(Section):
-    """What one assembly (or one room) runs by: its language, social code and facilitators."""
-
     language: one_of("fr", "en") = "fr"
     """The language of everything the bot says: fr (French) or en (English)."""
     timezone: TimeZone = "Europe/Paris"
@@ -242,22 +253,22 @@ class AssemblySettings(Section):
     """The share of members who must answer for a round to decide, from 0 (no quorum) to 1."""
     facilitators: listed(MemberId, "member ids", MAX_MEMBERS, frozenset, "facilitators") = []
     """Members who may extend rounds, open the next round and withdraw proposals, by their platform id."""
-    officials: Annotated[listed(OfficialSettings, "officials", 100), AfterValidator(_one_each)] = []
+    officials: Annotated[listed(OfficialSettings, "officials", 100),
+                         distinct("officials", ("id", "id"), ("accounts", "account"))] = []
     """The elected officials bound by the pact to apply the assembly's decisions (README, "The pact")."""
     followup: listed(MemberId, "member ids", MAX_MEMBERS, frozenset) = Field([], json_schema_extra={"deprecated": True})
     """No longer used: the officials above replace the members who gave follow-ups (check-config says so)."""
     followup_reminder: calendar_duration(MAX_LOCK, never=True) = "30d"
-    """An adopted decision with no fact recorded on its application this long after its adoption is brought up
-    once; false: never."""
+    """An adopted decision with no fact recorded on its application this long after is brought up once; false: never."""
     delegation: Flag = False
     """Whether members may entrust their vote to another member (!delegate, liquid democracy)."""
     name: text("a name of at most 200 characters, on one line", 0, 200, fold=True) = ""
     """What the public register calls the assembly (or the room); empty: the room's id."""
-    topics: Annotated[listed(TopicSettings, "topics", 100), AfterValidator(_distinct_ids)] = []
+    topics: Annotated[listed(TopicSettings, "topics", 100), distinct("topics", ("id", "id"))] = []
     """The subjects proposals may be on (each an id and its names): !list, the register and delegations go by them."""
     email: MailSettings = {}
     """Announcements mailed to the assembly's list."""
-    webhooks: Annotated[listed(WebhookSettings, "webhooks", 20), AfterValidator(_distinct_names)] = []
+    webhooks: Annotated[listed(WebhookSettings, "webhooks", 20), distinct("webhooks", ("name", "name"))] = []
     """Announcements POSTed, signed, to other sites (a wiki, a website, a social-media bridge)."""
 
     def topic(self, named: str) -> TopicSettings | None:
@@ -285,7 +296,7 @@ NetworkSettings = network_settings(AssemblySettings)
 class StorageSettings(Section):
     path: FilePath = "storage/consent.db"
     """The SQLite database, created if missing; relative to the configuration file's folder."""
-    url: DatabaseUrl = Field(None, repr=False)
+    url: DatabaseUrl | None = Field(None, repr=False)
     """A PostgreSQL database instead (postgresql://user:password@host:5432/db): give path or url, not both."""
 
     @model_validator(mode="after")
@@ -303,8 +314,6 @@ class StorageSettings(Section):
 
 
 class Reactions(Section):
-    """Which reactions on a ballot stand for which position; a position left out keeps its defaults."""
-
     @field_validator("*")
     @classmethod
     def _once(cls, names: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
@@ -318,22 +327,16 @@ class Reactions(Section):
         return MappingProxyType({position: getattr(self, position.value) for position in Position})
 
 
-Emojis = listed(Emoji, "emoji", 20, least=1)
-EmojiNames = listed(EmojiName, "emoji names such as +1 or raised_hand", 20, least=1)
+def reactions(name: str, emoji: Any, what: str, defaults: Mapping[Position, tuple[str, ...]]) -> type[Reactions]:
+    """Which reactions on a ballot stand for which position; a position left out keeps its defaults."""
+    return create_model(name, __base__=Reactions, __doc__=reactions.__doc__, **{position.value: (listed(
+        emoji, what, 20, least=1), Field(list(defaults[position]), description=f"The reactions that say {position}."))
+        for position in Position})
 
 
-class MatrixReactions(Reactions):
-    agree: Emojis = list(MATRIX_DEFAULTS[Position.AGREE])
-    abstain: Emojis = list(MATRIX_DEFAULTS[Position.ABSTAIN])
-    disagree: Emojis = list(MATRIX_DEFAULTS[Position.DISAGREE])
-    block: Emojis = list(MATRIX_DEFAULTS[Position.BLOCK])
-
-
-class MattermostReactions(Reactions):
-    agree: EmojiNames = list(MATTERMOST_DEFAULTS[Position.AGREE])
-    abstain: EmojiNames = list(MATTERMOST_DEFAULTS[Position.ABSTAIN])
-    disagree: EmojiNames = list(MATTERMOST_DEFAULTS[Position.DISAGREE])
-    block: EmojiNames = list(MATTERMOST_DEFAULTS[Position.BLOCK])
+MatrixReactions = reactions("MatrixReactions", Emoji, "emoji", MATRIX_DEFAULTS)
+MattermostReactions = reactions("MattermostReactions", EmojiName, "emoji names such as +1 or raised_hand",
+                                MATTERMOST_DEFAULTS)
 
 
 class MatrixSettings(Section):
@@ -353,7 +356,8 @@ class MatrixSettings(Section):
     facilitator_power_level: whole(0, 100, "a power level from 0 to 100") = 50
     """Members with at least this power level in a room are its facilitators."""
     reactions: MatrixReactions = {}
-    store_path: FolderPath = None
+    """Which reactions on a ballot stand for which position; a position left out keeps its defaults."""
+    store_path: FilePath | None = None
     """The folder of the bot's encryption keys; null: beside storage.path (consent.db → consent-crypto)."""
     trust: one_of("tofu", "all") = "tofu"
     """Whose devices get the keys of what the bot posts in encrypted rooms: tofu or all."""
@@ -373,11 +377,10 @@ class MattermostSettings(Section):
     teams: listed(text("a team name of at most 64 characters", 1, 64), "team names (as in the team's URL)", 1000) = []
     """Team names (as in the team's URL) the bot answers in; empty: every team it belongs to."""
     reactions: MattermostReactions = {}
+    """Which reactions on a ballot stand for which position, by emoji name; a position left out keeps its defaults."""
 
 
 class RegisterSettings(Section):
-    """The public register: web pages, open data and feeds of every decision."""
-
     enabled: Flag = False
     """true: the bot serves it from its own process (`consent-bot serve` serves it alone in any case)."""
     bind: ListenAddress = "127.0.0.1"
@@ -393,9 +396,6 @@ class RegisterSettings(Section):
 
 
 class OpsSettings(Section):
-    """The operations listener: health and metrics for Docker, systemd, load balancers and Prometheus, on a port of
-    its own, apart from the public register so that it is never published with it."""
-
     enabled: Flag = False
     """true: `consent-bot run` serves /healthz, /readyz and /metrics (on Matrix or Mattermost; the Docker image does)."""
     bind: ListenAddress = "127.0.0.1"
@@ -403,8 +403,7 @@ class OpsSettings(Section):
     port: whole(1, 65535, "a port number from 1 to 65535") = 8081
     """The TCP port (`consent-bot health` asks it there)."""
     stale_after: duration(timedelta(days=1), positive=True) = "2m"
-    """/readyz says not ready once the platform has not answered, the outbox has sent nothing while messages wait,
-    or due work has waited, for this long: more than zero, at most 1d."""
+    """/readyz says not ready once the platform, the outbox or due work has stalled this long: above 0, at most 1d."""
 
 
 # Config.register hides BaseModel.register (ABCMeta's, for virtual subclasses), which nothing calls on it.
@@ -417,6 +416,7 @@ class Config(Section):
     platform: one_of(*PLATFORMS) = "console"
     """Where the bot talks: console (a local room in the terminal), matrix or mattermost."""
     storage: StorageSettings = {}
+    """Where the register of decisions is kept: a SQLite file, or a PostgreSQL database."""
     log_level: one_of("DEBUG", "INFO", "WARNING", "ERROR", normalize=str.upper) = "INFO"
     """How much the bot logs: DEBUG, INFO, WARNING or ERROR."""
     log_format: one_of("text", "json") = "text"
@@ -434,7 +434,25 @@ class Config(Section):
     mattermost: MattermostSettings | None = None
     """The Mattermost bot account: read when platform is mattermost (then required)."""
     register: RegisterSettings = {}
+    """The public register: web pages, open data and feeds of every decision."""
     ops: OpsSettings = {}
+    """The operations listener: health and metrics for Docker, systemd, load balancers and Prometheus, on a port of
+    its own, apart from the public register so that it is never published with it."""
+
+    @field_validator("rooms", mode="before")
+    @classmethod
+    def _over_the_assembly(cls, rooms: Any, info: ValidationInfo) -> Any:
+        """Each room's own keys over the assembly's (inside a section, key by key), once the assembly is valid: a
+        problem of the assembly's is told once, under assembly."""
+        assembly = (info.context or {}).get("assembly")
+        if "assembly" not in info.data or not isinstance(assembly, dict) or not isinstance(rooms, dict):
+            return rooms
+
+        def merged(own: dict[str, Any]) -> dict[str, Any]:
+            both = {key for key in own if isinstance(own[key], dict) and isinstance(assembly.get(key), dict)}
+            return {**assembly, **own, **{key: {**assembly[key], **own[key]} for key in both}}
+
+        return {room: merged(own or {}) if isinstance(own, dict | None) else own for room, own in rooms.items()}
 
     @model_validator(mode="after")
     def _ports_apart(self) -> Self:

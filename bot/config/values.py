@@ -1,8 +1,7 @@
-"""The configuration's domain types, each an annotated type with its own validator, shared by every section and
-room override. A value is refused with the operator's words: what was seen, what was expected."""
+"""The configuration's domain types, annotated types shared by every section and room override. Each refuses a value
+in the operator's words: what was seen, what was expected."""
 
 import difflib
-import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -51,7 +50,7 @@ def described(value: Any) -> str:
 
 def printable(text: str) -> str:
     """``text`` with its control characters escaped as repr() shows them: one problem, one line."""
-    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def did_you_mean(word: object, candidates: Any) -> str:
@@ -59,24 +58,23 @@ def did_you_mean(word: object, candidates: Any) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def refuse(message: str) -> Any:
+    """Raises: a check written as one expression (``value if ok else refuse(...)``) refuses in these words."""
+    raise ValueError(message)
+
+
 class Problem(ValueError):
-    """A section's check that names one of its keys (or a dotted key from the top) rather than the section."""
+    """A check of a whole section that names one of its keys (or a dotted key from the top) rather than the section."""
 
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
         self.key = key
 
 
-def _text(value: Any, expected: str, hint: str = "") -> str:
-    if not isinstance(value, str):
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        raise ValueError(f"expected {expected}, got {described(value)}{hint if number else ''}")
-    return value
-
-
-def _domain(python_type: Any, parse: Callable[..., Any], schema: dict[str, Any]) -> Any:
-    """A type read by ``parse`` alone, which raises the operator's message; editors see ``schema``."""
-    return Annotated[python_type, PlainValidator(parse), WithJsonSchema(schema)]
+def unexpected(value: Any, expected: str, number: str = "") -> ValueError:
+    """"Expected X, got Y", with ``number`` added when a number was given."""
+    hint = number if isinstance(value, int | float) and not isinstance(value, bool) else ""
+    return ValueError(f"expected {expected}, got {described(value)}{hint}")
 
 
 def explained(expected: str) -> WrapValidator:
@@ -85,17 +83,35 @@ def explained(expected: str) -> WrapValidator:
         try:
             return check(value)
         except ValidationError:
-            raise ValueError(f"expected {expected}, got {described(value)}") from None
+            raise unexpected(value, expected) from None
 
     return WrapValidator(wrap)
 
 
-def text(expected: str, least: int, most: int, fold: bool = False) -> Any:
-    """One line of text without control characters, stripped (or with its blanks folded, for a heading)."""
+def domain(python_type: Any, parse: Callable[[str], Any], expected: str, schema: dict[str, Any] | None = None,
+           number: str = "") -> Any:
+    """A value read from text by ``parse``, which refuses it in the operator's words; editors see ``schema``."""
+    def read(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise unexpected(value, expected, number)
+        return parse(value)
+
+    return Annotated[python_type, PlainValidator(read), WithJsonSchema({"type": "string", **(schema or {})})]
+
+
+def text(expected: str, least: int, most: int, fold: bool = False, pattern: str = r"^[^\x00-\x1f\x7f]*$") -> Any:
+    """One line of text without control characters (or as ``pattern`` says), stripped (or with its blanks folded,
+    for a heading)."""
     tidy = BeforeValidator(lambda value: (" ".join(value.split()) if fold else value.strip())
                            if isinstance(value, str) else value)
-    constraints = StringConstraints(min_length=least, max_length=most, pattern=r"^[^\x00-\x1f\x7f]*$")
+    constraints = StringConstraints(min_length=least, max_length=most, pattern=pattern)
     return Annotated[str, tidy, Strict(), constraints, explained(expected)]
+
+
+def identifier(what: str, example: str) -> Any:
+    """An official's, a topic's or a webhook's id, fit for addresses and commands."""
+    return text(f"{what} of at most 40 lowercase letters, digits and hyphens, e.g. {example}", 1, 40,
+                pattern=r"^[a-z0-9][a-z0-9-]*$")
 
 
 def whole(least: int, most: int, expected: str) -> Any:
@@ -103,47 +119,53 @@ def whole(least: int, most: int, expected: str) -> Any:
 
 
 def one_of(*options: str, normalize: Callable[[str], str] = str.lower) -> Any:
-    def parse(value: Any) -> str:
-        if normalize(_text(value, f"one of {', '.join(options)}")) not in options:
-            raise ValueError(f"{shown(value)} is not one of {', '.join(options)}" + did_you_mean(value, options))
-        return normalize(value)
+    listing = ", ".join(options)
+    return domain(str, lambda value: normalize(value) if normalize(value) in options else refuse(
+        f"{shown(value)} is not one of {listing}{did_you_mean(value, options)}"), f"one of {listing}",
+                  {"enum": [*options, *(option.swapcase() for option in options)]})
 
-    return _domain(str, parse, {"enum": [*options, *(option.swapcase() for option in options)]})
+
+def listed(item: Any, what: str, most: int, container: Any = tuple, counted: str = "", least: int = 0) -> Any:
+    """A list of ``item``, from ``least`` to ``most`` long (``counted`` names them in that message)."""
+    def check(value: Any) -> Any:
+        if not isinstance(value, list) or len(value) < least:
+            raise ValueError(f"expected a list of {what}, got {described(value)}")
+        if len(value) > most:
+            raise ValueError(f"at most {most} {counted or what}, got {len(value)}")
+        return value
+
+    items = container[item] if container is frozenset else container[item, ...]
+    return Annotated[items, BeforeValidator(check), Field(json_schema_extra={"maxItems": most, "minItems": least})]
 
 
 Flag = Annotated[bool, Strict(), explained("true or false")]
 Day = Annotated[date, explained("a date such as 2026-03-22")]
-
-
-def _secret(value: Any) -> SecretStr:
-    if not isinstance(value, str):  # not even described: "the number 1234" would tell it
-        raise ValueError("expected text (in quotes if it looks like a number); a secret's value is never shown")
-    return SecretStr(value.strip())
-
-
-Secret = _domain(SecretStr, _secret, {"type": "string", "writeOnly": True})
+VariableName = text("the name of an environment variable, e.g. CONSENT_BOT_WIKI_SECRET", 1, 100,
+                    pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+Secret = Annotated[SecretStr, WithJsonSchema({"type": "string", "writeOnly": True}), PlainValidator(
+    lambda value: SecretStr(value.strip()) if isinstance(value, str) else refuse(  # not "got the number 1234"
+        "expected text (in quotes if it looks like a number); a secret's value is never shown"))]
 
 
 def duration(maximum: timedelta, positive: bool = False) -> Any:
-    def parse(value: Any) -> timedelta:
-        length = parse_duration(_text(value, "a duration such as 72h or 7d", " (a unit is missing)"), maximum=maximum)
+    def parse(value: str) -> timedelta:
+        length = parse_duration(value, maximum=maximum)
         if positive and not length:
             raise ValueError(f"{shown(value)} must be longer than zero")
         return length
 
-    return _domain(timedelta, parse, DURATION)
+    return domain(timedelta, parse, "a duration such as 72h or 7d", DURATION, " (a unit is missing)")
 
 
 def calendar_duration(maximum: Any, never: bool = False) -> Any:
     """A duration that may count months (3mo); with ``never``, false or 0d is None: never."""
-    def parse(value: Any) -> Any:
-        if never and value is False:
-            return None
-        expected = "a duration such as 30d or 1mo, or false" if never else "a duration such as 3mo or 90d"
-        length = parse_calendar_duration(_text(value, expected, " (a unit is missing)"), maximum=maximum)
-        return (length or None) if never else length
-
-    return _domain(Any, parse, {"anyOf": [DURATION, {"const": False}]} if never else DURATION)
+    if not never:
+        return domain(Any, lambda value: parse_calendar_duration(value, maximum=maximum),
+                      "a duration such as 3mo or 90d", DURATION, " (a unit is missing)")
+    read = domain(Any, lambda value: parse_calendar_duration(value, maximum=maximum) or None,
+                  "a duration such as 30d or 1mo, or false", DURATION, " (a unit is missing)")
+    return Annotated[read, WrapValidator(lambda value, then: None if value is False else then(value)),
+                     WithJsonSchema({"anyOf": [DURATION, {"const": False}]})]
 
 
 # A share as Fraction reads it, with at most 3 digits of exponent: Fraction("1e999999999") would compute
@@ -155,50 +177,36 @@ def share(least: Fraction, most: Fraction, expected: str, bounds: str) -> Any:
     """A share written 2/3, 0.67 or 67% (0.67 is 67/100, not a rounded 2/3), from ``least`` (excluded if 1/2)."""
     def parse(value: Any) -> Fraction:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ValueError(f"expected {expected}, got {described(value)}")
+            raise unexpected(value, expected)
         written = str(value).strip() if not isinstance(value, int) or abs(value) < 10 ** 30 else "a huge number"
         number = written.removesuffix("%").strip()
         if len(number) > 30 or not _SHARE.fullmatch(number):  # also .inf, .nan, 1.0e+400 and 2/0
             raise ValueError(f"{shown(value)} is not a number: expected {expected}")
         fraction = Fraction(number) / (100 if written.endswith("%") else 1)
-        if not least <= fraction <= most or fraction == least == Fraction(1, 2):
-            half = ", and exactly 1/2 is not a majority" if fraction == least == Fraction(1, 2) else ""
-            raise ValueError(f"must be {bounds} (got {shown(value)}{half})")
+        half = fraction == least == Fraction(1, 2)
+        if not least <= fraction <= most or half:
+            raise ValueError(f"must be {bounds} (got {shown(value)}{', and exactly 1/2 is not a majority' * half})")
         return fraction
 
-    return _domain(Fraction, parse, {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^[\d\s./e+%-]+$"}]})
+    schema = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^[\d\s./e+%-]+$"}]}
+    return Annotated[Fraction, PlainValidator(parse), WithJsonSchema(schema)]
 
 
-@functools.cache
-def time_zones() -> frozenset[str]:
-    return frozenset(available_timezones())  # it reads the whole time zone database: once is enough
-
-
-def _time_zone(value: Any) -> ZoneInfo:
-    name = _text(value, "a time zone name such as Europe/Paris")
+def _time_zone(name: str) -> ZoneInfo:
     try:  # ZoneInfo reads a file named after the key: what no zone is called is refused before it tries
         if len(name) <= 100 and "\0" not in name:
             return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # a path ("../x"), a folder ("Europe"), a file no zone
         pass
-    raise ValueError(f"{shown(value)} is not a known time zone" + did_you_mean(name, time_zones()))
+    raise ValueError(f"{shown(name)} is not a known time zone" + did_you_mean(name, available_timezones()))
 
 
-def _country(code: str) -> str:
-    if code.upper() not in EntityLoader.get_country_codes():  # the registry: no country's module imported
-        raise ValueError(f"{shown(code)} is not a country code known to the holidays package, e.g. FR")
-    return code.upper()
-
-
-def _subdivision(value: Any) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)  # "subdivision: 57" (Moselle) unquoted reads as a number
-    return None if value is None else _text(value, "a subdivision's code or name such as \"57\" or Moselle")
-
-
-TimeZone = _domain(ZoneInfo, _time_zone, {"type": "string", "examples": ["Europe/Paris"]})
-Country = Annotated[str, Strict(), explained("a country code such as FR"), AfterValidator(_country)]
-Subdivision = _domain(str | None, _subdivision, {"type": ["string", "integer", "null"]})
+TimeZone = domain(ZoneInfo, _time_zone, "a time zone name such as Europe/Paris", {"examples": ["Europe/Paris"]})
+Country = domain(str, lambda code: code.upper() if code.upper() in EntityLoader.get_country_codes() else refuse(
+    f"{shown(code)} is not a country code known to the holidays package, e.g. FR"), "a country code such as FR")
+Subdivision = Annotated[Annotated[str, Strict()] | None, WithJsonSchema({"type": ["string", "integer", "null"]}),
+                        BeforeValidator(lambda value: str(value) if type(value) is int else value),  # 57: Moselle
+                        explained("a subdivision's code or name such as \"57\" or Moselle")]
 
 _SERVER = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?"
 MATRIX_ID = re.compile(rf"@[\x21-\x39\x3b-\x7e]+:{_SERVER}", re.ASCII)
@@ -229,38 +237,35 @@ _OTHER_PLATFORM = {"matrix": "mattermost", "mattermost": "matrix"}
 def platform_id(kind: int, what: str, example: str, either_platform: bool = False) -> Any:
     """A member's id (kind 0) or a room's (kind 1), as the platform configured writes them (or, with
     ``either_platform``, as the other chat platform does: a room of a network served by that platform's process)."""
-    def parse(value: Any, info: ValidationInfo) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"expected {what} such as {example}, got {described(value)}")
-        if len(value.strip()) > MAX_ID_LENGTH:
-            raise ValueError(f"{what} has at most {MAX_ID_LENGTH} characters, got {len(value.strip())}")
+    def parse(value: str, info: ValidationInfo) -> str:
+        if len(value) > MAX_ID_LENGTH:
+            raise ValueError(f"{what} has at most {MAX_ID_LENGTH} characters, got {len(value)}")
         platform = (info.context or {}).get("platform")
-        problem = id_problem(value.strip(), kind, platform)
+        problem = id_problem(value, kind, platform)
         other = _OTHER_PLATFORM.get(platform) if either_platform else None
-        if problem is not None and (other is None or id_problem(value.strip(), kind, other) is not None):
+        if problem is not None and (other is None or id_problem(value, kind, other) is not None):
             raise ValueError(problem)
-        return value.strip()
-
-    return _domain(str, parse, {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH})
-
-
-def _matrix_id(value: Any, or_server: bool = False) -> str:
-    if isinstance(value, str) and len(value) <= MAX_ID_LENGTH and (
-            MATRIX_ID.fullmatch(value) or or_server and re.fullmatch(f":{_SERVER}", value)):
         return value
-    suffix = ", or a server suffix such as ':example.org'" if or_server else ""
-    raise ValueError(f"{shown(value)} is not a Matrix id: {MATRIX_HOW}{suffix}")
+
+    return Annotated[str, BeforeValidator(lambda value: value.strip() if isinstance(value, str) else value), Strict(),
+                     StringConstraints(min_length=1), explained(f"{what} such as {example}"), AfterValidator(parse),
+                     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH})]
 
 
-MatrixId = _domain(str, _matrix_id, {"type": "string", "pattern": f"^{MATRIX_ID.pattern}$", "maxLength": 255})
-Inviter = _domain(str, functools.partial(_matrix_id, or_server=True),
-                  {"type": "string", "pattern": f"^(@[^:]+)?:{_SERVER}$", "maxLength": 255})
+MatrixId = domain(str, lambda value: value if len(value) <= MAX_ID_LENGTH and MATRIX_ID.fullmatch(value) else refuse(
+    f"{shown(value)} is not a Matrix id: {MATRIX_HOW}"), "a Matrix id such as '@consent:example.org'",
+                  {"pattern": f"^{MATRIX_ID.pattern}$", "maxLength": MAX_ID_LENGTH})
+Inviter = domain(str, lambda value: value if len(value) <= MAX_ID_LENGTH and re.fullmatch(
+    f"{MATRIX_ID.pattern}|:{_SERVER}", value, re.ASCII) else refuse(f"{shown(value)} is not a Matrix id: {MATRIX_HOW}, "
+                                                                     "or a server suffix such as ':example.org'"),
+                 "a Matrix id or a server suffix such as ':example.org'",
+                 {"pattern": f"^(@[^:]+)?:{_SERVER}$", "maxLength": MAX_ID_LENGTH})
 _URL = TypeAdapter(HttpUrl)
 
 
-def _web_address(value: Any, query: bool = True) -> str:
+def _web_address(value: str, query: bool = True) -> str:
     """An http(s) URL, kept without its trailing slash (with ``query`` false, and without a query or fragment)."""
-    if len(_text(value, "an http:// or https:// address")) > 2000:  # what browsers and servers all take
+    if len(value) > 2000:  # what browsers and servers all take
         raise ValueError(f"an address has at most 2000 characters, got {len(value)}")
     try:
         address = str(_URL.validate_python(value.strip())).rstrip("/")
@@ -275,9 +280,9 @@ def _web_address(value: Any, query: bool = True) -> str:
     return address
 
 
-WebAddress = _domain(str, _web_address, {"type": "string", "format": "uri", "pattern": "^https?://"})
-PublicUrl = _domain(str, lambda value: value and _web_address(value, query=False) or "",
-                    {"type": "string", "pattern": "^(https?://.*)?$"})
+WebAddress = domain(str, _web_address, "an http:// or https:// address", {"format": "uri", "pattern": "^https?://"})
+PublicUrl = domain(str, lambda value: value and _web_address(value, query=False), "an http:// or https:// address",
+                   {"pattern": "^(https?://.*)?$"})
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 
 
@@ -292,81 +297,42 @@ def _listen_address(value: str) -> str:
                      "e.g. 127.0.0.1, 0.0.0.0 or localhost")
 
 
-def local_url(bind: str, port: int) -> str:
-    """How a client on this machine reaches a server listening on ``bind`` (0.0.0.0: 127.0.0.1), e.g.
-    http://127.0.0.1:8080."""
-    try:
-        address = ipaddress.ip_address(bind)
-    except ValueError:
-        return f"http://{bind}:{port}"  # a host name
-    if address.is_unspecified:
-        address = ipaddress.ip_address("127.0.0.1" if address.version == 4 else "::1")
-    return f"http://{address}:{port}" if address.version == 4 else f"http://[{address}]:{port}"
-
-
-def _file_path(value: Any, optional: bool = False) -> Path | None:
+def _file_path(value: str) -> Path:
     """A path as written (the sections anchor relative ones); ~ stands for a home directory."""
-    if (value is None and optional) or value == IN_MEMORY:
-        return None if value is None else Path(value)
-    if not _text(value, "a file path such as storage/consent.db").strip():
-        raise ValueError(f"expected a file path such as storage/consent.db, got {described(value)}")
+    if not value.strip():
+        raise unexpected(value, "a file path such as storage/consent.db")
     if "\0" in value:  # no file name holds one: every system call would refuse it
         raise ValueError("a file path cannot contain a NUL byte (\\0)")
     if is_postgres_url(value):  # not quoted: it may hold a password
         raise ValueError("a PostgreSQL URL is no file path: give it as storage.url")
     try:
-        return Path(value).expanduser()
+        return Path(value) if value == IN_MEMORY else Path(value).expanduser()
     except RuntimeError:  # "~nobody/consent.db": no such user, or no home directory
         raise ValueError(f"{shown(value)}: there is no such home directory for ~ to stand for") from None
 
 
-def _database_url(value: Any) -> str | None:
-    """A PostgreSQL URL, or None: none; a problem with it never shows its password."""
-    problem = None if value is None else url_problem(_text(value, f"a PostgreSQL URL such as {URL_EXAMPLE}"))
-    if problem is not None:
-        raise ValueError(problem)
-    return value
-
-
 ListenAddress = Annotated[text("an address to listen on, e.g. 127.0.0.1, 0.0.0.0 or localhost", 1, 253),
                           AfterValidator(_listen_address)]
-FilePath = _domain(Path, _file_path, {"type": "string", "minLength": 1})
-FolderPath = _domain(Path | None, functools.partial(_file_path, optional=True), {"type": ["string", "null"]})
-DatabaseUrl = _domain(str | None, _database_url, {"type": ["string", "null"], "pattern": "^postgres(ql)?://"})
-
-
-def listed(item: Any, what: str, most: int, container: Any = tuple, counted: str = "", least: int = 0) -> Any:
-    """A list of ``item``, from ``least`` to ``most`` long (``counted`` names them in that message)."""
-    def check(value: Any) -> Any:
-        if not isinstance(value, list) or len(value) < least:
-            raise ValueError(f"expected a list of {what}, got {described(value)}")
-        if len(value) > most:
-            raise ValueError(f"at most {most} {counted or what}, got {len(value)}")
-        return value
-
-    items = container[item] if container is frozenset else container[item, ...]
-    return Annotated[items, BeforeValidator(check), Field(json_schema_extra={"maxItems": most, "minItems": least})]
-
-
-def _emoji_name(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9\-+_]{1,64}", normalize_emoji_name(value), re.ASCII):
-        raise ValueError(f"{shown(value)} is not an emoji name: write names such as +1 or raised_hand, without colons")
-    return normalize_emoji_name(value)
+FilePath = domain(Path, _file_path, "a file path such as storage/consent.db", {"minLength": 1})
+DatabaseUrl = domain(str, lambda url: refuse(url_problem(url)) if url_problem(url) else url,  # its password unshown
+                     f"a PostgreSQL URL such as {URL_EXAMPLE}", {"pattern": "^postgres(ql)?://"})
 
 
 Emoji = Annotated[text("an emoji such as 👍", 1, 30), AfterValidator(normalize_emoji)]
-EmojiName = _domain(str, _emoji_name, {"type": "string", "pattern": "^:?[a-zA-Z0-9_+-]+:?$"})
+EmojiName = domain(str, lambda value: normalize_emoji_name(value) if re.fullmatch(
+    r"[a-z0-9\-+_]{1,64}", normalize_emoji_name(value), re.ASCII) else refuse(
+    f"{shown(value)} is not an emoji name: write names such as +1 or raised_hand, without colons"),
+                   "an emoji name such as +1", {"pattern": "^:?[a-zA-Z0-9_+-]+:?$"})
 
 
-def _email_address(value: Any, named: bool = False) -> str:
+def _email_address(value: str, named: bool = False) -> str:
     """An email address (with a display name, "Assemblée <bot@example.org>", when ``named``), checked by
     email-validator (imported only when an address is configured: it costs the start otherwise)."""
     from email.utils import formataddr, parseaddr
 
     from email_validator import EmailNotValidError, validate_email
 
-    text = _text(value, "an email address such as assembly@lists.example.org").strip()
-    display, address = parseaddr(text) if named else ("", text)
+    display, address = parseaddr(value.strip()) if named else ("", value.strip())
     try:
         address = validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as error:
@@ -374,8 +340,6 @@ def _email_address(value: Any, named: bool = False) -> str:
     return formataddr((display, address)) if display else address
 
 
-EmailAddress = _domain(str, _email_address, {"type": "string", "format": "email"})
-Sender = _domain(str, functools.partial(_email_address, named=True), {"type": "string"})
-VariableName = Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"),
-                         explained("the name of an environment variable, e.g. CONSENT_BOT_WIKI_SECRET")]
-
+EMAIL = "an email address such as assembly@lists.example.org"
+EmailAddress = domain(str, _email_address, EMAIL, {"format": "email"})
+Sender = domain(str, lambda value: _email_address(value, named=True), EMAIL)

@@ -128,6 +128,13 @@ def participation_by_room(round_: Round, members_by_room: Mapping[str, Set[str]]
     return {room: (len(answered & members), len(members)) for room, members in members_by_room.items()}
 
 
+def tally_by_room(round_: Round, members_by_room: Mapping[str, Set[str]]) -> dict[str, tuple[int, Tally]]:
+    """For each room of a joint decision, how many members it has and the positions they took (wherever they took
+    them): a member of several rooms is counted in each, where the decision's own tally counts them once."""
+    return {room: (len(members), tally(tuple(s for s in round_.stances if s.member in members), round_.rule))
+            for room, members in members_by_room.items()}
+
+
 def not_answered(round_: Round, members: set[str]) -> list[str]:
     answered = {s.member for s in round_.stances}
     return sorted(members - answered)

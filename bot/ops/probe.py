@@ -9,7 +9,7 @@ import urllib.request
 from typing import Any
 
 from bot.config import Config
-from bot.config.values import local_url
+from bot.local_address import local_url
 
 ANSWER_WITHIN = 10.0
 """Seconds the bot has to answer."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.config.values import local_url
+from bot.local_address import local_url
 from bot.ops import OpsUnavailable
 from bot.ops.health import liveness, readiness
 from bot.ops.metrics import Metrics

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.config import MAX_ID_LENGTH, Config
+from bot.config.networks import SCOPE_PREFIX
 from bot.engine.model import State
 from bot.messages.i18n import N_
 from bot.register import exports
@@ -29,8 +30,8 @@ from bot.register.feed import atom
 from bot.register.links import (api, official_path, officials_path, proposal_path, room_path, topic_path,
                                 topics_path)
 from bot.register.pages import Page
-from bot.register.views import (TABLES, Site, accountability_json, assembly_json, envelope, line_json, official_json,
-                                officials_of, record_json, topic_json, topics_of)
+from bot.register.views import (TABLES, Site, accountability_json, assembly_json, envelope, index, line_json,
+                                official_json, officials_of, record_json, topic_json, topics_of)
 from storage.register import (MAX_SEARCH_LENGTH, Assembly, Listing, OfficialRecord, Record, RegisterReader, Search,
                               TopicFigures)
 from storage.repository import Repository
@@ -41,6 +42,8 @@ OFFICIAL_ID = "[a-z0-9][a-z0-9-]{0,39}"
 """An official's id, as the configuration allows it (bot.config.settings.OfficialSettings)."""
 TOPIC_ID = "[a-z0-9][a-z0-9-]{0,39}"
 """A topic's id, as the configuration allows it (bot.config.settings.TopicSettings)."""
+NETWORK_ID = "[a-z][a-z0-9-]{0,39}"
+"""A network's id, as the configuration allows it (bot.config.networks)."""
 MAX_PAGE = 50_000_000
 """A page number beyond any list (20 a page): larger is refused without a query."""
 _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,7}")
@@ -84,24 +87,26 @@ def make_app(config: Config, repository: Repository) -> web.Application:
     get = app.router.add_get
     get("/", assemblies_page)
     get("/static/register.css", stylesheet)
-    get(r"/a/{room}", assembly_page)
-    get(r"/a/{room}/feed.atom", feed)
-    get(r"/a/{room}/{number:\d{1,9}}", proposal_page)
-    get(r"/a/{room}/officials", officials_page)
-    get(f"/a/{{room}}/officials/{{official:{OFFICIAL_ID}}}", official_page)
-    get(f"/a/{{room}}/officials/{{official:{OFFICIAL_ID}}}/feed.atom", official_feed)
-    get(r"/a/{room}/topics", topics_page)
-    get(f"/a/{{room}}/topics/{{topic:{TOPIC_ID}}}", topic_page)
-    get(f"/a/{{room}}/topics/{{topic:{TOPIC_ID}}}/feed.atom", topic_feed)
     get(api("/"), assemblies_data)
-    get(api(r"/a/{room}"), assembly_data)
-    get(api(r"/a/{room}/{number:\d{1,9}}"), proposal_data)
-    get(api(r"/a/{room}/officials"), officials_data)
-    get(api(f"/a/{{room}}/officials/{{official:{OFFICIAL_ID}}}"), official_data)
-    get(api(r"/a/{room}/topics"), topics_data)
-    get(api(f"/a/{{room}}/topics/{{topic:{TOPIC_ID}}}"), topic_data)
-    get(api(f"/a/{{room}}/{{table:{'|'.join(TABLES)}}}.csv"), table_data)
-    get(api(r"/a/{room}/datapackage.json"), datapackage_data)
+    # An assembly's pages, and a network's alike: its joint decisions are kept and listed as an assembly's are.
+    for home in ("/a/{room}", f"/n/{{network:{NETWORK_ID}}}"):
+        get(home, assembly_page)
+        get(f"{home}/feed.atom", feed)
+        get(f"{home}/{{number:\\d{{1,9}}}}", proposal_page)
+        get(f"{home}/officials", officials_page)
+        get(f"{home}/officials/{{official:{OFFICIAL_ID}}}", official_page)
+        get(f"{home}/officials/{{official:{OFFICIAL_ID}}}/feed.atom", official_feed)
+        get(f"{home}/topics", topics_page)
+        get(f"{home}/topics/{{topic:{TOPIC_ID}}}", topic_page)
+        get(f"{home}/topics/{{topic:{TOPIC_ID}}}/feed.atom", topic_feed)
+        get(api(home), assembly_data)
+        get(api(f"{home}/{{number:\\d{{1,9}}}}"), proposal_data)
+        get(api(f"{home}/officials"), officials_data)
+        get(api(f"{home}/officials/{{official:{OFFICIAL_ID}}}"), official_data)
+        get(api(f"{home}/topics"), topics_data)
+        get(api(f"{home}/topics/{{topic:{TOPIC_ID}}}"), topic_data)
+        get(api(f"{home}/{{table:{'|'.join(TABLES)}}}.csv"), table_data)
+        get(api(f"{home}/datapackage.json"), datapackage_data)
     return app
 
 
@@ -110,15 +115,16 @@ def make_app(config: Config, repository: Repository) -> web.Application:
 
 async def assemblies_page(request: web.Request) -> web.Response:
     site = _site(request)
-    assemblies = await _reader(request).assemblies()
-    return _html(Page(site, None).render("assemblies.html", assemblies=assemblies, states=list(State)))
+    assemblies, networks = index(site, await _reader(request).assemblies())
+    return _html(Page(site, None).render("assemblies.html", assemblies=assemblies, networks=networks,
+                                         states=list(State)))
 
 
 async def assembly_page(request: web.Request) -> web.Response:
     search, page_number = _search(request)
     if search.topic:  # the search form's topic: its page, with the rest of the search
         site = _site(request)
-        room = request.match_info["room"]
+        room = _room(request)
         return _redirect(_page_link(site.base + topic_path(room, search.topic), replace(search, topic=""),
                                     page_number))
     shown = await _shown(request)
@@ -191,7 +197,7 @@ async def official_page(request: web.Request) -> web.Response:
 
 async def feed(request: web.Request) -> web.Response:
     room, assembly = await _assembly(request)
-    events = await _reader(request).feed(room)
+    events = await _reader(request).feed(room, joint=_site(request).joint(room))
     return _response(atom(_site(request), assembly, events), "application/atom+xml")
 
 
@@ -227,8 +233,9 @@ async def stylesheet(request: web.Request) -> web.Response:
 
 async def assemblies_data(request: web.Request) -> web.Response:
     site = _site(request)
-    assemblies = await _reader(request).assemblies()
-    return _json({**envelope(site), "assemblies": [assembly_json(site, a) for a in assemblies]})
+    assemblies, networks = index(site, await _reader(request).assemblies())
+    return _json({**envelope(site), "assemblies": [assembly_json(site, a) for a in assemblies],
+                  "networks": [assembly_json(site, n) for n in networks]})
 
 
 async def assembly_data(request: web.Request) -> web.Response:
@@ -315,7 +322,7 @@ async def table_data(request: web.Request) -> web.Response:
     site = _site(request)
     room, _ = await _assembly(request)
     table = request.match_info["table"]
-    export = await _reader(request).export(room, site.show_names, tables=(table,))
+    export = await _reader(request).export(room, site.show_names, tables=(table,), joint=site.joint(room))
     response = _response(exports.csv_text(site, export, table).encode("utf-8"), "text/csv", charset="utf-8")
     described = site.url(api(room_path(room)) + "/datapackage.json")
     response.headers["Link"] = f'<{described}>; rel="describedby"; type="application/json"'
@@ -353,20 +360,28 @@ def _origin(request: web.Request) -> str:
     return f"{request.scheme}://{host}"
 
 
-async def _assembly(request: web.Request) -> tuple[str, Assembly]:
+def _room(request: web.Request) -> str:
+    """Where the address's proposals are kept: a room (/a/<room>), or a network's scope (/n/<id>); a network's scope
+    written as a room is no assembly (404)."""
+    if "network" in request.match_info:
+        return SCOPE_PREFIX + request.match_info["network"]
     room = request.match_info["room"]
-    if len(room) > MAX_ID_LENGTH:
+    if len(room) > MAX_ID_LENGTH or room.startswith(SCOPE_PREFIX):
         raise web.HTTPNotFound()
-    assembly = await _reader(request).assembly(room)
+    return room
+
+
+async def _assembly(request: web.Request) -> tuple[str, Assembly]:
+    """An assembly, with the joint decisions of its networks; or a network, with its joint decisions."""
+    room = _room(request)
+    assembly = await _reader(request).assembly(room, _site(request).joint(room))
     if assembly is None:
         raise web.HTTPNotFound()
     return room, assembly
 
 
 async def _record(request: web.Request) -> Record:
-    room = request.match_info["room"]
-    if len(room) > MAX_ID_LENGTH:
-        raise web.HTTPNotFound()
+    room = _room(request)
     record = await _reader(request).record(room, int(request.match_info["number"]))
     if record is None:
         raise web.HTTPNotFound()
@@ -419,7 +434,9 @@ async def _shown(request: web.Request) -> Shown:
     if "topic" in request.match_info:
         search = replace(search, topic=request.match_info["topic"])
     topic = await _topic(request, room, search.topic) if search.topic else None
-    listing = await _reader(request).listing(room, search, page)
+    # A room's list has its networks' joint decisions among its own; a topic's, its own proposals on the topic.
+    joint = _site(request).joint(room) if not search.topic else ()
+    listing = await _reader(request).listing(room, search, page, joint)
     return Shown(search, page, _pages(request, listing.total, page), room, assembly, listing, topic)
 
 

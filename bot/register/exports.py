@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import MAX_ID_LENGTH, Config
+from bot.config.networks import SCOPE_PREFIX
 from bot.engine import pact, rules
 from bot.engine.pact import PACT_POINTS
 from bot.messages.markdown import escape_markdown
 from bot.register.links import api, proposal_path, room_path
 from bot.register.pages import Page
-from bot.register.views import (TABLES, Site, assembly_json, envelope, official_json, officials_of, record_json,
-                                topic_json, topics_of, verdict_line_json)
+from bot.register.views import (TABLES, Site, assembly_json, envelope, network_link_json, official_json,
+                                officials_of, record_json, topic_json, topics_of, verdict_line_json)
 from storage.register import Assembly, Export, Line, OfficialFigures, Record, RegisterReader, TopicFigures
 from storage.repository import Repository, to_text
 
@@ -43,7 +44,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("answered", "integer"), ("members", "integer"), ("locked_until", "datetime"), ("challenges", "integer"),
         ("challenged_part", "string"), ("repealed_by", "integer"), ("amended_by", "string"),
         ("referred_by", "string"), ("needed_by", "date"), ("verdict_of", "integer"), ("topics", "string"),
-        ("url", "string"),
+        ("network", "string"), ("url", "string"),
     ),
     "positions": (
         ("room", "string"), ("proposal", "integer"), ("round", "integer"), ("rule", "string"), ("member", "string"),
@@ -76,8 +77,9 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 DESCRIPTIONS = {
     "decisions": "Every proposal, one row each, with its latest round (amended_by: numbers separated by spaces; "
-                 "topics: the ids of the assembly's topics it is on, separated by spaces). Instants in every table "
-                 "are UTC.",
+                 "topics: the ids of the assembly's topics it is on, separated by spaces; network: for a joint "
+                 "decision of a network of rooms, the network's id, its rows in every table under room "
+                 "network:<id>). Instants in every table are UTC.",
     "positions": "Every member's position in every round, as it stood when the round closed (or stands now), by "
                  "proposal, round and member, then the members counted by delegation at the close (delegated_by: "
                  "whose position they counted with; scope: which of their delegations counted, room for the "
@@ -110,17 +112,19 @@ def rows(site: Site, export: Export, table: str) -> Iterator[list[Any]]:
     names = site.show_names
     if table == "decisions":
         fields = operator.itemgetter(
-            "number", "title", "state", "proposer", "created_at", "round", "rule", "deadline", "outcome", "closed_at",
-            "agree", "abstain", "disagree", "block", "unargued_block", "members", "locked_until", "challenges", "part",
-            "repealed_by", "amended_by", "referred_by", "needed_by", "verdict_of")
-        for (number, title, state, proposer, created_at, round_, rule, deadline, outcome, closed_at, agree, abstain,
-             disagree, block, unargued, members, locked_until, challenges, part, repealed_by, amended_by, referred_by,
-             needed_by, verdict_of) in map(fields, export.decisions):
+            "room", "number", "title", "state", "proposer", "created_at", "round", "rule", "deadline", "outcome",
+            "closed_at", "agree", "abstain", "disagree", "block", "unargued_block", "members", "locked_until",
+            "challenges", "part", "repealed_by", "amended_by", "referred_by", "needed_by", "verdict_of")
+        for (scope, number, title, state, proposer, created_at, round_, rule, deadline, outcome, closed_at, agree,
+             abstain, disagree, block, unargued, members, locked_until, challenges, part, repealed_by, amended_by,
+             referred_by, needed_by, verdict_of) in map(fields, export.decisions):
             counts = (agree or 0, abstain or 0, disagree or 0, block or 0, unargued or 0)
-            yield [room, number, title, state, proposer if names else None, created_at, round_, rule, deadline,
+            network = network_link_json(site, scope)
+            yield [scope, number, title, state, proposer if names else None, created_at, round_, rule, deadline,
                    outcome, closed_at, *counts, sum(counts), members, locked_until, challenges, part or None,
                    repealed_by, " ".join(map(str, json.loads(amended_by))), referred_by, needed_by, verdict_of,
-                   " ".join(export.topics.get(number, ())), site.url(proposal_path(room, number))]
+                   " ".join(export.topics.get(scope, {}).get(number, ())), network and network["network"],
+                   site.url(proposal_path(scope, number))]
     elif table == "positions":
         fields = operator.itemgetter("room", "number", "round", "rule", "member", "position", "argument", "valid", "at",
                                      "delegated_by", "scope")
@@ -232,14 +236,16 @@ class Exported:
 
 
 def json_document(site: Site, assemblies: list[Exported]) -> dict[str, Any]:
-    """Every assembly with its officials, its topics and every proposal whole: what the JSON API gives page by page,
-    in one document."""
+    """Every assembly with its officials, its topics and every proposal whole, then every network with its joint
+    decisions alike: what the JSON API gives page by page, in one document."""
+    documents = [{**assembly_json(site, e.assembly),
+                  "officials": [official_json(site, e.assembly.room, f) for f in e.officials],
+                  "topics": [topic_json(site, e.assembly.room, t) for t in e.topics],
+                  "decisions": [record_json(site, r) for r in e.records]}
+                 for e in assemblies]
     return {**envelope(site),
-            "assemblies": [{**assembly_json(site, e.assembly),
-                            "officials": [official_json(site, e.assembly.room, f) for f in e.officials],
-                            "topics": [topic_json(site, e.assembly.room, t) for t in e.topics],
-                            "decisions": [record_json(site, r) for r in e.records]}
-                           for e in assemblies]}
+            "assemblies": [d for d in documents if d["network"] is None],
+            "networks": [d for d in documents if d["network"] is not None]}
 
 
 def json_text(document: dict[str, Any]) -> str:
@@ -386,13 +392,14 @@ async def export_register(config: Config, kind: str, room: str | None, output: P
     repository = await Repository.open(config.database)
     try:
         reader = RegisterReader(repository.reading)
-        assemblies = await reader.assemblies()
-        if room is not None:
-            assemblies = [a for a in assemblies if a.room == room]
-            if not assemblies:
-                raise ExportError(f"the register has no proposal in the room {room[:MAX_ID_LENGTH]!r}")
         public = config.register.public_url
         site = Site(config, base=public, origin=public, generated_at=datetime.now(timezone.utc))
+        # Each assembly's own proposals, then each network's joint decisions: each decision once.
+        assemblies = sorted(await reader.assemblies(), key=lambda a: (a.room.startswith(SCOPE_PREFIX), a.room))
+        if room is not None:  # the room's, and the joint decisions of its networks
+            assemblies = [a for a in assemblies if a.room in (room, *site.joint(room))]
+            if not assemblies:
+                raise ExportError(f"the register has no proposal in the room {room[:MAX_ID_LENGTH]!r}")
         if kind == "csv":
             if output is None:
                 raise ExportError(f"--format csv writes {len(TABLES) + 1} files: give --output FOLDER")

@@ -9,8 +9,10 @@ from __future__ import annotations
 from feedgen.feed import FeedGenerator
 
 from bot import __version__
+from bot.app.context import messages_for
 from bot.engine.model import State
 from bot.messages import render
+from bot.messages.i18n import Messages
 from bot.messages.lines import ASSESSMENT_LABELS, RULE_LABELS
 from bot.register.links import (feed_path, official_feed_path, official_path, proposal_path, room_path,
                                 topic_feed_path, topic_path, topics_path)
@@ -48,15 +50,21 @@ def atom(site: Site, assembly: Assembly, events: list[FeedEvent], official: str 
     feed.rights(site.licence)
     feed.generator("consent-bot", __version__)
     feed.updated(events[0].at if events else assembly.latest)
+    said: dict[str, Messages] = {}
     for event in events:
         h = event.header
-        permalink = site.url(proposal_path(room, h.number))
+        # A joint decision of the room's networks is named as the rooms name it (#metropole-3), in the feed's language.
+        m = said.get(h.room) or said.setdefault(h.room, messages_for(site.settings(room), h.room))
+        permalink = site.url(proposal_path(h.room, h.number))
         entry = feed.add_entry(order="append")
         entry.link(href=permalink, rel="alternate", type="text/html")
         entry.published(event.at)
         entry.updated(event.at)
         for on in h.topics:
-            entry.category(term=on, label=site.topic_name(room, on), scheme=site.url(topics_path(room)))
+            entry.category(term=on, label=site.topic_name(h.room, on), scheme=site.url(topics_path(h.room)))
+        if h.room != room:  # a joint decision of one of the room's networks, marked as such
+            entry.category(term=h.room, label=m._("joint decision of {network}", network=site.name(h.room)),
+                           scheme=site.url(room_path(h.room)))
         if event.fact is not None:
             f = event.fact
             if site.show_names:
@@ -105,7 +113,7 @@ def atom(site: Site, assembly: Assembly, events: list[FeedEvent], official: str 
                             number=h.number, official=site.official_name(room, h.verdict.official),
                             decision=h.verdict.decision, assessment=m._(ASSESSMENT_LABELS[assessment])))
         else:
-            code = site.settings(room).code
+            code = site.settings(h.room).code
             entry.title(m._(render.OUTCOME_HEADLINES[r.reason], number=h.number, title=h.title,
                             majority=render.majority_share(code)))
         tally = m._("Tally: {agree} agree, {abstain} abstain, {disagree} disagree, {block} block, "

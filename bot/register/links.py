@@ -3,12 +3,15 @@
 A room's id is its address, percent-encoded (a Matrix id such as ``!abc:example.org`` stays readable):
 ``/a/<room>`` an assembly, ``/a/<room>/<number>`` a proposal, ``/a/<room>/officials/<id>`` an elected official's
 record, ``/a/<room>/topics/<id>`` a topic's proposals (ids are lowercase letters, digits and hyphens: no escaping),
-and the same under ``/api/v1`` in JSON.
+and the same under ``/api/v1`` in JSON. A network of rooms has its own, ``/n/<id>``, under which its joint decisions
+(kept under the scope ``network:<id>``) have the same addresses as an assembly's proposals: ``/n/<id>/<number>``.
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote
+
+from bot.config.networks import SCOPE_PREFIX
 
 API = "/api/v1"
 ROOM_SAFE = "!:@$+,;=-._~"
@@ -16,6 +19,9 @@ ROOM_SAFE = "!:@$+,;=-._~"
 
 
 def room_path(room: str) -> str:
+    """An assembly's address, or a network's for a joint decision's scope (``network:<id>``)."""
+    if room.startswith(SCOPE_PREFIX):
+        return "/n/" + quote(room.removeprefix(SCOPE_PREFIX), safe="")
     return "/a/" + quote(room, safe=ROOM_SAFE)
 
 

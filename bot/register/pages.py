@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from bot.config.networks import SCOPE_PREFIX
 from bot.engine.model import Action, Assessment, Position, Reason, Rule, State
 from bot.engine.pact import PACT_POINTS
 from bot.messages import render
@@ -21,7 +22,7 @@ from bot.register.diff import changes
 from bot.register.links import (api, feed_path, official_feed_path, official_path, officials_path, proposal_path,
                                 room_path, topic_feed_path, topic_path, topics_path)
 from bot.register.views import Amendment, Site, amendment, valid
-from storage.register import HistoryRecord, PositionRecord, Record, RoundRecord
+from storage.register import Header, HistoryRecord, PositionRecord, Record, RoundRecord
 
 REASON_LABELS = {
     Reason.NO_VALID_BLOCK: N_("no valid block"),
@@ -136,6 +137,23 @@ class Page:
     def topics(self, topics: tuple[str, ...] | list[str]) -> Markup:
         """Topics named and linked, comma-separated."""
         return Markup(", ").join(self.topic(topic) for topic in topics)
+
+    def line_href(self, header: Header) -> str:
+        """A proposal's page from a list: the room's own, or a joint decision of one of its networks."""
+        return self.href(proposal_path(header.room, header.number))
+
+    def reference(self, header: Header) -> str:
+        """How the chat names a proposal: #3, or #metropole-3 for a joint decision."""
+        network = header.room.removeprefix(SCOPE_PREFIX) if header.room.startswith(SCOPE_PREFIX) else ""
+        return f"#{network}-{header.number}" if network else f"#{header.number}"
+
+    def joint(self, scope: str) -> Markup:
+        """A joint decision marked as such: "joint decision of <network>", linked to the network's page."""
+        return self._("joint decision of {network}", network=self.joint_network(scope))
+
+    def joint_network(self, scope: str) -> Markup:
+        """A network named and linked to its page."""
+        return Markup('<a href="{}">{}</a>').format(self.room_href(scope), self.site.name(scope))
 
     def link(self, number: int) -> Markup:
         return Markup('<a href="{}">#{}</a>').format(self.proposal_href(number), number)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.config import Config
-from bot.config.values import local_url
+from bot.local_address import local_url
 from bot.register import RegisterUnavailable
 from bot.register.app import make_app
 from storage.repository import Repository

@@ -16,8 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app.context import messages_for
+from bot.app.scopes import network_of, networks_of_room
 from bot.config import AssemblySettings, Config
-from bot.config.settings import OfficialSettings, TopicSettings
+from bot.config.networks import SCOPE_PREFIX
+from bot.config.settings import NetworkSettings, OfficialSettings, TopicSettings
 from bot.engine import rules
 from bot.engine.model import Action, Fact, Referral, State, Statement, Verdict
 from bot.engine.pact import PACT_POINTS
@@ -26,7 +28,7 @@ from bot.register.diff import Revision, changes, revision
 from bot.register.links import (api, feed_path, official_feed_path, official_path, officials_path, proposal_path,
                                 room_path, topic_feed_path, topic_path, topics_path)
 from storage.register import (EXPORTED, Accountability, Assembly, Header, HistoryRecord, Line, OfficialFigures,
-                              PositionRecord, Record, RoundRecord, TopicFigures)
+                              PositionRecord, Record, RoomTally, RoundRecord, TopicFigures)
 
 TABLES = EXPORTED
 """The CSV files of an assembly's open data."""
@@ -46,6 +48,8 @@ class Site:
     generated_at: datetime
     _zones: dict[str | None, ZoneInfo] = field(default_factory=dict, compare=False, repr=False)
     """Each room's time zone, looked up once: an export converts every instant of the register."""
+    _networks: dict[str, AssemblySettings] = field(default_factory=dict, compare=False, repr=False)
+    """Each network's settings for its joint decisions, made once (the assembly's, with the network's rules)."""
 
     @property
     def show_names(self) -> bool:
@@ -56,12 +60,41 @@ class Site:
         return self.config.register.licence
 
     def settings(self, room: str | None) -> AssemblySettings:
-        return self.config.assembly if room is None else self.config.for_room(room)
+        """A room's settings; for a network's scope (``network:<id>``), those of its joint decisions, in the
+        assembly's language."""
+        if room is None:
+            return self.config.assembly
+        if not room.startswith(SCOPE_PREFIX):
+            return self.config.for_room(room)
+        settings = self._networks.get(room)
+        if settings is None:
+            network = network_of(self.config, room)
+            assembly = self.config.assembly
+            settings = self._networks[room] = network.rules_over(assembly, assembly) if network else assembly
+        return settings
+
+    def network(self, scope: str) -> NetworkSettings | None:
+        """The network a scope is of, as configured (None: a room, or a network no longer declared)."""
+        return network_of(self.config, scope)
+
+    def rooms(self, scope: str) -> tuple[str, ...]:
+        """The rooms of the network a scope is of, as configured (none: a room, or a network no longer declared)."""
+        network = self.network(scope)
+        return tuple(network.rooms) if network is not None else ()
+
+    def joint(self, room: str) -> tuple[str, ...]:
+        """The scopes of the joint decisions a room takes part in: its networks'."""
+        return tuple(network.scope for network in networks_of_room(self.config, room))
 
     def messages(self, room: str | None) -> Messages:
         return messages_for(self.settings(room))
 
     def name(self, room: str) -> str:
+        """An assembly's name (or its room's id); a network's (``networks[].name``, or its id)."""
+        if room.startswith(SCOPE_PREFIX):
+            network = self.network(room)
+            given = network is not None and "name" in network.model_fields_set and network.name
+            return network.name if given else room.removeprefix(SCOPE_PREFIX)
         return self.settings(room).name or room
 
     def member(self, member: str | None) -> str | None:
@@ -106,6 +139,26 @@ def envelope(site: Site) -> dict[str, Any]:
     return {"licence": site.licence, "generated_at": site.iso(None, site.generated_at)}
 
 
+def index(site: Site, scopes: list[Assembly]) -> tuple[list[Assembly], list[Assembly]]:
+    """The assemblies and the networks, from where the register keeps proposals (rooms, and networks' scopes): each
+    room of a network whose joint decisions are on record is an assembly, its counts with those joint decisions."""
+    by_scope = {a.room: a for a in scopes}
+    networks = [a for a in scopes if a.room.startswith(SCOPE_PREFIX)]
+    rooms = {a.room for a in scopes if not a.room.startswith(SCOPE_PREFIX)}
+    for network in networks:
+        declared = site.network(network.room)
+        rooms.update(declared.rooms if declared is not None else ())
+    assemblies = []
+    for room in sorted(rooms):
+        parts = [by_scope[scope] for scope in (room, *site.joint(room)) if scope in by_scope]
+        counts: dict[State, int] = {}
+        for part in parts:
+            for state, count in part.counts.items():
+                counts[state] = counts.get(state, 0) + count
+        assemblies.append(Assembly(room, counts, max(part.latest for part in parts)))
+    return assemblies, networks
+
+
 def assembly_json(site: Site, assembly: Assembly) -> dict[str, Any]:
     room = assembly.room
     settings = site.settings(room)
@@ -125,7 +178,16 @@ def assembly_json(site: Site, assembly: Assembly) -> dict[str, Any]:
         "topics_url": site.url(topics_path(room)),
         "data": {**{table: site.url(f"{api(path)}/{table}.csv") for table in TABLES},
                  "datapackage": site.url(f"{api(path)}/datapackage.json")},
+        "network": network_link_json(site, room),
+        "networks": [network_link_json(site, scope) for scope in site.joint(room)],
+        "rooms": [room_link_json(site, member) for member in site.rooms(room)],
     }
+
+
+def room_link_json(site: Site, room: str) -> dict[str, Any]:
+    """A room of a network: its id, its assembly's name and addresses."""
+    path = room_path(room)
+    return {"room": room, "name": site.name(room), "url": site.url(path), "api_url": site.url(api(path))}
 
 
 def line_json(site: Site, line: Line) -> dict[str, Any]:
@@ -154,9 +216,19 @@ def line_json(site: Site, line: Line) -> dict[str, Any]:
         "referral": referral_json(h.referral),
         "verdict": verdict_json(line),
         "topics": [topic_link_json(site, h.room, topic) for topic in h.topics],
+        "network": network_link_json(site, h.room),
         "url": site.url(path),
         "api_url": site.url(api(path)),
     }
+
+
+def network_link_json(site: Site, scope: str) -> dict[str, Any] | None:
+    """The network whose joint decision a proposal is: its id, name and addresses (null: a room's own proposal)."""
+    if not scope.startswith(SCOPE_PREFIX):
+        return None
+    path = room_path(scope)
+    return {"network": scope.removeprefix(SCOPE_PREFIX), "name": site.name(scope), "url": site.url(path),
+            "api_url": site.url(api(path))}
 
 
 def topic_link_json(site: Site, room: str, topic: str) -> dict[str, Any]:
@@ -355,7 +427,16 @@ def round_json(site: Site, room: str, r: RoundRecord) -> dict[str, Any]:
         "answered": r.tally.answered,
         "members": r.members,
         "positions": [position_json(site, room, r, p) for p in r.positions],
+        "rooms": [room_tally_json(site, t) for t in r.rooms],
     }
+
+
+def room_tally_json(site: Site, t: RoomTally) -> dict[str, Any]:
+    """A joint decision's closed round in one room of its network: its members then and the positions they took (a
+    member of several rooms counted in each)."""
+    path = room_path(t.room)
+    return {"room": t.room, "name": site.name(t.room), "members": t.members, "answered": t.tally.answered,
+            "tally": t.tally.as_dict(), "url": site.url(path), "api_url": site.url(api(path))}
 
 
 def valid(r: RoundRecord, p: PositionRecord) -> bool:

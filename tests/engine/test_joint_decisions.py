@@ -60,3 +60,17 @@ def test_a_quorum_is_reckoned_over_the_union_of_the_rooms():
     assert postponed.current_round.outcome.reason is Reason.NO_QUORUM
     reached = close_joint(vote(proposal, "erin", Position.ABSTAIN), code=half)  # 4 of 7
     assert reached.state is State.ADOPTED
+
+
+def test_each_room_s_tally_counts_its_members_positions_a_member_of_two_rooms_in_both():
+    proposal = proposed()
+    proposal = vote(proposal, "alice", Position.AGREE)
+    proposal = vote(proposal, "bob", Position.DISAGREE)
+    proposal = vote(proposal, "gina", Position.BLOCK)  # without argument: a block that does not count as one
+    by_room = rules.tally_by_room(proposal.current_round, ROOMS)
+    assert {room: (members, counts.agree, counts.disagree, counts.block, counts.unargued_block)
+            for room, (members, counts) in by_room.items()} == {
+        "fives": (3, 1, 1, 0, 0), "wazemmes": (2, 0, 1, 0, 0), "moulins": (3, 0, 0, 0, 1)}
+    # Bob is under both his rooms; the decision's own tally counts him once.
+    assert sum(counts.answered for _, counts in by_room.values()) == 4
+    assert rules.tally(proposal.current_round.stances).answered == 3

@@ -249,7 +249,7 @@ async def test_every_header_read_carries_its_topics(reader):
     [entry, _] = (await reader.official(ROOM, "martine", 1)).entries
     assert entry.line.header.topics == ("transport",)
     export = await reader.export(ROOM, tables=("decisions",))
-    assert export.topics == {n: (topic,) for topic, numbers in ON_TOPIC.items() for n in numbers}
+    assert export.topics == {ROOM: {n: (topic,) for topic, numbers in ON_TOPIC.items() for n in numbers}}
 
 
 async def test_a_round_says_which_delegation_of_each_member_counted(reader):

@@ -1,4 +1,4 @@
--- As storage/migrations/sqlite/0017_room_members.sql.
+-- As storage/migrations/sqlite/0018_networks_across_platforms.sql.
 CREATE TABLE room_members (
     room TEXT COLLATE "C" NOT NULL,
     member TEXT COLLATE "C" NOT NULL,
