@@ -107,6 +107,15 @@ def joined(user_id: str):
     return lambda e: isinstance(e, RoomMemberEvent) and e.state_key == user_id and e.membership == "join"
 
 
+async def rooms_of_a_network(owner: Member, bot_id: str, *members: Member) -> list[str]:
+    """A room per member, made by ``owner`` before the bot starts (a network names its rooms in the configuration),
+    the bot invited to each (it joins on its first sync, since the owner may invite it) and the member in it."""
+    rooms = [await owner.create_room(invite=[bot_id, member.user_id]) for member in members]
+    for room, member in zip(rooms, members):
+        await member.join(room)
+    return rooms
+
+
 async def room_with_bot(owner: Member, bot_id: str, *others: Member, **options: Any) -> str:
     """A room the owner creates (with these options), inviting the bot and the others; returns once everyone
     is in. An EncryptedMember's room is encrypted unless ``encrypted=False``."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .bot_harness import RunningBot, bot_config, from_bot, joined
+from .bot_harness import RunningBot, bot_config, from_bot, joined, rooms_of_a_network
 from .member import content
 
 BLOCK = "The budget would come out of the youth centre's funds."
@@ -16,12 +16,7 @@ async def test_a_joint_decision_of_two_rooms_one_tally_a_block_in_one_postponing
                                                                                         members):
     alice, bob, carol = await members("alice", "bob", "carol")
     bot_id = bot_account.user_id
-    # The rooms exist before the bot starts (a network names its rooms in the configuration); it joins them on its
-    # first sync, since alice may invite it.
-    fives = await alice.create_room(invite=[bot_id, bob.user_id])
-    moulins = await alice.create_room(invite=[bot_id, carol.user_id])
-    await bob.join(fives)
-    await carol.join(moulins)
+    fives, moulins = await rooms_of_a_network(alice, bot_id, bob, carol)
     network = {"id": "metropole", "rooms": [fives, moulins], "minimum_duration": "8s", "days_between_rounds": "0s"}
     config = bot_config(tmp_path, bot_account, [alice.user_id],
                         sections={"rooms": {moulins: {"language": "fr"}}, "networks": [network]})

@@ -25,7 +25,7 @@ from tests.mattermost.bot_harness import from_bot as post_from_bot, payload
 from tests.mattermost.fake import FakeMattermost, load_contract
 from tests.polling import until
 
-from .bot_harness import QUICK, bot_config, from_bot, joined
+from .bot_harness import QUICK, bot_config, from_bot, joined, rooms_of_a_network
 from .crashes import BotProcess
 from .member import content
 
@@ -102,10 +102,7 @@ async def deployment(tmp_path: Path, members, bot_account, mattermost: FakeMatte
     url = await postgres.create_database()
     alice, bob, carol = await members("alice", "bob", "carol")
     bot_id = bot_account.user_id
-    fives = await alice.create_room(invite=[bot_id, bob.user_id])
-    moulins = await alice.create_room(invite=[bot_id, carol.user_id])
-    await bob.join(fives)
-    await carol.join(moulins)
+    fives, moulins = await rooms_of_a_network(alice, bot_id, bob, carol)
     team = mattermost.create_team("assembly")
     bot_user = mattermost.create_bot("consentbot")
     dan, erin = mattermost.create_user("dan"), mattermost.create_user("erin")
