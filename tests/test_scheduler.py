@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_EXECUTED
+from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES
 
 from bot.console import ConsoleRoom
 from bot.app.handlers import COMMANDS
@@ -15,6 +15,7 @@ from bot.app.scheduler import DueScheduler, utc_now
 from bot.app.ports import Incoming
 from bot.app.service import ConsentService
 from tests.conftest import ROOM, Clock, RecordingSender, write_config
+from tests.polling import until
 
 
 @dataclass
@@ -109,5 +110,35 @@ async def test_an_extension_moves_the_due_time_and_the_job_wakes_at_the_earliest
         await service.handle(Incoming(ROOM, "alice", "!propose Paint", "$p2", now))
         assert scheduler.next_time() == now + timedelta(hours=1)
         assert await repository.due_now(now + timedelta(hours=1)) == [(ROOM, 2)]
+    finally:
+        scheduler.shutdown()
+
+
+async def test_work_that_comes_due_during_a_slow_run_is_done_when_the_run_ends(tmp_path, repository):
+    # Seen under a throttling homeserver: reading the platform before a deadline took long, the job came due again
+    # meanwhile, and APScheduler dropped that run; the rounds due then never closed.
+    sender = WaitingSender()
+    config = write_config(tmp_path, language="en", working_days_only=False, minimum_duration="1s", reminders=[])
+    service = ConsentService(repository, config, COMMANDS, ConsoleRoom({"alice"}), sender, utc_now)
+    reading, read = asyncio.Event(), asyncio.Event()
+
+    async def slow_catch_up(room: str) -> bool:
+        reading.set()
+        await read.wait()
+        return True
+
+    scheduler = DueScheduler(service, catch_up=slow_catch_up)
+    fired_again = asyncio.Event()
+    scheduler.add_listener(lambda event: fired_again.set() if reading.is_set() else None,
+                           EVENT_JOB_EXECUTED | EVENT_JOB_MAX_INSTANCES)
+    await scheduler.start()
+    try:
+        await service.handle(Incoming(ROOM, "alice", "!propose Kettle", "$p1", utc_now()))
+        await asyncio.wait_for(reading.wait(), timeout=10)  # #1's run reads the platform, and takes its time
+        await service.handle(Incoming(ROOM, "alice", "!propose Paint", "$p2", utc_now()))
+        await asyncio.wait_for(fired_again.wait(), timeout=10)  # #2 came due while #1's run was under way
+        read.set()
+        await until(lambda: [m.number for m in sender.sent if m.kind is Kind.OUTCOME] == [1, 2],
+                    timeout=10, what="both outcomes")
     finally:
         scheduler.shutdown()

@@ -47,6 +47,7 @@ class DueScheduler:
         self._catch_up = catch_up
         self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
         self._running = False
+        self._again = False
         service.on_change = self._earlier
 
     async def start(self) -> None:
@@ -72,9 +73,14 @@ class DueScheduler:
             await self._earlier(due[0])
 
     async def _fire(self) -> None:
+        if self._running:
+            # The job came due again during a run (a deadline set meanwhile, or the run's own next time already
+            # past): the run under way goes round once more instead of this run being dropped.
+            self._again = True
+            return
         self._running = True
         try:
-            await self._run_due()
+            await self._run_until_nothing_is_due()
         except Exception as error:
             if not self._service.repository.unavailable(error):
                 raise
@@ -84,7 +90,16 @@ class DueScheduler:
         finally:
             self._running = False
 
-    async def _run_due(self) -> None:
+    async def _run_until_nothing_is_due(self) -> None:
+        self._again = True
+        while self._again:
+            self._again = False
+            if not await self._run_due():
+                return  # the bot is stopping: what is due is done at the next start
+        await self._set()
+
+    async def _run_due(self) -> bool:
+        """Do all that is due now; False when the platform could not be read because the bot is stopping."""
         caught_up: set[str] = set()
         for room, number in await self._service.repository.due_now(self._clock()):
             with about(room, number):
@@ -94,14 +109,14 @@ class DueScheduler:
                         # the room, or in each room of a joint decision's network this process reads.
                         for place in self._read_before_closing(room):
                             if not await self._catch_up(place):
-                                return  # the bot is stopping: the round closes at the next start
+                                return False
                         caught_up.add(room)
                     await self._service.run_due(room, number, self._clock())
                 except Exception as error:
                     if self._service.repository.unavailable(error):
                         raise
                     log.exception("due work for %s #%s failed; it is tried again at the next start", room, number)
-        await self._set()
+        return True
 
     def _read_before_closing(self, scope: str) -> list[str]:
         network = network_of(self._service.config, scope)
@@ -125,7 +140,8 @@ class DueScheduler:
 
     def _schedule(self, at: datetime) -> None:
         # misfire_grace_time=None: a job that fires late (busy loop, suspended machine) still runs; a past time
-        # runs at once. One run at a time: a run that waits for the platform is not run again meanwhile.
+        # runs at once. APScheduler would drop (not delay) a run that comes while one is under way, so it may start
+        # several and _fire keeps them to one at a time itself.
         self._scheduler.add_job(self._fire, DateTrigger(max(at, self._clock())), id=JOB, replace_existing=True,
-                                misfire_grace_time=None, max_instances=1)
+                                misfire_grace_time=None, max_instances=100)
         log.debug("next due work at %s", at.isoformat())
