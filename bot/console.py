@@ -69,6 +69,9 @@ class ConsoleRoom:
     async def count(self, room: str) -> int:
         return len(self.names_in(room))
 
+    async def revision(self, rooms: Sequence[str]) -> tuple[int, ...]:
+        return tuple(len(self.names_in(room)) for room in rooms)  # names are only ever added
+
     async def is_facilitator(self, room: str, member: str) -> bool:
         return member in self.facilitator_names
 

@@ -104,6 +104,25 @@ async def test_a_valid_block_in_one_room_postpones_the_decision_announced_in_eve
                                                                                        (FIVES, "adopted")]
 
 
+async def test_each_room_s_outcome_lists_its_members_positions_every_valid_block_and_each_room_s_part(network: Assembly):
+    # Listing ten thousand members' positions in each of twenty rooms would drown them: each room reads its own
+    # members' positions and the blocks that decided for all; the register lists everyone's.
+    await network.say("carol", "!joint Shared budget", room=FIVES)
+    await network.say("alice", "!daccord #metropole-1 Enfin.")
+    await network.say("carol", "!disagree #metropole-1 Too soon.", room=FIVES)
+    await network.say("dan", f"!block #metropole-1 {BLOCK}", room=FIVES)
+    sent = await network.advance_to(FRIDAY_DEADLINE + timedelta(days=1))
+    in_room, in_fives = [m.body.splitlines() for m in sent if m.kind is Kind.OUTCOME]
+    assert "- alice : Enfin." in in_room and f"- dan : {BLOCK}" in in_room
+    assert not any("carol" in line for line in in_room)
+    assert "Et 1 position prise dans les autres salons du réseau (listée au registre)." in in_room
+    assert "- carol: Too soon." in in_fives and f"- dan: {BLOCK}" in in_fives
+    assert not any("alice" in line for line in in_fives)
+    assert "And 1 position taken in the network's other rooms (listed on the register)." in in_fives
+    assert in_fives[in_fives.index("**A joint decision of the rooms of the network metropole; answered, by room:**")
+                    + 1:][:2] == [f"{ROOM}: 1 of 2 members.", "Fives: 2 of 3 members."]
+
+
 async def test_a_reaction_taken_back_in_the_other_room_withdraws_the_joint_position(network: Assembly):
     await network.say("carol", "!joint Shared budget", room=FIVES)
     ballot = await network.repository.ballot_id(FIVES, 1, SCOPE)

@@ -330,3 +330,16 @@ async def test_unlinked_accounts_count_as_two_members_again(processes):
     assert [m.payload["members"] for m in said if m.kind is Kind.BALLOT] == [6]
     [refused] = await mattermost.say("alice-mm", "!unlink", CANAL)
     assert refused.kind is Kind.ERROR
+
+
+async def test_a_reminder_does_not_name_a_linked_account_whose_member_answered_from_the_other_one(processes):
+    matrix, mattermost, clock = processes
+    mattermost.rooms.names_in(CANAL).add("alice-mm")
+    await linked(matrix, mattermost, "alice", "alice-mm")
+    await mattermost.say("dan", "!joint Shared budget", CANAL)
+    await matrix.picked_up()
+    await matrix.say("alice", "!agree #metropole-1", LILLE)  # from her Matrix account
+    said = await mattermost.advance_to(clock, DEADLINE - timedelta(hours=1))
+    reminders = [m for m in said if m.kind is Kind.REMINDER]
+    assert reminders and {(m.room, m.mentions) for m in reminders} == {(CANAL, ("dan", "erin"))}
+    assert not any("alice-mm" in m.body for m in reminders)

@@ -12,12 +12,12 @@ from bot.messages.i18n import Messages
 from bot.app.delivery import Delivery
 from bot.app.observer import Observer
 from bot.app.ports import Directory
-from bot.app.scopes import joint_members, linked_accounts, network_of, places, settings_for
+from bot.app.scopes import Rosters, linked_accounts, network_of, places, settings_for
 from bot.config import AssemblySettings, Config
 from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, RemindApplication, SendReminder, due_work, next_due_at
 from bot.engine.model import Delegation, Proposal, State
-from bot.messages import delegation as delegation_text, pact as pact_text, render
+from bot.messages import delegation as delegation_text, joint as joint_text, pact as pact_text, render
 from bot.messages.lines import Text
 from bot.messages.outgoing import Kind, Outgoing
 from bot.register.links import permalink
@@ -47,6 +47,7 @@ class Deadlines:
     repository: Repository
     config: Config
     directory: Directory
+    rosters: Rosters
     delivery: Delivery
     started_at: datetime
     on_change: Callable[[datetime], Awaitable[None]]
@@ -84,10 +85,12 @@ class Deadlines:
         # Asked before the transaction: it may be a request.
         if network is not None:
             linked = await linked_accounts(self.config, self.repository)
-            by_room, room_members = await joint_members(self.directory, network, linked)
+            roster = await self.rosters.of(network, linked)
+            room_members, by_room, accounts = roster.members, roster.by_room, roster.accounts
         else:
+            linked = {}
             room_members = await self.directory.members(room)
-            by_room = {room: room_members}
+            by_room = accounts = {room: room_members}
         async with self.repository.transaction() as tx:
             proposal = await tx.load(room, number)
             if proposal is None:
@@ -96,6 +99,7 @@ class Deadlines:
             done = await tx.reminders_done(room, number, round_)
             work = due_work(proposal, now, settings.code, done)
             members = rules.participants(round_, room_members)
+            said_in = places(self.config, room)
             if isinstance(work, CloseRound):
                 offline = round_.deadline < self.started_at
                 delegated = ()
@@ -116,8 +120,14 @@ class Deadlines:
                 addressed = (proposal.referral.official,) if proposal.referral else ()
                 addressed += (proposal.verdict.official,) if proposal.verdict else ()
 
-                def said(m: Messages, settings: AssemblySettings, here: set[str]) -> tuple[Text, tuple[str, ...]]:
-                    return render.outcome(proposal, m, settings, revised, link), pact_text.accounts(addressed, settings)
+                def said(m: Messages, settings: AssemblySettings, place: str) -> tuple[Text, tuple[str, ...]]:
+                    # A joint decision's outcome lists the positions of the room's members (all of them: the register).
+                    if network is None:
+                        text = render.outcome(proposal, m, settings, revised, link)
+                    else:
+                        rooms = joint_text.participation_by_room(Text(), proposal.current_round, by_room, said_in, m)
+                        text = render.outcome(proposal, m, settings, revised, link, by_room[place], rooms)
+                    return text, pact_text.accounts(addressed, settings)
             elif isinstance(work, SendReminder):
                 for skipped in work.skipped:
                     await tx.record_reminder(room, number, round_, skipped, "skipped", now)
@@ -125,24 +135,28 @@ class Deadlines:
                 offset, deadline = int(work.offset.total_seconds()), int(round_.deadline.timestamp())
                 kind, key = Kind.REMINDER, f"reminder/{room}/{number}/{round_.number}/{deadline}/{offset}"
 
-                def said(m: Messages, settings: AssemblySettings, here: set[str]) -> tuple[Text, tuple[str, ...]]:
+                def said(m: Messages, settings: AssemblySettings, place: str) -> tuple[Text, tuple[str, ...]]:
+                    # The room's members who have not answered, as the room names them (a linked account that
+                    # answered from its other account has answered).
+                    here = accounts[place] if network is not None else members
+                    waiting = rules.not_answered_accounts(round_, here, linked)
                     owing = tuple(member for member in rules.owing_argument(round_) if member in here)
-                    return render.reminder(proposal, here, now, m), tuple(rules.not_answered(round_, here)) + owing
+                    return render.reminder(proposal, waiting, now, m), tuple(waiting) + owing
             elif isinstance(work, RemindApplication):
                 reminded = transitions.remind_application(proposal, now)
                 await tx.save(room, reminded, None)
                 proposal = reminded.proposal
                 kind, key = Kind.FOLLOWUP_REMINDER, f"followup-reminder/{room}/{number}"
 
-                def said(m: Messages, settings: AssemblySettings, here: set[str]) -> tuple[Text, tuple[str, ...]]:
+                def said(m: Messages, settings: AssemblySettings, place: str) -> tuple[Text, tuple[str, ...]]:
                     mentions = pact_text.accounts(proposal.bound, settings) or tuple(sorted(settings.facilitators))
                     return pact_text.application_reminder(proposal, settings, m), mentions
             if work is not None:
                 # A room's own proposal is spoken of in the room, to everyone who takes part; a joint decision in
                 # each room of its network, in the room's language, to that room's members.
-                for place, place_settings in places(self.config, room):
+                for place, place_settings in said_in:
                     place_m = messages_for(place_settings, scope)
-                    text, mentions = said(place_m, place_settings, by_room[place] if network is not None else members)
+                    text, mentions = said(place_m, place_settings, place)
                     message = Outgoing(f"{key}/{place}" if network is not None else key, place, kind,
                                        tuple(text.lines), render.payload(kind, proposal, len(members), place_m), number,
                                        None, mentions, scope=scope)

@@ -21,7 +21,7 @@ from bot.app.delivery import Delivery
 from bot.app.joint import scope_of
 from bot.app.observer import Observer
 from bot.app.ports import Directory, Incoming, ReactionVote, Redaction, Reference
-from bot.app.scopes import joint_members, linked_accounts, network_of, networks_of_room, places, settings_for
+from bot.app.scopes import Rosters, linked_accounts, network_of, networks_of_room, places, settings_for
 from bot.config import AssemblySettings, Config
 from bot.engine import transitions
 from bot.engine.model import RuleViolation, State
@@ -50,6 +50,7 @@ class Inbox:
     config: Config
     registry: Registry
     directory: Directory
+    rosters: Rosters
     delivery: Delivery
     clock: Callable[[], datetime]
     on_change: Callable[[datetime], Awaitable[None]]
@@ -117,7 +118,7 @@ class Inbox:
         networks = networks_of_room(self.config, redaction.room)
         linked = await linked_accounts(self.config, self.repository) if networks else {}
         for network in networks:
-            counts[network.scope] = len((await joint_members(self.directory, network, linked))[1])
+            counts[network.scope] = len((await self.rosters.of(network, linked)).members)
         async with about(redaction.room), self.repository.transaction() as tx:
             if await tx.claim_event(redaction.event_id, redaction.room, redaction.at):
                 await self._remove(tx, redaction, counts, linked)
@@ -264,8 +265,8 @@ class Inbox:
             named = await self.directory.resolve(room, arguments.split()[0])
         network = network_of(self.config, scope)
         if network is not None:
-            by_room, members = await joint_members(self.directory, network, linked)
-            return Facts(len(members), facilitator, members, named, by_room)
+            roster = await self.rosters.of(network, linked)
+            return Facts(len(roster.members), facilitator, roster.members, named, roster.by_room)
         members = await self.directory.members(room) if "members" in needs else None
         count = len(members) if members is not None else await self.directory.count(room)
         return Facts(count, facilitator, members, named)

@@ -7,6 +7,7 @@ They hold no rule.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -72,6 +73,11 @@ class Directory(Protocol):
 
     async def count(self, room: str) -> int:
         """How many members: ``len(members(room))``, asked for on every vote, so cheaper."""
+
+    async def revision(self, rooms: Sequence[str]) -> Hashable:
+        """A value that differs whenever the members of one of ``rooms`` may have changed: asked for a network's
+        rooms at every vote on a joint decision, so that their union is made again only then; far cheaper than
+        ``members`` of each."""
 
     async def is_facilitator(self, room: str, member: str) -> bool: ...
 

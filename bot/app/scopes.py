@@ -7,6 +7,9 @@ and by which settings a decision in it runs, as said in each of its rooms (the n
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Set
+from dataclasses import dataclass
+
 from bot.app.ports import Directory
 from bot.config import AssemblySettings, Config
 from bot.config.networks import SCOPE_PREFIX
@@ -19,7 +22,8 @@ def network_of(config: Config, scope: str) -> NetworkSettings | None:
     """The network whose joint decisions are kept under ``scope`` (None: a room's own)."""
     if not scope.startswith(SCOPE_PREFIX):
         return None
-    return next((n for n in config.networks if n.scope == scope), None)
+    joint = config.joint_settings.get(scope)
+    return joint[0] if joint else None
 
 
 def networks_of_room(config: Config, room: str) -> list[NetworkSettings]:
@@ -31,7 +35,7 @@ def settings_for(config: Config, scope: str, room: str) -> AssemblySettings:
     network = network_of(config, scope)
     if network is None:
         return config.for_room(scope or room)
-    return network.rules_over(config.assembly, config.for_room(room))
+    return config.joint_settings[scope][1].get(room) or network.rules_over(config.assembly, config.for_room(room))
 
 
 def places(config: Config, scope: str) -> tuple[tuple[str, AssemblySettings], ...]:
@@ -39,7 +43,7 @@ def places(config: Config, scope: str) -> tuple[tuple[str, AssemblySettings], ..
     network = network_of(config, scope)
     if network is None:
         return ((scope, config.for_room(scope)),)
-    return tuple((room, settings_for(config, scope, room)) for room in network.rooms)
+    return tuple(config.joint_settings[scope][1].items())
 
 
 def network_label(scope: str) -> str:
@@ -63,9 +67,33 @@ async def linked_accounts(config: Config, repository: Repository) -> dict[str, s
     return await repository.linked_accounts() if mixes_platforms(config) else {}
 
 
-async def joint_members(directory: Directory, network: NetworkSettings,
-                        linked: dict[str, str]) -> tuple[dict[str, set[str]], set[str]]:
-    """Who is in each room of a network, and the members of its joint decisions: their union, each person once (a
-    member of several rooms, two linked accounts)."""
-    by_room = await members_by_room(directory, network.rooms)
-    return by_room, rules.network_members(by_room, linked)
+@dataclass(frozen=True)
+class Roster:
+    """Who takes part in a network's joint decisions (shared between events: not to be changed)."""
+
+    accounts: dict[str, set[str]]
+    """Each room's members as its platform names them (to mention them there)."""
+    by_room: dict[str, Set[str]]
+    """Each room's members as they count: a linked account as the member it counts as."""
+    members: set[str]
+    """The members of its joint decisions: the union, each person once (a member of several rooms, two linked
+    accounts)."""
+
+
+class Rosters:
+    """The roster of each network, asked at every vote on a joint decision, and made again only when the directory
+    says some room's members changed (its ``revision``) or accounts were linked: a vote on a joint decision then
+    costs what a vote on a room's own proposal does, whatever the size of the network."""
+
+    def __init__(self, directory: Directory) -> None:
+        self._directory = directory
+        self._made: dict[str, tuple[Hashable, Roster]] = {}
+
+    async def of(self, network: NetworkSettings, linked: dict[str, str]) -> Roster:
+        key = await self._directory.revision(network.rooms), tuple(sorted(linked.items()))
+        made = self._made.get(network.scope)
+        if made is None or made[0] != key:
+            accounts = await members_by_room(self._directory, network.rooms)
+            by_room = rules.counted_by_room(accounts, linked)
+            made = self._made[network.scope] = key, Roster(accounts, by_room, rules.network_members(by_room))
+        return made[1]

@@ -17,6 +17,7 @@ from bot.app.delivery import Delivery
 from bot.app.inbox import Inbox
 from bot.app.observer import Observer
 from bot.app.ports import Directory, Sender
+from bot.app.scopes import Rosters
 from bot.config import Config
 from bot.messages.outgoing import Outgoing
 from storage.repository import Repository
@@ -40,6 +41,7 @@ class ConsentService(Inbox, Deadlines):
         self.config = config
         self.registry = registry
         self.directory = directory
+        self.rosters = Rosters(directory)
         self.delivery = Delivery(repository, sender, clock)
         self.clock = clock
         self.started_at = clock()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import datetime
 
 from bot.app.commands import Registry
@@ -64,6 +64,12 @@ class SharedDirectory:
         if not self._serves(room):
             return len(await self._repository.room_members(room))
         return await self._platform.count(room)
+
+    async def revision(self, rooms: Sequence[str]) -> Hashable:
+        # The other platform's rooms: their members as recorded (a query each, as for their count).
+        theirs = [room for room in rooms if not self._serves(room)]
+        return (await self._platform.revision([room for room in rooms if self._serves(room)]),
+                tuple([frozenset(await self.members(room)) for room in theirs]))
 
     async def is_facilitator(self, room: str, member: str) -> bool:
         return self._serves(room) and await self._platform.is_facilitator(room, member)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, PrivateAttr, StringConstraints, Strict, model_validator
+from pydantic import AfterValidator, BaseModel, StringConstraints, Strict, model_validator
 
 from bot.config.values import Problem, explained, id_problem, listed, platform_id, shown
 
@@ -69,7 +69,6 @@ def network_settings(assembly: type[BaseModel]) -> type[BaseModel]:
                       explained("an id of at most 40 lowercase letters, digits and hyphens, starting with a letter, "
                                 "e.g. metropole")]
         """A stable id: a joint decision is named #<id>-N in every room of the network (#metropole-3)."""
-        _rules_over: dict[tuple[int, int], tuple[Any, Any, Any]] = PrivateAttr(default_factory=dict)
         rooms: Annotated[listed(NetworkRoom, "room ids", MAX_ROOMS, least=1), AfterValidator(_distinct_rooms)]
         """The rooms of the network, by id (rooms the bot has not joined yet are fine: it joins by invitation): Matrix
         rooms ('!abc:example.org') and Mattermost channels (26 letters and digits) alike, each served by the process
@@ -98,14 +97,8 @@ def network_settings(assembly: type[BaseModel]) -> type[BaseModel]:
             """The settings a joint decision runs by, as said in a room (``room``: the room's settings): the
             assembly's ``settings``, with the keys the network gives instead (holidays as a whole: the network's
             calendar is one for all its rooms), and the room's language and name."""
-            # Asked for every room of the network at each vote: made once per pair (settings are frozen).
-            made = self._rules_over.get((id(settings), id(room)))
-            if made is None or made[0] is not settings or made[1] is not room:
-                given = {key: getattr(self, key) for key in self.model_fields_set & RULES}
-                made = settings, room, settings.model_copy(update={**given, "language": room.language,
-                                                                   "name": room.name})
-                self._rules_over[id(settings), id(room)] = made
-            return made[2]
+            given = {key: getattr(self, key) for key in self.model_fields_set & RULES}
+            return settings.model_copy(update={**given, "language": room.language, "name": room.name})
 
     return NetworkSettings
 

@@ -492,6 +492,13 @@ class Config(Section):
     def for_room(self, room_id: str) -> AssemblySettings:
         return self.rooms.get(room_id, self.assembly)
 
+    @functools.cached_property
+    def joint_settings(self) -> dict[str, tuple[NetworkSettings, dict[str, AssemblySettings]]]:
+        """Each network's scope → the network, and each of its rooms with the settings its joint decisions run by as
+        said there: asked at every event on a joint decision, so made once."""
+        return {network.scope: (network, {room: network.rules_over(self.assembly, self.for_room(room))
+                                          for room in network.rooms}) for network in self.networks}
+
     def deprecated(self) -> list[str]:
         """Keys still read but no longer used: check-config warns of them."""
         rooms = {f"rooms.{room}": settings for room, settings in self.rooms.items()

@@ -114,12 +114,17 @@ def participants(round_: Round, room_members: set[str]) -> set[str]:
     return room_members | {s.member for s in round_.stances}
 
 
-def network_members(members_by_room: Mapping[str, Set[str]], linked: Mapping[str, str] | None = None) -> set[str]:
-    """A joint decision's members: those of every room of its network, a member of several rooms once, and an
-    account linked to one of the other platform (``linked``: account → the member it counts as) as that member."""
+def counted_by_room(accounts_by_room: Mapping[str, Set[str]], linked: Mapping[str, str]) -> dict[str, Set[str]]:
+    """Each room's members as a joint decision counts them: an account linked to one of the other platform
+    (``linked``: account → the member it counts as) as that member."""
     if not linked:
-        return set().union(*members_by_room.values())
-    return {linked.get(member, member) for members in members_by_room.values() for member in members}
+        return dict(accounts_by_room)
+    return {room: {linked.get(account, account) for account in accounts} for room, accounts in accounts_by_room.items()}
+
+
+def network_members(members_by_room: Mapping[str, Set[str]]) -> set[str]:
+    """A joint decision's members: those of every room of its network, a member of several rooms once."""
+    return set().union(*members_by_room.values())
 
 
 def participation_by_room(round_: Round, members_by_room: Mapping[str, Set[str]]) -> dict[str, tuple[int, int]]:
@@ -138,6 +143,13 @@ def tally_by_room(round_: Round, members_by_room: Mapping[str, Set[str]]) -> dic
 def not_answered(round_: Round, members: set[str]) -> list[str]:
     answered = {s.member for s in round_.stances}
     return sorted(members - answered)
+
+
+def not_answered_accounts(round_: Round, accounts: Set[str], linked: Mapping[str, str]) -> list[str]:
+    """A room's accounts whose member has not answered: a linked account has answered when the member it counts as
+    did, from either account."""
+    answered = {s.member for s in round_.stances}
+    return sorted(account for account in accounts if linked.get(account, account) not in answered)
 
 
 def counted_as(stance: Stance | None, rule: Rule) -> str | None:

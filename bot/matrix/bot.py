@@ -395,6 +395,11 @@ class MatrixBot(ChatBot):
             self._sync_filter = response.filter_id
 
     async def _handle_sync(self, response: SyncResponse, since: str | None) -> None:
+        for room, info in response.rooms.join.items():
+            # nio has applied the whole sync's memberships already: a vote handled below, in any room, counts a
+            # network's members as they are now.
+            if any(isinstance(event, RoomMemberEvent) for event in (*info.state, *info.timeline.events)):
+                self.directory.members_changed(room)
         # Messages whose room key came in this sync are older than its timeline: handled first.
         await self.crypto.decrypt_late(response, lambda room, event: self.guarded(self._dispatch(room, event)))
         for room, info in response.rooms.invite.items():

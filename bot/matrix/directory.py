@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nio import AsyncClient
 
 
@@ -11,6 +13,12 @@ class MatrixDirectory:
         self._level = facilitator_power_level
         self.creators: dict[str, set[str]] = {}
         """room id → its creators (nio does not keep them; the sync loop fills this from m.room.create)."""
+        self._member_events: dict[str, int] = {}
+        """room id → how many membership events the sync loop has seen in it (see ``revision``)."""
+
+    def members_changed(self, room: str) -> None:
+        """A membership event came in a sync: nio has applied it to the room's members."""
+        self._member_events[room] = self._member_events.get(room, 0) + 1
 
     def room_created(self, room: str, sender: str, content: dict) -> None:
         extra = content.get("additional_creators")
@@ -26,11 +34,18 @@ class MatrixDirectory:
 
     async def count(self, room: str) -> int:
         """How many members (without building their set: it is asked for on every vote)."""
+        return self._count(room)
+
+    def _count(self, room: str) -> int:
         matrix_room = self._client.rooms.get(room)
         if matrix_room is None:
             return 0
         joined = len(matrix_room.users) - len(matrix_room.invited_users)
         return joined - (1 if self._client.user_id in matrix_room.users else 0)
+
+    async def revision(self, rooms: Sequence[str]) -> tuple[tuple[int, int], ...]:
+        """The membership events seen in each room, and (should one ever be missed) how many members it has."""
+        return tuple((self._member_events.get(room, 0), self._count(room)) for room in rooms)
 
     async def is_facilitator(self, room: str, member: str) -> bool:
         matrix_room = self._client.rooms.get(room)

@@ -8,6 +8,7 @@ they are looked up on demand. Only a positive answer is cached, so a newly promo
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from bot.mattermost.client import MattermostClient
 
@@ -39,6 +40,14 @@ class MattermostDirectory:
         if cached and time.monotonic() - cached[0] < MEMBERS_TTL:
             return len(cached[1])
         return len(await self.members(room))
+
+    async def revision(self, rooms: Sequence[str]) -> tuple[float, ...]:
+        """When each channel's members were last asked for (at most MEMBERS_TTL seconds ago, as ``members``)."""
+        for room in rooms:
+            cached = self._members.get(room)
+            if not cached or time.monotonic() - cached[0] >= MEMBERS_TTL:
+                await self.members(room)
+        return tuple(self._members[room][0] for room in rooms)
 
     async def is_facilitator(self, room: str, member: str) -> bool:
         at = self._facilitators.get((room, member))

@@ -8,6 +8,7 @@ shows them its own way and notifies only those a message is meant for.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from collections.abc import Set
 from typing import Any
 
 from babel.dates import format_timedelta
@@ -218,14 +219,14 @@ def block_request(proposal: Proposal, member: str, m: Messages) -> Text:
     )
 
 
-def reminder(proposal: Proposal, members: set[str], now: datetime, m: Messages) -> Text:
+def reminder(proposal: Proposal, waiting: list[str], now: datetime, m: Messages) -> Text:
+    """``waiting``: the members who have not answered yet, named as the room knows them."""
     round_ = proposal.current_round
     text = Text()
     text.line(m._("Reminder: proposal #{number} ({title}) closes in {remaining}, on {deadline}."), strong=True,
               number=proposal.number, title=proposal.title,
               remaining=_remaining(round_.deadline, now, m),
               deadline=m.when(round_.deadline))
-    waiting = rules.not_answered(round_, members)
     if waiting and round_.rule is Rule.MAJORITY:
         text.line(m._("Not voted yet: {members}. Silence does not count in this round."), members=people(waiting))
     elif waiting:
@@ -241,14 +242,25 @@ def majority_share(code: SocialCode) -> str:
     return f"{code.majority.numerator}/{code.majority.denominator}"
 
 
-def _positions(text: Text, round_: Round, m: Messages) -> None:
-    """Who took which position, with the reasons and arguments they gave: the process is public."""
+def _positions(text: Text, round_: Round, m: Messages, among: Set[str] | None = None) -> None:
+    """Who took which position, with the reasons and arguments they gave: the process is public. ``among``: the
+    members of one room of a joint decision, whose positions alone are listed there — but every valid block, which
+    decides for all — and the others counted (the register lists them all)."""
+    elsewhere = 0
     for position in Position:
         stances = [s for s in round_.stances if s.position is position and s.at <= round_.deadline]
         unargued: list = []
         if position is Position.BLOCK and round_.rule is Rule.CONSENT:
             unargued = [s for s in stances if not rules.is_argued(s.argument)]
             stances = [s for s in stances if rules.is_argued(s.argument)]
+        if among is not None and not (position is Position.BLOCK and round_.rule is Rule.CONSENT):
+            here = [s for s in stances if s.member in among]
+            elsewhere += len(stances) - len(here)
+            stances = here
+        if among is not None and unargued:
+            here = [s for s in unargued if s.member in among]
+            elsewhere += len(unargued) - len(here)
+            unargued = here
         if stances:
             text.line(m._("{position}: {members}."), position=position_label(position, m).capitalize(),
                       members=people(s.member for s in stances))
@@ -257,6 +269,10 @@ def _positions(text: Text, round_: Round, m: Messages) -> None:
                     text.line(m._("- {member}: {argument}"), member=Mention(s.member), argument=s.argument)
         if unargued:
             text.line(m._("Block without argument (not valid): {members}."), members=people(s.member for s in unargued))
+    if elsewhere:
+        text.line(m.n_("And {count} position taken in the network's other rooms (listed on the register).",
+                       "And {count} positions taken in the network's other rooms (listed on the register).", elsewhere),
+                  count=elsewhere)
 
 
 def counted(round_: Round) -> Tally:
@@ -290,7 +306,9 @@ OUTCOME_HEADLINES = {
 
 
 def outcome(proposal: Proposal, m: Messages, settings: AssemblySettings, revised: Proposal | None = None,
-            link: str | None = None) -> Text:
+            link: str | None = None, among: Set[str] | None = None, by_room: Text | None = None) -> Text:
+    """Said in a room of a joint decision: ``among``, the room's members (see _positions), and ``by_room``, how each
+    room of the network took part."""
     code, round_ = settings.code, proposal.current_round
     result = round_.outcome
     text = Text()
@@ -302,7 +320,9 @@ def outcome(proposal: Proposal, m: Messages, settings: AssemblySettings, revised
         text.line(m._("The deadline passed while the bot was offline: this result counts only the positions "
                       "taken before the deadline."))
     _tally_line(text, round_, result.members, m, settings)
-    _positions(text, round_, m)
+    if by_room is not None:
+        text.lines += by_room.lines
+    _positions(text, round_, m, among)
     if revised is not None and revised.repealed_by == proposal.number:
         text.line().line(m._("Decision #{number} ({title}) is repealed."), strong=True, number=revised.number,
                          title=revised.title)

@@ -55,3 +55,38 @@ async def test_a_joint_decision_of_two_rooms_one_tally_a_block_in_one_postponing
         bot.check_alive()
     finally:
         await bot.stop()
+
+
+async def test_the_network_s_members_are_counted_again_when_someone_joins_or_leaves_one_of_its_rooms(
+        tmp_path: Path, bot_account, members):
+    # The union of a network's rooms is kept between votes (a vote then costs what a room's own does) and made again
+    # when a membership event comes: a member who has just joined counts at their first vote, one who left no more.
+    alice, bob, carol, dan = await members("alice", "bob", "carol", "dan")
+    bot_id = bot_account.user_id
+    fives, moulins = await rooms_of_a_network(alice, bot_id, bob, carol)
+    network = {"id": "metropole", "rooms": [fives, moulins], "minimum_duration": "1h"}
+    bot = await RunningBot(bot_config(tmp_path, bot_account, [alice.user_id], sections={"networks": [network]})).start()
+    try:
+        for room in (fives, moulins):
+            await alice.wait_for(joined(bot_id), room=room, timeout=15)
+        await bob.send_text(fives, "!joint Shared budget for street parties")
+        await carol.wait_for(from_bot(bot_id, "ballot"), room=moulins, timeout=20)
+
+        async def members_in_the_status(member) -> int:
+            statuses = carol.matching(from_bot(bot_id, "status"), room=moulins)
+            await member.send_text(moulins, "!status #metropole-1")
+            *_, status = await carol.wait_for_count(from_bot(bot_id, "status"), len(statuses) + 1, room=moulins,
+                                                    timeout=20)
+            return content(status)["consent_bot"]["members"]
+
+        await carol.send_text(moulins, "!agree #metropole-1")
+        assert await members_in_the_status(carol) == 3  # alice (in both rooms), bob, carol
+        await alice.invite(moulins, dan.user_id)
+        await dan.join(moulins)
+        assert await members_in_the_status(dan) == 4
+        await bob.leave(fives)
+        await alice.wait_for(lambda e: getattr(e, "membership", None) == "leave", room=fives, timeout=15)
+        assert await members_in_the_status(alice) == 3  # bob has gone, and took no position
+        bot.check_alive()
+    finally:
+        await bot.stop()
