@@ -11,12 +11,13 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+import yaml
 
 from bot.app.announcer import Announcer
 from bot.app.observer import Observer
 from bot.app.ports import ReactionVote
 from bot.channels import Channels
-from bot.config import Config
+from bot.config import Config, load_config
 from bot.engine.model import Position
 from bot.messages.outgoing import Kind
 from tests.conftest import ROOM, TUESDAY, Assembly, Clock, make_assembly, write_config
@@ -209,3 +210,52 @@ async def test_what_is_announced_and_what_is_not(tmp_path, repository, smtp, rec
     await announcer.deliver()
     assert [a.kind for a in answers] == [Kind.BALLOT, Kind.SEED]
     assert len(smtp.mails) == 1 and [verified(c)["event"] for c in receiver.calls] == ["proposal"]
+
+
+async def test_a_joint_decision_is_announced_once_by_its_network_s_list_and_webhooks(tmp_path, repository, smtp,
+                                                                                      receiver):
+    # Said in each of its rooms, a joint decision is mailed and posted once, by the network's list (which sends
+    # through the assembly's server), never once per room.
+    fives = "!fives:test"
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({
+        "storage": {"path": "consent.db"},
+        "assembly": {"language": "en", "email": {"lists": ["assembly@lists.example.org"], "host": "127.0.0.1",
+                                                 "port": smtp.port, "security": "none",
+                                                 "sender": "Bot <bot@assembly.example.org>"}},
+        "rooms": {fives: {"language": "fr", "name": "Fives"}},
+        "networks": [{"id": "metropole", "name": "Métropole", "rooms": [ROOM, fives],
+                      "email": {"lists": ["metropole@lists.example.org"]},
+                      "webhooks": [{"name": "wiki", "url": receiver.url, "secret": SECRET}]}]}), encoding="utf-8")
+    room, announcer = await with_announcer(load_config(path, environ={}), repository)
+    room.room.other_rooms[fives] = {"dan"}
+    await room.say("dan", "!joint Shared budget", room=fives)
+    await room.say("alice", "!agree #metropole-1")
+    await room.advance_to(TUESDAY + timedelta(days=4))
+    await announcer.deliver()
+    assert [mail["Subject"] for mail in smtp.mails] == ["[Métropole] #metropole-1 proposed: Shared budget",
+                                                        "[Métropole] #metropole-1 adopted: Shared budget"]
+    assert smtp.recipients == [["metropole@lists.example.org"]] * 2
+    assert smtp.mails[1]["In-Reply-To"] == smtp.mails[0]["Message-ID"]
+    bodies = [verified(call) for call in receiver.calls]
+    assert [(b["event"], b["assembly"]["room"], b["assembly"]["name"], b["proposal"]["network"]) for b in bodies] == [
+        ("proposal", "network:metropole", "Métropole", "metropole"),
+        ("outcome", "network:metropole", "Métropole", "metropole")]
+    # The room's own proposals keep the assembly's list.
+    await room.say("alice", "!propose A kettle")
+    await announcer.deliver()
+    assert smtp.recipients[-1] == ["assembly@lists.example.org"] and len(receiver.calls) == 2
+
+
+async def test_a_process_sends_the_announcements_of_its_platform_s_rooms_only(tmp_path, repository, smtp, receiver):
+    # A Matrix and a Mattermost process on one database read one outbox: each sends its own rooms' mails, lest both
+    # send them (or one, without the other's mail server, set them aside).
+    config = announcing_config(tmp_path, smtp, receiver)
+    room, announcer = await with_announcer(config, repository)
+    await room.say("alice", "!propose A kettle")
+    announcer.serves = lambda served: served != ROOM
+    await announcer.deliver()
+    assert smtp.mails == [] and receiver.calls == []
+    served_here = Announcer(repository, config, room.clock, Channels(config))
+    await served_here.deliver()
+    assert [mail["Subject"] for mail in smtp.mails] == ["[Assemblée des communs] #1 proposed: A kettle"]

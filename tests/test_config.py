@@ -1165,12 +1165,17 @@ def test_an_item_of_a_list_missing_its_required_keys_is_told_which(tmp_path):
 
 
 def test_example_network_in_the_comments_is_valid_its_rules_over_the_assembly_s(tmp_path):
-    document = yaml.safe_load(commented_example("networks")) | {"assembly": {"minimum_duration": "96h"}}
+    document = yaml.safe_load(commented_example("networks")) | {"assembly": {
+        "minimum_duration": "96h", "email": {"host": "smtp.example.org", "sender": "bot@example.org"}}}
     config = load_config(write(tmp_path, document), environ={})
     [network] = config.networks
     assert (network.id, network.scope, len(network.rooms)) == ("metropole", "network:metropole", 2)
     rules = network.rules_over(config.assembly, config.for_room(network.rooms[0]))
     assert rules.code.quorum == Fraction(1, 4) and rules.code.minimum_duration == timedelta(hours=96)
+    # Its own list, through the assembly's mail server.
+    assert (rules.email.lists, rules.email.host, rules.email.sender) == (
+        ("metropole@lists.example.org",), "smtp.example.org", "bot@example.org")
+    assert config.announces()
 
 
 def test_a_room_may_be_in_two_networks_and_a_network_s_rooms_need_not_be_known(tmp_path):

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from bot.app.context import messages_for
 from bot.app.observer import Observer
+from bot.app.scopes import network_of, settings_for
 from bot.config import Config
 from bot.messages.announcement import mail, webhook_call
 from bot.messages.outgoing import Kind, Outgoing, Undeliverable
@@ -45,22 +46,29 @@ def chat_address(config: Config, room: str) -> str | None:
 
 
 async def announce(tx: Transaction, messages: list[Outgoing], config: Config, at: datetime) -> None:
-    """Queue, in the transaction that queued ``messages``, the mails and webhook calls that announce them."""
+    """Queue, in the transaction that queued ``messages``, the mails and webhook calls that announce them.
+
+    A joint decision is said in each room of its network; it is announced once, by the network's ``email`` and
+    ``webhooks`` (by default the assembly's), from what is said in its first room (in that room's language)."""
     for message in messages:
         event = event_of(message)
-        settings = config.for_room(message.room)
-        # A joint decision is not announced beyond its rooms yet: each room's list would get it once per room.
-        if event is None or message.number is None or message.scope or not (settings.email.lists or settings.webhooks):
+        network = network_of(config, message.scope)
+        if event is None or message.number is None or (network is not None and message.room != network.rooms[0]):
             continue
-        proposal = await tx.view(message.room, message.number)
-        m = messages_for(settings)
+        settings = settings_for(config, message.scope, message.room)
+        if not (settings.email.lists or settings.webhooks):
+            continue
+        proposal = await tx.view(message.scope or message.room, message.number)
+        m = messages_for(settings, message.scope)
         public_url = config.register.public_url
+        assembly = (network.name or network.id) if network else settings.name or message.room
         if settings.email.lists:
-            await tx.queue(mail(message, event, proposal, settings, m, public_url, chat_address(config, message.room),
-                                at), at)
+            # Members of a network answer in their own room: no one room's address is theirs.
+            address = chat_address(config, message.room) if network is None else None
+            await tx.queue(mail(message, event, proposal, settings, m, public_url, address, at, assembly), at)
         for hook in settings.webhooks:
             if event in hook.events:
-                await tx.queue(webhook_call(message, event, proposal, hook, settings, m, public_url, at), at)
+                await tx.queue(webhook_call(message, event, proposal, hook, m, public_url, at, assembly), at)
 
 
 class Channel(Protocol):
@@ -87,9 +95,13 @@ class Announcer:
         self.acting: Callable[[], bool] = lambda: True
         """False while this process may not act (on PostgreSQL, a standby, or a process whose lease was taken over):
         then nothing is sent, lest the process now acting send it too."""
+        self.serves: Callable[[str], bool] = lambda room: True
+        """Whether this process sends the announcements of a room: where a Matrix and a Mattermost process share a
+        database, each those of its platform's rooms (a joint decision's: its network's first room's)."""
 
     def queued(self, messages: list[Outgoing]) -> None:
         """Announcements were committed to the outbox: take them, and wake up."""
+        messages = [message for message in messages if self.serves(message.room)]
         if self._pending is not None:
             self._pending += [[message, 0, None, None] for message in messages]
         if messages:
@@ -115,7 +127,8 @@ class Announcer:
         if not self.acting():
             return RETRY_START
         if self._pending is None:
-            self._pending = [list(item) for item in await self._repository.pending_announcements()]
+            self._pending = [list(item) for item in await self._repository.pending_announcements()
+                             if self.serves(item[0].room)]
         held: set[str] = set()
         for item in list(self._pending):
             message, _, next_try, _ = item
@@ -139,7 +152,7 @@ class Announcer:
         """A mail server gets at most ``per_minute`` mails in any minute; webhooks have no such bound."""
         if message.channel != "email":
             return True
-        email = self._config.for_room(message.room).email
+        email = settings_for(self._config, message.scope, message.room).email
         sent = self._sent.setdefault((email.host, email.port), deque())
         while sent and self._clock() - sent[0] >= timedelta(minutes=1):
             sent.popleft()
@@ -171,7 +184,7 @@ class Announcer:
             self.observer.announced(_kind(message), "retried")
             return False
         if message.channel == "email":
-            email = self._config.for_room(message.room).email
+            email = settings_for(self._config, message.scope, message.room).email
             self._sent.setdefault((email.host, email.port), deque()).append(self._clock())
         self._repository.note_sent(message.key, None, self._clock())
         await self._repository.flush()  # at once: a crash now must not send it again (a commit a mail is cheap)
@@ -179,7 +192,7 @@ class Announcer:
         return True
 
     def _give_up_after(self, message: Outgoing) -> timedelta:
-        return self._config.for_room(message.room).email.give_up_after if message.channel == "email" \
+        return settings_for(self._config, message.scope, message.room).email.give_up_after if message.channel == "email" \
             else WEBHOOK_GIVE_UP
 
 

@@ -13,10 +13,11 @@ class Channels:
         self._config = config
 
     def __call__(self, message: Outgoing) -> object:
+        from bot.app.scopes import settings_for
         from bot.channels.mail import MailServer
         from bot.channels.webhook import Webhook
 
-        settings = self._config.for_room(message.room)
+        settings = settings_for(self._config, message.scope, message.room)
         if message.channel == "email":
             return MailServer(settings.email)
         name = message.channel.removeprefix("webhook:")

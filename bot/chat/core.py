@@ -294,6 +294,7 @@ class ChatBot(ABC):
             announcer = Announcer(self.repository, self.config, self.service.clock, Channels(self.config))
             announcer.observer = self.service.observer
             announcer.acting = lambda: self.sender.may_send()  # read at each round: the lease sets it later
+            announcer.serves = self.service.delivery.serves
             self.service.announcer = announcer
             self.in_background(announcer.start())
 

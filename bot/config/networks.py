@@ -17,9 +17,10 @@ from bot.config.values import Problem, explained, id_problem, listed, platform_i
 MAX_ROOMS = 50
 MAX_NETWORKS = 20
 RULES = frozenset({"timezone", "holidays", "working_days_only", "minimum_duration", "reminders", "days_between_rounds",
-                   "blocked_rounds_before_majority", "majority", "majority_lock", "quorum", "facilitators", "name"})
-"""The assembly's keys a network may give for its joint decisions; the others (its language, topics, officials,
-mails…) stay each room's or the assembly's."""
+                   "blocked_rounds_before_majority", "majority", "majority_lock", "quorum", "facilitators", "name",
+                   "email", "webhooks"})
+"""The assembly's keys a network may give for its joint decisions (its rules, and where they are announced beyond
+the rooms); the others (its language, topics, officials…) stay each room's or the assembly's."""
 SCOPE_PREFIX = "network:"
 """A joint decision is kept under the scope ``network:<id>``, where a room's own are kept under the room's id."""
 

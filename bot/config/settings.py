@@ -454,6 +454,18 @@ class Config(Section):
 
         return {room: merged(own or {}) if isinstance(own, dict | None) else own for room, own in rooms.items()}
 
+    @field_validator("networks", mode="before")
+    @classmethod
+    def _sections_over_the_assembly(cls, networks: Any, info: ValidationInfo) -> Any:
+        """A network's email over the assembly's, key by key, as a room's: a network names its list, and sends through
+        the assembly's mail server (its calendar, though, is its own as a whole: one for all its rooms)."""
+        assembly = (info.context or {}).get("assembly")
+        if "assembly" not in info.data or not isinstance(assembly, dict) or not isinstance(networks, list):
+            return networks
+        return [{**network, "email": {**assembly["email"], **network["email"]}}
+                if isinstance(network, dict) and isinstance(network.get("email"), dict)
+                and isinstance(assembly.get("email"), dict) else network for network in networks]
+
     @model_validator(mode="after")
     def _ports_apart(self) -> Self:
         if self.ops.enabled and self.register.enabled and self.ops.port == self.register.port:
@@ -487,7 +499,7 @@ class Config(Section):
 
     def announces(self) -> bool:
         """Whether some assembly announces beyond its room (a mailing list, webhooks)."""
-        return any(s.email.lists or s.webhooks for s in (self.assembly, *self.rooms.values()))
+        return any(s.email.lists or s.webhooks for s in (self.assembly, *self.rooms.values(), *self.networks))
 
     def for_room(self, room_id: str) -> AssemblySettings:
         return self.rooms.get(room_id, self.assembly)

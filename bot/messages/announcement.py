@@ -34,22 +34,23 @@ SUBJECTS = {
 
 
 def mail(message: Outgoing, event: str, proposal: Proposal, settings: AssemblySettings, m: Messages,
-         public_url: str, chat_address: str | None, at: datetime) -> Outgoing:
-    """The mail announcing ``message`` to the assembly's list."""
-    assembly = settings.name or message.room
+         public_url: str, chat_address: str | None, at: datetime, assembly: str) -> Outgoing:
+    """The mail announcing ``message`` to the list of ``assembly`` (its name: a room's, or a network's)."""
+    kept_under = message.scope or message.room
     subject = m._(SUBJECTS[event], assembly=assembly, number=proposal.number, round=proposal.current_round.number,
                   title=proposal.title, state=m._(STATE_LABELS[proposal.state]))
     footer = []
     if chat_address:
         footer.append(m._("To answer, write in the assembly's room: {address}", address=chat_address))
-    link = f"{public_url}{proposal_path(message.room, proposal.number)}" if public_url else None
+    link = f"{public_url}{proposal_path(kept_under, proposal.number)}" if public_url else None
     if link:
         footer.append(m._("On the public register: {link}", link=link))
     text, cut = _bounded(plain_text(message.lines), link, m)
     domain = parseaddr(settings.email.sender or "")[1].rpartition("@")[2] or "consent-bot.invalid"
-    thread = f"<proposal.{_short(message.room)}.{proposal.number}@{domain}>"
+    thread = f"<proposal.{_short(kept_under)}.{proposal.number}@{domain}>"
     key = f"{message.key}@email"
-    return Outgoing(key, message.room, message.kind, message.lines, number=proposal.number, channel="email", payload={
+    return Outgoing(key, message.room, message.kind, message.lines, number=proposal.number, channel="email",
+                    scope=message.scope, payload={
         "event": event, "subject": subject, "from": settings.email.sender, "to": list(settings.email.lists),
         "date": at.astimezone(m.zone).isoformat(), "thread": thread,
         "message_id": thread if event == "proposal" else f"<{message_id(key)}@{domain}>",
@@ -58,21 +59,23 @@ def mail(message: Outgoing, event: str, proposal: Proposal, settings: AssemblySe
     })
 
 
-def webhook_call(message: Outgoing, event: str, proposal: Proposal, hook: WebhookSettings, settings: AssemblySettings,
-                 m: Messages, public_url: str, at: datetime) -> Outgoing:
+def webhook_call(message: Outgoing, event: str, proposal: Proposal, hook: WebhookSettings, m: Messages,
+                 public_url: str, at: datetime, assembly: str) -> Outgoing:
     """The call telling a webhook of ``message``: the event, the proposal's state as the chat message carries it,
-    its title and text, the message itself, and where the register shows it (page and JSON)."""
+    its title and text, the message itself, and where the register shows it (page and JSON). ``assembly``: the
+    name of the room, or of the network, that decides."""
     key = f"{message.key}@webhook:{hook.name}"
-    page = proposal_path(message.room, proposal.number)
+    kept_under = message.scope or message.room
+    page = proposal_path(kept_under, proposal.number)
     text, _ = _bounded(plain_text(message.lines), f"{public_url}{page}" if public_url else None, m)
     body: dict[str, Any] = {
         "delivery": message_id(key), "event": event, "at": at.isoformat(),
-        "assembly": {"room": message.room, "name": settings.name, "url": _at(public_url, room_path(message.room))},
+        "assembly": {"room": kept_under, "name": assembly, "url": _at(public_url, room_path(kept_under))},
         "proposal": {**(message.payload or {}), "title": proposal.title, "text": proposal.text,
                      "proposer": proposal.proposer, "url": _at(public_url, page), "data": _at(public_url, api(page))},
         "message": text,
     }
-    return Outgoing(key, message.room, message.kind, message.lines, number=proposal.number,
+    return Outgoing(key, message.room, message.kind, message.lines, number=proposal.number, scope=message.scope,
                     channel=f"webhook:{hook.name}", payload={"event": event, "hook": hook.name, "body": body})
 
 
