@@ -1,8 +1,11 @@
 """The parts every chat adapter shares (the adapters' own tests run them against Synapse and the fake Mattermost)."""
 
+import asyncio
 from datetime import timedelta
 
-from bot.chat.core import Backoff, ChatBot, ChatSender, Recent, listing, part_payload
+import pytest
+
+from bot.chat.core import Backoff, ChatBot, ChatSender, Recent, listing, part_payload, still_serving
 from bot.config import default_config
 from bot.console import ConsoleRoom
 from bot.messages.outgoing import Kind, Outgoing
@@ -67,3 +70,26 @@ async def test_a_platform_clock_ahead_of_the_bots_never_pushes_a_vote_past_its_d
 def test_a_listing_in_a_log_line_is_bounded():
     assert listing(["@a:x", ":y"]) == "@a:x, :y"
     assert listing([f":s{i}" for i in range(1000)]) == ":s0, :s1, :s2, :s3, :s4 and 995 more"
+
+
+async def test_a_serving_loop_stops_when_its_task_was_cancelled_even_if_the_cancellation_was_swallowed():
+    # A database call cut off mid-way (asyncpg) may turn the cancellation into an error of its own: the serving
+    # loop, which retries errors, must still stop (else it serves on without its lease).
+    rounds = 0
+
+    async def serving_loop() -> None:
+        nonlocal rounds
+        while True:
+            still_serving()
+            rounds += 1
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                pass  # swallowed, as a library cut off mid-call may do
+
+    task = asyncio.create_task(serving_loop())
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=5)
+    assert rounds == 1

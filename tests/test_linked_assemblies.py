@@ -104,7 +104,8 @@ async def test_a_valid_block_in_one_room_postpones_the_decision_announced_in_eve
                                                                                        (FIVES, "adopted")]
 
 
-async def test_each_room_s_outcome_lists_its_members_positions_every_valid_block_and_each_room_s_part(network: Assembly):
+async def test_each_room_s_outcome_lists_its_members_positions_every_valid_block_and_each_room_s_part(
+        network: Assembly):
     # Listing ten thousand members' positions in each of twenty rooms would drown them: each room reads its own
     # members' positions and the blocks that decided for all; the register lists everyone's.
     await network.say("carol", "!joint Shared budget", room=FIVES)

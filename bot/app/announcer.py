@@ -192,8 +192,9 @@ class Announcer:
         return True
 
     def _give_up_after(self, message: Outgoing) -> timedelta:
-        return settings_for(self._config, message.scope, message.room).email.give_up_after if message.channel == "email" \
-            else WEBHOOK_GIVE_UP
+        if message.channel != "email":
+            return WEBHOOK_GIVE_UP
+        return settings_for(self._config, message.scope, message.room).email.give_up_after
 
 
 def _kind(message: Outgoing) -> str:

@@ -325,6 +325,15 @@ class ChatBot(ABC):
         return min(at, now)
 
 
+def still_serving() -> None:
+    """Raise CancelledError once the bot's task is cancelled (its lease lost, or the bot stopping). A database call
+    cut off mid-way can turn the cancellation into an error of its own (asyncpg closing its connection), which a
+    loop that retries failures would take for one more, serving on without the lease: seen once in the standby test."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def run_chat_bot(config: Config, make: Callable[[Config, Repository], ChatBot]) -> None:
     """Open the database, run the bot until it stops, close the database. On PostgreSQL the bot acts under a lease,
     standing by while another process holds it, and stands by again if it loses it (each time afresh: nothing
