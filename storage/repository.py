@@ -12,7 +12,7 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources
@@ -469,27 +469,33 @@ class Transaction:
             params += list(states)
         return [row["number"] for row in await self._db.fetch(query + " ORDER BY number", params)]
 
-    async def summaries(self, room: str, offset: int, limit: int,
+    async def summaries(self, places: Sequence[str], offset: int, limit: int,
                         topic: str | None = None) -> tuple[int, list[Summary]]:
-        """How many proposals the room has (on ``topic``, if given), and one page of them, the newest first (one
-        line each)."""
+        """How many proposals are kept under ``places`` — a room, and the scopes of the joint decisions it takes part
+        in — (on ``topic``, if given), and one page of them, the newest first (one line each)."""
         if topic is None:
-            chosen, params = "SELECT room, number FROM proposals WHERE room = ?", (room,)
+            chosen, params = "SELECT room, number FROM proposals WHERE room = ?", ()
         else:
-            chosen, params = "SELECT room, number FROM proposal_topics WHERE room = ? AND topic = ?", (room, topic)
-        total = (await self._db.fetchone(f"SELECT COUNT(*) AS n FROM ({chosen}) c", params))["n"]
+            chosen, params = "SELECT room, number FROM proposal_topics WHERE room = ? AND topic = ?", (topic,)
+        total = sum([(await self._db.fetchone(f"SELECT COUNT(*) AS n FROM ({chosen}) c", (place, *params)))["n"]
+                     for place in places])
         # The page first, then its rounds: the cost of a page whatever the room's size, and whatever plan a
-        # database without statistics yet (PostgreSQL's before its first ANALYZE) would choose for a join.
+        # database without statistics yet (PostgreSQL's before its first ANALYZE) would choose for a join. With
+        # several places, each one's newest (by its index), then the newest of those by when they were proposed.
+        newest = " UNION ALL ".join(
+            f"SELECT c.room, c.number, p.created_at FROM ({chosen} ORDER BY number DESC LIMIT ?) c"
+            f" JOIN proposals p ON p.room = c.room AND p.number = c.number" for _ in places)
         rows = await self._db.fetch(
-            f"""SELECT p.number, p.title, p.state, r.round, r.deadline
-               FROM (SELECT p.room, p.number, p.title, p.state FROM ({chosen} ORDER BY number DESC LIMIT ? OFFSET ?) c
+            f"""SELECT p.room, p.number, p.title, p.state, p.created_at, r.round, r.deadline
+               FROM (SELECT p.room, p.number, p.title, p.state, p.created_at
+                     FROM (SELECT * FROM ({newest}) n ORDER BY created_at DESC, number DESC LIMIT ? OFFSET ?) c
                      JOIN proposals p ON p.room = c.room AND p.number = c.number) p
                JOIN rounds r ON r.room = p.room AND r.number = p.number
                    AND r.round = (SELECT MAX(round) FROM rounds WHERE room = p.room AND number = p.number)
-               ORDER BY p.number DESC""",
-            (*params, limit, offset))
-        return total, [Summary(r["number"], r["title"], State(r["state"]), r["round"], from_text(r["deadline"]))
-                       for r in rows]
+               ORDER BY p.created_at DESC, p.number DESC""",
+            (*[value for place in places for value in (place, *params, offset + limit)], limit, offset))
+        return total, [Summary(r["number"], r["title"], State(r["state"]), r["round"], from_text(r["deadline"]),
+                               r["room"] if r["room"] != places[0] else "") for r in rows]
 
     async def number_for_message(self, room: str, platform_id: str) -> tuple[str, int] | None:
         """(scope, number) of the proposal whose bot message (ballot, reminder, outcome…) has this platform id: scope

@@ -124,6 +124,36 @@ async def test_each_room_s_outcome_lists_its_members_positions_every_valid_block
                     + 1:][:2] == [f"{ROOM}: 1 of 2 members.", "Fives: 2 of 3 members."]
 
 
+async def test_a_room_s_list_shows_the_joint_decisions_it_takes_part_in_among_its_own_newest_first(
+        network: Assembly):
+    await network.say("alice", "!proposer Une bouilloire")
+    network.clock.now += timedelta(hours=1)
+    await network.say("carol", "!joint Shared budget", room=FIVES)
+    network.clock.now += timedelta(hours=1)
+    await network.say("alice", "!proposer Des chaises")
+    [listing] = await network.say("bob", "!liste")
+    assert [line.split(" :")[0] for line in listing.body.splitlines()[1:]] == [
+        "#2 Des chaises", "#metropole-1 Shared budget", "#1 Une bouilloire"]
+    [listing] = await network.say("dan", "!list", room=FIVES)
+    assert [line.split(":")[0] for line in listing.body.splitlines()[1:]] == ["#metropole-1 Shared budget"]
+    [second_page] = await network.say("bob", "!liste 2")
+    assert second_page.kind is Kind.ERROR  # three lines: one page
+
+
+async def test_a_room_s_list_pages_through_its_own_and_joint_proposals_as_they_were_made(network: Assembly):
+    made = []
+    for i in range(1, 13):
+        network.clock.now += timedelta(minutes=1)
+        await network.say("alice", f"!proposer Own {i}")
+        network.clock.now += timedelta(minutes=1)
+        await network.say("alice", f"!commun Joint {i}")
+        made += [f"#{i} Own {i}", f"#metropole-{i} Joint {i}"]
+    pages = [(await network.say("bob", f"!liste {page}"))[0].body.splitlines() for page in (1, 2)]
+    listed = [line.split(" :")[0] for page in pages for line in page[1:] if line.startswith("#")]
+    assert listed == made[::-1]
+    assert pages[0][0] == "**Propositions de ce salon, les plus récentes d'abord (page 1 sur 2) :**"
+
+
 async def test_a_reaction_taken_back_in_the_other_room_withdraws_the_joint_position(network: Assembly):
     await network.say("carol", "!joint Shared budget", room=FIVES)
     ballot = await network.repository.ballot_id(FIVES, 1, SCOPE)

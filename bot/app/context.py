@@ -3,7 +3,7 @@ transaction itself; and the one error type whose message is for the member."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,8 +53,10 @@ class Facts:
     (each once), always."""
     named: str | None = None
     """The member the command's first word names, for the commands that name one (None: nobody in the room)."""
-    members_by_room: dict[str, set[str]] | None = None
+    members_by_room: dict[str, Set[str]] | None = None
     """For a joint decision, the members of each room of its network."""
+    joint_scopes: tuple[str, ...] = ()
+    """For the commands that need them, the scopes of the joint decisions the room takes part in (its networks')."""
 
 
 @dataclass

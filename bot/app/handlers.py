@@ -30,6 +30,7 @@ MAX_TEXT = 8000
 FACILITATOR = frozenset({"facilitator"})
 MEMBERS = frozenset({"members"})
 NAMED = frozenset({"named"})
+NETWORKS = frozenset({"networks"})
 PAGE = 20
 """Proposals a !list page shows."""
 MAX_ARGUMENT = 1000
@@ -236,9 +237,9 @@ async def status(ctx: Context) -> None:
     await ctx.say(Kind.STATUS, text, proposal)
 
 
-@COMMANDS.command("list", "liste", usage=N_("!list [topic <topic>] [page]"),
-                  summary=N_("list the proposals of this room, the newest first, 20 a page (those on a topic only, "
-                             "with topic)"))
+@COMMANDS.command("list", "liste", usage=N_("!list [topic <topic>] [page]"), needs=NETWORKS,
+                  summary=N_("list the proposals of this room and the joint decisions it takes part in, the newest "
+                             "first, 20 a page (those on a topic only, with topic)"))
 async def list_(ctx: Context) -> None:
     topic, rest = _keyword(ctx.arguments, TOPIC_WORDS)
     topic = _topics(ctx, topic)[0] if topic is not None else None
@@ -249,7 +250,7 @@ async def list_(ctx: Context) -> None:
 
 
 async def _list(ctx: Context, page: int = 1, topic: str | None = None) -> None:
-    total, summaries = await ctx.tx.summaries(ctx.room, (page - 1) * PAGE, PAGE, topic)
+    total, summaries = await ctx.tx.summaries((ctx.room, *ctx.facts.joint_scopes), (page - 1) * PAGE, PAGE, topic)
     pages = max(1, -(-total // PAGE))
     if page > pages:
         raise ctx.fail("The last page is {pages}.", pages=pages)

@@ -269,7 +269,8 @@ class Inbox:
             return Facts(len(roster.members), facilitator, roster.members, named, roster.by_room)
         members = await self.directory.members(room) if "members" in needs else None
         count = len(members) if members is not None else await self.directory.count(room)
-        return Facts(count, facilitator, members, named)
+        joint = tuple(n.scope for n in networks_of_room(self.config, room)) if "networks" in needs else ()
+        return Facts(count, facilitator, members, named, joint_scopes=joint)
 
     async def _answer_only(self, incoming: Incoming, text: Text) -> None:
         async with self.repository.transaction() as tx:

@@ -305,6 +305,8 @@ class Summary:
     state: State
     round: int
     deadline: datetime
+    scope: str = ""
+    """Where it is kept when not in the room's own: the network's scope of a joint decision."""
 
 
 class Action(StrEnum):

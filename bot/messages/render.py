@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from collections.abc import Set
+from dataclasses import replace
 from typing import Any
 
 from babel.dates import format_timedelta
 
 from bot.config import AssemblySettings
+from bot.config.networks import SCOPE_PREFIX
 from bot.engine import pact as pact_rules, parts, rules
 from bot.engine.model import Action, Position, Proposal, Reason, Round, Rule, RuleViolation, SocialCode, State, Summary, Tally
 from bot.messages.i18n import N_, Messages
@@ -520,11 +522,13 @@ def listing(total: int, page: int, pages: int, summaries: list[Summary], m: Mess
         text.line(m._("Proposals in this room, the newest first (page {page} of {pages}):"), strong=True, page=page,
                   pages=pages)
     for p in summaries:
+        # A joint decision the room takes part in reads as its reference says it: #metropole-3.
+        said = replace(m, network=p.scope.removeprefix(SCOPE_PREFIX)) if p.scope else m
         if p.state is State.OPEN:
-            text.line(m._("#{number} {title}: open, round {round}, deadline {deadline}"), number=p.number,
+            text.line(said._("#{number} {title}: open, round {round}, deadline {deadline}"), number=p.number,
                       title=p.title, round=p.round, deadline=m.when(p.deadline))
         else:
-            text.line(m._("#{number} {title}: {state}"), number=p.number, title=p.title,
+            text.line(said._("#{number} {title}: {state}"), number=p.number, title=p.title,
                       state=m._(STATE_LABELS[p.state]))
     if page < pages:
         text.line(m._("More with !list {next}."), next=f"topic {topic} {page + 1}" if topic else page + 1)
