@@ -139,7 +139,7 @@ class Deadlines:
                     # The room's members who have not answered, as the room names them (a linked account that
                     # answered from its other account has answered).
                     here = accounts[place] if network is not None else members
-                    waiting = rules.not_answered_accounts(round_, here, linked)
+                    waiting = rules.not_answered(round_, here, linked)
                     owing = tuple(member for member in rules.owing_argument(round_) if member in here)
                     return render.reminder(proposal, waiting, now, m), tuple(waiting) + owing
             elif isinstance(work, RemindApplication):

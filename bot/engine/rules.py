@@ -140,16 +140,11 @@ def tally_by_room(round_: Round, members_by_room: Mapping[str, Set[str]]) -> dic
             for room, members in members_by_room.items()}
 
 
-def not_answered(round_: Round, members: set[str]) -> list[str]:
+def not_answered(round_: Round, members: Set[str], linked: Mapping[str, str] | None = None) -> list[str]:
+    """The members (a room's accounts) who have not answered: an account linked to one of the other platform
+    (``linked``: account → the member it counts as) has answered when that member did, from either account."""
     answered = {s.member for s in round_.stances}
-    return sorted(members - answered)
-
-
-def not_answered_accounts(round_: Round, accounts: Set[str], linked: Mapping[str, str]) -> list[str]:
-    """A room's accounts whose member has not answered: a linked account has answered when the member it counts as
-    did, from either account."""
-    answered = {s.member for s in round_.stances}
-    return sorted(account for account in accounts if linked.get(account, account) not in answered)
+    return sorted(member for member in members if (linked or {}).get(member, member) not in answered)
 
 
 def counted_as(stance: Stance | None, rule: Rule) -> str | None:

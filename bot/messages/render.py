@@ -7,9 +7,9 @@ shows them its own way and notifies only those a message is meant for.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from collections.abc import Set
 from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_timedelta

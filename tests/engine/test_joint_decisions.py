@@ -74,3 +74,12 @@ def test_each_room_s_tally_counts_its_members_positions_a_member_of_two_rooms_in
     # Bob is under both his rooms; the decision's own tally counts him once.
     assert sum(counts.answered for _, counts in by_room.values()) == 4
     assert rules.tally(proposal.current_round.stances).answered == 3
+
+
+def test_linked_accounts_count_as_their_member_and_one_who_answered_from_either_is_not_reminded():
+    # gina has a Mattermost account too, "gina-mm", in moulins' channel: linked, the two are one member.
+    linked = {"gina-mm": "gina"}
+    by_room = rules.counted_by_room({**ROOMS, "moulins": {"erin", "frank", "gina-mm"}}, linked)
+    assert rules.network_members(by_room) == {"alice", "bob", "carol", "dan", "erin", "frank", "gina"}
+    proposal = vote(proposed(), "gina", Position.AGREE)  # from her Matrix account
+    assert rules.not_answered(proposal.current_round, {"erin", "frank", "gina-mm"}, linked) == ["erin", "frank"]
