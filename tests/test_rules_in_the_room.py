@@ -199,6 +199,18 @@ async def test_a_proposer_may_give_longer_than_the_minimum_and_the_ballot_says_s
     assert "Buy a kettle" in ballot.body.splitlines()[0]
 
 
+async def test_an_extension_of_nothing_is_refused_and_the_deadline_stays(room):
+    # Counting no working time from a deadline that ends the day before a holiday would start after the holiday.
+    await room.say("alice", "!propose Buy a kettle")
+    deadline = (await status(room)).payload["deadline"]
+    for nothing in ("0h", "0d", "30s"):
+        [refused] = await room.say("fay", f"!extend #1 {nothing}")
+        assert refused.kind is Kind.ERROR
+        assert refused.body.splitlines()[0] == ("An extension adds at least a minute of working time: write e.g. 24h "
+                                                "or 2d.")
+    assert (await status(room)).payload["deadline"] == deadline
+
+
 async def test_a_facilitator_extends_a_longer_round_from_the_deadline_its_proposer_set(room):
     """A facilitator may still extend a round its proposer made longer: from that round's deadline, in working
     time; the proposal's next round lasts what its proposer asked for again, the extension not included."""

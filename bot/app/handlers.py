@@ -360,6 +360,10 @@ async def extend(ctx: Context) -> None:
         raise ctx.fail("'{value}' is not a duration: write e.g. 24h or 2d.", value=excerpt(ctx.arguments)) from None
     if extension > MAX_ROUND:
         raise ctx.fail("An extension is at most {limit} days at a time.", limit=MAX_ROUND.days)
+    if extension < timedelta(minutes=1):
+        # Zero working time counted from a deadline that ends the day before a holiday would start counting after
+        # the holiday: "extending" by nothing would move the deadline by a day.
+        raise ctx.fail("An extension adds at least a minute of working time: write e.g. 24h or 2d.")
     step = transitions.extend(proposal, ctx.sender, ctx.facilitator, extension, ctx.now, ctx.settings.code)
     proposal = await ctx.save(step)
     await ctx.say_everywhere(Kind.ANNOUNCEMENT, lambda m, _: Text().line(
