@@ -25,10 +25,10 @@ SCOPE = "network:metropole"
 BLOCK = "The budget would come out of the youth centre's funds."
 
 
-def network_config(tmp_path: Path, networks: list[dict] | None = None) -> Config:
+def network_config(tmp_path: Path, networks: list[dict] | None = None, **assembly: object) -> Config:
     document = {
         "storage": {"path": "consent.db"},
-        "assembly": {"language": "fr"},
+        "assembly": {"language": "fr", **assembly},
         "rooms": {FIVES: {"language": "en", "name": "Fives"}, ALONE: {"language": "en"}},
         "networks": networks or [{"id": "metropole", "name": "Métropole", "rooms": [ROOM, FIVES],
                                   "minimum_duration": "48h", "facilitators": ["fay"]}],
@@ -152,6 +152,24 @@ async def test_a_room_s_list_pages_through_its_own_and_joint_proposals_as_they_w
     listed = [line.split(" :")[0] for page in pages for line in page[1:] if line.startswith("#")]
     assert listed == made[::-1]
     assert pages[0][0] == "**Propositions de ce salon, les plus récentes d'abord (page 1 sur 2) :**"
+
+
+async def test_a_delegation_given_in_a_room_counts_on_the_joint_decisions_it_takes_part_in(
+        tmp_path: Path, repository: Repository):
+    assembly = await make_assembly(network_config(tmp_path, delegation=True), Clock(TUESDAY), repository)
+    assembly.room.names.update({"alice", "bob"})
+    assembly.room.other_rooms[FIVES] = {"bob", "carol", "dan"}
+    await assembly.say("dan", "!delegate @carol", room=FIVES)
+    await assembly.say("alice", "!déléguer @bob")
+    await assembly.say("bob", "!delegate @alice", room=FIVES)  # bob trusts alice in Fives…
+    await assembly.say("bob", "!déléguer @alice")  # …and in ROOM too: one delegate, it counts
+    await assembly.say("carol", "!joint Shared budget", room=FIVES)
+    await assembly.say("carol", "!agree #metropole-1", room=FIVES)
+    sent = await assembly.advance_to(FRIDAY_DEADLINE + timedelta(days=1))
+    [in_room, in_fives] = [m for m in sent if m.kind is Kind.OUTCOME]
+    # dan by carol; alice and bob delegate to each other and neither answered: a cycle gives nothing.
+    assert in_fives.payload["tally"]["agree"] == 2 and in_fives.payload["state"] == "adopted"
+    assert "Of which by delegation: 1 agree, 0 abstain, 0 disagree." in in_fives.body.splitlines()
 
 
 async def test_a_reaction_taken_back_in_the_other_room_withdraws_the_joint_position(network: Assembly):

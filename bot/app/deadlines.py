@@ -14,6 +14,7 @@ from bot.app.observer import Observer
 from bot.app.ports import Directory
 from bot.app.scopes import Rosters, linked_accounts, network_of, places, settings_for
 from bot.config import AssemblySettings, Config
+from bot.config.settings import NetworkSettings
 from bot.engine import rules, transitions
 from bot.engine.due import CloseRound, RemindApplication, SendReminder, due_work, next_due_at
 from bot.engine.model import Delegation, Proposal, State
@@ -103,7 +104,10 @@ class Deadlines:
             if isinstance(work, CloseRound):
                 offline = round_.deadline < self.started_at
                 delegated = ()
-                if settings.delegation and network is None:  # delegations are a room's: none on a joint decision yet
+                if network is not None:
+                    delegations = await self._joint_delegations(tx, network, round_.deadline, linked)
+                    delegated = rules.delegated_for(round_, number, proposal.topics, delegations, room_members)
+                elif settings.delegation:
                     current = await tx.delegations(room)
                     delegations = await tx.delegations_at(room, round_.deadline, current)
                     delegated = rules.delegated_for(round_, number, proposal.topics, delegations, room_members)
@@ -168,6 +172,14 @@ class Deadlines:
         await rescheduled(self.on_change, [due])
         await self.delivery.queued(tx.queued)
         self.announced(tx.announced)
+
+    async def _joint_delegations(self, tx: Transaction, network: NetworkSettings, deadline: datetime,
+                                 linked: dict[str, str]) -> list[Delegation]:
+        """The delegations given in the rooms of a network that turn delegation on, as they stood at a joint
+        decision's deadline (a delegate who left a room lapses at that room's own next close)."""
+        by_room = {room: await tx.delegations_at(room, deadline) for room in network.rooms
+                   if self.config.for_room(room).delegation}
+        return rules.joint_delegations(by_room, linked, deadline)
 
     @staticmethod
     async def _lapse(tx: Transaction, room: str, current: list[Delegation], members: set[str], now: datetime,

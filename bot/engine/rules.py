@@ -287,6 +287,24 @@ def effective_delegations(delegations: Iterable[Delegation], number: int, topics
     return {member: delegation for member, delegation in found.items() if delegation is not None}
 
 
+def joint_delegations(by_room: Mapping[str, Iterable[Delegation]], linked: Mapping[str, str],
+                      at: datetime) -> list[Delegation]:
+    """The delegations that may count on a network's joint decision closing at ``at``: those in force that its
+    members gave in its rooms, on the whole room or on a topic — never on one of a room's own proposals, numbered
+    apart from the network's — an account linked to one of the other platform as the member it counts as. A member
+    of several rooms whose delegations on them name different delegates has none on that level (they trusted each
+    in one room, not in the whole network), as with topics: a topic's then counts, if any."""
+    given: dict[tuple[str, str], list[Delegation]] = {}
+    for delegations in by_room.values():
+        for d in delegations:
+            if d.scope.startswith("proposal:") or not d.in_force(at):
+                continue
+            d = replace(d, member=linked.get(d.member, d.member), delegate=linked.get(d.delegate, d.delegate))
+            given.setdefault((d.member, d.scope), []).append(d)
+    return [d for (_, scope), same in given.items() if scope != "" or len({d.delegate for d in same}) == 1
+            for d in same]
+
+
 def delegated_for(round_: Round, number: int, topics: Collection[str], delegations: Iterable[Delegation],
                   members: Set[str]) -> tuple[Delegated, ...]:
     """The positions counted by delegation at a round's close: each member's delegation that counts for this

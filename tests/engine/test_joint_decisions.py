@@ -6,7 +6,7 @@ from datetime import timedelta
 from fractions import Fraction
 
 from bot.engine import rules
-from bot.engine.model import Position, Reason, SocialCode, State
+from bot.engine.model import Delegation, Position, Reason, SocialCode, State
 
 from .support import ARGUMENT, closed, proposed, vote
 
@@ -83,3 +83,21 @@ def test_linked_accounts_count_as_their_member_and_one_who_answered_from_either_
     assert rules.network_members(by_room) == {"alice", "bob", "carol", "dan", "erin", "frank", "gina"}
     proposal = vote(proposed(), "gina", Position.AGREE)  # from her Matrix account
     assert rules.not_answered(proposal.current_round, {"erin", "frank", "gina-mm"}, linked) == ["erin", "frank"]
+
+
+def test_a_member_s_delegation_in_their_room_counts_on_a_joint_decision_and_two_rooms_disagreeing_none():
+    deadline = proposed().current_round.deadline
+    given = {
+        "fives": [Delegation("alice", "carol"), Delegation("bob", "carol"), Delegation("carol", "erin", "proposal:1")],
+        "wazemmes": [Delegation("bob", "dan"), Delegation("dan", "erin", "topic:budget")],
+    }
+    joint = rules.joint_delegations(given, {}, deadline)
+    # alice's counts; bob trusted carol in fives and dan in wazemmes: neither, on the whole network; carol's was on
+    # fives' own #1, not the network's; dan's on a topic stands.
+    assert sorted((d.member, d.delegate, d.scope) for d in joint) == [("alice", "carol", ""),
+                                                                       ("dan", "erin", "topic:budget")]
+    proposal = vote(vote(proposed(), "carol", Position.AGREE), "erin", Position.DISAGREE)
+    delegated = rules.delegated_for(proposal.current_round, 1, ("budget",), joint,
+                                    rules.network_members(ROOMS))
+    assert sorted((d.member, d.position, d.by) for d in delegated) == [("alice", Position.AGREE, "carol"),
+                                                                        ("dan", Position.DISAGREE, "erin")]
