@@ -57,7 +57,7 @@ START = datetime(2027, 6, 8, 8, 0, tzinfo=timezone.utc)
 MEMBERS = ("alice", "bob", "carol", "dan", "erin", "fay")
 FACILITATOR = "fay"
 ANSWERS = {Kind.ACK, Kind.ERROR, Kind.STATUS, Kind.HELP, Kind.BALLOT, Kind.BLOCK_REQUEST, Kind.ANNOUNCEMENT, Kind.HISTORY,
-           Kind.FOLLOWUP, Kind.DELEGATION}
+           Kind.FOLLOWUP, Kind.DELEGATION, Kind.LINK}
 VERBS = sorted({name for command in COMMANDS.commands for name in (command.verb, *command.aliases)})
 
 NASTY_TEXTS = [

@@ -172,6 +172,16 @@ async def test_a_delegation_given_in_a_room_counts_on_the_joint_decisions_it_tak
     assert "Of which by delegation: 1 agree, 0 abstain, 0 disagree." in in_fives.body.splitlines()
 
 
+async def test_accounts_are_not_linked_where_no_network_spans_both_platforms(network: Assembly):
+    # Two Matrix rooms: a link would count nowhere, and the member would believe it did.
+    for room, command in ((ROOM, "!associer"), (FIVES, "!link abc234"), (ALONE, "!link")):
+        [refused] = await network.say("carol", command, room=room)
+        assert refused.kind is Kind.ERROR
+        assert ("un réseau qui a des salons sur Matrix et sur Mattermost" if room == ROOM else
+                "network that has rooms on both Matrix and Mattermost") in refused.body
+    assert await network.repository.linked_accounts() == {}
+
+
 async def test_a_reaction_taken_back_in_the_other_room_withdraws_the_joint_position(network: Assembly):
     await network.say("carol", "!joint Shared budget", room=FIVES)
     ballot = await network.repository.ballot_id(FIVES, 1, SCOPE)

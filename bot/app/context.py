@@ -57,6 +57,8 @@ class Facts:
     """For a joint decision, the members of each room of its network."""
     joint_scopes: tuple[str, ...] = ()
     """For the commands that need them, the scopes of the joint decisions the room takes part in (its networks')."""
+    spans_platforms: bool = False
+    """For the same commands, whether one of the room's networks has rooms on both Matrix and Mattermost."""
 
 
 @dataclass

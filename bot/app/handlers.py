@@ -640,7 +640,7 @@ async def delegations(ctx: Context) -> None:
     await ctx.say(Kind.STATUS, delegation_text.room(in_force, ctx.settings, ctx.m))
 
 
-@COMMANDS.command("link", "associer", usage=N_("!link [code]"), takes_reference=False,
+@COMMANDS.command("link", "associer", usage=N_("!link [code]"), takes_reference=False, needs=NETWORKS,
                   summary=N_("count once in joint decisions with your account on the other platform: a code from one "
                              "account, said from the other, confirmed from the first"))
 async def link_accounts(ctx: Context) -> None:

@@ -269,8 +269,9 @@ class Inbox:
             return Facts(len(roster.members), facilitator, roster.members, named, roster.by_room)
         members = await self.directory.members(room) if "members" in needs else None
         count = len(members) if members is not None else await self.directory.count(room)
-        joint = tuple(n.scope for n in networks_of_room(self.config, room)) if "networks" in needs else ()
-        return Facts(count, facilitator, members, named, joint_scopes=joint)
+        networks = networks_of_room(self.config, room) if "networks" in needs else []
+        return Facts(count, facilitator, members, named, joint_scopes=tuple(n.scope for n in networks),
+                     spans_platforms=any(len(n.platforms) > 1 for n in networks))
 
     async def _answer_only(self, incoming: Incoming, text: Text) -> None:
         async with self.repository.transaction() as tx:

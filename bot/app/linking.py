@@ -36,6 +36,11 @@ async def link(ctx: Context) -> None:
     here = room_platform(ctx.room)
     if here is None:
         raise ctx.fail("Accounts are linked between Matrix and Mattermost: this room is on neither.")
+    if not ctx.facts.spans_platforms:
+        # A link counts only in the joint decisions of a network on both platforms: anywhere else it would change
+        # nothing, and the member would believe it did.
+        raise ctx.fail("Accounts are linked from a room of a network that has rooms on both Matrix and Mattermost; "
+                       "this room is in none.")
     code = ctx.arguments.strip().casefold()
     if not code:
         await _begin(ctx)
