@@ -176,7 +176,8 @@ class Deadlines:
     async def _joint_delegations(self, tx: Transaction, network: NetworkSettings, deadline: datetime,
                                  linked: dict[str, str]) -> list[Delegation]:
         """The delegations given in the rooms of a network that turn delegation on, as they stood at a joint
-        decision's deadline (a delegate who left a room lapses at that room's own next close)."""
+        decision's deadline. A delegate in none of the network's rooms any more gives nothing (delegated_positions);
+        the delegation itself lapses, and its member is told, at its room's own next close."""
         by_room = {room: await tx.delegations_at(room, deadline) for room in network.rooms
                    if self.config.for_room(room).delegation}
         return rules.joint_delegations(by_room, linked, deadline)
