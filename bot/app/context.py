@@ -7,8 +7,8 @@ from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.app.scopes import network_label
 from bot.config import AssemblySettings
+from bot.config.networks import network_label
 from bot.engine import rules
 from bot.engine.model import Action, Change, Proposal, State, Step
 from bot.messages import render

@@ -9,6 +9,7 @@ from bot.app.ports import Reference
 from bot.app.scopes import networks_of_room
 from bot.config import Config
 from bot.config.networks import SCOPE_PREFIX
+from bot.config.settings import NetworkSettings
 from bot.messages.i18n import Messages
 from bot.messages.sanitize import excerpt
 
@@ -23,15 +24,15 @@ def scope_of(config: Config, room: str, invocation: Invocation, about: Reference
                                    network=excerpt(invocation.network, 40), networks=_ids(mine, m)))
         return SCOPE_PREFIX + invocation.network, invocation.arguments
     if invocation.command.names_network:
-        return _chosen(config, room, invocation.arguments, m)
+        return _chosen(config, mine, invocation.arguments, m)
     if invocation.reference is None and about is not None:
         return about.scope, invocation.arguments
     return "", invocation.arguments
 
 
-def _chosen(config: Config, room: str, arguments: str, m: Messages) -> tuple[str, str]:
-    """The network a joint proposal is made to: named by the first word, or the room's only one."""
-    mine = networks_of_room(config, room)
+def _chosen(config: Config, mine: list[NetworkSettings], arguments: str, m: Messages) -> tuple[str, str]:
+    """The network a joint proposal is made to, of the room's networks ``mine``: named by the first word, or the
+    room's only one."""
     words = arguments.split(maxsplit=1)
     named = next((n for n in config.networks if words and n.id == words[0].casefold()), None)
     if named is not None:
@@ -48,5 +49,5 @@ def _chosen(config: Config, room: str, arguments: str, m: Messages) -> tuple[str
                            "networks: {networks}).", network=mine[0].id, networks=_ids(mine, m)))
 
 
-def _ids(networks: list, m: Messages) -> str:
+def _ids(networks: list[NetworkSettings], m: Messages) -> str:
     return ", ".join(network.id for network in networks) or m._("none")

@@ -15,7 +15,7 @@ import secrets
 from datetime import timedelta
 
 from bot.app.context import CommandError, Context
-from bot.config.networks import room_platform
+from bot.config.networks import network_label, room_platform
 from bot.messages.lines import Text
 from bot.messages.outgoing import Kind, Mention, Outgoing
 from bot.messages.sanitize import excerpt
@@ -89,7 +89,7 @@ async def _confirm(ctx: Context, request) -> None:
         scope, number = held[0]
         raise ctx.fail("{account} holds a position on #{network}-{number}, still open: link the accounts once it is "
                        "decided, or withdraw that position first (!unvote), so that nobody counts twice.",
-                       account=account, network=scope.removeprefix("network:"), number=number)
+                       account=account, network=network_label(scope), number=number)
     await ctx.tx.link(account, request["room"], ctx.sender, ctx.room, ctx.now)
     await _tell_both(ctx, account, request["room"], "linked")
 

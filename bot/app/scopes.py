@@ -46,11 +46,6 @@ def places(config: Config, scope: str) -> tuple[tuple[str, AssemblySettings], ..
     return tuple(config.joint_settings[scope][1].items())
 
 
-def network_label(scope: str) -> str:
-    """How a joint decision's number is written in its scope (#metropole-3): the network's id; "" for a room."""
-    return scope.removeprefix(SCOPE_PREFIX) if scope.startswith(SCOPE_PREFIX) else ""
-
-
 async def members_by_room(directory: Directory, rooms: tuple[str, ...]) -> dict[str, set[str]]:
     """Who is in each room, as the platform says (a joint decision's members are their union, each once)."""
     return {room: await directory.members(room) for room in rooms}

@@ -25,6 +25,11 @@ SCOPE_PREFIX = "network:"
 """A joint decision is kept under the scope ``network:<id>``, where a room's own are kept under the room's id."""
 
 
+def network_label(scope: str) -> str:
+    """How a joint decision's number is written in its scope (#metropole-3): the network's id; "" for a room."""
+    return scope.removeprefix(SCOPE_PREFIX) if scope.startswith(SCOPE_PREFIX) else ""
+
+
 CHAT_PLATFORMS = ("matrix", "mattermost")
 NetworkRoom = platform_id(1, "a room id", "'!abc:example.org'", either_platform=True)
 """A room of a network (or its settings, under ``rooms``): of this process's platform, or of the other chat

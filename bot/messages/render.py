@@ -15,7 +15,7 @@ from typing import Any
 from babel.dates import format_timedelta
 
 from bot.config import AssemblySettings
-from bot.config.networks import SCOPE_PREFIX
+from bot.config.networks import network_label
 from bot.engine import pact as pact_rules, parts, rules
 from bot.engine.model import Action, Position, Proposal, Reason, Round, Rule, RuleViolation, SocialCode, State, Summary, Tally
 from bot.messages.i18n import N_, Messages
@@ -523,7 +523,7 @@ def listing(total: int, page: int, pages: int, summaries: list[Summary], m: Mess
                   pages=pages)
     for p in summaries:
         # A joint decision the room takes part in reads as its reference says it: #metropole-3.
-        said = replace(m, network=p.scope.removeprefix(SCOPE_PREFIX)) if p.scope else m
+        said = replace(m, network=network_label(p.scope)) if p.scope else m
         if p.state is State.OPEN:
             text.line(said._("#{number} {title}: open, round {round}, deadline {deadline}"), number=p.number,
                       title=p.title, round=p.round, deadline=m.when(p.deadline))

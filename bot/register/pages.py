@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from bot.config.networks import SCOPE_PREFIX
+from bot.config.networks import network_label
 from bot.engine.model import Action, Assessment, Position, Reason, Rule, State
 from bot.engine.pact import PACT_POINTS
 from bot.messages import render
@@ -144,7 +144,7 @@ class Page:
 
     def reference(self, header: Header) -> str:
         """How the chat names a proposal: #3, or #metropole-3 for a joint decision."""
-        network = header.room.removeprefix(SCOPE_PREFIX) if header.room.startswith(SCOPE_PREFIX) else ""
+        network = network_label(header.room)
         return f"#{network}-{header.number}" if network else f"#{header.number}"
 
     def joint(self, scope: str) -> Markup:
