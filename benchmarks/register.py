@@ -366,25 +366,25 @@ async def _measured(folder: Path, requests: int,
 
 async def main(decisions: int, members: int, requests: int, official_decisions: int, facts_each: int,
                only: str | None, keep: Path | None) -> None:
+    # Each register: how it is made (once, kept with --keep), then measured.
+    registers = {
+        "assembly": (lambda place: make_assembly(place, decisions, members),
+                     lambda place: measure(place, decisions, requests)),
+        "network": (lambda place: make_network(place, official_decisions, members),
+                    lambda place: measure_network(place, official_decisions, requests)),
+        "official": (lambda place: make_official_record(place, official_decisions, facts_each),
+                     lambda place: measure_official(place, official_decisions, requests)),
+    }
     with tempfile.TemporaryDirectory() as temporary:
         folder = keep or Path(temporary)
-        if only in (None, "assembly"):
-            (folder / "assembly").mkdir(parents=True, exist_ok=True)
-            if not (folder / "assembly" / "register.db").exists():
-                await make_assembly(folder / "assembly", decisions, members)
-            for line in await measure(folder / "assembly", decisions, requests):
-                print(line)
-        if only in (None, "network"):
-            (folder / "network").mkdir(parents=True, exist_ok=True)
-            if not (folder / "network" / "register.db").exists():
-                await make_network(folder / "network", official_decisions, members)
-            for line in await measure_network(folder / "network", official_decisions, requests):
-                print(line)
-        if only in (None, "official"):
-            (folder / "official").mkdir(parents=True, exist_ok=True)
-            if not (folder / "official" / "register.db").exists():
-                await make_official_record(folder / "official", official_decisions, facts_each)
-            for line in await measure_official(folder / "official", official_decisions, requests):
+        for name, (make, measured) in registers.items():
+            if only not in (None, name):
+                continue
+            place = folder / name
+            place.mkdir(parents=True, exist_ok=True)
+            if not (place / "register.db").exists():
+                await make(place)
+            for line in await measured(place):
                 print(line)
 
 
