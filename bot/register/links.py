@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from bot.config.networks import SCOPE_PREFIX
+from bot.config.networks import network_label
 
 API = "/api/v1"
 ROOM_SAFE = "!:@$+,;=-._~"
@@ -20,8 +20,9 @@ ROOM_SAFE = "!:@$+,;=-._~"
 
 def room_path(room: str) -> str:
     """An assembly's address, or a network's for a joint decision's scope (``network:<id>``)."""
-    if room.startswith(SCOPE_PREFIX):
-        return "/n/" + quote(room.removeprefix(SCOPE_PREFIX), safe="")
+    network = network_label(room)
+    if network:
+        return "/n/" + quote(network, safe="")
     return "/a/" + quote(room, safe=ROOM_SAFE)
 
 

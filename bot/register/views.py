@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.app.context import messages_for
 from bot.app.scopes import network_of, networks_of_room
 from bot.config import AssemblySettings, Config
-from bot.config.networks import SCOPE_PREFIX
+from bot.config.networks import SCOPE_PREFIX, network_label
 from bot.config.settings import NetworkSettings, OfficialSettings, TopicSettings
 from bot.engine import rules
 from bot.engine.model import Action, Fact, Referral, State, Statement, Verdict
@@ -94,7 +94,7 @@ class Site:
         if room.startswith(SCOPE_PREFIX):
             network = self.network(room)
             given = network is not None and "name" in network.model_fields_set and network.name
-            return network.name if given else room.removeprefix(SCOPE_PREFIX)
+            return network.name if given else network_label(room)
         return self.settings(room).name or room
 
     def member(self, member: str | None) -> str | None:
@@ -224,10 +224,11 @@ def line_json(site: Site, line: Line) -> dict[str, Any]:
 
 def network_link_json(site: Site, scope: str) -> dict[str, Any] | None:
     """The network whose joint decision a proposal is: its id, name and addresses (null: a room's own proposal)."""
-    if not scope.startswith(SCOPE_PREFIX):
+    network = network_label(scope)
+    if not network:
         return None
     path = room_path(scope)
-    return {"network": scope.removeprefix(SCOPE_PREFIX), "name": site.name(scope), "url": site.url(path),
+    return {"network": network, "name": site.name(scope), "url": site.url(path),
             "api_url": site.url(api(path))}
 
 
