@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CANCEL_AGAIN = 1.0
+"""Seconds a cancelled task has to end before it is cancelled again (see ``cancelled``)."""
+
 
 def listing(items: list[str], most: int = 5) -> str:
     """Items for a log line, bounded: the first ``most``, then how many more."""
@@ -213,9 +216,9 @@ class ChatBot(ABC):
             await asyncio.wait({serving, keeping}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in (keeping, serving):
-                task.cancel()
+                await cancelled(task)
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await task  # ended: its error, if it had one
         if serving.done() and not serving.cancelled():
             serving.result()  # what stopped it
 
@@ -325,13 +328,14 @@ class ChatBot(ABC):
         return min(at, now)
 
 
-def still_serving() -> None:
-    """Raise CancelledError once the bot's task is cancelled (its lease lost, or the bot stopping). A database call
-    cut off mid-way can turn the cancellation into an error of its own (asyncpg closing its connection), which a
-    loop that retries failures would take for one more, serving on without the lease: seen once in the standby test."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
+async def cancelled(task: asyncio.Task) -> None:
+    """Cancel ``task`` and wait until it has ended, cancelling it again every CANCEL_AGAIN seconds while it runs on. A
+    call cut off mid-way can swallow a cancellation (asyncpg, closing its connection under it, raises an error of its
+    own instead), which a loop that retries errors takes for one more: seen once, a process that had lost its lease
+    serving on without it instead of standing by."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=CANCEL_AGAIN)
 
 
 async def run_chat_bot(config: Config, make: Callable[[Config, Repository], ChatBot]) -> None:

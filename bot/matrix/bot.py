@@ -61,7 +61,7 @@ from nio import (
 )
 from nio.api import MessageDirection, RelationshipType
 
-from bot.chat.core import Backoff, ChatBot, listing, run_chat_bot, still_serving
+from bot.chat.core import Backoff, ChatBot, listing, run_chat_bot
 from bot.config import Config, MatrixSettings
 from bot.log_context import about
 from bot.matrix import events
@@ -265,7 +265,6 @@ class MatrixBot(ChatBot):
         again = Backoff(BACKOFF_START, BACKOFF_MAX_READING_AGAIN)
         failing = False
         while True:
-            still_serving()
             first = not self.ready.is_set()
             self._syncs_started += 1
             started = self._syncs_started
@@ -314,7 +313,6 @@ class MatrixBot(ChatBot):
                 # over; what was handled of it is handled once.
                 if not isinstance(error, GapUnread) and not self.repository.unavailable(error):
                     raise
-                still_serving()
                 delay = again.next()
                 log.warning("%s; reading this sync again in %.0f s", str(error).splitlines()[0][:300] or
                             type(error).__name__, delay)

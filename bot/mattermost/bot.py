@@ -34,7 +34,7 @@ from datetime import datetime
 
 import aiohttp
 
-from bot.chat.core import Backoff, ChatBot, listing, run_chat_bot, still_serving
+from bot.chat.core import Backoff, ChatBot, listing, run_chat_bot
 from bot.config import Config, MattermostSettings
 from bot.mattermost import events
 from bot.mattermost.client import SINCE_LIMIT, MattermostApiError, MattermostClient
@@ -106,12 +106,10 @@ class MattermostBot(ChatBot):
         self.start_delivery()
         backoff = Backoff(BACKOFF_START, BACKOFF_MAX)
         while True:
-            still_serving()
             if await self._listen():
                 backoff.reset()
             # A revoked token shows as a socket the server closes: ask REST, which says so at once.
             await self._check_token()
-            still_serving()
             delay = backoff.next()
             log.warning("websocket closed; reconnecting in %.1f s", delay)
             await asyncio.sleep(delay)
